@@ -1,0 +1,148 @@
+// The driver: the only part of the core that touches the host (timers, the event loop). A real
+// clock arms one host timer for the whole timer heap; a virtual clock jumps time when all is idle.
+
+/** @internal What a clock needs from its scheduler. */
+export interface Ticker {
+  /** Fire due timers and run ready tasks. */
+  tick(): void;
+  /** Tasks are ready or running, or a promise the scheduler waits on is in flight. */
+  busy(): boolean;
+  /** The earliest timer deadline, or Infinity. */
+  nextDeadline(): number;
+  /** Nothing can ever wake the blocked tasks: fail them with a report. */
+  deadlock(): void;
+}
+
+/** @internal The host-facing interface of a scheduler. */
+export interface Clock {
+  /** Current time in milliseconds. */
+  now(): number;
+  /** The deadline of a timer of `ms` milliseconds started now. */
+  deadline(ms: number): number;
+  /** Arrange one `tick()` at `deadline` (replacing any earlier arrangement); Infinity: none. */
+  arm(deadline: number, ticker: Ticker): void;
+  /** Nothing is ready to run: a virtual clock moves time forward here. */
+  idle(ticker: Ticker): void;
+  /** Work is left but the time slice is used up: `tick()` again once the host had its turn. */
+  defer(ticker: Ticker): void;
+}
+
+type Timer = { unref?(): void } | number;
+/** @internal The host functions the clocks use. */
+export interface Host {
+  setTimeout(fn: () => void, ms: number): Timer;
+  clearTimeout(timer: Timer): void;
+  setImmediate?: (fn: () => void) => unknown;
+  MessageChannel?: new () => {
+    port1: { onmessage: (() => void) | null; unref?(): void };
+    port2: { postMessage(v: unknown): void };
+  };
+}
+const host = globalThis as unknown as Host;
+
+/** Longest delay host timers accept (larger ones fire at once in Node); we re-arm past it. */
+const MAX_DELAY = 2 ** 31 - 1;
+
+/** @internal How to run a function after the host has processed pending timers and I/O:
+ * setImmediate in Node, a message in browsers, a zero timeout elsewhere. */
+export function hostTurnOf(host: Host): (fn: () => void) => void {
+  if (typeof host.setImmediate === "function") return host.setImmediate;
+  if (typeof host.MessageChannel === "function") {
+    const queue: Array<() => void> = [];
+    const channel = new host.MessageChannel();
+    channel.port1.onmessage = () => queue.shift()!();
+    channel.port1.unref?.(); // hosts with unref: an idle channel must not keep the process alive
+    return (fn: () => void) => {
+      queue.push(fn);
+      channel.port2.postMessage(0);
+    };
+  }
+  return (fn: () => void) => host.setTimeout(fn, 0);
+}
+
+/** @internal */
+export const afterHostTurn = hostTurnOf(host);
+
+const perf = (globalThis as { performance?: { now(): number } }).performance;
+const monotonic: () => number = perf ? () => perf.now() : () => Date.now();
+
+/** @internal Wall-clock time, one host timer for the earliest deadline. */
+export class RealClock implements Clock {
+  private timer: Timer | undefined = undefined;
+  private armedFor = Infinity;
+
+  now(): number {
+    return monotonic();
+  }
+
+  /** Rounded up to a whole millisecond, the host timers' resolution: never early, and sleepers
+   * started within the same millisecond share one deadline. */
+  deadline(ms: number): number {
+    return Math.ceil(monotonic() + ms);
+  }
+
+  arm(deadline: number, ticker: Ticker): void {
+    if (deadline === this.armedFor) return;
+    if (this.timer !== undefined) host.clearTimeout(this.timer);
+    this.timer = undefined;
+    this.armedFor = deadline;
+    if (deadline === Infinity) return;
+    const delay = Math.min(MAX_DELAY, Math.max(0, Math.ceil(deadline - this.now())));
+    this.timer = host.setTimeout(() => {
+      this.timer = undefined;
+      this.armedFor = Infinity;
+      ticker.tick();
+    }, delay);
+  }
+
+  idle(): void {}
+
+  defer(ticker: Ticker): void {
+    afterHostTurn(() => ticker.tick());
+  }
+}
+
+/**
+ * @internal Deterministic time for tests: it stands still while tasks run and jumps to the next
+ * deadline once every task is blocked and the host has had a turn (so promises already settling
+ * are not overtaken). With no deadline left, the blocked tasks are deadlocked.
+ */
+export class VirtualClock implements Clock {
+  private time = 0;
+  /** Counts idle() calls; a hop acts only if no idle() came after it was scheduled. */
+  private idles = 0;
+  private hopFor = -1;
+
+  now(): number {
+    return this.time;
+  }
+
+  deadline(ms: number): number {
+    return this.time + ms;
+  }
+
+  arm(): void {}
+
+  idle(ticker: Ticker): void {
+    this.idles++;
+    if (this.hopFor < 0) this.hop(ticker);
+  }
+
+  /** Wait one host turn; act only if the scheduler stayed idle all along, else wait again. */
+  private hop(ticker: Ticker): void {
+    this.hopFor = this.idles;
+    afterHostTurn(() => {
+      if (this.hopFor !== this.idles) return this.hop(ticker);
+      this.hopFor = -1;
+      if (ticker.busy()) return; // work arrived; the scheduler calls idle() again when done
+      const next = ticker.nextDeadline();
+      if (next === Infinity) return ticker.deadlock();
+      if (next > this.time) this.time = next;
+      ticker.tick();
+    });
+  }
+
+  defer(ticker: Ticker): void {
+    afterHostTurn(() => ticker.tick());
+  }
+}

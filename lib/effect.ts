@@ -1,0 +1,73 @@
+// The Effect base class: inert data that is also a one-step iterator, so `yield* effect` types.
+// Effects keep no iteration state, which lets one effect object be shared and yielded by many tasks.
+
+/**
+ * Anything a coroutine can `yield*`: a generator, an effect, a task, or any object whose
+ * iterator yields effects and returns a `T`.
+ *
+ * @example
+ * ```ts
+ * function* fetchTwice(url: string): Operation<string[]> {
+ *   return yield* all([get(url), get(url)]);
+ * }
+ * ```
+ */
+export interface Operation<T> {
+  [Symbol.iterator](): Iterator<unknown, T, any>;
+}
+
+/** The effect whose iterator `yield*` has just opened and not yet asked for its first step. */
+let opening: unknown = null;
+
+/**
+ * The base of every effect: a description of work for the scheduler ("sleep 100 ms", "join that
+ * task"). Constructing one does nothing; yielding it asks the scheduler to perform it and resume
+ * you with the result. Effects are plain data, so a coroutine can be unit-tested by stepping it
+ * and comparing what it yields.
+ *
+ * Iterating an effect yields the effect itself once and then returns whatever the next `next(v)`
+ * passes in: the scheduler's result, or a stub when you step a coroutine by hand in a test. An
+ * effect keeps no per-iteration state (so one object can be shared by many tasks): `yield*` opens
+ * the iterator and asks for the first step at once, so "opened just now" is a single module-wide
+ * mark that the first `next()` consumes.
+ *
+ * @example
+ * ```ts
+ * const gen = (function* () { yield* sleep(100); })();
+ * const first = gen.next().value; // the Sleep effect, not yet performed
+ * console.log(String(first)); // "sleep(100)"
+ * ```
+ */
+export abstract class Effect<T = unknown> implements Iterator<Effect<T>, T, unknown> {
+  /** The tag the scheduler dispatches on; one handler per tag. */
+  abstract readonly type: string;
+  /** What iterating yields, made once: a suspended `yield*` keeps it alive, so sharing it (and
+   * the effect) lets a million sleepers cost nothing here. It never changes. */
+  #yielded: IteratorYieldResult<Effect<T>> | undefined = undefined;
+
+  [Symbol.iterator](): Iterator<Effect<T>, T, unknown> {
+    opening = this;
+    return this;
+  }
+
+  next(value?: unknown): IteratorResult<Effect<T>, T> {
+    if (opening !== this) return { done: true, value: value as T };
+    opening = null;
+    return (this.#yielded ??= { done: false, value: this });
+  }
+
+  throw(error: unknown): never {
+    throw error;
+  }
+}
+
+/** @internal Put the dispatch tag on a class's prototype, so instances carry only their data. */
+export function tag(cls: abstract new (...args: any[]) => { readonly type: string }, type: string): void {
+  Object.defineProperty(cls.prototype, "type", { value: type });
+}
+
+/** @internal Drop a mark left by an iterator opened but never stepped (by hand, in user code),
+ * so that it cannot be mistaken for the next `yield*` of the same effect. */
+export function forgetOpening(): void {
+  opening = null;
+}

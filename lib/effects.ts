@@ -1,0 +1,383 @@
+// The primitives: the small vocabulary of effects every coroutine is written in. Each is inert data
+// built by a one-line constructor that checks its arguments; handlers.ts performs them.
+
+import { Effect, tag, type Operation } from "./effect.js";
+import { checkOperation, describe, isOperation, isThenable, type OperationLike, type Returned } from "./operation.js";
+import { Join, Task } from "./task.js";
+
+/** Options for a new task. */
+export interface TaskOptions {
+  /** Shown in error messages and deadlock reports; defaults to the function's name. */
+  name?: string;
+}
+
+/** The effect of {@link sleep}. */
+export class Sleep extends Effect<void> {
+  declare readonly type: "sleep";
+  constructor(readonly ms: number) {
+    super();
+  }
+  override toString(): string {
+    return `sleep(${this.ms})`;
+  }
+}
+tag(Sleep, "sleep");
+
+/**
+ * Suspend the task for `ms` milliseconds of its scheduler's clock. Other tasks run meanwhile;
+ * cancelling the task removes its timer. `sleep(0)` only lets the other ready tasks run first,
+ * like {@link cooperate}; `sleep(Infinity)` waits until cancelled.
+ *
+ * @throws TypeError if `ms` is not a number, RangeError if it is negative or NaN.
+ * @example
+ * ```ts
+ * function* blink() {
+ *   for (let i = 0; i < 3; i++) {
+ *     console.log("on");
+ *     yield* sleep(500);
+ *   }
+ * }
+ * ```
+ */
+export function sleep(ms: number): Sleep {
+  if (lastSleep.ms === ms) return lastSleep; // effects are immutable: a loop's sleeps share one
+  if (typeof ms !== "number") throw new TypeError(`sleep(ms) expects a number of milliseconds, got ${describe(ms)}`);
+  if (!(ms >= 0)) throw new RangeError(`sleep(ms) expects ms >= 0, got ${ms}`);
+  return (lastSleep = new Sleep(ms));
+}
+let lastSleep = new Sleep(0);
+
+/** The effect of {@link call}. */
+export class Call<T = unknown> extends Effect<T> {
+  declare readonly type: "call";
+  constructor(
+    /** A function to invoke with `args`, or an operation to run (then `args` is undefined). */
+    readonly target: unknown,
+    readonly args: readonly unknown[] | undefined,
+  ) {
+    super();
+  }
+  override toString(): string {
+    const t = this.target;
+    return `call(${typeof t === "function" ? t.name || "anonymous" : describe(t)})`;
+  }
+}
+tag(Call, "call");
+
+/**
+ * Run an operation, or call a function, and return its result. `fn` may return a plain value, a
+ * promise (which is awaited) or an operation (which is run). A call is a scope: any task forked
+ * inside it is finished before `call` returns (forks awaited, spawns cancelled), and a failing
+ * child makes `call` throw, so a `try` around `yield* call(...)` is the place to catch it.
+ * Nesting calls does not grow the JavaScript stack.
+ *
+ * @throws TypeError at the call site if `fn` is neither a function nor an operation.
+ * @example
+ * ```ts
+ * function* handler() {
+ *   const text = yield* call(fs.promises.readFile, "a.txt", "utf8"); // a promise
+ *   const sum = yield* call((a: number, b: number) => a + b, 1, 2);  // a value
+ *   try {
+ *     yield* call(function* () {
+ *       yield* fork(mightFail());
+ *     });
+ *   } catch (e) {
+ *     console.log("a child failed", e);
+ *   }
+ * }
+ * ```
+ */
+export function call<T>(op: Operation<T>): Call<T>;
+export function call<A extends unknown[], R>(fn: (...args: A) => R, ...args: A): Call<Returned<R>>;
+export function call(target: unknown, ...args: unknown[]): Call {
+  if (typeof target === "function") return new Call(target, args);
+  if (!isOperation(target)) {
+    throw new TypeError(`call() expects a function or an operation, got ${describe(target)}`);
+  }
+  return new Call(target, undefined);
+}
+
+/** The effect of {@link wait}. */
+export class Wait<T = unknown> extends Effect<T> {
+  declare readonly type: "wait";
+  constructor(readonly promise: PromiseLike<T>) {
+    super();
+  }
+  override toString(): string {
+    return "wait(promise)";
+  }
+}
+tag(Wait, "wait");
+
+/**
+ * Wait for a promise (or any thenable) to settle: its value is returned, its rejection thrown
+ * here, whatever the rejection value is. If the task is cancelled first, the promise is left to
+ * settle on its own and its outcome is ignored.
+ *
+ * @throws TypeError at the call site if `promise` has no `then` method.
+ * @example
+ * ```ts
+ * function* main() {
+ *   const res = yield* wait(fetch("http://127.0.0.1:8080/"));
+ *   return res.status;
+ * }
+ * ```
+ */
+export function wait<T>(promise: PromiseLike<T>): Wait<T> {
+  if (!isThenable(promise)) throw new TypeError(`wait() expects a promise or thenable, got ${describe(promise)}`);
+  return new Wait(promise);
+}
+
+/** The effect of {@link fork} and {@link spawn}: start a child task in the current scope. */
+export abstract class Start<T = unknown> extends Effect<Task<T>> {
+  declare readonly type: "fork" | "spawn";
+  constructor(
+    readonly op: OperationLike<T>,
+    readonly name: string | undefined,
+  ) {
+    super();
+  }
+  override toString(): string {
+    return `${this.type}(${this.name ?? describe(this.op)})`;
+  }
+}
+
+/** The effect of {@link fork}. */
+export class Fork<T = unknown> extends Start<T> {
+  declare readonly type: "fork";
+}
+tag(Fork, "fork");
+
+/** The effect of {@link spawn}. */
+export class Spawn<T = unknown> extends Start<T> {
+  declare readonly type: "spawn";
+}
+tag(Spawn, "spawn");
+
+/**
+ * Start `op` as a child task that runs concurrently and that the current scope waits for: the
+ * enclosing body (or `call`) does not return until the child has finished. If the child fails,
+ * its siblings and the parent are cancelled and the parent fails with the same error. Returns the
+ * child's {@link Task} at once; the child first runs when the parent next suspends.
+ *
+ * @throws TypeError at the call site if `op` is not an operation or a function.
+ * @example
+ * ```ts
+ * function* both() {
+ *   const a = yield* fork(get("/a"));
+ *   const b = yield* fork(get("/b"));
+ *   return [yield* join(a), yield* join(b)];
+ * }
+ * ```
+ */
+export function fork<T>(op: OperationLike<T>, options?: TaskOptions): Fork<T> {
+  checkOperation(op, "fork()");
+  return new Fork(op, options?.name);
+}
+
+/**
+ * Start `op` as a background child task: it runs concurrently and is cancelled when the body
+ * of the enclosing scope ends (after that scope's forked children have finished). Like a fork, a
+ * failure of the child fails the parent. Use it for helpers that live as long as their parent:
+ * a heartbeat, a server loop, a log flusher.
+ *
+ * @throws TypeError at the call site if `op` is not an operation or a function.
+ * @example
+ * ```ts
+ * function* session() {
+ *   yield* spawn(function* heartbeat() {
+ *     for (;;) { yield* sleep(1000); console.log("alive"); }
+ *   });
+ *   yield* sleep(3500); // the heartbeat is cancelled when this body ends
+ * }
+ * ```
+ */
+export function spawn<T>(op: OperationLike<T>, options?: TaskOptions): Spawn<T> {
+  checkOperation(op, "spawn()");
+  return new Spawn(op, options?.name);
+}
+
+function checkTask(task: unknown, where: string): void {
+  if (!(task instanceof Task)) throw new TypeError(`${where} expects a task, got ${describe(task)}`);
+}
+
+/**
+ * Wait for a task to finish and return its value; throw its error if it failed, or a
+ * {@link Cancelled} if it was cancelled. `yield* task` is the same as `yield* join(task)`.
+ *
+ * @throws TypeError at the call site if `task` is not a task; an Error when a task joins itself
+ * or one of its ancestors (which could never finish).
+ * @example
+ * ```ts
+ * const t = yield* fork(compute());
+ * const value = yield* join(t);
+ * ```
+ */
+export function join<T>(task: Task<T>): Join<T> {
+  checkTask(task, "join()");
+  return new Join(task);
+}
+
+/** The effect of {@link cancel}. */
+export class Cancel extends Effect<void> {
+  declare readonly type: "cancel";
+  constructor(readonly task: Task<unknown>) {
+    super();
+  }
+  override toString(): string {
+    return `cancel(${this.task})`;
+  }
+}
+tag(Cancel, "cancel");
+
+/**
+ * Cancel a task and wait until it, and every task it started, has finished its cleanup. The task
+ * sees a {@link Cancelled} error where it is suspended. Cancelling a finished task does nothing;
+ * cancelling yourself throws `Cancelled` right here.
+ *
+ * @throws TypeError at the call site if `task` is not a task.
+ * @example
+ * ```ts
+ * const ticker = yield* fork(tick());
+ * yield* sleep(1000);
+ * yield* cancel(ticker); // ticker's finally blocks have run when this returns
+ * ```
+ */
+export function cancel(task: Task<unknown>): Cancel {
+  checkTask(task, "cancel()");
+  return new Cancel(task);
+}
+
+/** The effect of {@link suspend}. */
+export class Suspend extends Effect<never> {
+  declare readonly type: "suspend";
+  override toString(): string {
+    return "suspend()";
+  }
+}
+tag(Suspend, "suspend");
+const SUSPEND_EFFECT = new Suspend();
+
+/**
+ * Wait forever: the task resumes only to be cancelled. Useful at the end of a body whose spawned
+ * children do the work, or to keep a resource open until the task is stopped.
+ *
+ * @example
+ * ```ts
+ * function* server() {
+ *   yield* spawn(acceptLoop());
+ *   try {
+ *     yield* suspend();
+ *   } finally {
+ *     console.log("shutting down");
+ *   }
+ * }
+ * ```
+ */
+export function suspend(): Suspend {
+  return SUSPEND_EFFECT;
+}
+
+/** The effect of {@link cooperate}. */
+export class Cooperate extends Effect<void> {
+  declare readonly type: "cooperate";
+  override toString(): string {
+    return "cooperate()";
+  }
+}
+tag(Cooperate, "cooperate");
+const COOPERATE_EFFECT = new Cooperate();
+
+/**
+ * Let every other ready task run, and the host handle timers and I/O if this time slice is used
+ * up, then continue. Put it in long CPU-bound loops so they do not stall the program.
+ *
+ * @example
+ * ```ts
+ * function* checksum(data: Uint8Array) {
+ *   let sum = 0;
+ *   for (let i = 0; i < data.length; i++) {
+ *     sum = (sum + data[i]) % 65521;
+ *     if (i % 100_000 === 0) yield* cooperate();
+ *   }
+ *   return sum;
+ * }
+ * ```
+ */
+export function cooperate(): Cooperate {
+  return COOPERATE_EFFECT;
+}
+
+/** The effect of {@link self}. */
+export class Self extends Effect<Task<unknown>> {
+  declare readonly type: "self";
+  override toString(): string {
+    return "self()";
+  }
+}
+tag(Self, "self");
+const SELF_EFFECT = new Self();
+
+/**
+ * Return the task running this coroutine.
+ *
+ * @example
+ * ```ts
+ * function* worker() {
+ *   const me = yield* self();
+ *   console.log(`task ${me.id} (${me.name}) starting`);
+ * }
+ * ```
+ */
+export function self(): Self {
+  return SELF_EFFECT;
+}
+
+/**
+ * The function given to {@link action}: it starts some callback-style work, arranges for
+ * `resolve` or `reject` to be called once, and may return a teardown.
+ */
+export type Executor<T> = (resolve: (value: T) => void, reject: (error: unknown) => void) => (() => void) | void;
+
+/** The effect of {@link action}. */
+export class Action<T = unknown> extends Effect<T> {
+  declare readonly type: "action";
+  constructor(readonly executor: Executor<T>) {
+    super();
+  }
+  override toString(): string {
+    return `action(${this.executor.name || "anonymous"})`;
+  }
+}
+tag(Action, "action");
+
+/**
+ * The bridge from callback APIs: `executor(resolve, reject)` starts the work and returns a
+ * teardown, which runs if the task is cancelled before the work settles (clear the timer, remove
+ * the listener, abort the request). Only the first `resolve` or `reject` counts.
+ *
+ * @throws TypeError at the call site if `executor` is not a function.
+ * @example
+ * ```ts
+ * function delay(ms: number) {
+ *   return action<void>((resolve) => {
+ *     const id = setTimeout(resolve, ms);
+ *     return () => clearTimeout(id);
+ *   });
+ * }
+ * function* main() {
+ *   yield* delay(10);
+ * }
+ * ```
+ */
+export function action<T>(executor: Executor<T>): Action<T> {
+  if (typeof executor !== "function") {
+    throw new TypeError(`action() expects an executor function, got ${describe(executor)}`);
+  }
+  return new Action(executor);
+}
+
+export { Join };
+
+/** Every effect the scheduler knows how to perform; handlers.ts has one handler per `type`. */
+export type AnyEffect = Sleep | Call | Wait | Fork | Spawn | Join | Cancel | Suspend | Cooperate | Self | Action;

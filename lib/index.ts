@@ -1,0 +1,17 @@
+// The public API of skein, the platform-neutral core. This file only re-exports.
+// Concepts live one per file; see docs/architecture.md for the map.
+
+export { Effect, type Operation } from "./effect.js";
+export {
+  action, call, cancel, cooperate, fork, join, self, sleep, spawn, suspend, wait,
+  Action, Call, Cancel, Cooperate, Fork, Join, Self, Sleep, Spawn, Start, Suspend, Wait,
+  type AnyEffect, type Executor, type TaskOptions,
+} from "./effects.js";
+export { all } from "./all.js";
+export { race } from "./race.js";
+export { timeout } from "./timeout.js";
+export { Cancelled, DeadlockError, TimeoutError, isCancelled } from "./errors.js";
+export { Task, type TaskState } from "./task.js";
+export { Scheduler, type SchedulerOptions } from "./scheduler.js";
+export { createScheduler, run } from "./run.js";
+export type { OperationLike, Result, Returned } from "./operation.js";

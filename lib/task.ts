@@ -1,0 +1,235 @@
+// Tasks and frames: the data of a green thread and of each body that owns children.
+// The scheduler (scheduler.ts) drives them; this file holds their state and the public Task API.
+
+import { Effect, tag, type Operation } from "./effect.js";
+import { Cancelled } from "./errors.js";
+import type { OperationLike } from "./operation.js";
+import type { Scheduler } from "./scheduler.js";
+
+// Bits of `Frame.flags` (and, for a task's root frame, of `Task.flags`). Internal.
+/** @internal Cancelled: its body got (or will get) a Cancelled, its children were cancelled. */
+export const HALTED = 1;
+/** @internal Failed: `result` holds the first error. */
+export const FAILED = 2;
+/** @internal The body has ended and its remaining spawned children were cancelled. */
+export const CLOSING = 8;
+/** @internal Task bits: the body has started running. */
+export const STARTED = 16;
+/** @internal In the scheduler's ready queue. */
+export const QUEUED = 32;
+/** @internal Waiting on `slot`; otherwise `slot` holds the input of the next resume. */
+export const SUSPENDED = 64;
+/** @internal The input in `slot` is to be thrown into the body. */
+export const THROWING = 128;
+/** @internal A cancellation is due at the body's next yield. */
+export const INTERRUPT = 256;
+/** @internal Started by fork (waited for) or spawn (cancelled when the parent's body ends). */
+export const FORK = 512;
+/** @internal */
+export const SPAWN = 1024;
+/** @internal Finished: `result` and the FAILED/HALTED bits are final. */
+export const DONE = 2048;
+/** @internal Frame bit: the body is a native generator, resumed without looking up `next`. */
+export const GENERATOR = 4096;
+
+/**
+ * A body and the children it owns (an implementation detail of {@link Task}). A task's root
+ * body is the task itself; each `call` pushes a CallFrame on top of it. Children form a doubly
+ * linked list, newest last.
+ */
+export class Frame {
+  /** @internal The running body, or the operation not yet started (root, before STARTED); null once ended. */
+  it: Iterator<unknown, unknown, unknown> | null;
+  /** @internal */
+  flags: number;
+  /** @internal The body's return value, or the first error when FAILED. */
+  result: unknown = undefined;
+  /** @internal Newest child; older ones through `prev`. */
+  children: Task | null = null;
+  /** @internal How many children are forks (waited for, not cancelled, when the body ends). */
+  forks = 0;
+
+  /** @internal */
+  constructor(it: Iterator<unknown, unknown, unknown> | null, flags: number) {
+    this.it = it;
+    this.flags = flags;
+  }
+
+  /** @internal */
+  adopt(child: Task): void {
+    child.prev = this.children;
+    if (this.children !== null) this.children.next = child;
+    this.children = child;
+    if (child.flags & FORK) this.forks++;
+  }
+
+  /** @internal */
+  release(child: Task): void {
+    if (child.next !== null) child.next.prev = child.prev;
+    else this.children = child.prev;
+    if (child.prev !== null) child.prev.next = child.next;
+    child.prev = child.next = null;
+    if (child.flags & FORK) this.forks--;
+  }
+}
+
+/** @internal The frame of one `call`: resumes `caller` when it is over. */
+export class CallFrame extends Frame {
+  readonly task: Task;
+  readonly caller: Frame;
+  constructor(task: Task, caller: Frame, it: Iterator<unknown, unknown, unknown>, flags: number) {
+    super(it, flags);
+    this.task = task;
+    this.caller = caller;
+  }
+}
+
+/** The effect of `join(task)`, and what iterating a task yields: wait for the task to finish. */
+export class Join<T = unknown> extends Effect<T> {
+  declare readonly type: "join";
+  constructor(readonly task: Task<T>) {
+    super();
+  }
+  override toString(): string {
+    return `join(${this.task})`;
+  }
+}
+tag(Join, "join");
+
+/** @internal The task whose body (or call) `f` is; null for a scheduler's frame of root tasks. */
+export function taskOf(f: Frame): Task | null {
+  return f instanceof Task ? f : f instanceof CallFrame ? f.task : null;
+}
+
+/** @internal Settles a promise handed out by `then` (join) or `cancel()`. */
+export class Deferred {
+  readonly promise: Promise<unknown>;
+  resolve!: (value: unknown) => void;
+  reject!: (error: unknown) => void;
+  constructor(readonly joins: boolean) {
+    this.promise = new Promise((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+  }
+}
+
+/** The lifecycle of a task: it is `running` until its body and all its children have finished. */
+export type TaskState = "running" | "completed" | "failed" | "cancelled";
+
+/**
+ * A green thread: one coroutine and the children it started. Returned by `run`, `fork` and
+ * `spawn`. A task is a promise (`await task`) and an operation (`yield* task` joins it).
+ *
+ * @example
+ * ```ts
+ * const task = run(function* main() {
+ *   yield* sleep(10);
+ *   return 42;
+ * });
+ * console.log(task.name, task.state); // "main" "running"
+ * console.log(await task);            // 42
+ * ```
+ */
+export class Task<T = unknown> extends Frame implements PromiseLike<T>, Operation<T> {
+  /** A number unique within the task's scheduler, in creation order. */
+  readonly id: number;
+  /** The name given in the options, else the name of the function that was started. */
+  readonly name: string;
+  /** @internal */
+  readonly sched: Scheduler;
+  /** @internal The frame that owns this task: the parent's body or call, or the scheduler's roots. */
+  readonly owner: Frame;
+  /** @internal Siblings in `owner`'s list of children. */
+  prev: Task | null = null;
+  /** @internal */
+  next: Task | null = null;
+  /** @internal The frame whose body runs now: this task, or its innermost call. */
+  top: Frame = this;
+  /** @internal What the task waits on (when SUSPENDED), or the input of its next resume. */
+  slot: unknown = undefined;
+  /** @internal Position among the tasks sleeping until the same deadline; -1 when not asleep. */
+  timerIndex = -1;
+
+  /** @internal Use `run`, `fork` or `spawn`. */
+  constructor(sched: Scheduler, owner: Frame, op: OperationLike<T>, flags: number, name: string | undefined) {
+    super(op as unknown as Iterator<unknown, unknown, unknown>, flags);
+    this.sched = sched;
+    this.owner = owner;
+    this.id = sched.nextId++;
+    this.name = name ?? (typeof op === "function" && op.name !== "" ? op.name : "anonymous");
+  }
+
+  /** Where the task is in its lifecycle. */
+  get state(): TaskState {
+    const f = this.flags;
+    if (!(f & DONE)) return "running";
+    return f & FAILED ? "failed" : f & HALTED ? "cancelled" : "completed";
+  }
+
+  /**
+   * Cancel the task from outside any coroutine; the promise resolves once the task and all its
+   * descendants have finished their cleanup. Inside a coroutine use `yield* cancel(task)`.
+   *
+   * @example
+   * ```ts
+   * const t = run(server());
+   * process.on("SIGINT", () => t.cancel().then(() => console.log("closed")));
+   * ```
+   */
+  cancel(): Promise<void> {
+    if (this.flags & DONE) return Promise.resolve();
+    const d = new Deferred(false);
+    this.sched.watch(this, d);
+    this.sched.halt(this);
+    this.sched.kick();
+    return d.promise as Promise<void>;
+  }
+
+  /**
+   * Await the task: fulfils with its value, rejects with its error, or with a `Cancelled` if
+   * it was cancelled.
+   *
+   * @example
+   * ```ts
+   * run(main()).then((v) => console.log("done", v), (e) => console.error(e));
+   * ```
+   */
+  then<R1 = T, R2 = never>(
+    onfulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
+    onrejected?: ((reason: any) => R2 | PromiseLike<R2>) | null,
+  ): Promise<R1 | R2> {
+    return this.promise().then(onfulfilled, onrejected);
+  }
+
+  /** Joins the task: `const v = yield* task`. */
+  [Symbol.iterator](): Iterator<unknown, T, unknown> {
+    return new Join(this)[Symbol.iterator]();
+  }
+
+  /** `#id name`, as tasks appear in messages. */
+  override toString(): string {
+    return `#${this.id} ${this.name}`;
+  }
+
+  /** @internal The outcome as a settled promise, or the promise of the outcome to come. */
+  promise(): Promise<T> {
+    if (this.flags & DONE) {
+      // After the end `slot` caches the settled promise (it may be the one already reported unhandled).
+      if (this.slot === undefined) this.slot = this.settled();
+      return this.slot as Promise<T>;
+    }
+    for (const w of this.sched.watchers(this)) if (w instanceof Deferred && w.joins) return w.promise as Promise<T>;
+    const d = new Deferred(true);
+    this.sched.watch(this, d);
+    return d.promise as Promise<T>;
+  }
+
+  /** @internal */
+  settled(): Promise<T> {
+    const f = this.flags;
+    if (f & FAILED) return Promise.reject(this.result);
+    if (f & HALTED) return Promise.reject(new Cancelled(`task ${this} was cancelled`));
+    return Promise.resolve(this.result as T);
+  }
+}

@@ -1,0 +1,38 @@
+// Shared by the specs: virtual-clock schedulers, outcomes of tasks, and error collection.
+
+import { createScheduler, type OperationLike, type Scheduler, type Task } from "../lib/index.js";
+
+/** A virtual-clock scheduler whose secondary errors are collected instead of printed. */
+export function virtual(): Scheduler & { reported: unknown[] } {
+  const reported: unknown[] = [];
+  const s = createScheduler({ clock: "virtual", onError: (e) => void reported.push(e) });
+  return Object.assign(s, { reported });
+}
+
+export type Outcome<T> =
+  | { state: "completed"; value: T }
+  | { state: "failed"; error: unknown }
+  | { state: "cancelled"; error: unknown };
+
+/** Wait for a task and describe how it ended, without throwing. */
+export async function outcome<T>(task: Task<T>): Promise<Outcome<T>> {
+  try {
+    const value = await task;
+    return { state: "completed", value };
+  } catch (error) {
+    if (task.state === "cancelled") return { state: "cancelled", error };
+    return { state: "failed", error };
+  }
+}
+
+/** Run `op` on a fresh virtual scheduler; resolve with its value and the virtual time at the end. */
+export async function runVirtual<T>(op: OperationLike<T>): Promise<{ value: T; now: number; s: ReturnType<typeof virtual> }> {
+  const s = virtual();
+  const value = await s.run(op);
+  return { value, now: s.now(), s };
+}
+
+/** Resolve after the host has had a full turn (timers, I/O, setImmediate). */
+export function hostTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}

@@ -1,0 +1,81 @@
+// race(): the first to settle decides; losers are cancelled and cleaned up before race returns.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { race, sleep, suspend, type Operation } from "../lib/index.js";
+import { runVirtual } from "./helpers.js";
+
+function* after<T>(ms: number, value: T): Operation<T> {
+  yield* sleep(ms);
+  return value;
+}
+
+test("returns the first value, and the losers' finally blocks (with yielded cleanup) have run", async () => {
+  const log: string[] = [];
+  const { value, now } = await runVirtual(function* () {
+    const v = yield* race([
+      after(20, "slow"),
+      after(10, "fast"),
+      function* loser() {
+        try {
+          yield* suspend();
+        } finally {
+          yield* sleep(5);
+          log.push("loser cleaned up");
+        }
+      },
+    ]);
+    log.push(`race returned ${v}`);
+    return v;
+  });
+  assert.is(value, "fast");
+  assert.is(now, 15);
+  assert.equal(log, ["loser cleaned up", "race returned fast"]);
+});
+
+test("a failure that comes first is thrown, after the others are cancelled", async () => {
+  const err = new Error("first to settle");
+  const log: string[] = [];
+  const { value } = await runVirtual(function* () {
+    try {
+      yield* race([
+        function* () {
+          yield* sleep(5);
+          throw err;
+        },
+        function* () {
+          try {
+            yield* sleep(100);
+          } finally {
+            log.push("other cancelled");
+          }
+        },
+      ]);
+    } catch (e) {
+      return e;
+    }
+  });
+  assert.is(value, err);
+  assert.equal(log, ["other cancelled"]);
+});
+
+test("an object tells which key won", async () => {
+  const { value } = await runVirtual(function* () {
+    const r = yield* race({ data: after(50, "payload"), timeout: sleep(10) });
+    return "timeout" in r ? "timed out" : r.data;
+  });
+  assert.is(value, "timed out");
+});
+
+test("simultaneous finishers: the first in the run queue wins", async () => {
+  const { value } = await runVirtual(function* () {
+    return yield* race([after(10, "a"), after(10, "b")]);
+  });
+  assert.is(value, "a");
+});
+
+test("bad input throws at the call site", () => {
+  assert.throws(() => race([]), (e: unknown) => e instanceof RangeError && /at least one/.test(String(e)));
+  assert.throws(() => race("ab" as never), (e: unknown) => e instanceof TypeError);
+});
+
+test.run();

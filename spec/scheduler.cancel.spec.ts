@@ -1,0 +1,335 @@
+// Cancellation: delivered once, where the task waits, through yield*, with async cleanup that runs
+// to its end; cancel returns only after the whole subtree is torn down.
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import {
+  call, cancel, Cancelled, createScheduler, fork, isCancelled, join, self, sleep, spawn, suspend, type Operation,
+} from "../lib/index.js";
+import { hostTurn, outcome, runVirtual, virtual } from "./helpers.js";
+
+const C = suite("cancellation");
+
+C("passes through a native yield* into a sub-generator whose finally yields; the code after never runs", async () => {
+  const log: string[] = [];
+  function* resource(): Operation<void> {
+    try {
+      log.push("open");
+      yield* suspend();
+    } finally {
+      yield* sleep(50); // async cleanup
+      log.push("closed");
+    }
+  }
+  const { value } = await runVirtual(function* () {
+    const t = yield* fork(function* () {
+      yield* resource();
+      log.push("after yield* (must not run)");
+    });
+    yield* sleep(10);
+    yield* cancel(t);
+    log.push("cancel returned");
+    return t.state;
+  });
+  assert.is(value, "cancelled");
+  assert.equal(log, ["open", "closed", "cancel returned"]);
+});
+
+C("cancel returns only after the cleanup of the task and every descendant", async () => {
+  const log: string[] = [];
+  const s = virtual();
+  await s.run(function* () {
+    const t = yield* fork(function* parent() {
+      yield* fork(function* child() {
+        yield* fork(function* grandchild() {
+          try {
+            yield* suspend();
+          } finally {
+            yield* sleep(30);
+            log.push(`grandchild done at ${s.now()}`);
+          }
+        });
+        try {
+          yield* suspend();
+        } finally {
+          yield* sleep(10);
+          log.push(`child done at ${s.now()}`);
+        }
+      });
+      yield* suspend();
+    });
+    yield* sleep(5);
+    yield* cancel(t);
+    log.push(`cancel returned at ${s.now()}`);
+  });
+  assert.equal(log, ["child done at 15", "grandchild done at 35", "cancel returned at 35"]);
+});
+
+C("a second cancel during async cleanup changes nothing", async () => {
+  const log: string[] = [];
+  const { value } = await runVirtual(function* () {
+    const t = yield* fork(function* () {
+      try {
+        yield* suspend();
+      } finally {
+        yield* sleep(20);
+        log.push("cleanup step 1");
+        yield* sleep(20);
+        log.push("cleanup step 2");
+      }
+    });
+    yield* sleep(1);
+    const c1 = yield* fork(function* () {
+      yield* cancel(t);
+    });
+    yield* sleep(10);
+    const c2 = yield* fork(function* () {
+      yield* cancel(t);
+    });
+    yield* join(c1);
+    yield* join(c2);
+    return t.state;
+  });
+  assert.is(value, "cancelled");
+  assert.equal(log, ["cleanup step 1", "cleanup step 2"]);
+});
+
+C("a task cancelled before its first step never runs its body", async () => {
+  let ran = false;
+  const { value } = await runVirtual(function* () {
+    const t = yield* fork(function* () {
+      ran = true;
+    });
+    yield* cancel(t);
+    return t.state;
+  });
+  assert.is(value, "cancelled");
+  assert.is(ran, false);
+});
+
+C("a root cancelled right after run() never runs its body", async () => {
+  let ran = false;
+  const s = virtual();
+  const t = s.run(function* () {
+    ran = true;
+  });
+  await t.cancel();
+  assert.is(ran, false);
+  assert.is(t.state, "cancelled");
+});
+
+C("a value returned after swallowing Cancelled is discarded: the task ends cancelled", async () => {
+  const { value } = await runVirtual(function* () {
+    const t = yield* fork(function* () {
+      try {
+        yield* suspend();
+      } catch {
+        return "swallowed";
+      }
+      return "never";
+    });
+    yield* sleep(1);
+    yield* cancel(t);
+    try {
+      yield* join(t);
+    } catch (e) {
+      return [t.state, isCancelled(e)];
+    }
+  });
+  assert.equal(value, ["cancelled", true]);
+});
+
+C("cleanup that throws another error fails the cancelled task with it", async () => {
+  const err = new Error("cleanup failed");
+  const s = virtual();
+  const t = s.run(function* () {
+    try {
+      yield* suspend();
+    } finally {
+      throw err;
+    }
+  });
+  await hostTurn();
+  await t.cancel();
+  assert.equal(await outcome(t), { state: "failed", error: err });
+});
+
+C("cancellation is delivered once: the body continues its cleanup after catching it", async () => {
+  const { value } = await runVirtual(function* () {
+    const steps: string[] = [];
+    const t = yield* fork(function* () {
+      try {
+        yield* suspend();
+      } catch (e) {
+        steps.push(`caught ${(e as Error).name}`);
+      }
+      yield* sleep(5); // not interrupted again
+      steps.push("slept after");
+    });
+    yield* sleep(1);
+    yield* cancel(t);
+    return [steps, t.state];
+  });
+  assert.equal(value, [["caught Cancelled", "slept after"], "cancelled"]);
+});
+
+C("a task woken with a result keeps it; the cancellation arrives at its next yield", async () => {
+  const { value } = await runVirtual(function* () {
+    const got: string[] = [];
+    const waker = yield* fork(function* () {
+      return "result";
+    });
+    const t = yield* fork(function* () {
+      got.push(yield* join(waker));
+      yield* sleep(1);
+      got.push("not reached");
+    });
+    // waker finishes first and wakes t with its result; cancel t before it runs.
+    yield* sleep(0);
+    yield* cancel(t);
+    return got;
+  });
+  assert.equal(value, ["result"]);
+});
+
+C("cancelling the calls of a task unwinds them innermost first", async () => {
+  const log: string[] = [];
+  const { value } = await runVirtual(function* () {
+    const t = yield* fork(function* () {
+      function* level(n: number): Operation<void> {
+        try {
+          if (n === 0) yield* suspend();
+          else yield* call(level, n - 1);
+        } finally {
+          log.push(`level ${n}`);
+        }
+      }
+      yield* level(3);
+    });
+    yield* sleep(1);
+    yield* cancel(t);
+    return t.state;
+  });
+  assert.is(value, "cancelled");
+  assert.equal(log, ["level 0", "level 1", "level 2", "level 3"]);
+});
+
+C("Task.cancel() from outside resolves after cleanup; joining afterwards throws Cancelled", async () => {
+  const s = virtual();
+  let cleaned = false;
+  const t = s.run(function* () {
+    try {
+      yield* suspend();
+    } finally {
+      yield* sleep(100);
+      cleaned = true;
+    }
+  });
+  await hostTurn();
+  await t.cancel();
+  assert.is(cleaned, true);
+  try {
+    await t;
+    assert.unreachable();
+  } catch (e) {
+    assert.instance(e, Cancelled);
+  }
+  await t.cancel(); // cancelling a finished task: resolves at once
+});
+
+C("a cancelled sleep leaves no host timer behind", async () => {
+  const timers = () => process.getActiveResourcesInfo().filter((r) => r === "Timeout").length;
+  const before = timers();
+  const s = createScheduler();
+  const t = s.run(function* () {
+    yield* sleep(60_000);
+  });
+  await new Promise((r) => setImmediate(r));
+  assert.is(timers(), before + 1, "one host timer while sleeping");
+  await t.cancel();
+  assert.is(timers(), before, "no host timer after cancel");
+});
+
+C("cancel of an ancestor from inside a child does not deadlock", async () => {
+  const s = virtual();
+  const o = await outcome(
+    s.run(function* root() {
+      const me = yield* self();
+      yield* fork(function* () {
+        yield* call(function* () {
+          yield* cancel(me);
+        });
+      });
+      yield* suspend();
+    }),
+  );
+  assert.is(o.state, "cancelled");
+});
+
+C("a cancellation due at a call's next yield goes to the caller instead when the call returns first", async () => {
+  const s = virtual();
+  const log: string[] = [];
+  const t = s.run(function* () {
+    const me = yield* self();
+    try {
+      yield* call(function* () {
+        void me.cancel(); // due at this body's next yield, but it returns without one
+        return 1;
+      });
+      log.push("call returned normally");
+    } catch (e) {
+      log.push(`caught ${(e as Error).name}`);
+    }
+    yield* sleep(5); // cleanup goes on: the cancellation was delivered once
+    log.push("slept");
+  });
+  assert.is((await outcome(t)).state, "cancelled");
+  assert.equal(log, ["caught Cancelled", "slept"]);
+});
+
+C("a task cancelled by the very call it performs stops waiting at once", async () => {
+  const s = virtual();
+  const t = s.run(function* () {
+    const me = yield* self();
+    // fn cancels its own task synchronously, then hands back a promise that never settles.
+    yield* call(() => {
+      void me.cancel();
+      return new Promise<never>(() => {});
+    });
+  });
+  assert.is((await outcome(t)).state, "cancelled");
+});
+
+C("spawned children are cancelled too when the parent is cancelled", async () => {
+  const log: string[] = [];
+  const { value } = await runVirtual(function* () {
+    const t = yield* fork(function* () {
+      yield* spawn(function* () {
+        try {
+          yield* suspend();
+        } finally {
+          log.push("spawn");
+        }
+      });
+      yield* fork(function* () {
+        try {
+          yield* suspend();
+        } finally {
+          log.push("fork");
+        }
+      });
+      try {
+        yield* suspend();
+      } finally {
+        log.push("body");
+      }
+    });
+    yield* sleep(1);
+    yield* cancel(t);
+    return t.state;
+  });
+  assert.is(value, "cancelled");
+  // The body first, then children newest first.
+  assert.equal(log, ["body", "fork", "spawn"]);
+});
+
+C.run();

@@ -1,0 +1,314 @@
+// The run loop: trampolined (no stack growth), fair (FIFO, time slices), strict about what may be
+// yielded, deterministic on the virtual clock, and quiet once everything has finished.
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { execFileSync } from "node:child_process";
+import {
+  action, call, cooperate, createScheduler, DeadlockError, Effect, fork, join, self, sleep, spawn, suspend, type Operation,
+} from "../lib/index.js";
+import { SLICE_MS } from "../lib/scheduler.js";
+import { outcome, runVirtual, virtual } from "./helpers.js";
+
+const stackDepth = () => new Error().stack!.split("\n").length;
+
+const Loop = suite("the run loop");
+
+Loop("1,000,000 synchronous effects in one coroutine complete without growing the stack", async () => {
+  const { value } = await runVirtual(function* () {
+    const first = stackDepth();
+    let n = 0;
+    for (let i = 0; i < 1_000_000; i++) if ((yield* self()).id > 0) n++;
+    return [n, stackDepth() - first];
+  });
+  assert.equal(value, [1_000_000, 0]);
+});
+
+Loop("a body resumes from the same stack depth at call depth 1 and 100 (resume cost is flat)", async () => {
+  function* nest(n: number, seen: number[]): Operation<void> {
+    if (n > 1) return yield* call(nest, n - 1, seen);
+    for (let i = 0; i < 3; i++) {
+      yield* self();
+      seen.push(stackDepth());
+    }
+  }
+  const shallow: number[] = [];
+  const deep: number[] = [];
+  await runVirtual(() => nest(1, shallow));
+  await runVirtual(() => nest(100, deep));
+  assert.equal(deep, shallow);
+});
+
+Loop("ready tasks run in FIFO order", async () => {
+  const order: number[] = [];
+  await runVirtual(function* () {
+    for (let i = 0; i < 5; i++) {
+      yield* fork(function* () {
+        order.push(i);
+        yield* sleep(0);
+        order.push(10 + i);
+      });
+    }
+  });
+  assert.equal(order, [0, 1, 2, 3, 4, 10, 11, 12, 13, 14]);
+});
+
+Loop("on the real clock, a task doing synchronous effects forever delays a sleep(10) by at most a slice", async () => {
+  const s = createScheduler();
+  let spins = 0;
+  const late = await s.run(function* () {
+    const hog = yield* spawn(function* () {
+      for (;;) {
+        yield* self();
+        spins++;
+      }
+    });
+    const t0 = s.now();
+    yield* sleep(10);
+    const lateness = s.now() - t0 - 10;
+    yield* cancel_(hog);
+    return lateness;
+  });
+  assert.ok(spins > 1000, `the hog ran (${spins} effects)`);
+  // One slice plus the host timer's own jitter (generous for a loaded machine).
+  assert.ok(late <= SLICE_MS + 15, `sleep(10) woke ${late.toFixed(1)} ms late; a slice is ${SLICE_MS} ms`);
+});
+function* cancel_(t: import("../lib/index.js").Task): Operation<void> {
+  yield* call(() => t.cancel());
+}
+
+Loop("the time slice ends after a CPU-bound task's cooperate(), even with few tasks", async () => {
+  const s = createScheduler();
+  let hostTurns = 0;
+  const probe = setInterval(() => hostTurns++, 1);
+  await s.run(function* () {
+    const end = performance.now() + 60;
+    while (performance.now() < end) {
+      const spin = performance.now() + 1;
+      while (performance.now() < spin); // 1 ms of CPU work
+      yield* cooperate();
+    }
+  });
+  clearInterval(probe);
+  assert.ok(hostTurns >= 5, `the host ran its timers ${hostTurns} times during 60 ms of CPU work`);
+});
+
+Loop.run();
+
+const Yields = suite("what may be yielded");
+
+Yields("a number, string, null, plain object or array throws a TypeError naming the task and the value", async () => {
+  const { value } = await runVirtual(function* picky(): Generator<unknown, string[], unknown> {
+    const messages: string[] = [];
+    for (const bad of [42, "text", null, { a: 1 }, [1, 2]]) {
+      try {
+        yield bad;
+      } catch (e) {
+        assert.instance(e, TypeError);
+        messages.push((e as Error).message);
+      }
+    }
+    return messages;
+  });
+  assert.match(value[0]!, /^task #1 picky yielded 42; yield\* an effect/);
+  assert.match(value[1]!, /yielded "text"/);
+  assert.match(value[2]!, /yielded null/);
+  assert.match(value[3]!, /yielded a plain object \{a\}/);
+  assert.match(value[4]!, /yielded an array of length 2/);
+});
+
+Yields("other tasks carry on when one yields garbage", async () => {
+  const s = virtual();
+  const good = s.run(function* () {
+    yield* sleep(10);
+    return "fine";
+  });
+  const bad = s.run(function* (): Generator<unknown, void, unknown> {
+    yield 42;
+  });
+  assert.is((await outcome(bad)).state, "failed");
+  assert.is(await good, "fine");
+});
+
+Yields("plainly yielded generators, promises and tasks are called, awaited and joined", async () => {
+  const { value } = await runVirtual(function* (): Generator<unknown, unknown[], any> {
+    const a = yield (function* () {
+      return "gen";
+    })();
+    const b = yield Promise.resolve("promise");
+    const t = yield fork(function* () {
+      return "task";
+    });
+    const c = yield t;
+    return [a, b, c];
+  });
+  assert.equal(value, ["gen", "promise", "task"]);
+});
+
+Yields("an effect the scheduler has no handler for is a TypeError", async () => {
+  class Unknown extends Effect<void> {
+    readonly type = "unknown";
+  }
+  const { value } = await runVirtual(function* () {
+    try {
+      yield* new Unknown();
+    } catch (e) {
+      return String(e);
+    }
+  });
+  assert.match(value!, /TypeError: task #1 anonymous yielded an effect of unknown type "unknown"/);
+});
+
+Yields("a custom iterator without throw() still gets the error, after its return()", async () => {
+  const log: string[] = [];
+  const custom = {
+    [Symbol.iterator]() {
+      let step = 0;
+      return {
+        next: () => (step++ === 0 ? { done: false, value: 42 } : { done: true, value: "done" }),
+        return: () => {
+          log.push("return called");
+          return { done: true, value: undefined };
+        },
+      };
+    },
+  };
+  const { value } = await runVirtual(function* () {
+    try {
+      yield* call(custom as never);
+    } catch (e) {
+      return (e as Error).name;
+    }
+  });
+  assert.is(value, "TypeError");
+  assert.equal(log, ["return called"]);
+});
+
+Yields.run();
+
+const Virtual = suite("the virtual clock");
+
+Virtual("runs the same program to the same interleaving and times, every time", async () => {
+  async function once() {
+    const log: string[] = [];
+    const s = virtual();
+    await s.run(function* () {
+      for (let i = 0; i < 4; i++) {
+        yield* fork(function* () {
+          for (let j = 0; j < 3; j++) {
+            yield* sleep(((i * 7 + j * 3) % 5) + 1);
+            log.push(`${i}.${j}@${s.now()}`);
+          }
+        });
+      }
+    });
+    return log;
+  }
+  const a = await once();
+  const b = await once();
+  assert.equal(a, b);
+  assert.is(a.length, 12);
+});
+
+Virtual("a run that can never progress fails with a deadlock report listing what each task waits on", async () => {
+  const s = virtual();
+  const o = await outcome(
+    s.run(function* main() {
+      const a = yield* fork(function* waiter() {
+        yield* suspend();
+      });
+      yield* fork(function* joiner() {
+        yield* join(a);
+      });
+    }),
+  );
+  assert.is(o.state, "failed");
+  const e = (o as { error: unknown }).error;
+  assert.instance(e, DeadlockError);
+  const msg = (e as Error).message;
+  assert.match(msg, /every task is blocked and nothing is pending/);
+  assert.match(msg, /task #1 main waits on its children to finish/);
+  assert.match(msg, /  task #2 waiter waits on suspend\(\)/);
+  assert.match(msg, /  task #3 joiner waits on join\(#2 waiter\)/);
+});
+
+Virtual("a deadlocked run still runs every finally before it fails", async () => {
+  const s = virtual();
+  const log: string[] = [];
+  const o = await outcome(
+    s.run(function* () {
+      try {
+        yield* suspend();
+      } finally {
+        yield* sleep(5);
+        log.push(`cleaned up at ${s.now()}`);
+      }
+    }),
+  );
+  assert.is(o.state, "failed");
+  assert.equal(log, ["cleaned up at 5"]);
+});
+
+Virtual("a task waiting on an action counts as blocked: the virtual clock cannot see host callbacks", async () => {
+  const s = virtual();
+  const o = await outcome(
+    s.run(function* () {
+      yield* action(function listen() {});
+    }),
+  );
+  assert.match(String((o as { error: unknown }).error), /task #1 anonymous waits on action\(listen\)/);
+});
+
+Virtual("if cleanup after a deadlock blocks again, the second deadlock is reported", async () => {
+  const s = virtual();
+  const t = s.run(function* stubborn() {
+    try {
+      yield* suspend();
+    } finally {
+      yield* suspend();
+    }
+  });
+  for (let i = 0; i < 10 && s.reported.length === 0; i++) await new Promise((r) => setImmediate(r));
+  assert.is(s.reported.length, 1);
+  assert.instance(s.reported[0], DeadlockError);
+  assert.match((s.reported[0] as Error).message, /task #1 stubborn waits on suspend\(\)/);
+  assert.is(t.state, "running");
+});
+
+Virtual("now() starts at 0 and moves only when every task is blocked", async () => {
+  const s = virtual();
+  assert.is(s.now(), 0);
+  const seen = await s.run(function* () {
+    const a = s.now();
+    for (let i = 0; i < 1000; i++) yield* self();
+    const b = s.now();
+    yield* sleep(7);
+    return [a, b, s.now()];
+  });
+  assert.equal(seen, [0, 0, 7]);
+});
+
+Virtual.run();
+
+const Host = suite("the host");
+
+Host("a program whose tasks have all finished lets Node exit at once", () => {
+  const program = `
+    import { run, sleep, spawn, suspend } from "./lib/index.ts";
+    await run(function* () {
+      yield* spawn(function* () { yield* sleep(60_000); });   // cancelled when the body ends
+      yield* spawn(function* () { yield* suspend(); });
+      yield* sleep(20);
+    });
+    process.stdout.write(String(process.getActiveResourcesInfo().filter((r) => r === "Timeout").length));
+  `;
+  const t0 = performance.now();
+  const out = execFileSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", program], {
+    cwd: new URL("..", import.meta.url),
+    encoding: "utf8",
+  });
+  const elapsed = performance.now() - t0;
+  assert.is(out.trim(), "0");
+  assert.ok(elapsed < 20_000, `exited after ${elapsed.toFixed(0)} ms instead of waiting for the 60 s timer`);
+});
+
+Host.run();

@@ -1,0 +1,41 @@
+// Package smoke test: pack skein as npm would publish it, install the tarball into a scratch
+// consumer, load it with `import` and with `require`, and type-check TypeScript consumers of both.
+import { execFileSync } from "node:child_process";
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const here = dirname(fileURLToPath(import.meta.url));
+const work = mkdtempSync(join(tmpdir(), "skein-smoke-"));
+const run = (cmd, args, cwd = work) => execFileSync(cmd, args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+
+try {
+  const packed = JSON.parse(run("npm", ["pack", "--json", "--pack-destination", work], root));
+  const files = packed[0].files.map((f) => f.path);
+  for (const need of ["dist/index.mjs", "dist/index.cjs", "dist/index.d.mts", "dist/index.d.cts", "package.json"]) {
+    if (!files.includes(need)) throw new Error(`the package lacks ${need}`);
+  }
+  const pkgDir = join(work, "node_modules", "skein");
+  mkdirSync(pkgDir, { recursive: true });
+  run("tar", ["-xzf", join(work, packed[0].filename), "-C", pkgDir, "--strip-components=1"]);
+  writeFileSync(join(work, "package.json"), JSON.stringify({ name: "consumer", private: true }));
+  for (const f of readdirSync(join(here, "consumer"))) cpSync(join(here, "consumer", f), join(work, f));
+
+  const esm = run("node", ["esm.mjs"]).trim();
+  const cjs = run("node", ["cjs.cjs"]).trim();
+  const expected = "3 completed 1000";
+  if (esm !== expected) throw new Error(`import: expected "${expected}", got "${esm}"`);
+  if (cjs !== expected) throw new Error(`require: expected "${expected}", got "${cjs}"`);
+
+  const tsc = join(root, "node_modules", "typescript", "bin", "tsc");
+  try {
+    run("node", [tsc, "-p", "tsconfig.json"]);
+  } catch (e) {
+    throw new Error(`the types do not resolve for a TypeScript consumer:\n${e.stdout}${e.stderr}`);
+  }
+  console.log(`smoke: packed ${files.length} files; import, require and TypeScript consumers (ESM and CJS) ok`);
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}

@@ -1,0 +1,81 @@
+// timeout(): cancel the operation after ms, wait for its cleanup, throw TimeoutError.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { self, sleep, suspend, timeout, TimeoutError, type Operation } from "../lib/index.js";
+import { runVirtual } from "./helpers.js";
+
+test("returns the value when the operation is fast enough", async () => {
+  const { value, now } = await runVirtual(function* () {
+    return yield* timeout(100, function* () {
+      yield* sleep(40);
+      return "in time";
+    });
+  });
+  assert.is(value, "in time");
+  assert.is(now, 40);
+});
+
+test("a timed-out body has finished its finally, yielded cleanup included, before TimeoutError is thrown", async () => {
+  const log: string[] = [];
+  const { value, now } = await runVirtual(function* () {
+    try {
+      yield* timeout(50, function* () {
+        try {
+          yield* suspend();
+        } finally {
+          yield* sleep(20);
+          log.push("cleanup done");
+        }
+      });
+    } catch (e) {
+      log.push("caught");
+      return e;
+    }
+  });
+  assert.instance(value, TimeoutError);
+  assert.is((value as TimeoutError).ms, 50);
+  assert.is(now, 70);
+  assert.equal(log, ["cleanup done", "caught"]);
+});
+
+test("a nested timeout reports the timeout that fired", async () => {
+  const { value } = await runVirtual(function* () {
+    const fired: number[] = [];
+    for (const [outer, inner] of [[100, 50], [50, 100]] as const) {
+      try {
+        yield* timeout(outer, timeout(inner, sleep(500)));
+      } catch (e) {
+        fired.push((e as TimeoutError).ms);
+      }
+    }
+    return fired;
+  });
+  assert.equal(value, [50, 50]);
+});
+
+test("the operation runs in the calling task", async () => {
+  const { value } = await runVirtual(function* () {
+    const me = yield* self();
+    const inside = yield* timeout(10, self());
+    return me === inside;
+  });
+  assert.is(value, true);
+});
+
+test("Infinity means no limit", async () => {
+  const { value, now } = await runVirtual(function* (): Operation<string> {
+    return yield* timeout(Infinity, function* () {
+      yield* sleep(1e9);
+      return "eventually";
+    });
+  });
+  assert.is(value, "eventually");
+  assert.is(now, 1e9);
+});
+
+test("bad input throws at the call site", () => {
+  assert.throws(() => timeout(-5, sleep(1)), (e: unknown) => e instanceof RangeError);
+  assert.throws(() => timeout(5, 5 as never), (e: unknown) => e instanceof TypeError && /timeout\(\) expects an operation/.test(String(e)));
+});
+
+test.run();
