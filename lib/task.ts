@@ -29,17 +29,17 @@ export const FORK = 512;
 export const SPAWN = 1024;
 /** @internal Finished: `result` and the FAILED/HALTED bits are final. */
 export const DONE = 2048;
-/** @internal Frame bit: the body is a native generator, resumed without looking up `next`. */
+/** @internal Task bit: the running body is a native generator, resumed without looking up
+ * `next`. On a CallFrame the same bit records it for the caller's body, restored on return. */
 export const GENERATOR = 4096;
 
 /**
  * A body and the children it owns (an implementation detail of {@link Task}). A task's root
  * body is the task itself; each `call` pushes a CallFrame on top of it. Children form a doubly
- * linked list, newest last.
+ * linked list, newest last. The running body's iterator is on the task (`Task.it`), so the hot
+ * path of the scheduler touches one kind of object only.
  */
 export class Frame {
-  /** @internal The running body, or the operation not yet started (root, before STARTED); null once ended. */
-  it: Iterator<unknown, unknown, unknown> | null;
   /** @internal */
   flags: number;
   /** @internal The body's return value, or the first error when FAILED. */
@@ -50,8 +50,7 @@ export class Frame {
   forks = 0;
 
   /** @internal */
-  constructor(it: Iterator<unknown, unknown, unknown> | null, flags: number) {
-    this.it = it;
+  constructor(flags: number) {
     this.flags = flags;
   }
 
@@ -73,14 +72,17 @@ export class Frame {
   }
 }
 
-/** @internal The frame of one `call`: resumes `caller` when it is over. */
+/** @internal The frame of one `call`: when it is over, the task resumes `caller`'s body, whose
+ * iterator (and GENERATOR bit, in `flags`) it keeps meanwhile. */
 export class CallFrame extends Frame {
   readonly task: Task;
   readonly caller: Frame;
-  constructor(task: Task, caller: Frame, it: Iterator<unknown, unknown, unknown>, flags: number) {
-    super(it, flags);
+  readonly callerIt: Iterator<unknown, unknown, unknown>;
+  constructor(task: Task, caller: Frame, callerIt: Iterator<unknown, unknown, unknown>, callerGenerator: number) {
+    super(callerGenerator);
     this.task = task;
     this.caller = caller;
+    this.callerIt = callerIt;
   }
 }
 
@@ -119,7 +121,8 @@ export type TaskState = "running" | "completed" | "failed" | "cancelled";
 
 /**
  * A green thread: one coroutine and the children it started. Returned by `run`, `fork` and
- * `spawn`. A task is a promise (`await task`) and an operation (`yield* task` joins it).
+ * `spawn`. A task is a promise (`await task`, `.then`, `.catch`, `.finally`) and an operation
+ * (`yield* task` joins it).
  *
  * @example
  * ```ts
@@ -131,11 +134,14 @@ export type TaskState = "running" | "completed" | "failed" | "cancelled";
  * console.log(await task);            // 42
  * ```
  */
-export class Task<T = unknown> extends Frame implements PromiseLike<T>, Operation<T> {
+export class Task<T = unknown> extends Frame implements Promise<T>, Operation<T> {
   /** A number unique within the task's scheduler, in creation order. */
   readonly id: number;
   /** The name given in the options, else the name of the function that was started. */
   readonly name: string;
+  /** @internal The running body (of the top frame): the operation itself before the first
+   * step, null once the top frame's body has ended. */
+  it: Iterator<unknown, unknown, unknown> | null;
   /** @internal */
   readonly sched: Scheduler;
   /** @internal The frame that owns this task: the parent's body or call, or the scheduler's roots. */
@@ -153,7 +159,8 @@ export class Task<T = unknown> extends Frame implements PromiseLike<T>, Operatio
 
   /** @internal Use `run`, `fork` or `spawn`. */
   constructor(sched: Scheduler, owner: Frame, op: OperationLike<T>, flags: number, name: string | undefined) {
-    super(op as unknown as Iterator<unknown, unknown, unknown>, flags);
+    super(flags);
+    this.it = op as unknown as Iterator<unknown, unknown, unknown>;
     this.sched = sched;
     this.owner = owner;
     this.id = sched.nextId++;
@@ -200,6 +207,35 @@ export class Task<T = unknown> extends Frame implements PromiseLike<T>, Operatio
     onrejected?: ((reason: any) => R2 | PromiseLike<R2>) | null,
   ): Promise<R1 | R2> {
     return this.promise().then(onfulfilled, onrejected);
+  }
+
+  /**
+   * Handle the task's failure (or cancellation), like `Promise.prototype.catch`.
+   *
+   * @example
+   * ```ts
+   * run(main()).catch((e) => console.error("main failed", e));
+   * ```
+   */
+  catch<R = never>(onrejected?: ((reason: any) => R | PromiseLike<R>) | null): Promise<T | R> {
+    return this.promise().catch(onrejected);
+  }
+
+  /**
+   * Run `onfinally` once the task has finished, however it ended, like `Promise.prototype.finally`.
+   *
+   * @example
+   * ```ts
+   * run(main()).finally(() => console.log("stopped"));
+   * ```
+   */
+  finally(onfinally?: (() => void) | null): Promise<T> {
+    return this.promise().finally(onfinally);
+  }
+
+  /** `"Task"`, as in `Object.prototype.toString.call(task)`. */
+  get [Symbol.toStringTag](): string {
+    return "Task";
   }
 
   /** Joins the task: `const v = yield* task`. */

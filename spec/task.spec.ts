@@ -49,6 +49,19 @@ T("await resolves with the value, rejects with the error, or with Cancelled", as
   }
 });
 
+T("catch and finally work as on a promise, and a task can stand where a Promise is expected", async () => {
+  const s = virtual();
+  const err = new Error("x");
+  const failed: Promise<never> = s.run(function* (): Generator<never, never> {
+    throw err;
+  });
+  assert.is(await failed.catch((e) => e), err);
+  let finallyRan = false;
+  assert.is(await s.run(function* () { return 3; }).finally(() => (finallyRan = true)), 3);
+  assert.ok(finallyRan);
+  assert.is(Object.prototype.toString.call(failed), "[object Task]");
+});
+
 T("then() called many times, before and after the end, sees the same outcome", async () => {
   const s = virtual();
   const t = s.run(function* () {
