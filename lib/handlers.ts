@@ -4,9 +4,9 @@
 import type { Action, Call, Cancel, Cooperate, Join, Sleep, Start, Suspend, Wait } from "./effects.js";
 import { Cancelled } from "./errors.js";
 import { describe, isIterator, isOperation, isThenable } from "./operation.js";
-import { isGenerator, SUSPEND, toIterator, type Handlers, type Scheduler } from "./scheduler.js";
+import { SUSPEND, toIterator, type Handlers, type Scheduler } from "./scheduler.js";
 import type { Bucket } from "./timers.js";
-import { CallFrame, DONE, FAILED, FORK, GENERATOR, HALTED, INTERRUPT, SPAWN, taskOf, type Task } from "./task.js";
+import { DONE, FAILED, FORK, HALTED, INTERRUPT, SPAWN, taskOf, type Task } from "./task.js";
 
 /** What a task waits on while a promise or an action's callback is outstanding. */
 class Pending {
@@ -76,8 +76,7 @@ export const handlers: Handlers = {
     run(e: Call, t, s) {
       const v = e.args === undefined ? e.target : (e.target as (...a: unknown[]) => unknown)(...e.args);
       if (isOperation(v) || isIterator(v)) {
-        const it = toIterator(v);
-        t.top = new CallFrame(t, t.top, it, isGenerator(it) ? GENERATOR : 0); // the step runs it next
+        s.enter(t, toIterator(v)); // the step loop runs the call's body next
         return undefined;
       }
       return isThenable(v) ? awaitPromise(v, e, t, s) : v;

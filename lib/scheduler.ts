@@ -101,7 +101,7 @@ export class Scheduler {
   private readonly handlers: Record<string, Handler<unknown> | undefined>;
   private readonly onError: (error: unknown, task: Task) => void;
   /** Owner of the root tasks. */
-  private readonly roots = new Frame(null, 0);
+  private readonly roots = new Frame(0);
   /** Tasks joining or cancelling a task, and promises handed out for it (few tasks have any). */
   private readonly waiters = new Map<Task, Array<Task | Deferred>>();
   private live = 0;
@@ -198,31 +198,34 @@ export class Scheduler {
     if (!(flags & STARTED)) this.start(t);
     let budget = BUDGET;
     for (;;) {
-      const f = t.top;
-      const it = f.it;
+      const it = t.it;
       if (it === null) {
-        // Phase 1: the body has ended; the frame ends once its children have.
+        // Phase 1: the top frame's body has ended; the frame ends once its children have.
+        const f = t.top;
         if (!this.settle(f)) {
           this.suspend(t, CHILDREN);
           return;
         }
         if (f === t) return this.finish(t);
-        t.top = (f as CallFrame).caller;
-        threw = (f.flags & (FAILED | HALTED)) !== 0;
-        input = f.flags & FAILED ? f.result : threw ? new Cancelled(`task ${t} was cancelled`) : f.result;
+        const cf = f as CallFrame; // a call is over: its caller's body resumes with the outcome
+        t.top = cf.caller;
+        t.it = cf.callerIt;
+        t.flags = (t.flags & ~GENERATOR) | (cf.flags & GENERATOR);
+        threw = (cf.flags & (FAILED | HALTED)) !== 0;
+        input = cf.flags & FAILED ? cf.result : threw ? new Cancelled(`task ${t} was cancelled`) : cf.result;
         continue;
       }
       // Phase 2: resume the body until it yields something.
       let r: IteratorResult<unknown>;
       try {
-        if (threw) r = throwInto(it, input, f.flags);
-        else r = f.flags & GENERATOR ? genNext.call(it as Generator, input) : it.next(input);
+        if (threw) r = throwInto(it, input, t.flags);
+        else r = t.flags & GENERATOR ? genNext.call(it as Generator, input) : it.next(input);
       } catch (e) {
-        this.ended(t, f, true, e);
+        this.ended(t, true, e);
         continue;
       }
       if (r.done === true) {
-        this.ended(t, f, false, r.value);
+        this.ended(t, false, r.value);
         continue;
       }
       const value = r.value;
@@ -334,6 +337,14 @@ export class Scheduler {
     return this.waiters.get(t) ?? [];
   }
 
+  /** @internal Run `it` as a call: a frame of its own on top of `t`'s running body, which
+   * resumes with the call's outcome once the call and its children are done. */
+  enter(t: Task, it: Iterator<unknown>): void {
+    t.top = new CallFrame(t, t.top, t.it!, t.flags & GENERATOR);
+    t.it = it;
+    t.flags = isGenerator(it) ? t.flags | GENERATOR : t.flags & ~GENERATOR;
+  }
+
   /** @internal Start a child task owned by frame `owner` (FORK, SPAWN, or 0 for a root). */
   child<T>(owner: Frame, op: OperationLike<T>, kind: number, name: string | undefined): Task<T> {
     const t = new Task<T>(this, owner, op, kind, name);
@@ -352,9 +363,10 @@ export class Scheduler {
 
   // ---- structure: ends, failures, cancellation ------------------------------------------------
 
-  /** The body of `f` (the top frame of `t`) returned or threw. */
-  private ended(t: Task, f: Frame, threw: boolean, value: unknown): void {
-    f.it = null;
+  /** The body of the top frame of `t` returned or threw. */
+  private ended(t: Task, threw: boolean, value: unknown): void {
+    const f = t.top;
+    t.it = null;
     t.flags &= ~INTERRUPT; // nothing is left to interrupt
     if (threw) {
       if (!(f.flags & HALTED) || !isCancelled(value)) this.fail(f, value, t);
@@ -402,7 +414,7 @@ export class Scheduler {
   /** Deliver a cancellation to the running body of `t`: at once if it waits, else at its next yield. */
   private interrupt(t: Task): void {
     t.flags &= ~INTERRUPT;
-    if (t.top.it === null) return; // the body has ended: nothing to interrupt
+    if (t.it === null) return; // the body has ended: nothing to interrupt
     if (!(t.flags & SUSPENDED)) {
       t.flags |= INTERRUPT; // running, or queued with a result it must not lose
       return;
@@ -470,7 +482,7 @@ export class Scheduler {
       return;
     }
     const parent = taskOf(owner)!;
-    if (parent.top === owner && owner.it === null && parent.flags & SUSPENDED) this.resume(parent, undefined);
+    if (parent.top === owner && parent.it === null && parent.flags & SUSPENDED) this.resume(parent, undefined);
   }
 
   // ---- the Ticker side: what the clock asks ---------------------------------------------------
@@ -541,7 +553,8 @@ export class Scheduler {
     const t = q[this.head];
     q[this.head] = undefined;
     this.head = (this.head + 1) & (q.length - 1);
-    this.count--;
+    // A burst (a hundred thousand forks at once) must not pin a huge empty queue for good.
+    if (--this.count === 0 && q.length > 4096) this.queue = new Array(64);
     return t;
   }
 
