@@ -1,0 +1,94 @@
+// Runs one bench case for one library in this process and prints one JSON line with the result.
+// Usage: node --expose-gc --import tsx bench/case.ts <case> <peer>
+import { coPeer } from "./peers/co.js";
+import { effect } from "./peers/effect.js";
+import { effection } from "./peers/effection.js";
+import { jsCsp } from "./peers/js-csp.js";
+import { native } from "./peers/native.js";
+import type { Peer } from "./peers/peer.js";
+import { reduxSaga } from "./peers/redux-saga.js";
+import { skein, skeinYieldStar } from "./peers/skein.js";
+
+export const peers: Record<string, Peer> = {
+  native, skein, "skein (yield*)": skeinYieldStar, co: coPeer, "redux-saga": reduxSaga, effection, Effect: effect, "js-csp": jsCsp,
+};
+
+/** Round trips per measurement: enough for ~0.2 s with each library's speed. */
+const trips: Record<string, number> = { "js-csp": 100_000, co: 500_000, "redux-saga": 500_000 };
+
+export interface CaseResult {
+  value: number;
+  unit: string;
+  checked: string;
+}
+
+const gc = (globalThis as { gc?: () => void }).gc;
+function collect(): number {
+  if (!gc) throw new Error("run with --expose-gc");
+  gc();
+  gc();
+  return process.memoryUsage().heapUsed;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+async function timed(reps: number, work: () => Promise<number>, expect: number, per: number): Promise<CaseResult> {
+  const times: number[] = [];
+  for (let r = 0; r < reps; r++) {
+    const t0 = performance.now();
+    const got = await work();
+    const t = performance.now() - t0;
+    if (got !== expect) throw new Error(`counted ${got}, expected ${expect}`);
+    times.push(t);
+  }
+  return { value: (median(times) * 1e6) / per, unit: per === 1e6 ? "ms" : "ns/op", checked: `${expect} counted` };
+}
+
+export const cases: Record<string, (p: Peer, name: string) => Promise<CaseResult>> = {
+  async roundtrip(p, name) {
+    const n = trips[name] ?? 3_000_000;
+    await p.roundTrip(n / 10);
+    return timed(5, () => p.roundTrip(n), n, n);
+  },
+  ...Object.fromEntries(
+    [1, 10, 100].map((d) => [
+      `depth-${d}`,
+      async (p: Peer, name: string) => {
+        const n = (trips[name] ?? 3_000_000) / 2;
+        // Warm every depth, so each process compares depths with the same code paths hot.
+        for (const w of [1, 10, 100]) await p.depth(w, n / 10);
+        return timed(5, () => p.depth(d, n), n, n);
+      },
+    ]),
+  ),
+  async sleepers(p) {
+    await p.sleepers(10_000, 1);
+    // Reported in ms for the whole batch: per = 1e6 makes timed() return milliseconds.
+    return timed(3, () => p.sleepers(100_000, 10), 100_000, 1e6);
+  },
+  async heap(p) {
+    const before = collect();
+    const n = await p.parked(100_000);
+    const after = collect();
+    return { value: (after - before) / n, unit: "B/coroutine", checked: `${n} suspended` };
+  },
+  async million(p) {
+    const before = collect();
+    const n = await p.parked(1_000_000);
+    const after = collect();
+    return { value: (after - before) / 2 ** 20, unit: "MB", checked: `${n} suspended` };
+  },
+};
+
+const [which, peerName] = process.argv.slice(2);
+if (which !== undefined && peerName !== undefined) {
+  const peer = peers[peerName];
+  const run = cases[which];
+  if (!peer || !run) throw new Error(`unknown case ${which} or peer ${peerName}`);
+  const result = await run(peer, peerName);
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+  process.exit(0); // parked sleepers would keep the process alive
+}

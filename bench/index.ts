@@ -1,0 +1,86 @@
+// npm run bench [-- --only roundtrip,heap] [--peers skein,native]
+// Runs every case for every library, each in its own process, and prints one table of results
+// with ratios to native async/await measured in the same run.
+import { execFile } from "node:child_process";
+import { cpus } from "node:os";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import type { CaseResult } from "./case.js";
+
+const run = promisify(execFile);
+const caseFile = fileURLToPath(new URL("case.ts", import.meta.url));
+const allCases = ["roundtrip", "depth-1", "depth-10", "depth-100", "sleepers", "heap", "million"];
+const allPeers = ["native", "skein", "skein (yield*)", "co", "redux-saga", "effection", "Effect", "js-csp"];
+const titles: Record<string, string> = {
+  roundtrip: "one synchronous effect round trip",
+  "depth-1": "resume at depth 1",
+  "depth-10": "resume at depth 10",
+  "depth-100": "resume at depth 100",
+  sleepers: "spawn and finish 100,000 sleepers (10 ms)",
+  heap: "heap per suspended sleeping coroutine",
+  million: "heap of 1,000,000 sleeping coroutines",
+};
+const targets: Record<string, string> = {
+  roundtrip: "≤ 40 ns", "depth-100": "≤ 1.2× depth 1", sleepers: "≤ 150 ms", heap: "≤ 300 B", million: "≤ 400 MB",
+};
+
+function option(name: string): string[] | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i < 0 ? undefined : process.argv[i + 1]!.split(",");
+}
+const only = option("only") ?? allCases;
+const peers = (option("peers") ?? allPeers).filter((p) => p !== "skein (yield*)" || only.some((c) => c.startsWith("depth")));
+
+async function measure(which: string, peer: string): Promise<CaseResult | string> {
+  if (peer === "skein (yield*)" && !which.startsWith("depth")) return "";
+  try {
+    const { stdout } = await run(
+      process.execPath,
+      ["--expose-gc", "--max-old-space-size=16384", "--import", "tsx", caseFile, which, peer],
+      { timeout: 180_000, maxBuffer: 1 << 20 },
+    );
+    return JSON.parse(stdout.trim().split("\n").pop()!) as CaseResult;
+  } catch (e) {
+    const err = e as { killed?: boolean; stderr?: string; message: string };
+    return err.killed ? "timeout" : `failed: ${(err.stderr || err.message).trim().split("\n").pop()}`;
+  }
+}
+
+const fmt = (v: number) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
+
+console.log(`skein bench — node ${process.version}, ${cpus()[0]?.model ?? "cpu"} ×${cpus().length}, ${new Date().toISOString().slice(0, 10)}`);
+console.log("Each cell is one run in its own process; the ratio is to native async/await in this run (lower is better).\n");
+const header = ["workload", "unit", ...peers, "skein target"];
+const rows: string[][] = [];
+for (const which of only) {
+  const results: Record<string, CaseResult | string> = {};
+  for (const peer of peers) {
+    results[peer] = await measure(which, peer);
+    process.stderr.write(".");
+  }
+  const base = results.native;
+  const unit = Object.values(results).find((r): r is CaseResult => typeof r === "object")?.unit ?? "";
+  rows.push([
+    titles[which] ?? which,
+    unit,
+    ...peers.map((p) => {
+      const r = results[p]!;
+      if (typeof r === "string") return r;
+      const ratio = typeof base === "object" ? ` (${(r.value / base.value).toFixed(2)}×)` : "";
+      return `${fmt(r.value)}${ratio}`;
+    }),
+    targets[which] ?? "",
+  ]);
+}
+process.stderr.write("\n");
+console.log(`| ${header.join(" | ")} |`);
+console.log(`|${header.map((_, i) => (i < 2 ? "---" : "---:")).join("|")}|`);
+for (const r of rows) console.log(`| ${r.join(" | ")} |`);
+const depth = (name: string) => rows.find((r) => r[0] === titles[name]);
+const d1 = depth("depth-1");
+const d100 = depth("depth-100");
+if (d1 && d100) {
+  const col = header.indexOf("skein");
+  const ratio = parseFloat(d100[col]!) / parseFloat(d1[col]!);
+  if (Number.isFinite(ratio)) console.log(`\nskein resume cost at depth 100 / depth 1: ${ratio.toFixed(2)}×`);
+}

@@ -1,0 +1,41 @@
+import { Effect } from "effect";
+import { until, LONG, type Peer } from "./peer.js";
+
+const one = Effect.succeed(1);
+
+const trips = (n: number) =>
+  Effect.gen(function* () {
+    let count = 0;
+    for (let i = 0; i < n; i++) count += yield* one;
+    return count;
+  });
+
+const nest = (depth: number, n: number): Effect.Effect<number> =>
+  depth <= 1 ? trips(n) : Effect.gen(function* () {
+    return yield* nest(depth - 1, n);
+  });
+
+export const effect: Peer = {
+  effect: "yield* Effect.succeed(1)",
+  nesting: "yield* sub",
+  roundTrip: (n) => Effect.runPromise(trips(n)),
+  depth: (d, n) => Effect.runPromise(nest(d, n)),
+  async sleepers(n, ms) {
+    let done = 0;
+    const sleeper = Effect.gen(function* () {
+      yield* Effect.sleep(ms);
+      done++;
+    });
+    await Effect.runPromise(Effect.forEach(Array.from({ length: n }), () => sleeper, { concurrency: "unbounded", discard: true }));
+    return done;
+  },
+  parked(n) {
+    let started = 0;
+    const sleeper = Effect.gen(function* () {
+      started++;
+      yield* Effect.sleep(LONG);
+    });
+    Effect.runFork(Effect.forEach(Array.from({ length: n }), () => sleeper, { concurrency: "unbounded", discard: true }));
+    return until(() => started, n);
+  },
+};

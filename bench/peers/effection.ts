@@ -1,0 +1,55 @@
+import { action, run, sleep, spawn, type Operation, type Task } from "effection";
+import { until, LONG, type Peer } from "./peer.js";
+
+const noop = () => {};
+// effection's cheapest trip through its runtime: an action resolved synchronously.
+const one: Operation<number> = action<number>((resolve) => {
+  resolve(1);
+  return noop;
+});
+
+function* trips(n: number): Operation<number> {
+  let count = 0;
+  for (let i = 0; i < n; i++) count += yield* one;
+  return count;
+}
+
+function nest(depth: number, n: number): Operation<number> {
+  return depth <= 1
+    ? trips(n)
+    : (function* () {
+        return yield* nest(depth - 1, n);
+      })();
+}
+
+export const effection: Peer = {
+  effect: "yield* action(resolve now)",
+  nesting: "yield* sub()",
+  roundTrip: (n) => run(() => trips(n)),
+  depth: (d, n) => run(() => nest(d, n)),
+  async sleepers(n, ms) {
+    let done = 0;
+    function* sleeper(): Operation<void> {
+      yield* sleep(ms);
+      done++;
+    }
+    await run(function* () {
+      const tasks: Task<void>[] = [];
+      for (let i = 0; i < n; i++) tasks.push(yield* spawn(sleeper));
+      for (const t of tasks) yield* t;
+    });
+    return done;
+  },
+  parked(n) {
+    let started = 0;
+    function* sleeper(): Operation<void> {
+      started++;
+      yield* sleep(LONG);
+    }
+    void run(function* () {
+      for (let i = 0; i < n; i++) yield* spawn(sleeper);
+      yield* sleep(LONG);
+    });
+    return until(() => started, n);
+  },
+};

@@ -1,0 +1,28 @@
+// What every library in the bench implements, doing the same work so the numbers compare.
+// Each method returns a count that the harness checks, so no library can skip the work.
+
+export interface Peer {
+  /** `n` synchronous effect round trips (yield → handler → resume) in one coroutine. */
+  roundTrip(n: number): Promise<number>;
+  /** `n` such round trips in a coroutine nested `depth` sub-operations deep. */
+  depth(depth: number, n: number): Promise<number>;
+  /** Start `n` coroutines that each sleep `ms`, and wait until all have finished. */
+  sleepers(n: number, ms: number): Promise<number>;
+  /** Start `n` coroutines that sleep for a long time; resolve once every one is suspended. */
+  parked(n: number): Promise<number>;
+  /** How nesting is written with this library, for the table. */
+  nesting: string;
+  /** What one round trip is with this library, for the table. */
+  effect: string;
+}
+
+/** Resolve once `count()` reaches `n`, checking after each host turn. */
+export function until(count: () => number, n: number): Promise<number> {
+  return new Promise((resolve) => {
+    const check = () => (count() >= n ? resolve(count()) : setImmediate(check));
+    check();
+  });
+}
+
+/** A delay that lasts longer than any bench run, but within host timer limits. */
+export const LONG = 1_000_000_000;

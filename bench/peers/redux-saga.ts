@@ -1,0 +1,52 @@
+import { runSaga, type Saga } from "redux-saga";
+import { all, call, delay } from "redux-saga/effects";
+import { until, LONG, type Peer } from "./peer.js";
+
+const one = () => 1;
+const start = <A extends unknown[]>(saga: Saga<A>, ...args: A): Promise<number> =>
+  runSaga({ dispatch() {}, getState() {} }, saga, ...args).toPromise();
+
+function* trips(n: number): Generator<unknown, number, number> {
+  let count = 0;
+  for (let i = 0; i < n; i++) count += yield call(one);
+  return count;
+}
+
+function nest(depth: number, n: number): Generator<unknown, number, number> {
+  return depth <= 1
+    ? trips(n)
+    : (function* () {
+        return (yield call(nest, depth - 1, n)) as number;
+      })();
+}
+
+export const reduxSaga: Peer = {
+  effect: "yield call(fn)",
+  nesting: "yield call(sub)",
+  roundTrip: (n) => start(trips, n),
+  depth: (d, n) => start(nest, d, n),
+  async sleepers(n, ms) {
+    let done = 0;
+    function* sleeper() {
+      yield delay(ms);
+      done++;
+    }
+    await start(function* () {
+      yield all(Array.from({ length: n }, () => call(sleeper)));
+      return 0;
+    });
+    return done;
+  },
+  parked(n) {
+    let started = 0;
+    function* sleeper() {
+      started++;
+      yield delay(LONG);
+    }
+    void start(function* () {
+      yield all(Array.from({ length: n }, () => call(sleeper)));
+      return 0;
+    });
+    return until(() => started, n);
+  },
+};
