@@ -5,13 +5,28 @@ import { Effect, tag, type Operation } from "./effect.js";
 import { checkOperation, describe, isOperation, isThenable, type OperationLike, type Returned } from "./operation.js";
 import { Join, Task } from "./task.js";
 
-/** Options for a new task. */
+/**
+ * Options for a new task.
+ *
+ * @example
+ * ```ts
+ * const t = yield* fork(poll(url), { name: `poll ${url}` });
+ * ```
+ */
 export interface TaskOptions {
   /** Shown in error messages and deadlock reports; defaults to the function's name. */
   name?: string;
 }
 
-/** The effect of {@link sleep}. */
+/**
+ * The effect of {@link sleep}: `ms` is the duration asked for.
+ *
+ * @example
+ * ```ts
+ * const step = retry()[Symbol.iterator]().next().value;
+ * if (step instanceof Sleep) console.log(`backing off ${step.ms} ms`);
+ * ```
+ */
 export class Sleep extends Effect<void> {
   declare readonly type: "sleep";
   constructor(readonly ms: number) {
@@ -47,7 +62,17 @@ export function sleep(ms: number): Sleep {
 }
 let lastSleep = new Sleep(0);
 
-/** The effect of {@link call}. */
+/**
+ * The effect of {@link call}: `target` is the function (called with `args`) or the operation.
+ *
+ * @example
+ * ```ts
+ * const gen = handler()[Symbol.iterator]();
+ * const effect = gen.next().value as Call;
+ * assert.equal([effect.target, effect.args], [fetchUser, [42]]);
+ * gen.next({ id: 42, name: "Ada" }); // resume with a stub result, no I/O
+ * ```
+ */
 export class Call<T = unknown> extends Effect<T> {
   declare readonly type: "call";
   constructor(
@@ -97,7 +122,15 @@ export function call(target: unknown, ...args: unknown[]): Call {
   return new Call(target, undefined);
 }
 
-/** The effect of {@link wait}. */
+/**
+ * The effect of {@link wait}: `promise` is what is waited for.
+ *
+ * @example
+ * ```ts
+ * const effect = wait(Promise.resolve(1));
+ * console.log(effect instanceof Wait, String(effect)); // true "wait(promise)"
+ * ```
+ */
 export class Wait<T = unknown> extends Effect<T> {
   declare readonly type: "wait";
   constructor(readonly promise: PromiseLike<T>) {
@@ -128,7 +161,15 @@ export function wait<T>(promise: PromiseLike<T>): Wait<T> {
   return new Wait(promise);
 }
 
-/** The effect of {@link fork} and {@link spawn}: start a child task in the current scope. */
+/**
+ * The effects of {@link fork} and {@link spawn}: start a child task in the current scope.
+ *
+ * @example
+ * ```ts
+ * const effect = spawn(heartbeat, { name: "heartbeat" });
+ * if (effect instanceof Start) console.log(effect.type, effect.name); // "spawn" "heartbeat"
+ * ```
+ */
 export abstract class Start<T = unknown> extends Effect<Task<T>> {
   declare readonly type: "fork" | "spawn";
   constructor(
@@ -142,13 +183,27 @@ export abstract class Start<T = unknown> extends Effect<Task<T>> {
   }
 }
 
-/** The effect of {@link fork}. */
+/**
+ * The effect of {@link fork}.
+ *
+ * @example
+ * ```ts
+ * console.log(fork(worker) instanceof Fork); // true
+ * ```
+ */
 export class Fork<T = unknown> extends Start<T> {
   declare readonly type: "fork";
 }
 tag(Fork, "fork");
 
-/** The effect of {@link spawn}. */
+/**
+ * The effect of {@link spawn}.
+ *
+ * @example
+ * ```ts
+ * console.log(spawn(worker) instanceof Spawn); // true
+ * ```
+ */
 export class Spawn<T = unknown> extends Start<T> {
   declare readonly type: "spawn";
 }
@@ -218,7 +273,15 @@ export function join<T>(task: Task<T>): Join<T> {
   return new Join(task);
 }
 
-/** The effect of {@link cancel}. */
+/**
+ * The effect of {@link cancel}: `task` is the task to cancel.
+ *
+ * @example
+ * ```ts
+ * const effect = cancel(task);
+ * console.log(effect.task === task); // true
+ * ```
+ */
 export class Cancel extends Effect<void> {
   declare readonly type: "cancel";
   constructor(readonly task: Task<unknown>) {
@@ -248,7 +311,14 @@ export function cancel(task: Task<unknown>): Cancel {
   return new Cancel(task);
 }
 
-/** The effect of {@link suspend}. */
+/**
+ * The effect of {@link suspend}; `suspend()` always returns the same one.
+ *
+ * @example
+ * ```ts
+ * console.log(suspend() instanceof Suspend, suspend() === suspend()); // true true
+ * ```
+ */
 export class Suspend extends Effect<never> {
   declare readonly type: "suspend";
   override toString(): string {
@@ -278,7 +348,14 @@ export function suspend(): Suspend {
   return SUSPEND_EFFECT;
 }
 
-/** The effect of {@link cooperate}. */
+/**
+ * The effect of {@link cooperate}; `cooperate()` always returns the same one.
+ *
+ * @example
+ * ```ts
+ * console.log(cooperate() instanceof Cooperate); // true
+ * ```
+ */
 export class Cooperate extends Effect<void> {
   declare readonly type: "cooperate";
   override toString(): string {
@@ -308,7 +385,14 @@ export function cooperate(): Cooperate {
   return COOPERATE_EFFECT;
 }
 
-/** The effect of {@link self}. */
+/**
+ * The effect of {@link self}; `self()` always returns the same one.
+ *
+ * @example
+ * ```ts
+ * console.log(self() instanceof Self); // true
+ * ```
+ */
 export class Self extends Effect<Task<unknown>> {
   declare readonly type: "self";
   override toString(): string {
@@ -336,10 +420,27 @@ export function self(): Self {
 /**
  * The function given to {@link action}: it starts some callback-style work, arranges for
  * `resolve` or `reject` to be called once, and may return a teardown.
+ *
+ * @example
+ * ```ts
+ * const onceClicked: Executor<MouseEvent> = (resolve) => {
+ *   button.addEventListener("click", resolve, { once: true });
+ *   return () => button.removeEventListener("click", resolve);
+ * };
+ * const event = yield* action(onceClicked);
+ * ```
  */
 export type Executor<T> = (resolve: (value: T) => void, reject: (error: unknown) => void) => (() => void) | void;
 
-/** The effect of {@link action}. */
+/**
+ * The effect of {@link action}: `executor` runs each time the effect is performed.
+ *
+ * @example
+ * ```ts
+ * const effect = action<void>((resolve) => void setImmediate(resolve));
+ * console.log(effect instanceof Action, typeof effect.executor); // true "function"
+ * ```
+ */
 export class Action<T = unknown> extends Effect<T> {
   declare readonly type: "action";
   constructor(readonly executor: Executor<T>) {
@@ -379,5 +480,18 @@ export function action<T>(executor: Executor<T>): Action<T> {
 
 export { Join };
 
-/** Every effect the scheduler knows how to perform; handlers.ts has one handler per `type`. */
+/**
+ * Every effect the scheduler knows how to perform; handlers.ts has one handler per `type`.
+ *
+ * @example
+ * ```ts
+ * function label(e: AnyEffect): string {
+ *   switch (e.type) {
+ *     case "sleep": return `sleeping ${e.ms} ms`;
+ *     case "join": return `waiting for ${e.task.name}`;
+ *     default: return e.type;
+ *   }
+ * }
+ * ```
+ */
 export type AnyEffect = Sleep | Call | Wait | Fork | Spawn | Join | Cancel | Suspend | Cooperate | Self | Action;

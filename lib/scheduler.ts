@@ -38,7 +38,15 @@ export interface Handler<E> {
 /** @internal One handler per effect type; the compiler checks that none is missing. */
 export type Handlers = { [E in AnyEffect as E["type"]]: Handler<E> };
 
-/** Options of {@link createScheduler}. */
+/**
+ * Options of {@link createScheduler}.
+ *
+ * @example
+ * ```ts
+ * const reported: unknown[] = [];
+ * const s = createScheduler({ clock: "virtual", onError: (e) => reported.push(e) });
+ * ```
+ */
 export interface SchedulerOptions {
   /** "real" (the default) follows wall-clock time; "virtual" jumps to the next timer whenever
    * every task is blocked, so tests of timing run instantly and deterministically. */

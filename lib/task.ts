@@ -86,7 +86,15 @@ export class CallFrame extends Frame {
   }
 }
 
-/** The effect of `join(task)`, and what iterating a task yields: wait for the task to finish. */
+/**
+ * The effect of `join(task)`, and what iterating a task yields: wait for the task to finish.
+ *
+ * @example
+ * ```ts
+ * const effect = join(task);
+ * console.log(effect instanceof Join, effect.task === task); // true true
+ * ```
+ */
 export class Join<T = unknown> extends Effect<T> {
   declare readonly type: "join";
   constructor(readonly task: Task<T>) {
@@ -116,7 +124,16 @@ export class Deferred {
   }
 }
 
-/** The lifecycle of a task: it is `running` until its body and all its children have finished. */
+/**
+ * The lifecycle of a task: it is `running` until its body and all its children have finished.
+ *
+ * @example
+ * ```ts
+ * const t = run(main());
+ * await t.catch(() => {});
+ * const state: TaskState = t.state; // "completed", "failed" or "cancelled"
+ * ```
+ */
 export type TaskState = "running" | "completed" | "failed" | "cancelled";
 
 /**
