@@ -17,6 +17,8 @@ export interface Ticker {
 export interface Clock {
   /** Current time in milliseconds. */
   now(): number;
+  /** Real elapsed milliseconds, for time slices: a virtual clock's tasks must let the host run too. */
+  realNow(): number;
   /** The deadline of a timer of `ms` milliseconds started now. */
   deadline(ms: number): number;
   /** Arrange one `tick()` at `deadline` (replacing any earlier arrangement); Infinity: none. */
@@ -75,6 +77,10 @@ export class RealClock implements Clock {
     return monotonic();
   }
 
+  realNow(): number {
+    return monotonic();
+  }
+
   /** Rounded up to a whole millisecond, the host timers' resolution: never early, and sleepers
    * started within the same millisecond share one deadline. */
   deadline(ms: number): number {
@@ -115,6 +121,10 @@ export class VirtualClock implements Clock {
 
   now(): number {
     return this.time;
+  }
+
+  realNow(): number {
+    return monotonic();
   }
 
   deadline(ms: number): number {

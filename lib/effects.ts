@@ -213,7 +213,8 @@ tag(Spawn, "spawn");
  * Start `op` as a child task that runs concurrently and that the current scope waits for: the
  * enclosing body (or `call`) does not return until the child has finished. If the child fails,
  * its siblings and the parent are cancelled and the parent fails with the same error. Returns the
- * child's {@link Task} at once; the child first runs when the parent next suspends.
+ * child's {@link Task} at once; the child starts once the parent gives up control (when it
+ * suspends, or its time slice ends).
  *
  * @throws TypeError at the call site if `op` is not an operation or a function.
  * @example

@@ -1,6 +1,7 @@
 // How each primitive is performed: one handler per effect, under the effect's name. Handlers that
 // suspend a task also say how to undo that suspension when the task is cancelled first.
 
+import type { Effect } from "./effect.js";
 import type { Action, Call, Cancel, Cooperate, Join, Sleep, Start, Suspend, Wait } from "./effects.js";
 import { Cancelled } from "./errors.js";
 import { describe, isIterator, isOperation, isThenable } from "./operation.js";
@@ -11,7 +12,9 @@ import { DONE, FAILED, FORK, HALTED, INTERRUPT, SPAWN, taskOf, type Task } from 
 /** What a task waits on while a promise or an action's callback is outstanding. */
 class Pending {
   teardown: unknown = undefined;
-  constructor(readonly effect: Call | Wait | Action) {}
+  /** Cancelled while its executor was still running (before the teardown was known). */
+  cancelled = false;
+  constructor(readonly effect: Effect) {}
   get type(): string {
     return this.effect.type;
   }
@@ -21,14 +24,14 @@ class Pending {
 }
 
 /** Suspend `t` until `promise` settles; counted as in flight so a virtual clock waits for it. */
-function awaitPromise(promise: PromiseLike<unknown>, effect: Call | Wait, t: Task, s: Scheduler): typeof SUSPEND {
+function awaitPromise(promise: PromiseLike<unknown>, effect: Effect, t: Task, s: Scheduler): typeof SUSPEND {
   const on = new Pending(effect);
   s.suspend(t, on);
   s.inFlight++;
   const settle = (value: unknown, threw: boolean) => {
     if (!s.waiting(t, on)) return; // cancelled meanwhile, or settled twice by a rogue thenable
     s.inFlight--;
-    s.resume(t, value, threw);
+    s.resume(t, value, threw, true); // the promise keeps its outcome: a cancellation may replace it
   };
   try {
     promise.then((v) => settle(v, false), (e) => settle(e, true));
@@ -36,6 +39,14 @@ function awaitPromise(promise: PromiseLike<unknown>, effect: Call | Wait, t: Tas
     settle(e, true);
   }
   return SUSPEND;
+}
+
+function runTeardown(teardown: () => void, t: Task, s: Scheduler): void {
+  try {
+    teardown();
+  } catch (err) {
+    s.fail(t.top, err, t);
+  }
 }
 
 const promiseHandler = {
@@ -76,6 +87,11 @@ export const handlers: Handlers = {
     run(e: Call, t, s) {
       const v = e.args === undefined ? e.target : (e.target as (...a: unknown[]) => unknown)(...e.args);
       if (isOperation(v) || isIterator(v)) {
+        // If fn cancelled this very task, the call is not entered: Cancelled arrives here.
+        if (t.flags & INTERRUPT) {
+          t.flags &= ~INTERRUPT;
+          throw new Cancelled(`task ${t} was cancelled`);
+        }
         s.enter(t, toIterator(v)); // the step loop runs the call's body next
         return undefined;
       }
@@ -101,12 +117,15 @@ export const handlers: Handlers = {
         if (target.flags & HALTED) throw new Cancelled(`task ${target} was cancelled`);
         return target.result;
       }
+      // A task of another scheduler is waited for as a promise: this clock counts it in flight.
+      if (target.sched !== s) return awaitPromise(target.promise(), e, t, s);
       checkJoinable(target, t, "join");
-      target.sched.watch(target, t);
+      s.watch(target, t);
       return s.suspend(t, e);
     },
-    cancel(e: Join, t) {
-      e.task.sched.unwatch(e.task, t);
+    cancel(on: Join | Pending, t, s) {
+      if (on instanceof Pending) s.inFlight--;
+      else s.unwatch(on.task, t);
     },
   },
 
@@ -120,15 +139,15 @@ export const handlers: Handlers = {
         t.flags &= ~INTERRUPT;
         throw new Cancelled(`task ${t} cancelled itself`);
       }
-      const ts = target.sched;
-      ts.watch(target, t);
+      if (target.sched !== s) return awaitPromise(target.cancel(), e, t, s);
+      s.watch(target, t);
       s.suspend(t, e);
-      ts.halt(target);
-      ts.kick();
+      s.halt(target);
       return SUSPEND;
     },
-    cancel(e: Cancel, t) {
-      e.task.sched.unwatch(e.task, t);
+    cancel(on: Cancel | Pending, t, s) {
+      if (on instanceof Pending) s.inFlight--;
+      else s.unwatch(on.task, t);
     },
   },
 
@@ -145,18 +164,29 @@ export const handlers: Handlers = {
       const settle = (value: unknown, threw: boolean) => {
         if (s.waiting(t, on)) s.resume(t, value, threw);
       };
+      let teardown: unknown;
       try {
-        on.teardown = e.executor((v) => settle(v, false), (err) => settle(err, true));
+        teardown = e.executor((v) => settle(v, false), (err) => settle(err, true));
       } catch (err) {
-        settle(err, true);
+        // Thrown into the task if it still waits; if the executor cancelled the task first, it
+        // is a failure of the cleanup; after a settlement it can only be reported.
+        if (s.waiting(t, on)) settle(err, true);
+        else if (on.cancelled) s.fail(t.top, err, t);
+        else s.report(err, t);
+        return SUSPEND;
       }
-      if (on.teardown !== undefined && typeof on.teardown !== "function") {
-        settle(new TypeError(`${e} executor returned ${describe(on.teardown)}; return a teardown function or nothing`), true);
+      if (teardown !== undefined && typeof teardown !== "function") {
+        settle(new TypeError(`${e} executor returned ${describe(teardown)}; return a teardown function or nothing`), true);
+      } else if (on.cancelled) {
+        if (typeof teardown === "function") runTeardown(teardown as () => void, t, s); // cancelled by its own executor
+      } else {
+        on.teardown = teardown;
       }
       return SUSPEND;
     },
-    cancel(on: Pending) {
+    cancel(on: Pending, t, s) {
       if (typeof on.teardown === "function") on.teardown();
+      else on.cancelled = true; // the executor is still running: its teardown runs when it returns
     },
   },
 };

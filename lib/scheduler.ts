@@ -8,8 +8,8 @@ import { Cancelled, DeadlockError, isCancelled } from "./errors.js";
 import { Timers } from "./timers.js";
 import { checkOperation, describe, isIterator, isOperation, isThenable, type OperationLike } from "./operation.js";
 import {
-  CallFrame, CLOSING, Deferred, DONE, FAILED, Frame, GENERATOR, HALTED, INTERRUPT, QUEUED, STARTED,
-  SUSPENDED, Task, taskOf, THROWING,
+  CallFrame, CLOSING, Deferred, DONE, FAILED, Frame, GENERATOR, HALTED, INTERRUPT, QUEUED, REPLACEABLE,
+  STARTED, SUSPENDED, Task, taskOf, THROWING,
 } from "./task.js";
 
 /** @internal Longest run of the loop before it lets the host handle timers and I/O, in ms. */
@@ -51,8 +51,9 @@ export interface SchedulerOptions {
   /** "real" (the default) follows wall-clock time; "virtual" jumps to the next timer whenever
    * every task is blocked, so tests of timing run instantly and deterministically. */
   clock?: "real" | "virtual";
-  /** Called with errors that cannot propagate because another error already does (a second
-   * failing child, a cleanup that throws while failing). Defaults to `console.error`. */
+  /** Called with errors that cannot propagate because the scope's outcome is already decided (a
+   * second failing child, a cleanup that throws while failing, a race loser failing after the
+   * winner). Defaults to `console.error`. */
   onError?: (error: unknown, task: Task) => void;
 }
 
@@ -73,11 +74,17 @@ export function isGenerator(it: unknown): it is Generator {
 export function toIterator(op: unknown): Iterator<unknown> {
   const v = typeof op === "function" ? op() : op;
   if (isGenerator(v)) return v;
-  // Effects are iterators too, but must be opened with [Symbol.iterator] to resume correctly.
+  // An effect as a whole body: yield it once and return its result (opening the effect itself
+  // would rely on its first step following at once, which a preemption could delay).
+  if (v instanceof Effect) return performOnce(v);
   if (isOperation(v)) return v[Symbol.iterator]();
   if (isIterator(v)) return v;
   if (isThenable(v)) return new Wait(v)[Symbol.iterator]();
   return { next: () => ({ done: true, value: v }) };
+}
+
+function* performOnce(effect: Effect): Generator<unknown, unknown, unknown> {
+  return yield effect;
 }
 
 function throwInto(it: Iterator<unknown>, error: unknown, flags: number): IteratorResult<unknown> {
@@ -121,13 +128,14 @@ export class Scheduler {
   private sliceEnd = 0;
   private sliceOver = false;
   private readonly tickFn = () => this.tick();
-  private readonly wakeFn = (t: Task) => this.resume(t, undefined);
+  private readonly wakeFn = (t: Task) => this.resume(t, undefined, false, true);
 
   /** @internal Use {@link createScheduler}. */
   constructor(clock: Clock, handlers: Handlers, onError?: (error: unknown, task: Task) => void) {
     this.clock = clock;
     this.handlers = handlers as unknown as Record<string, Handler<unknown>>;
-    this.onError = onError ?? ((error, task) => console.error(`skein: error in task ${task} while another error propagated:`, error));
+    this.onError =
+      onError ?? ((error, task) => console.error(`skein: error in task ${task} that could not propagate (its scope had already failed or settled):`, error));
   }
 
   /**
@@ -171,7 +179,7 @@ export class Scheduler {
     if (this.running) return;
     this.running = true;
     this.sliceOver = false;
-    this.sliceEnd = this.clock.now() + SLICE_MS;
+    this.sliceEnd = this.clock.realNow() + SLICE_MS;
     let n = 0;
     try {
       this.fireTimers();
@@ -182,7 +190,7 @@ export class Scheduler {
           break;
         }
         this.step(t);
-        if (this.sliceOver || ((++n & 63) === 0 && this.clock.now() >= this.sliceEnd)) {
+        if (this.sliceOver || ((++n & 63) === 0 && this.clock.realNow() >= this.sliceEnd)) {
           this.sliceOver = this.count > 0;
           if (this.sliceOver) break;
         }
@@ -201,7 +209,7 @@ export class Scheduler {
     // A task dequeued while still suspended yielded cooperate(): it resumes with no value.
     let threw = (flags & (THROWING | SUSPENDED)) === THROWING;
     let input = flags & SUSPENDED ? undefined : t.slot;
-    t.flags = flags & ~(QUEUED | SUSPENDED | THROWING);
+    t.flags = flags & ~(QUEUED | SUSPENDED | THROWING | REPLACEABLE);
     t.slot = undefined;
     if (!(flags & STARTED)) this.start(t);
     let budget = BUDGET;
@@ -224,19 +232,19 @@ export class Scheduler {
         continue;
       }
       // Phase 2: resume the body until it yields something.
-      let r: IteratorResult<unknown>;
+      let value: unknown;
       try {
-        if (threw) r = throwInto(it, input, t.flags);
-        else r = t.flags & GENERATOR ? genNext.call(it as Generator, input) : it.next(input);
+        const r = threw ? throwInto(it, input, t.flags) : t.flags & GENERATOR ? genNext.call(it as Generator, input) : it.next(input);
+        if (typeof r !== "object" || r === null) throw new TypeError(`the iterator of task ${t} returned ${describe(r)}, not a result object`);
+        if (r.done === true) {
+          this.ended(t, false, r.value);
+          continue;
+        }
+        value = r.value;
       } catch (e) {
         this.ended(t, true, e);
         continue;
       }
-      if (r.done === true) {
-        this.ended(t, false, r.value);
-        continue;
-      }
-      const value = r.value;
       forgetOpening();
       // Phase 3: a pending cancellation is delivered here instead of performing the effect.
       if (t.flags & INTERRUPT) {
@@ -260,7 +268,7 @@ export class Scheduler {
       }
       if (--budget === 0) {
         budget = BUDGET;
-        if (this.clock.now() >= this.sliceEnd) {
+        if (this.clock.realNow() >= this.sliceEnd) {
           this.sliceOver = true;
           t.slot = input;
           return this.enqueue(t);
@@ -315,12 +323,13 @@ export class Scheduler {
 
   /** @internal End the loop's run after this step if the time slice is used up. */
   yieldSoon(): void {
-    if (this.clock.now() >= this.sliceEnd) this.sliceOver = true;
+    if (this.clock.realNow() >= this.sliceEnd) this.sliceOver = true;
   }
 
-  /** @internal Wake suspended `t`: its body continues with `value`, or has it thrown in. */
-  resume(t: Task, value: unknown, threw = false): void {
-    t.flags = threw ? (t.flags & ~SUSPENDED) | THROWING : t.flags & ~(SUSPENDED | THROWING);
+  /** @internal Wake suspended `t`: its body continues with `value`, or has it thrown in. A
+   * `replaceable` input loses nothing if a cancellation arriving before `t` runs replaces it. */
+  resume(t: Task, value: unknown, threw = false, replaceable = false): void {
+    t.flags = (t.flags & ~(SUSPENDED | THROWING | REPLACEABLE)) | (threw ? THROWING : 0) | (replaceable ? REPLACEABLE : 0);
     t.slot = value;
     if (!(t.flags & QUEUED)) this.enqueue(t);
     this.kick();
@@ -419,10 +428,12 @@ export class Scheduler {
     }
   }
 
-  /** Deliver a cancellation to the running body of `t`: at once if it waits, else at its next yield. */
+  /** Deliver a cancellation to the running body of `t`: at once if it waits (or was woken with
+   * nothing to lose), else at its next yield. */
   private interrupt(t: Task): void {
     t.flags &= ~INTERRUPT;
     if (t.it === null) return; // the body has ended: nothing to interrupt
+    if (t.flags & REPLACEABLE) return this.resume(t, new Cancelled(`task ${t} was cancelled`), true);
     if (!(t.flags & SUSPENDED)) {
       t.flags |= INTERRUPT; // running, or queued with a result it must not lose
       return;
@@ -473,14 +484,14 @@ export class Scheduler {
           else w.resolve(t.result);
           if (w.joins) t.slot = w.promise;
         } else if ((w.slot as Effect).type !== "join") {
-          w.sched.resume(w, undefined); // a canceller
+          this.resume(w, undefined, false, true); // a canceller
         } else if (failed) {
-          w.sched.resume(w, t.result, true);
+          this.resume(w, t.result, true, true);
           observed = true;
         } else if (halted) {
-          w.sched.resume(w, new Cancelled(`task ${t} was cancelled`), true);
+          this.resume(w, new Cancelled(`task ${t} was cancelled`), true, true);
         } else {
-          w.sched.resume(w, t.result);
+          this.resume(w, t.result, false, true);
         }
       }
     }
@@ -566,7 +577,8 @@ export class Scheduler {
     return t;
   }
 
-  private report(error: unknown, task: Task): void {
+  /** @internal Hand an error that cannot propagate to `onError`. */
+  report(error: unknown, task: Task): void {
     try {
       this.onError(error, task);
     } catch (e) {

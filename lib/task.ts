@@ -23,6 +23,9 @@ export const SUSPENDED = 64;
 export const THROWING = 128;
 /** @internal A cancellation is due at the body's next yield. */
 export const INTERRUPT = 256;
+/** @internal The queued input carries nothing that would be lost (a timer fired, a join or a
+ * promise settled): a cancellation arriving meanwhile replaces it, and is delivered at that wait. */
+export const REPLACEABLE = 8192;
 /** @internal Started by fork (waited for) or spawn (cancelled when the parent's body ends). */
 export const FORK = 512;
 /** @internal */

@@ -2,10 +2,10 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import {
-  action, call, cancel, Cancelled, cooperate, fork, isCancelled, join, self, sleep, spawn, suspend, wait,
+  action, call, cancel, Cancelled, cooperate, createScheduler, fork, isCancelled, join, self, sleep, spawn, suspend, wait,
   type Operation, type Task,
 } from "../lib/index.js";
-import { outcome, runVirtual, virtual } from "./helpers.js";
+import { framesAboveLoop, outcome, runVirtual, virtual } from "./helpers.js";
 
 const Sleep = suite("sleep");
 
@@ -132,12 +132,32 @@ Call("a rejection with undefined or a string is caught as that exact value", asy
 Call("10,000 nested calls complete without growing the stack", async () => {
   const depth = 10_000;
   function* nest(n: number): Operation<number> {
-    if (n === 0) return new Error().stack!.split("\n").length;
+    if (n === 0) return framesAboveLoop();
     return yield* call(nest, n - 1);
   }
-  const { value } = await runVirtual(() => nest(depth));
-  // The innermost body sees only the scheduler's frames below it, whatever the depth.
-  assert.ok(value < 30, `stack depth at the bottom was ${value}`);
+  const { value: deep } = await runVirtual(() => nest(depth));
+  const { value: shallow } = await runVirtual(() => nest(0));
+  // The innermost body runs on the same few frames above the run loop, whatever the depth.
+  assert.is(deep, shallow);
+  assert.ok(deep < 10, `${deep} frames above the run loop`);
+});
+
+Call("a function that cancels its own task does not start the operation it returns", async () => {
+  const s = virtual();
+  const log: string[] = [];
+  const t = s.run(function* () {
+    const me = yield* self();
+    const v = yield* call(() => {
+      void me.cancel();
+      return (function* sub() {
+        log.push("sub ran");
+        return "x";
+      })();
+    });
+    log.push(`caller resumed with ${v}`);
+  });
+  assert.is((await outcome(t)).state, "cancelled");
+  assert.equal(log, []);
 });
 
 Call("anything but a function or an operation throws a TypeError at the call site", () => {
@@ -330,6 +350,30 @@ Join("a joiner that is cancelled stops waiting", async () => {
   assert.equal(value, ["cancelled", "running"]);
 });
 
+Join("a task of another scheduler is joined and cancelled across clocks, without a false deadlock", async () => {
+  const a = virtual();
+  const b = virtual();
+  const producer = a.run(function* () {
+    yield* sleep(5);
+    yield* sleep(5);
+    return "from a";
+  });
+  assert.is(await b.run(function* () { return yield* join(producer); }), "from a");
+  const real = createScheduler();
+  const slow = real.run(function* () {
+    yield* sleep(20);
+    return "real";
+  });
+  assert.is(await b.run(function* () { return yield* join(slow); }), "real");
+  const forever = a.run(function* () {
+    yield* suspend();
+  });
+  await b.run(function* () {
+    yield* cancel(forever);
+  });
+  assert.is(forever.state, "cancelled");
+});
+
 Join("join and cancel take only tasks", () => {
   assert.throws(() => join({} as never), (e: unknown) => e instanceof TypeError && /join\(\) expects a task/.test(String(e)));
   assert.throws(() => cancel(3 as never), (e: unknown) => e instanceof TypeError && /cancel\(\) expects a task, got 3/.test(String(e)));
@@ -488,6 +532,47 @@ Action("a teardown that throws fails the cancelled task with that error", async 
   t.cancel();
   const o = await outcome(t);
   assert.equal(o, { state: "failed", error: err });
+});
+
+Action("an executor that cancels its own task still has its teardown run", async () => {
+  const s = virtual();
+  let live = 0;
+  const t = s.run(function* () {
+    const me = yield* self();
+    yield* action<void>(() => {
+      live++;
+      void me.cancel(); // a listener reacting synchronously, say
+      return () => void live--;
+    });
+  });
+  assert.is((await outcome(t)).state, "cancelled");
+  assert.is(live, 0);
+});
+
+Action("an executor that cancels its own task and then throws fails the task with that error", async () => {
+  const err = new Error("executor failed");
+  const s = virtual();
+  const t = s.run(function* () {
+    const me = yield* self();
+    yield* action<void>(() => {
+      void me.cancel();
+      throw err;
+    });
+  });
+  assert.equal(await outcome(t), { state: "failed", error: err });
+});
+
+Action("an executor that throws after settling has its error reported", async () => {
+  const err = new Error("after resolve");
+  const s = virtual();
+  const v = await s.run(function* () {
+    return yield* action<number>((resolve) => {
+      resolve(1);
+      throw err;
+    });
+  });
+  assert.is(v, 1);
+  assert.equal(s.reported, [err]);
 });
 
 Action("a non-function executor throws at the call site", () => {

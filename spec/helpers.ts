@@ -32,6 +32,17 @@ export async function runVirtual<T>(op: OperationLike<T>): Promise<{ value: T; n
   return { value, now: s.now(), s };
 }
 
+/** How many JavaScript frames stand above the scheduler's run loop here, every frame counted. */
+export function framesAboveLoop(): number {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = Infinity;
+  const lines = new Error().stack!.split("\n").slice(1);
+  Error.stackTraceLimit = limit;
+  const loop = lines.findIndex((l) => /Scheduler\.tick/.test(l));
+  if (loop < 0) throw new Error("not called from the scheduler's run loop");
+  return loop;
+}
+
 /** Resolve after the host has had a full turn (timers, I/O, setImmediate). */
 export function hostTurn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));

@@ -1,7 +1,7 @@
 // race(): the first to settle decides; losers are cancelled and cleaned up before race returns.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { race, sleep, suspend, type Operation } from "../lib/index.js";
+import { createScheduler, race, sleep, suspend, type Operation } from "../lib/index.js";
 import { runVirtual } from "./helpers.js";
 
 function* after<T>(ms: number, value: T): Operation<T> {
@@ -71,6 +71,33 @@ test("simultaneous finishers: the first in the run queue wins", async () => {
     return yield* race([after(10, "a"), after(10, "b")]);
   });
   assert.is(value, "a");
+});
+
+test("a contestant that succeeds first wins even if a loser fails at the same instant; that error is reported", async () => {
+  const err = new Error("b, too late");
+  const { value, s } = await runVirtual(function* () {
+    return yield* race([
+      after(10, "a"),
+      function* b() {
+        yield* sleep(10);
+        throw err;
+      },
+    ]);
+  });
+  assert.is(value, "a");
+  assert.equal(s.reported, [err]);
+});
+
+test("on the real clock, a race whose body is preempted before it waits still works", async () => {
+  const s = createScheduler();
+  const v = await s.run(function* () {
+    const end = performance.now() + 10;
+    while (performance.now() < end); // use up the time slice in this step
+    return yield* race(Array.from({ length: 300 }, (_, i) => function* () {
+      return i;
+    }));
+  });
+  assert.is(v, 0);
 });
 
 test("bad input throws at the call site", () => {

@@ -172,6 +172,24 @@ C("cancellation is delivered once: the body continues its cleanup after catching
   assert.equal(value, [["caught Cancelled", "slept after"], "cancelled"]);
 });
 
+C("a sleeper whose timer fired but that has not run yet is cancelled at its sleep", async () => {
+  const { value } = await runVirtual(function* () {
+    const log: string[] = [];
+    const sleeper = yield* fork(function* () {
+      try {
+        yield* sleep(10);
+        log.push("woke normally");
+      } catch (e) {
+        log.push(`got ${(e as Error).name} at the sleep`);
+      }
+    });
+    yield* sleep(10); // woken in the same instant, after the sleeper's timer
+    yield* cancel(sleeper);
+    return log;
+  });
+  assert.equal(value, ["got Cancelled at the sleep"]);
+});
+
 C("a task woken with a result keeps it; the cancellation arrives at its next yield", async () => {
   const { value } = await runVirtual(function* () {
     const got: string[] = [];

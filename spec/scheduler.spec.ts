@@ -4,21 +4,24 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { execFileSync } from "node:child_process";
 import {
-  action, call, cooperate, createScheduler, DeadlockError, Effect, fork, join, self, sleep, spawn, suspend, type Operation,
+  action, call, cooperate, createScheduler, DeadlockError, wait, Effect, fork, join, self, sleep, spawn, suspend, type Operation,
 } from "../lib/index.js";
 import { SLICE_MS } from "../lib/scheduler.js";
-import { outcome, runVirtual, virtual } from "./helpers.js";
+import { framesAboveLoop, outcome, runVirtual, virtual } from "./helpers.js";
 
-const stackDepth = () => new Error().stack!.split("\n").length;
 
 const Loop = suite("the run loop");
 
 Loop("1,000,000 synchronous effects in one coroutine complete without growing the stack", async () => {
   const { value } = await runVirtual(function* () {
-    const first = stackDepth();
+    const first = framesAboveLoop();
     let n = 0;
-    for (let i = 0; i < 1_000_000; i++) if ((yield* self()).id > 0) n++;
-    return [n, stackDepth() - first];
+    let deepest = first;
+    for (let i = 0; i < 1_000_000; i++) {
+      if ((yield* self()).id > 0) n++;
+      if (i % 1000 === 0) deepest = Math.max(deepest, framesAboveLoop());
+    }
+    return [n, deepest - first];
   });
   assert.equal(value, [1_000_000, 0]);
 });
@@ -28,7 +31,7 @@ Loop("a body resumes from the same stack depth at call depth 1 and 100 (resume c
     if (n > 1) return yield* call(nest, n - 1, seen);
     for (let i = 0; i < 3; i++) {
       yield* self();
-      seen.push(stackDepth());
+      seen.push(framesAboveLoop());
     }
   }
   const shallow: number[] = [];
@@ -158,6 +161,22 @@ Yields("an effect the scheduler has no handler for is a TypeError", async () => 
   assert.match(value!, /TypeError: task #1 anonymous yielded an effect of unknown type "unknown"/);
 });
 
+Yields("an iterator whose next() returns no result object fails its task, not the scheduler", async () => {
+  const s = virtual();
+  const bystander = s.run(function* () {
+    yield* sleep(1);
+    return "fine";
+  });
+  const broken = await outcome(
+    s.run(function* () {
+      yield* call({ [Symbol.iterator]: () => ({ next: () => undefined }) } as never);
+    }),
+  );
+  assert.is(broken.state, "failed");
+  assert.match(String((broken as { error: unknown }).error), /TypeError: the iterator of task #2 anonymous returned undefined, not a result object/);
+  assert.is(await bystander, "fine");
+});
+
 Yields("a custom iterator without throw() still gets the error, after its return()", async () => {
   const log: string[] = [];
   const custom = {
@@ -272,6 +291,24 @@ Virtual("if cleanup after a deadlock blocks again, the second deadlock is report
   assert.instance(s.reported[0], DeadlockError);
   assert.match((s.reported[0] as Error).message, /task #1 stubborn waits on suspend\(\)/);
   assert.is(t.state, "running");
+});
+
+Virtual("gives the host a turn every time slice too, so a task can wait for a host callback by polling", async () => {
+  const s = virtual();
+  let done = false;
+  s.run(function* () {
+    yield* wait(Promise.resolve(1));
+    done = true;
+  });
+  const polls = await s.run(function* () {
+    let n = 0;
+    while (!done) {
+      yield* cooperate();
+      n++;
+    }
+    return n;
+  });
+  assert.ok(polls > 0);
 });
 
 Virtual("now() starts at 0 and moves only when every task is blocked", async () => {

@@ -1,8 +1,8 @@
 // timeout(): cancel the operation after ms, wait for its cleanup, throw TimeoutError.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { self, sleep, suspend, timeout, TimeoutError, type Operation } from "../lib/index.js";
-import { runVirtual } from "./helpers.js";
+import { call, self, sleep, suspend, timeout, TimeoutError, type Operation } from "../lib/index.js";
+import { runVirtual, virtual } from "./helpers.js";
 
 test("returns the value when the operation is fast enough", async () => {
   const { value, now } = await runVirtual(function* () {
@@ -60,6 +60,34 @@ test("the operation runs in the calling task", async () => {
     return me === inside;
   });
   assert.is(value, true);
+});
+
+test("an operation that finishes at the deadline, before the timer fires, returns its value", async () => {
+  const { value, s } = await runVirtual(function* () {
+    return yield* timeout(100, function* () {
+      yield* sleep(100);
+      return "ok";
+    });
+  });
+  assert.is(value, "ok");
+  assert.equal(s.reported, []);
+});
+
+test("nested timeouts expiring at the same moment throw one TimeoutError and report nothing", async () => {
+  const s = virtual();
+  try {
+    await s.run(function* () {
+      return yield* timeout(100, call(function* () {
+        yield* sleep(50);
+        return yield* timeout(50, sleep(200));
+      }));
+    });
+    assert.unreachable();
+  } catch (e) {
+    assert.instance(e, TimeoutError);
+    assert.is((e as TimeoutError).ms, 100);
+  }
+  assert.equal(s.reported, []);
 });
 
 test("Infinity means no limit", async () => {
