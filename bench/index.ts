@@ -9,7 +9,7 @@ import type { CaseResult } from "./case.js";
 
 const run = promisify(execFile);
 const caseFile = fileURLToPath(new URL("case.ts", import.meta.url));
-const allCases = ["roundtrip", "depth-1", "depth-10", "depth-100", "sleepers", "heap", "million"];
+const allCases = ["roundtrip", "depth", "sleepers", "heap", "million"];
 const allPeers = ["native", "skein", "skein (yield*)", "co", "redux-saga", "effection", "Effect", "js-csp"];
 const titles: Record<string, string> = {
   roundtrip: "one synchronous effect round trip",
@@ -29,10 +29,10 @@ function option(name: string): string[] | undefined {
   return i < 0 ? undefined : process.argv[i + 1]!.split(",");
 }
 const only = option("only") ?? allCases;
-const peers = (option("peers") ?? allPeers).filter((p) => p !== "skein (yield*)" || only.some((c) => c.startsWith("depth")));
+const peers = (option("peers") ?? allPeers).filter((p) => p !== "skein (yield*)" || only.includes("depth"));
 
 async function measure(which: string, peer: string): Promise<CaseResult | string> {
-  if (peer === "skein (yield*)" && !which.startsWith("depth")) return "";
+  if (peer === "skein (yield*)" && which !== "depth") return "";
   try {
     const { stdout } = await run(
       process.execPath,
@@ -49,7 +49,8 @@ async function measure(which: string, peer: string): Promise<CaseResult | string
 const fmt = (v: number) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
 
 console.log(`skein bench — node ${process.version}, ${cpus()[0]?.model ?? "cpu"} ×${cpus().length}, ${new Date().toISOString().slice(0, 10)}`);
-console.log("Each cell is one run in its own process; the ratio is to native async/await in this run (lower is better).\n");
+console.log("Each library runs each case in its own process; times are the best of 5-7 runs (noise only adds time);");
+console.log("the ratio is to native async/await in this run (lower is better).\n");
 const header = ["workload", "unit", ...peers, "skein target"];
 const rows: string[][] = [];
 for (const which of only) {
@@ -58,19 +59,23 @@ for (const which of only) {
     results[peer] = await measure(which, peer);
     process.stderr.write(".");
   }
-  const base = results.native;
   const unit = Object.values(results).find((r): r is CaseResult => typeof r === "object")?.unit ?? "";
-  rows.push([
-    titles[which] ?? which,
-    unit,
-    ...peers.map((p) => {
-      const r = results[p]!;
-      if (typeof r === "string") return r;
-      const ratio = typeof base === "object" ? ` (${(r.value / base.value).toFixed(2)}×)` : "";
-      return `${fmt(r.value)}${ratio}`;
-    }),
-    targets[which] ?? "",
-  ]);
+  // A case measured in several variants at once gives one row per variant.
+  const variants = Object.keys(Object.values(results).find((r): r is CaseResult => typeof r === "object")?.rows ?? { [which]: 0 });
+  for (const variant of variants) {
+    const pick = (r: CaseResult | string) => (typeof r === "string" ? r : r.rows?.[variant] ?? r.value);
+    const base = pick(results.native!);
+    rows.push([
+      titles[variant] ?? variant,
+      unit,
+      ...peers.map((p) => {
+        const v = pick(results[p]!);
+        if (typeof v === "string") return v;
+        return `${fmt(v)}${typeof base === "number" ? ` (${(v / base).toFixed(2)}×)` : ""}`;
+      }),
+      targets[variant] ?? "",
+    ]);
+  }
 }
 process.stderr.write("\n");
 console.log(`| ${header.join(" | ")} |`);

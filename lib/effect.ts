@@ -39,8 +39,10 @@ let opening: unknown = null;
  * ```
  */
 export abstract class Effect<T = unknown> implements Iterator<Effect<T>, T, unknown> {
-  /** The tag the scheduler dispatches on; one handler per tag. */
+  /** The tag that names the effect's handler; one handler per tag. */
   abstract readonly type: string;
+  /** @internal A small integer for `type`, set by `tag`: the scheduler's dispatch index. */
+  declare readonly code: number;
   /** What iterating yields, made once: a suspended `yield*` keeps it alive, so sharing it (and
    * the effect) lets a million sleepers cost nothing here. It never changes. */
   #yielded: IteratorYieldResult<Effect<T>> | undefined = undefined;
@@ -61,9 +63,16 @@ export abstract class Effect<T = unknown> implements Iterator<Effect<T>, T, unkn
   }
 }
 
-/** @internal Put the dispatch tag on a class's prototype, so instances carry only their data. */
+/** @internal Effect types, in the order of their codes. */
+export const effectTypes: string[] = [];
+
+/** @internal Put the dispatch tag (and its code) on a class's prototype, so instances carry only
+ * their data. Dispatching on a small integer is an array index instead of a keyed lookup. */
 export function tag(cls: abstract new (...args: any[]) => { readonly type: string }, type: string): void {
+  let code = effectTypes.indexOf(type);
+  if (code < 0) code = effectTypes.push(type) - 1;
   Object.defineProperty(cls.prototype, "type", { value: type });
+  Object.defineProperty(cls.prototype, "code", { value: code });
 }
 
 /** @internal Drop a mark left by an iterator opened but never stepped (by hand, in user code),

@@ -18,6 +18,9 @@ class Pending {
   get type(): string {
     return this.effect.type;
   }
+  get code(): number {
+    return this.effect.code;
+  }
   toString(): string {
     return String(this.effect);
   }

@@ -2,7 +2,7 @@
 // and the lifecycle of tasks and frames (children, cancellation, errors). It never touches the host.
 
 import type { Clock } from "./clock.js";
-import { Effect, forgetOpening } from "./effect.js";
+import { Effect, effectTypes, forgetOpening } from "./effect.js";
 import { Call, Join, Wait, type AnyEffect, type TaskOptions } from "./effects.js";
 import { Cancelled, DeadlockError, isCancelled } from "./errors.js";
 import { Timers } from "./timers.js";
@@ -21,11 +21,12 @@ const BUDGET = 256;
 export const SUSPEND: unique symbol = Symbol("skein.suspend");
 
 /** What a task whose body has ended waits on until its children have finished. */
-const CHILDREN = { type: "children", toString: () => "its children to finish" } as const;
+const CHILDREN = { type: "children", code: -1, toString: () => "its children to finish" } as const;
 
 /**
  * @internal How the scheduler performs one kind of effect. Handlers receive everything they need
- * as arguments; the scheduler finds them by the effect's `type` in the table it was built with.
+ * as arguments; the scheduler finds them by the effect's `type` in the table it was built with
+ * (indexed by the type's small integer `code`, so dispatch is an array load).
  */
 export interface Handler<E> {
   /** Perform `effect` for `task`: return the result, or return `sched.suspend(task, on)` after
@@ -113,7 +114,8 @@ export class Scheduler {
   /** @internal */ readonly clock: Clock;
   /** @internal */ readonly timers = new Timers();
   /** @internal Promises being waited on: a virtual clock does not jump past them. */ inFlight = 0;
-  private readonly handlers: Record<string, Handler<unknown> | undefined>;
+  /** The handler table, indexed by effect code (see `tag` in effect.ts). */
+  private readonly handlers: Array<Handler<unknown> | undefined>;
   private readonly onError: (error: unknown, task: Task) => void;
   /** Owner of the root tasks. */
   private readonly roots = new Frame(0);
@@ -133,7 +135,8 @@ export class Scheduler {
   /** @internal Use {@link createScheduler}. */
   constructor(clock: Clock, handlers: Handlers, onError?: (error: unknown, task: Task) => void) {
     this.clock = clock;
-    this.handlers = handlers as unknown as Record<string, Handler<unknown>>;
+    const table = handlers as unknown as Record<string, Handler<unknown>>;
+    this.handlers = effectTypes.map((type) => table[type]);
     this.onError =
       onError ?? ((error, task) => console.error(`skein: error in task ${task} that could not propagate (its scope had already failed or settled):`, error));
   }
@@ -295,13 +298,14 @@ export class Scheduler {
   /** Dispatch a yielded value: effects to their handler, other operations to join/call/wait. */
   private perform(value: unknown, t: Task): unknown {
     if (value instanceof Effect) {
-      const h = this.handlers[value.type];
+      const h = this.handlers[value.code];
       if (h === undefined) throw new TypeError(`task ${t} yielded an effect of unknown type ${describe(value.type)}`);
       return h.run(value, t, this);
     }
-    if (value instanceof Task) return this.handlers.join!.run(new Join(value), t, this);
-    if (isIterator(value) || isOperation(value)) return this.handlers.call!.run(new Call(value, undefined), t, this);
-    if (isThenable(value)) return this.handlers.wait!.run(new Wait(value), t, this);
+    // Other yieldables become the effect they stand for.
+    if (value instanceof Task) return this.perform(new Join(value), t);
+    if (isIterator(value) || isOperation(value)) return this.perform(new Call(value, undefined), t);
+    if (isThenable(value)) return this.perform(new Wait(value), t);
     throw new TypeError(
       `task ${t} yielded ${describe(value)}; yield* an effect (sleep, call, fork, join…), an operation or a task, or yield a promise`,
     );
@@ -440,7 +444,7 @@ export class Scheduler {
     }
     const on = t.slot as Effect;
     t.flags &= ~SUSPENDED;
-    const h = this.handlers[on.type];
+    const h = this.handlers[on.code];
     if (h?.cancel !== undefined) {
       try {
         h.cancel(on, t, this);
