@@ -577,7 +577,10 @@ export class Scheduler {
     q[this.head] = undefined;
     this.head = (this.head + 1) & (q.length - 1);
     // A burst (a hundred thousand forks at once) must not pin a huge empty queue for good.
-    if (--this.count === 0 && q.length > 4096) this.queue = new Array(64);
+    if (--this.count === 0 && q.length > 4096) {
+      this.queue = new Array(64);
+      this.head = 0;
+    }
     return t;
   }
 

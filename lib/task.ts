@@ -47,32 +47,48 @@ export class Frame {
   flags: number;
   /** @internal The body's return value, or the first error when FAILED. */
   result: unknown = undefined;
-  /** @internal Newest child; older ones through `prev`. */
-  children: Task | null = null;
-  /** @internal How many children are forks (waited for, not cancelled, when the body ends). */
-  forks = 0;
+  /** @internal Made when the body starts its first child: most tasks never do. */
+  private kids: Children | null = null;
 
   /** @internal */
   constructor(flags: number) {
     this.flags = flags;
   }
 
+  /** @internal The newest child; older ones through `prev`. */
+  get children(): Task | null {
+    return this.kids === null ? null : this.kids.newest;
+  }
+
+  /** @internal How many children are forks (waited for, not cancelled, when the body ends). */
+  get forks(): number {
+    return this.kids === null ? 0 : this.kids.forks;
+  }
+
   /** @internal */
   adopt(child: Task): void {
-    child.prev = this.children;
-    if (this.children !== null) this.children.next = child;
-    this.children = child;
-    if (child.flags & FORK) this.forks++;
+    const kids = (this.kids ??= new Children());
+    child.prev = kids.newest;
+    if (kids.newest !== null) kids.newest.next = child;
+    kids.newest = child;
+    if (child.flags & FORK) kids.forks++;
   }
 
   /** @internal */
   release(child: Task): void {
+    const kids = this.kids!;
     if (child.next !== null) child.next.prev = child.prev;
-    else this.children = child.prev;
+    else kids.newest = child.prev;
     if (child.prev !== null) child.prev.next = child.next;
     child.prev = child.next = null;
-    if (child.flags & FORK) this.forks--;
+    if (child.flags & FORK) kids.forks--;
   }
+}
+
+/** @internal The children of a frame: a doubly linked list (newest last), and how many are forks. */
+class Children {
+  newest: Task | null = null;
+  forks = 0;
 }
 
 /** @internal The frame of one `call`: when it is over, the task resumes `caller`'s body, whose

@@ -41,6 +41,23 @@ Loop("a body resumes from the same stack depth at call depth 1 and 100 (resume c
   assert.equal(deep, shallow);
 });
 
+Loop("bursts of ready tasks larger than the queue's spare room all run, again and again", async () => {
+  for (const burst of [5000, 20_000, 5000]) {
+    let finished = 0;
+    function* worker() {
+      yield* cooperate();
+      yield* sleep(1);
+      finished++;
+    }
+    await runVirtual(function* () {
+      for (let i = 0; i < burst; i++) yield* fork(worker);
+      yield* sleep(2);
+      for (let i = 0; i < burst; i++) yield* fork(worker); // after the queue emptied and shrank
+    });
+    assert.is(finished, 2 * burst);
+  }
+});
+
 Loop("ready tasks run in FIFO order", async () => {
   const order: number[] = [];
   await runVirtual(function* () {
