@@ -19,14 +19,16 @@ export interface Clock {
   now(): number;
   /** Real elapsed milliseconds, for time slices: a virtual clock's tasks must let the host run too. */
   realNow(): number;
+  /** A number in [0, 1) for random choices (select): reproducible on a virtual clock. */
+  random(): number;
   /** The deadline of a timer of `ms` milliseconds started now. */
   deadline(ms: number): number;
   /** Arrange one `tick()` at `deadline` (replacing any earlier arrangement); Infinity: none. */
   arm(deadline: number, ticker: Ticker): void;
   /** Nothing is ready to run: a virtual clock moves time forward here. */
   idle(ticker: Ticker): void;
-  /** Work is left but the time slice is used up: `tick()` again once the host had its turn. */
-  defer(ticker: Ticker): void;
+  /** Call `fn` once the host has had a turn (handled pending timers and I/O). */
+  defer(fn: () => void): void;
 }
 
 type Timer = { unref?(): void } | number;
@@ -81,6 +83,10 @@ export class RealClock implements Clock {
     return monotonic();
   }
 
+  random(): number {
+    return Math.random();
+  }
+
   /** Rounded up to a whole millisecond, the host timers' resolution: never early, and sleepers
    * started within the same millisecond share one deadline. */
   deadline(ms: number): number {
@@ -103,8 +109,8 @@ export class RealClock implements Clock {
 
   idle(): void {}
 
-  defer(ticker: Ticker): void {
-    afterHostTurn(() => ticker.tick());
+  defer(fn: () => void): void {
+    afterHostTurn(fn);
   }
 }
 
@@ -115,6 +121,7 @@ export class RealClock implements Clock {
  */
 export class VirtualClock implements Clock {
   private time = 0;
+  private seed = 0x9e3779b9;
   /** Counts idle() calls; a hop acts only if no idle() came after it was scheduled. */
   private idles = 0;
   private hopFor = -1;
@@ -129,6 +136,14 @@ export class VirtualClock implements Clock {
 
   deadline(ms: number): number {
     return this.time + ms;
+  }
+
+  /** mulberry32: small, fast, and the same sequence on every run. */
+  random(): number {
+    let x = (this.seed = (this.seed + 0x6d2b79f5) | 0);
+    x = Math.imul(x ^ (x >>> 15), x | 1);
+    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
   }
 
   arm(): void {}
@@ -152,7 +167,7 @@ export class VirtualClock implements Clock {
     });
   }
 
-  defer(ticker: Ticker): void {
-    afterHostTurn(() => ticker.tick());
+  defer(fn: () => void): void {
+    afterHostTurn(fn);
   }
 }

@@ -3,6 +3,7 @@
 
 import { Effect, tag, type Operation } from "./effect.js";
 import { checkOperation, describe, isOperation, isThenable, type OperationLike, type Returned } from "./operation.js";
+import type { Park } from "./park.js";
 import { Join, Task } from "./task.js";
 
 /**
@@ -495,4 +496,4 @@ export { Join };
  * }
  * ```
  */
-export type AnyEffect = Sleep | Call | Wait | Fork | Spawn | Join | Cancel | Suspend | Cooperate | Self | Action;
+export type AnyEffect = Sleep | Call | Wait | Fork | Spawn | Join | Cancel | Suspend | Cooperate | Self | Action | Park;

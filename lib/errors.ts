@@ -71,6 +71,27 @@ export class DeadlockError extends Error {
 }
 
 /**
+ * Thrown by a send on a closed channel, and into a sender that was waiting when the channel
+ * closed.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   yield* out.send(value);
+ * } catch (e) {
+ *   if (e instanceof ChannelClosedError) return; // the consumer has gone
+ *   throw e;
+ * }
+ * ```
+ */
+export class ChannelClosedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ChannelClosedError";
+  }
+}
+
+/**
  * True when `error` is the {@link Cancelled} error of a cancellation: use it in a `catch` to
  * tell "I was stopped" from "something failed".
  *

@@ -6,6 +6,7 @@ import type { Action, Call, Cancel, Cooperate, Join, Sleep, Start, Suspend, Wait
 import { Cancelled } from "./errors.js";
 import { describe, isIterator, isOperation, isThenable } from "./operation.js";
 import { SUSPEND, toIterator, type Handlers, type Scheduler } from "./scheduler.js";
+import { PARKED, type Park } from "./park.js";
 import type { Bucket } from "./timers.js";
 import { DONE, FAILED, FORK, HALTED, INTERRUPT, SPAWN, taskOf, type Task } from "./task.js";
 
@@ -159,6 +160,16 @@ export const handlers: Handlers = {
   cooperate: { run: yieldTurn },
 
   self: { run: (_e, t) => t },
+
+  park: {
+    run(e: Park, t, s) {
+      const result = e.enter(t);
+      return result === PARKED ? s.suspend(t, e) : result;
+    },
+    cancel(e: Park, t) {
+      e.leave(t);
+    },
+  },
 
   action: {
     run(e: Action, t, s) {

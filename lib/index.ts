@@ -7,10 +7,20 @@ export {
   Action, Call, Cancel, Cooperate, Fork, Join, Self, Sleep, Spawn, Start, Suspend, Wait,
   type AnyEffect, type Executor, type TaskOptions,
 } from "./effects.js";
+export { Park, PARKED, wake } from "./park.js";
 export { all } from "./all.js";
 export { race } from "./race.js";
 export { timeout } from "./timeout.js";
-export { Cancelled, DeadlockError, TimeoutError, isCancelled } from "./errors.js";
+export { Cancelled, ChannelClosedError, DeadlockError, TimeoutError, isCancelled } from "./errors.js";
+export { channel, Channel, Receive, Send, type ChannelOptions, type Overflow } from "./channel.js";
+export { select, type SelectCaseOf, type SelectOptions, type SelectResult } from "./select.js";
+export { droppedMessages, receive, tell, type ReceiveOptions } from "./mailbox.js";
+export { mutex, Mutex, semaphore, Semaphore } from "./semaphore.js";
+export { signal, Signal } from "./signal.js";
+export { waitGroup, WaitGroup } from "./wait-group.js";
+export { map, type MapOptions } from "./map.js";
+export { stream, type StreamOptions } from "./stream.js";
+export { rateLimiter, type RateLimiter } from "./rate-limit.js";
 export { Task, type TaskState } from "./task.js";
 export { Scheduler, type SchedulerOptions } from "./scheduler.js";
 export { createScheduler, run } from "./run.js";

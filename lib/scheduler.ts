@@ -5,10 +5,11 @@ import type { Clock } from "./clock.js";
 import { Effect, effectTypes, forgetOpening } from "./effect.js";
 import { Call, Join, Wait, type AnyEffect, type TaskOptions } from "./effects.js";
 import { Cancelled, DeadlockError, isCancelled } from "./errors.js";
+import { Deque } from "./deque.js";
 import { Timers } from "./timers.js";
 import { checkOperation, describe, isIterator, isOperation, isThenable, type OperationLike } from "./operation.js";
 import {
-  CallFrame, CLOSING, Deferred, DONE, FAILED, Frame, GENERATOR, HALTED, INTERRUPT, QUEUED, REPLACEABLE,
+  CallFrame, CLOSING, Deferred, DONE, EARLY, FAILED, Frame, GENERATOR, HALTED, INTERRUPT, QUEUED, REPLACEABLE,
   STARTED, SUSPENDED, Task, taskOf, THROWING,
 } from "./task.js";
 
@@ -22,6 +23,9 @@ export const SUSPEND: unique symbol = Symbol("skein.suspend");
 
 /** What a task whose body has ended waits on until its children have finished. */
 const CHILDREN = { type: "children", code: -1, toString: () => "its children to finish" } as const;
+
+/** @internal What waits for a task to finish. */
+export type Watcher = Task | Deferred | ((finished: Task) => void);
 
 /**
  * @internal How the scheduler performs one kind of effect. Handlers receive everything they need
@@ -119,17 +123,22 @@ export class Scheduler {
   private readonly onError: (error: unknown, task: Task) => void;
   /** Owner of the root tasks. */
   private readonly roots = new Frame(0);
-  /** Tasks joining or cancelling a task, and promises handed out for it (few tasks have any). */
-  private readonly waiters = new Map<Task, Array<Task | Deferred>>();
+  /** Tasks joining or cancelling a task, promises handed out for it, and functions to call when
+   * it finishes (few tasks have any). */
+  private readonly waiters = new Map<Task, Watcher[]>();
   private live = 0;
-  private queue: Array<Task | undefined> = new Array(64);
-  private head = 0;
-  private count = 0;
+  /** Ready tasks, FIFO. */
+  private readonly queue = new Deque<Task>();
   private running = false;
   private scheduled = false;
   private sliceEnd = 0;
   private sliceOver = false;
+  /** When the current run of microtask-started ticks began (-1: the host has had a turn since). */
+  private burst = -1;
   private readonly tickFn = () => this.tick();
+  private readonly hostHadTurn = () => {
+    this.burst = -1;
+  };
   private readonly wakeFn = (t: Task) => this.resume(t, undefined, false, true);
 
   /** @internal Use {@link createScheduler}. */
@@ -187,14 +196,14 @@ export class Scheduler {
     try {
       this.fireTimers();
       for (;;) {
-        const t = this.dequeue();
+        const t = this.queue.shift();
         if (t === undefined) {
           if (this.fireTimers()) continue;
           break;
         }
         this.step(t);
         if (this.sliceOver || ((++n & 63) === 0 && this.clock.realNow() >= this.sliceEnd)) {
-          this.sliceOver = this.count > 0;
+          this.sliceOver = this.queue.size > 0;
           if (this.sliceOver) break;
         }
       }
@@ -202,7 +211,7 @@ export class Scheduler {
       this.running = false;
     }
     this.clock.arm(this.timers.next(), this);
-    if (this.sliceOver) this.clock.defer(this);
+    if (this.sliceOver) this.clock.defer(this.tickFn);
     else this.clock.idle(this);
   }
 
@@ -230,8 +239,12 @@ export class Scheduler {
         t.top = cf.caller;
         t.it = cf.callerIt;
         t.flags = (t.flags & ~GENERATOR) | (cf.flags & GENERATOR);
-        threw = (cf.flags & (FAILED | HALTED)) !== 0;
-        input = cf.flags & FAILED ? cf.result : threw ? new Cancelled(`task ${t} was cancelled`) : cf.result;
+        const cancelled = (cf.flags & (HALTED | EARLY)) === HALTED; // it received its Cancelled
+        threw = (cf.flags & FAILED) !== 0 || cancelled;
+        input = cf.flags & FAILED ? cf.result : cancelled ? new Cancelled(`task ${t} was cancelled`) : cf.result;
+        // It finished before its cancellation could be delivered: the caller gets the outcome,
+        // and the cancellation at its next yield.
+        if (cf.flags & EARLY && cf.caller.flags & HALTED) t.flags |= INTERRUPT;
         continue;
       }
       // Phase 2: resume the body until it yields something.
@@ -339,22 +352,22 @@ export class Scheduler {
     this.kick();
   }
 
-  /** @internal `w` waits for `t` to finish (a joiner or canceller, or a promise). */
-  watch(t: Task, w: Task | Deferred): void {
+  /** @internal `w` waits for `t` to finish: a joiner or canceller, a promise, or a function. */
+  watch(t: Task, w: Watcher): void {
     const list = this.waiters.get(t);
     if (list === undefined) this.waiters.set(t, [w]);
     else list.push(w);
   }
 
   /** @internal `w` no longer waits for `t`. */
-  unwatch(t: Task, w: Task | Deferred): void {
+  unwatch(t: Task, w: Watcher): void {
     const list = this.waiters.get(t);
     const i = list === undefined ? -1 : list.indexOf(w);
     if (i >= 0) list!.splice(i, 1);
   }
 
   /** @internal What waits for `t`. */
-  watchers(t: Task): ReadonlyArray<Task | Deferred> {
+  watchers(t: Task): ReadonlyArray<Watcher> {
     return this.waiters.get(t) ?? [];
   }
 
@@ -375,23 +388,34 @@ export class Scheduler {
     return t;
   }
 
-  /** @internal Schedule a tick on a microtask unless the loop is running or about to. */
+  /** @internal Schedule a tick unless the loop is running or about to: on a microtask, so a
+   * wake-up from a promise or a callback runs at once; but after a host turn once microtasks
+   * alone have kept the loop busy for a slice (a stream of settled promises, say), so that
+   * timers and I/O are never starved. */
   kick(): void {
     if (this.running || this.scheduled) return;
     this.scheduled = true;
-    queueMicrotask(this.tickFn);
+    const now = this.clock.realNow();
+    if (this.burst < 0) {
+      this.burst = now;
+      this.clock.defer(this.hostHadTurn);
+    }
+    if (now - this.burst > SLICE_MS) this.clock.defer(this.tickFn);
+    else queueMicrotask(this.tickFn);
   }
 
   // ---- structure: ends, failures, cancellation ------------------------------------------------
 
-  /** The body of the top frame of `t` returned or threw. */
+  /** The body of the top frame of `t` returned or threw. If a cancellation was still due to
+   * it (INTERRUPT), the body never saw it: its outcome is kept for the caller, and the
+   * cancellation stays due, at the caller's next yield. Nothing a body returned is lost. */
   private ended(t: Task, threw: boolean, value: unknown): void {
     const f = t.top;
     t.it = null;
-    t.flags &= ~INTERRUPT; // nothing is left to interrupt
+    if (t.flags & INTERRUPT) f.flags |= EARLY;
     if (threw) {
       if (!(f.flags & HALTED) || !isCancelled(value)) this.fail(f, value, t);
-    } else if (!(f.flags & HALTED)) {
+    } else if (!(f.flags & HALTED) || f.flags & EARLY) {
       f.result = value;
     }
   }
@@ -436,7 +460,10 @@ export class Scheduler {
    * nothing to lose), else at its next yield. */
   private interrupt(t: Task): void {
     t.flags &= ~INTERRUPT;
-    if (t.it === null) return; // the body has ended: nothing to interrupt
+    if (t.it === null) {
+      t.top.flags |= EARLY; // the body finished first: its outcome stands (see ended)
+      return;
+    }
     if (t.flags & REPLACEABLE) return this.resume(t, new Cancelled(`task ${t} was cancelled`), true);
     if (!(t.flags & SUSPENDED)) {
       t.flags |= INTERRUPT; // running, or queued with a result it must not lose
@@ -481,7 +508,9 @@ export class Scheduler {
     if (waiters !== undefined) {
       this.waiters.delete(t);
       for (const w of waiters) {
-        if (w instanceof Deferred) {
+        if (typeof w === "function") {
+          w(t);
+        } else if (w instanceof Deferred) {
           if (!w.joins) w.resolve(undefined);
           else if (failed) (w.reject(t.result), (observed = true));
           else if (halted) w.reject(new Cancelled(`task ${t} was cancelled`));
@@ -512,7 +541,7 @@ export class Scheduler {
 
   /** @internal */
   busy(): boolean {
-    return this.running || this.count > 0 || this.inFlight > 0;
+    return this.running || this.queue.size > 0 || this.inFlight > 0;
   }
 
   /** @internal */
@@ -556,32 +585,10 @@ export class Scheduler {
     return this.timers.size !== 0 && this.timers.fire(this.clock.now(), this.wakeFn);
   }
 
-  /** @internal Append `t` to the run queue (a ring buffer that doubles when full). */
+  /** @internal Append `t` to the run queue. */
   enqueue(t: Task): void {
     t.flags |= QUEUED;
-    let q = this.queue;
-    if (this.count === q.length) {
-      const bigger = new Array<Task | undefined>(q.length * 2);
-      for (let i = 0; i < this.count; i++) bigger[i] = q[(this.head + i) & (q.length - 1)];
-      this.queue = q = bigger;
-      this.head = 0;
-    }
-    q[(this.head + this.count) & (q.length - 1)] = t;
-    this.count++;
-  }
-
-  private dequeue(): Task | undefined {
-    if (this.count === 0) return undefined;
-    const q = this.queue;
-    const t = q[this.head];
-    q[this.head] = undefined;
-    this.head = (this.head + 1) & (q.length - 1);
-    // A burst (a hundred thousand forks at once) must not pin a huge empty queue for good.
-    if (--this.count === 0 && q.length > 4096) {
-      this.queue = new Array(64);
-      this.head = 0;
-    }
-    return t;
+    this.queue.push(t);
   }
 
   /** @internal Hand an error that cannot propagate to `onError`. */

@@ -23,6 +23,10 @@ export const SUSPENDED = 64;
 export const THROWING = 128;
 /** @internal A cancellation is due at the body's next yield. */
 export const INTERRUPT = 256;
+/** @internal Frame bit: the body ended before the cancellation due to it was delivered (it was
+ * pending, or came while the frame waited for its children), so its outcome goes to the caller,
+ * and the cancellation is delivered at the caller's next yield. */
+export const EARLY = 16384;
 /** @internal The queued input carries nothing that would be lost (a timer fired, a join or a
  * promise settled): a cancellation arriving meanwhile replaces it, and is delivered at that wait. */
 export const REPLACEABLE = 8192;

@@ -3,7 +3,8 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import {
-  call, cancel, Cancelled, createScheduler, fork, isCancelled, join, self, sleep, spawn, suspend, type Operation,
+  call, cancel, Cancelled, channel, createScheduler, fork, isCancelled, join, select, self, sleep, spawn, suspend,
+  type Operation,
 } from "../lib/index.js";
 import { hostTurn, outcome, runVirtual, virtual } from "./helpers.js";
 
@@ -283,25 +284,66 @@ C("cancel of an ancestor from inside a child does not deadlock", async () => {
   assert.is(o.state, "cancelled");
 });
 
-C("a cancellation due at a call's next yield goes to the caller instead when the call returns first", async () => {
+C("a call that returns before its due cancellation is delivered hands its value to the caller, which gets the cancellation at its next yield", async () => {
   const s = virtual();
   const log: string[] = [];
   const t = s.run(function* () {
     const me = yield* self();
     try {
-      yield* call(function* () {
+      const v = yield* call(function* () {
         void me.cancel(); // due at this body's next yield, but it returns without one
         return 1;
       });
-      log.push("call returned normally");
+      log.push(`call returned ${v}`);
+      yield* sleep(5);
+      log.push("not reached");
     } catch (e) {
-      log.push(`caught ${(e as Error).name}`);
+      log.push(`caught ${(e as Error).name} at the sleep`);
+      yield* sleep(5); // cleanup goes on: the cancellation is delivered once
+      log.push("slept");
     }
-    yield* sleep(5); // cleanup goes on: the cancellation was delivered once
-    log.push("slept");
   });
   assert.is((await outcome(t)).state, "cancelled");
-  assert.equal(log, ["caught Cancelled", "slept"]);
+  assert.equal(log, ["call returned 1", "caught Cancelled at the sleep", "slept"]);
+});
+
+C("a call whose body finished, cancelled while it waits for its children, hands its value on; the caller is still cancelled", async () => {
+  const { value } = await runVirtual(function* () {
+    const ch = channel<string>();
+    const got: string[] = [];
+    yield* fork(function* producer() {
+      yield* ch.send("ready and waiting"); // parks until a receiver comes
+    });
+    const consumer = yield* fork(function* () {
+      for (;;) {
+        // The value is taken at once; the select's call then waits for its timer child to end.
+        const r = yield* select({ v: ch.receive() }, { timeout: 100 });
+        if (r.case === "v") got.push(r.value!);
+      }
+    });
+    yield* sleep(0); // the consumer takes the value and its call is closing...
+    yield* cancel(consumer); // ...when the cancel comes; it must end, and keep the value
+    return [got, consumer.state];
+  });
+  assert.equal(value, [["ready and waiting"], "cancelled"]);
+});
+
+C("a value received inside a call is never lost to a cancellation that arrives after it", async () => {
+  const { value } = await runVirtual(function* () {
+    const ch = channel<string>();
+    const got: string[] = [];
+    const consumer = yield* fork(function* () {
+      for (;;) {
+        const r = yield* select({ v: ch.receive() }, { timeout: 100 }); // a call inside
+        if (r.case === "v") got.push(r.value!);
+      }
+    });
+    yield* sleep(1);
+    yield* ch.send("precious"); // wakes the consumer with the value...
+    yield* cancel(consumer); // ...and cancels it before it runs
+    return got;
+  });
+  assert.equal(value, ["precious"]);
 });
 
 C("a task cancelled by the very call it performs stops waiting at once", async () => {

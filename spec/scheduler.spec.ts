@@ -96,6 +96,18 @@ function* cancel_(t: import("../lib/index.js").Task): Operation<void> {
   yield* call(() => t.cancel());
 }
 
+Loop("a task fed by promises that settle at once still lets the host run its timers", async () => {
+  const s = createScheduler();
+  let hostTurns = 0;
+  const probe = setInterval(() => hostTurns++, 1);
+  await s.run(function* () {
+    const end = performance.now() + 60;
+    while (performance.now() < end) yield* wait(Promise.resolve()); // microtasks only
+  });
+  clearInterval(probe);
+  assert.ok(hostTurns >= 5, `the host ran its timers ${hostTurns} times in 60 ms`);
+});
+
 Loop("the time slice ends after a CPU-bound task's cooperate(), even with few tasks", async () => {
   const s = createScheduler();
   let hostTurns = 0;

@@ -1,0 +1,72 @@
+// A first-in first-out ring buffer: the scheduler's run queue, channel buffers and every queue of
+// waiting tasks. O(1) at both ends; removal from the middle (a cancelled waiter) is O(n).
+
+/**
+ * @internal A growable ring buffer. Its array length stays a power of two (indexes wrap with a
+ * mask), and an emptied buffer that had grown large is released.
+ */
+export class Deque<T> {
+  private items: Array<T | undefined> = new Array(16);
+  private head = 0;
+  /** How many items are queued. */
+  size = 0;
+
+  push(item: T): void {
+    let items = this.items;
+    if (this.size === items.length) {
+      const bigger = new Array<T | undefined>(items.length * 2);
+      for (let i = 0; i < this.size; i++) bigger[i] = items[(this.head + i) & (items.length - 1)];
+      this.items = items = bigger;
+      this.head = 0;
+    }
+    items[(this.head + this.size) & (items.length - 1)] = item;
+    this.size++;
+  }
+
+  /** Remove and return the oldest item. */
+  shift(): T | undefined {
+    if (this.size === 0) return undefined;
+    const items = this.items;
+    const item = items[this.head];
+    items[this.head] = undefined;
+    this.head = (this.head + 1) & (items.length - 1);
+    if (--this.size === 0 && items.length > 4096) {
+      // A burst (a hundred thousand forks at once) must not pin a huge empty array for good.
+      this.items = new Array(16);
+      this.head = 0;
+    }
+    return item;
+  }
+
+  /** The oldest item, left in place. */
+  peek(): T | undefined {
+    return this.size === 0 ? undefined : this.items[this.head];
+  }
+
+  /** The item `i` places from the oldest. */
+  at(i: number): T | undefined {
+    return i < 0 || i >= this.size ? undefined : this.items[(this.head + i) & (this.items.length - 1)];
+  }
+
+  /** Remove the item `i` places from the oldest, keeping the order of the others. */
+  removeAt(i: number): T {
+    const items = this.items;
+    const mask = items.length - 1;
+    const item = items[(this.head + i) & mask]!;
+    for (let j = i; j < this.size - 1; j++) items[(this.head + j) & mask] = items[(this.head + j + 1) & mask];
+    items[(this.head + this.size - 1) & mask] = undefined;
+    this.size--;
+    return item;
+  }
+
+  /** Remove the first occurrence of `item`; false if it is not queued. */
+  remove(item: T): boolean {
+    for (let i = 0; i < this.size; i++) {
+      if (this.items[(this.head + i) & (this.items.length - 1)] === item) {
+        this.removeAt(i);
+        return true;
+      }
+    }
+    return false;
+  }
+}

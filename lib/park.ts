@@ -1,0 +1,77 @@
+// The extension point for objects that tasks wait on — channels, mailboxes, locks: an effect
+// that performs itself, and one way to wake the task it parked. Waiting allocates nothing.
+
+import { Effect, tag } from "./effect.js";
+import type { Task } from "./task.js";
+
+/**
+ * What {@link Park.enter} returns when it has enlisted the task instead of completing.
+ *
+ * @example
+ * ```ts
+ * enter(task: Task) {
+ *   if (this.ready) return this.value;
+ *   this.waiting.push(task);
+ *   return PARKED;
+ * }
+ * ```
+ */
+export const PARKED: unique symbol = Symbol("skein.parked");
+
+/**
+ * An effect that performs itself: the building block of channels, mailboxes, semaphores and the
+ * like. When a task yields it, the scheduler calls `enter(task)`, which either completes at once
+ * (returns the result, or throws it into the task) or enlists the task in the object's own queue
+ * and returns {@link PARKED}. Later the object calls {@link wake} with the result. If the task is
+ * cancelled while parked, the scheduler calls `leave(task)` so the object forgets it.
+ *
+ * @example
+ * ```ts
+ * // A gate tasks wait at until it opens.
+ * class Gate {
+ *   open = false;
+ *   waiting: Task[] = [];
+ *   pass(): Operation<void> {
+ *     const gate = this;
+ *     return new (class extends Park<void> {
+ *       enter(task: Task) {
+ *         if (gate.open) return undefined;
+ *         gate.waiting.push(task);
+ *         return PARKED;
+ *       }
+ *       leave(task: Task) {
+ *         gate.waiting.splice(gate.waiting.indexOf(task), 1);
+ *       }
+ *     })();
+ *   }
+ * }
+ * ```
+ */
+export abstract class Park<T = unknown> extends Effect<T> {
+  declare readonly type: "park";
+  /** Complete for `task` now (return the result or throw), or enlist it and return PARKED. */
+  abstract enter(task: Task): T | typeof PARKED;
+  /** `task`, parked on this effect, is being cancelled: remove it from where `enter` put it. */
+  abstract leave(task: Task): void;
+}
+tag(Park, "park");
+
+/**
+ * Wake `task`, parked on `on`, so that `yield* on` returns `value` (or throws it, with `threw`).
+ * Returns false, doing nothing, if the task no longer waits there (it was cancelled, or woken
+ * already). Callable from anywhere, inside or outside a coroutine.
+ *
+ * @example
+ * ```ts
+ * function openGate(gate: Gate, effect: Park<void>) {
+ *   gate.open = true;
+ *   for (const task of gate.waiting.splice(0)) wake(task, effect, undefined);
+ * }
+ * ```
+ */
+export function wake(task: Task, on: Park<any>, value: unknown, threw = false): boolean {
+  const s = task.sched;
+  if (!s.waiting(task, on)) return false;
+  s.resume(task, value, threw);
+  return true;
+}

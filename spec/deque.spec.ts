@@ -1,0 +1,47 @@
+// The ring buffer under the run queue, channel buffers and waiter queues.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { Deque } from "../lib/deque.js";
+
+test("first in, first out, across growth and wrap-around", () => {
+  const q = new Deque<number>();
+  const out: number[] = [];
+  for (let i = 0; i < 10; i++) q.push(i);
+  for (let i = 0; i < 5; i++) out.push(q.shift()!);
+  for (let i = 10; i < 100; i++) q.push(i); // grows while wrapped
+  while (q.size > 0) out.push(q.shift()!);
+  assert.equal(out, Array.from({ length: 100 }, (_, i) => i));
+  assert.is(q.shift(), undefined);
+  assert.is(q.peek(), undefined);
+});
+
+test("peek, at, removeAt and remove keep the order of the rest", () => {
+  const q = new Deque<string>();
+  for (const s of ["a", "b", "c", "d", "e"]) q.push(s);
+  q.shift();
+  q.push("f");
+  assert.is(q.peek(), "b");
+  assert.is(q.at(2), "d");
+  assert.is(q.at(9), undefined);
+  assert.is(q.removeAt(1), "c");
+  assert.ok(q.remove("e"));
+  assert.not.ok(q.remove("zzz"));
+  const out: string[] = [];
+  while (q.size) out.push(q.shift()!);
+  assert.equal(out, ["b", "d", "f"]);
+});
+
+test("a large emptied buffer is released and the deque keeps working", () => {
+  const q = new Deque<number>();
+  for (let round = 0; round < 3; round++) {
+    for (let i = 0; i < 10_000; i++) q.push(i);
+    for (let i = 0; i < 9_990; i++) assert.is(q.shift(), i);
+    for (let i = 0; i < 20; i++) q.push(10_000 + i);
+    const rest: number[] = [];
+    while (q.size) rest.push(q.shift()!);
+    assert.equal(rest, [...Array.from({ length: 10 }, (_, i) => 9_990 + i), ...Array.from({ length: 20 }, (_, i) => 10_000 + i)]);
+    assert.is((q as unknown as { items: unknown[] }).items.length, 16);
+  }
+});
+
+test.run();
