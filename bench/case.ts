@@ -16,6 +16,8 @@ export const peers: Record<string, Peer> = {
 /** Round trips per measurement: enough for ~0.2 s with each library's speed. */
 const trips: Record<string, number> = { "js-csp": 100_000, co: 500_000, "redux-saga": 500_000 };
 
+const unsupported: CaseResult = { value: NaN, unit: "", checked: "not offered by this library" };
+
 export interface CaseResult {
   value: number;
   unit: string;
@@ -41,11 +43,11 @@ async function once(work: () => Promise<number>, expect: number): Promise<number
   return t;
 }
 
-/** The best of `reps` runs: on a shared machine noise only ever adds time. */
+/** The best of `reps` runs (on a shared machine noise only ever adds time), in ns per op. */
 async function timed(reps: number, work: () => Promise<number>, expect: number, per: number): Promise<CaseResult> {
   let best = Infinity;
   for (let r = 0; r < reps; r++) best = Math.min(best, await once(work, expect));
-  return { value: (best * 1e6) / per, unit: per === 1e6 ? "ms" : "ns/op", checked: `${expect} counted` };
+  return { value: (best * 1e6) / per, unit: "ns/op", checked: `${expect} counted` };
 }
 
 export const cases: Record<string, (p: Peer, name: string) => Promise<CaseResult>> = {
@@ -68,8 +70,36 @@ export const cases: Record<string, (p: Peer, name: string) => Promise<CaseResult
   },
   async sleepers(p) {
     await p.sleepers(10_000, 1);
-    // Reported in ms for the whole batch: per = 1e6 makes timed() return milliseconds.
-    return timed(5, () => p.sleepers(100_000, 10), 100_000, 1e6);
+    const r = await timed(5, () => p.sleepers(100_000, 10), 100_000, 1);
+    return { ...r, value: r.value / 1e6, unit: "ms" }; // the whole batch
+  },
+  async pingpong(p, name) {
+    if (!p.pingPong) return unsupported;
+    const n = name === "js-csp" ? 50_000 : name === "effection" || name === "redux-saga" ? 200_000 : 1_000_000;
+    await p.pingPong(n / 10);
+    return timed(7, () => p.pingPong!(n), n, n);
+  },
+  async fanout(p) {
+    if (!p.fanOut) return unsupported;
+    const messages = 1_000_000;
+    const base = collect();
+    let peak = 0;
+    const sample = () => void (peak = Math.max(peak, process.memoryUsage().heapUsed - base));
+    const t = await once(() => p.fanOut!(messages, 1000, sample), messages);
+    return { value: messages / (t / 1000), unit: "msg/s", checked: `${messages} round trips via 1000 consumers; peak heap +${(peak / 2 ** 20).toFixed(0)} MB` };
+  },
+  async tells(p) {
+    if (!p.tells) return unsupported;
+    const n = 1_000_000;
+    await p.tells(n / 10);
+    const r = await timed(5, () => p.tells!(n), n, n);
+    return { ...r, value: 1e9 / r.value, unit: "msg/s" };
+  },
+  async selective(p) {
+    if (!p.selective) return unsupported;
+    const n = 20_000;
+    await p.selective(n / 10, 1000);
+    return timed(5, () => p.selective!(n, 1000), n, n);
   },
   async heap(p) {
     const before = collect();

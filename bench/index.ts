@@ -9,7 +9,7 @@ import type { CaseResult } from "./case.js";
 
 const run = promisify(execFile);
 const caseFile = fileURLToPath(new URL("case.ts", import.meta.url));
-const allCases = ["roundtrip", "depth", "sleepers", "heap", "million"];
+const allCases = ["roundtrip", "depth", "sleepers", "heap", "million", "pingpong", "fanout", "tells", "selective"];
 const allPeers = ["native", "skein", "skein (yield*)", "co", "redux-saga", "effection", "Effect", "js-csp"];
 const titles: Record<string, string> = {
   roundtrip: "one synchronous effect round trip",
@@ -19,9 +19,14 @@ const titles: Record<string, string> = {
   sleepers: "spawn and finish 100,000 sleepers (10 ms)",
   heap: "heap per suspended sleeping coroutine",
   million: "heap of 1,000,000 sleeping coroutines",
+  pingpong: "unbuffered channel ping-pong round trip",
+  fanout: "1,000,000 messages to 1,000 consumers and back",
+  tells: "1,000,000 tells to one receiving task",
+  selective: "selective receive behind 1,000 non-matching messages",
 };
 const targets: Record<string, string> = {
   roundtrip: "≤ 40 ns", "depth-100": "≤ 1.2× depth 1", sleepers: "≤ 150 ms", heap: "≤ 300 B", million: "≤ 400 MB",
+  pingpong: "≤ 150 ns",
 };
 
 function option(name: string): string[] | undefined {
@@ -53,25 +58,34 @@ console.log("Each library runs each case in its own process; times are the best 
 console.log("the ratio is to native async/await in this run (lower is better).\n");
 const header = ["workload", "unit", ...peers, "skein target"];
 const rows: string[][] = [];
+const notes: string[] = [];
 for (const which of only) {
   const results: Record<string, CaseResult | string> = {};
   for (const peer of peers) {
     results[peer] = await measure(which, peer);
     process.stderr.write(".");
   }
-  const unit = Object.values(results).find((r): r is CaseResult => typeof r === "object")?.unit ?? "";
+  if (which === "fanout") {
+    for (const p of peers) {
+      const r = results[p];
+      if (typeof r === "object" && r.value !== null && !Number.isNaN(r.value)) notes.push(`${titles[which]}, ${p}: ${r.checked}`);
+    }
+  }
+  const unit = Object.values(results).find((r): r is CaseResult => typeof r === "object" && r.unit !== "")?.unit ?? "";
   // A case measured in several variants at once gives one row per variant.
   const variants = Object.keys(Object.values(results).find((r): r is CaseResult => typeof r === "object")?.rows ?? { [which]: 0 });
   for (const variant of variants) {
     const pick = (r: CaseResult | string) => (typeof r === "string" ? r : r.rows?.[variant] ?? r.value);
-    const base = pick(results.native!);
+    const native = pick(results.native!);
+    const base = typeof native === "number" && native !== null && !Number.isNaN(native) ? native : undefined;
     rows.push([
       titles[variant] ?? variant,
       unit,
       ...peers.map((p) => {
         const v = pick(results[p]!);
         if (typeof v === "string") return v;
-        return `${fmt(v)}${typeof base === "number" ? ` (${(v / base).toFixed(2)}×)` : ""}`;
+        if (v === null || Number.isNaN(v)) return "—"; // NaN (JSON null): not offered
+        return `${fmt(v)}${base !== undefined ? ` (${(v / base).toFixed(2)}×)` : ""}`;
       }),
       targets[variant] ?? "",
     ]);
@@ -81,6 +95,7 @@ process.stderr.write("\n");
 console.log(`| ${header.join(" | ")} |`);
 console.log(`|${header.map((_, i) => (i < 2 ? "---" : "---:")).join("|")}|`);
 for (const r of rows) console.log(`| ${r.join(" | ")} |`);
+for (const n of notes) console.log(`\n${n}`);
 const depth = (name: string) => rows.find((r) => r[0] === titles[name]);
 const d1 = depth("depth-1");
 const d100 = depth("depth-100");

@@ -83,7 +83,7 @@ export class Receive<T> extends Park<T | undefined> {
 }
 
 /**
- * The effect of {@link Channel.send}: `value` on its way into `channel`. Pass it to
+ * The effect of {@link Channel.send}: `item` on its way into `channel`. Pass it to
  * {@link select} as a case.
  *
  * @example
@@ -94,12 +94,12 @@ export class Receive<T> extends Park<T | undefined> {
 export class Send<T> extends Park<void> {
   constructor(
     readonly channel: Channel<T & ({} | null)>,
-    readonly value: T,
+    readonly item: T,
   ) {
     super();
   }
   enter(task: Task): void | typeof PARKED {
-    if (this.channel.put(this.value as T & ({} | null))) return undefined;
+    if (this.channel.put(this.item as T & ({} | null))) return undefined;
     this.channel.senders.push(task);
     return PARKED;
   }
@@ -107,7 +107,7 @@ export class Send<T> extends Park<void> {
     this.channel.senders.remove(task);
   }
   override toString(): string {
-    return `send(${this.channel}, ${describe(this.value)})`;
+    return `send(${this.channel}, ${describe(this.item)})`;
   }
 }
 
@@ -339,7 +339,7 @@ export class Channel<T extends {} | null> implements AsyncIterable<T> {
   private takeFrom(w: Waiter): T | typeof NONE {
     if (w instanceof SelectCase) return w.chooser.fire(w.index, undefined) ? (w.value as T) : NONE;
     const send = w.slot as Send<T>;
-    return wake(w, send, undefined) ? send.value : NONE;
+    return wake(w, send, undefined) ? send.item : NONE;
   }
 }
 

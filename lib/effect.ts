@@ -29,7 +29,8 @@ let opening: unknown = null;
  * passes in: the scheduler's result, or a stub when you step a coroutine by hand in a test. An
  * effect keeps no per-iteration state (so one object can be shared by many tasks): `yield*` opens
  * the iterator and asks for the first step at once, so "opened just now" is a single module-wide
- * mark that the first `next()` consumes.
+ * mark that the first `next()` consumes. The first step's result is the effect itself (`done` is
+ * false and `value` is the effect), which `yield*` passes through: yielding allocates nothing.
  *
  * @example
  * ```ts
@@ -38,14 +39,18 @@ let opening: unknown = null;
  * console.log(String(first)); // "sleep(100)"
  * ```
  */
-export abstract class Effect<T = unknown> implements Iterator<Effect<T>, T, unknown> {
+export abstract class Effect<T = unknown> implements Iterator<Effect<T>, T, unknown>, IteratorYieldResult<Effect<T>> {
   /** The tag that names the effect's handler; one handler per tag. */
   abstract readonly type: string;
   /** @internal A small integer for `type`, set by `tag`: the scheduler's dispatch index. */
   declare readonly code: number;
-  /** What iterating yields, made once: a suspended `yield*` keeps it alive, so sharing it (and
-   * the effect) lets a million sleepers cost nothing here. It never changes. */
-  #yielded: IteratorYieldResult<Effect<T>> | undefined = undefined;
+  /** Always false: an effect is also the result of its own first step. */
+  declare readonly done: false;
+
+  /** The effect itself, as the result of its own first step. */
+  get value(): this {
+    return this;
+  }
 
   [Symbol.iterator](): Iterator<Effect<T>, T, unknown> {
     opening = this;
@@ -55,13 +60,15 @@ export abstract class Effect<T = unknown> implements Iterator<Effect<T>, T, unkn
   next(value?: unknown): IteratorResult<Effect<T>, T> {
     if (opening !== this) return { done: true, value: value as T };
     opening = null;
-    return (this.#yielded ??= { done: false, value: this });
+    return this;
   }
 
   throw(error: unknown): never {
     throw error;
   }
 }
+
+Object.defineProperty(Effect.prototype, "done", { value: false });
 
 /** @internal Effect types, in the order of their codes. */
 export const effectTypes: string[] = [];

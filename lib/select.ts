@@ -77,14 +77,14 @@ class Choice extends Park<{ case: string; value?: unknown }> implements Chooser 
         const v = c.channel.take();
         return { case: this.keys[i]!, value: v === NONE ? undefined : v };
       }
-      c.channel.put(c.value); // throws ChannelClosedError into the task if closed
+      c.channel.put(c.item); // throws ChannelClosedError into the task if closed
       return { case: this.keys[i]! };
     }
     if (this.immediate) return { case: "default" };
     this.task = task;
     for (let i = 0; i < this.cases.length; i++) {
       const c = this.cases[i]!;
-      const entry = new SelectCase(this, i, c instanceof Send ? c.value : undefined);
+      const entry = new SelectCase(this, i, c instanceof Send ? c.item : undefined);
       this.entries.push(entry);
       (c instanceof Receive ? c.channel.receivers : c.channel.senders).push(entry);
     }

@@ -31,6 +31,21 @@ test("peek, at, removeAt and remove keep the order of the rest", () => {
   assert.equal(out, ["b", "d", "f"]);
 });
 
+test("removing near either end keeps the order, wrapped or not", () => {
+  for (const start of [0, 5, 13]) {
+    const q = new Deque<number>();
+    for (let i = 0; i < start; i++) q.push(-1);
+    for (let i = 0; i < start; i++) q.shift(); // move the head so the ring wraps
+    for (let i = 0; i < 10; i++) q.push(i);
+    assert.is(q.removeAt(1), 1); // near the front
+    assert.is(q.removeAt(7), 8); // near the back
+    assert.is(q.removeAt(0), 0);
+    const rest: number[] = [];
+    while (q.size) rest.push(q.shift()!);
+    assert.equal(rest, [2, 3, 4, 5, 6, 7, 9]);
+  }
+});
+
 test("a large emptied buffer is released and the deque keeps working", () => {
   const q = new Deque<number>();
   for (let round = 0; round < 3; round++) {

@@ -39,3 +39,27 @@ export const effect: Peer = {
     return until(() => started, n);
   },
 };
+
+import { Queue } from "effect";
+
+effect.pingPong = (n) =>
+  Effect.runPromise(
+    Effect.gen(function* () {
+      const ping = yield* Queue.bounded<number>(1);
+      const pong = yield* Queue.bounded<number>(1);
+      yield* Effect.forkChild(
+        Effect.gen(function* () {
+          for (;;) {
+            const v = yield* Queue.take(ping);
+            yield* Queue.offer(pong, v + 1);
+          }
+        }),
+      );
+      let x = 0;
+      for (let i = 0; i < n; i++) {
+        yield* Queue.offer(ping, x);
+        x = yield* Queue.take(pong);
+      }
+      return x;
+    }),
+  );

@@ -53,3 +53,27 @@ export const effection: Peer = {
     return until(() => started, n);
   },
 };
+
+import { createChannel } from "effection";
+
+effection.pingPong = (n) =>
+  run(function* () {
+    const ping = createChannel<number, void>();
+    const pong = createChannel<number, void>();
+    const pings = yield* ping;
+    const pongs = yield* pong;
+    yield* spawn(function* ponger() {
+      for (;;) {
+        const next = yield* pings.next();
+        if (next.done) return;
+        yield* pong.send(next.value + 1);
+      }
+    });
+    let x = 0;
+    for (let i = 0; i < n; i++) {
+      yield* ping.send(x);
+      const next = yield* pongs.next();
+      x = next.done ? x : next.value;
+    }
+    return x;
+  });

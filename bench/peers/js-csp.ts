@@ -48,3 +48,22 @@ export const jsCsp: Peer = {
     return until(() => started, n);
   },
 };
+
+jsCsp.pingPong = (n) => {
+  const ping = csp.chan();
+  const pong = csp.chan();
+  csp.go(function* ponger() {
+    for (;;) {
+      const v = (yield csp.take(ping)) as number;
+      yield csp.put(pong, v + 1);
+    }
+  });
+  return finish(function* () {
+    let x = 0;
+    for (let i = 0; i < n; i++) {
+      yield csp.put(ping, x);
+      x = (yield csp.take(pong)) as number;
+    }
+    return x;
+  });
+};

@@ -40,3 +40,44 @@ export const native: Peer = {
     return until(() => started, n);
   },
 };
+
+// ---- channels: a minimal unbuffered promise channel, the hand-written floor ----------------
+class PromiseChannel<T> {
+  private readonly takers: Array<(v: T) => void> = [];
+  private readonly putters: Array<[T, () => void]> = [];
+  send(v: T): Promise<void> {
+    const take = this.takers.shift();
+    if (take) {
+      take(v);
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.putters.push([v, resolve]));
+  }
+  receive(): Promise<T> {
+    const put = this.putters.shift();
+    if (put) {
+      put[1]();
+      return Promise.resolve(put[0]);
+    }
+    return new Promise((resolve) => this.takers.push(resolve));
+  }
+}
+
+native.pingPong = async (n) => {
+  const ping = new PromiseChannel<number>();
+  const pong = new PromiseChannel<number>();
+  void (async () => {
+    for (;;) {
+      const v = await ping.receive();
+      if (v < 0) return;
+      await pong.send(v + 1);
+    }
+  })();
+  let x = 0;
+  for (let i = 0; i < n; i++) {
+    await ping.send(x);
+    x = await pong.receive();
+  }
+  await ping.send(-1);
+  return x;
+};

@@ -10,6 +10,15 @@ export interface Peer {
   sleepers(n: number, ms: number): Promise<number>;
   /** Start `n` coroutines that sleep for a long time; resolve once every one is suspended. */
   parked(n: number): Promise<number>;
+  /** `n` round trips of a value between two coroutines over unbuffered channels. */
+  pingPong?(n: number): Promise<number>;
+  /** `messages` values through one buffered channel to `consumers` coroutines and back;
+   * resolves with how many came back, and reports the peak heap seen meanwhile. */
+  fanOut?(messages: number, consumers: number, peak: () => void): Promise<number>;
+  /** `n` messages told to one task that receives them all. */
+  tells?(n: number): Promise<number>;
+  /** `n` selective receives, each finding its message behind `backlog` that never match. */
+  selective?(n: number, backlog: number): Promise<number>;
   /** How nesting is written with this library, for the table. */
   nesting: string;
   /** What one round trip is with this library, for the table. */

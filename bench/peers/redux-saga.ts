@@ -50,3 +50,25 @@ export const reduxSaga: Peer = {
     return until(() => started, n);
   },
 };
+
+import { channel as sagaChannel } from "redux-saga";
+import { put as sagaPut, spawn as sagaSpawn, take as sagaTake } from "redux-saga/effects";
+
+reduxSaga.pingPong = (n) => {
+  const ping = sagaChannel<{ v: number }>();
+  const pong = sagaChannel<{ v: number }>();
+  return start(function* () {
+    yield sagaSpawn(function* ponger() { // detached: an attached fork would keep the root saga running
+      for (;;) {
+        const { v } = (yield sagaTake(ping)) as { v: number };
+        yield sagaPut(pong, { v: v + 1 });
+      }
+    });
+    let x = 0;
+    for (let i = 0; i < n; i++) {
+      yield sagaPut(ping, { v: x });
+      x = ((yield sagaTake(pong)) as { v: number }).v;
+    }
+    return x;
+  });
+};

@@ -52,3 +52,68 @@ function nestNative(depth: number, n: number): Operation<number> {
       })();
 }
 export const skeinYieldStar: Peer = { ...skein, nesting: "yield* sub()", depth: (d, n) => s.run(() => nestNative(d, n)) };
+
+// ---- channels and mailboxes ---------------------------------------------------------------
+import { channel, receive, self as me, spawn, tell } from "../../lib/index.js";
+
+skein.pingPong = (n) =>
+  s.run(function* () {
+    const ping = channel<number>();
+    const pong = channel<number>();
+    yield* spawn(function* ponger() {
+      let v;
+      while ((v = yield* ping.receive()) !== undefined) yield* pong.send(v + 1);
+    });
+    let x = 0;
+    for (let i = 0; i < n; i++) {
+      yield* ping.send(x);
+      x = (yield* pong.receive())!;
+    }
+    return x;
+  });
+
+skein.fanOut = (messages, consumers, peak) =>
+  s.run(function* () {
+    const work = channel<number>(1000);
+    const results = channel<number>(1000);
+    yield* spawn(function* producer() {
+      for (let i = 0; i < messages; i++) yield* work.send(i);
+      work.close();
+    });
+    for (let c = 0; c < consumers; c++) {
+      yield* spawn(function* consumer() {
+        let v;
+        while ((v = yield* work.receive()) !== undefined) yield* results.send(v * 2);
+      });
+    }
+    let back = 0;
+    for (let i = 0; i < messages; i++) {
+      yield* results.receive();
+      if (++back % 10_000 === 0) peak();
+    }
+    return back;
+  });
+
+skein.tells = (n) =>
+  s.run(function* () {
+    const receiver = yield* fork(function* () {
+      let got = 0;
+      for (let i = 0; i < n; i++) if ((yield* receive<number>()) >= 0) got++;
+      return got;
+    });
+    for (let i = 0; i < n; i++) tell(receiver, i);
+    return yield* receiver;
+  });
+
+skein.selective = (n, backlog) =>
+  s.run(function* () {
+    const box = yield* me();
+    for (let i = 0; i < backlog; i++) tell(box, { noise: i });
+    const isWanted = (m: unknown) => typeof m === "number";
+    let got = 0;
+    for (let i = 0; i < n; i++) {
+      tell(box, i);
+      if ((yield* receive(isWanted)) === i) got++;
+    }
+    return got;
+  });

@@ -9,6 +9,9 @@ declare module "js-csp" {
     go(gen: (...args: any[]) => Generator<unknown, unknown, any>, args?: unknown[]): Channel;
     timeout(ms: number): Channel;
     takeAsync(ch: Channel, callback: (value: any) => void): void;
+    chan(): Channel;
+    take(ch: Channel): unknown;
+    put(ch: Channel, value: unknown): unknown;
   };
   export default csp;
 }
