@@ -1,0 +1,46 @@
+// Every TypeScript example in the README and the guide (docs/*.md) type-checks against lib/ and
+// runs, so none can drift from the code.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import ts from "typescript";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const pages = ["README.md", ...readdirSync(join(root, "docs")).filter((f) => f.endsWith(".md")).map((f) => `docs/${f}`)];
+const blocks = pages.flatMap((page) =>
+  [...readFileSync(join(root, page), "utf8").matchAll(/```ts\n([\s\S]*?)```/g)].map((m, i) => ({ page, i, code: m[1]! })),
+);
+
+test("the TypeScript examples of the README and the guide type-check and run", () => {
+  assert.ok(blocks.length > 0);
+  const dir = mkdtempSync(join(root, "spec", ".examples-"));
+  try {
+    const files = blocks.map(({ page, i, code }) => {
+      const file = join(dir, `${page.replace(/\W/g, "_")}-${i}.mts`);
+      writeFileSync(file, code.replaceAll('from "skein"', `from ${JSON.stringify(join(root, "lib", "index.js"))}`));
+      return file;
+    });
+    const program = ts.createProgram(files, {
+      module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, target: ts.ScriptTarget.ES2022,
+      strict: true, noEmit: true, types: ["node"], skipLibCheck: true,
+    });
+    const problems = ts
+      .getPreEmitDiagnostics(program)
+      .map((d) => `${d.file?.fileName.split("/").pop()}: ${ts.flattenDiagnosticMessageText(d.messageText, "\n")}`);
+    assert.equal(problems, []);
+    for (const file of files) {
+      try {
+        execFileSync(process.execPath, ["--import", "tsx", file], { cwd: root, stdio: "pipe", timeout: 30_000 });
+      } catch (e) {
+        assert.unreachable(`${file.split("/").pop()} failed:\n${(e as { stderr?: Buffer }).stderr}`);
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test.run();
