@@ -19,7 +19,7 @@ export { mutex, Mutex, semaphore, Semaphore } from "./semaphore.js";
 export { signal, Signal } from "./signal.js";
 export { waitGroup, WaitGroup } from "./wait-group.js";
 export { map, type MapOptions } from "./map.js";
-export { stream, type StreamOptions } from "./stream.js";
+export { stream, Stream } from "./stream.js";
 export { rateLimiter, type RateLimiter } from "./rate-limit.js";
 export { Task, type TaskState } from "./task.js";
 export { Scheduler, type SchedulerOptions } from "./scheduler.js";

@@ -66,7 +66,7 @@ export function map<T, R>(
       return fork(() => apply(item, i), { name: `map[${i}]` });
     };
     if (asynchronous) {
-      const source = yield* stream(items as AsyncIterable<T & ({} | null)>);
+      const source = yield* stream(items as AsyncIterable<T & ({} | null)>); // pulled one at a time
       for (let item = yield* source.receive(); item !== undefined; item = yield* source.receive()) {
         if (slots) yield* slots.acquire();
         yield* start(item);

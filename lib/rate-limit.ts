@@ -45,8 +45,11 @@ export function rateLimiter(count: number, per: number): RateLimiter {
       turn.withLock(function* take() {
         const sched = (yield* self()).sched;
         if (starts.size === count) {
-          const wait = starts.shift()! + per - sched.now();
+          // Wait for the oldest start to leave the window; only then is it dropped (a taker
+          // cancelled while it waits leaves the window as it was).
+          const wait = starts.peek()! + per - sched.now();
           if (wait > 0) yield* sleep(wait);
+          starts.shift();
         }
         starts.push(sched.now());
       }),

@@ -242,9 +242,10 @@ export class Scheduler {
         const cancelled = (cf.flags & (HALTED | EARLY)) === HALTED; // it received its Cancelled
         threw = (cf.flags & FAILED) !== 0 || cancelled;
         input = cf.flags & FAILED ? cf.result : cancelled ? new Cancelled(`task ${t} was cancelled`) : cf.result;
-        // It finished before its cancellation could be delivered: the caller gets the outcome,
-        // and the cancellation at its next yield.
+        // A cancellation still due goes with the outcome to the caller if the caller is being
+        // cancelled too (it gets it at its next yield); otherwise it concerned only this call.
         if (cf.flags & EARLY && cf.caller.flags & HALTED) t.flags |= INTERRUPT;
+        else t.flags &= ~INTERRUPT;
         continue;
       }
       // Phase 2: resume the body until it yields something.
@@ -415,8 +416,8 @@ export class Scheduler {
     if (t.flags & INTERRUPT) f.flags |= EARLY;
     if (threw) {
       if (!(f.flags & HALTED) || !isCancelled(value)) this.fail(f, value, t);
-    } else if (!(f.flags & HALTED) || f.flags & EARLY) {
-      f.result = value;
+    } else if (!(f.flags & FAILED) && (!(f.flags & HALTED) || f.flags & EARLY)) {
+      f.result = value; // a failure of the frame (a child's error) stays its outcome
     }
   }
 

@@ -1,7 +1,7 @@
 // select(): wait on several channel operations at once; exactly one fires, the rest leave no
 // trace. A Park effect registered in each channel's queue, plus a timer child for a timeout.
 
-import { call, sleep, spawn } from "./effects.js";
+import { call, self, sleep, spawn } from "./effects.js";
 import { Receive, Send, SelectCase, type Chooser, NONE } from "./channel.js";
 import { ChannelClosedError } from "./errors.js";
 import type { Operation } from "./effect.js";
@@ -50,14 +50,15 @@ export type SelectResult<C, O> =
   | (O extends { timeout: number } ? { case: "timeout" } : never)
   | (O extends { default: true } ? { case: "default" } : never);
 
-/** The effect: one task waiting on every case's channel at once. */
-class Choice extends Park<{ case: string; value?: unknown }> implements Chooser {
-  private task: Task | null = null;
-  private readonly entries: SelectCase[] = [];
+/** The effect: a task waiting on every case's channel at once. It keeps no state of its own, so
+ * one select can be yielded by several tasks; each wait has a Waiting record. */
+class Choice extends Park<{ case: string; value?: unknown }> {
+  /** The records of the tasks parked on this select. */
+  private readonly waits = new Map<Task, Waiting>();
 
   constructor(
-    private readonly keys: string[],
-    private readonly cases: SelectCaseOf[],
+    readonly keys: string[],
+    readonly cases: SelectCaseOf[],
     private readonly immediate: boolean,
   ) {
     super();
@@ -81,46 +82,71 @@ class Choice extends Park<{ case: string; value?: unknown }> implements Chooser 
       return { case: this.keys[i]! };
     }
     if (this.immediate) return { case: "default" };
-    this.task = task;
-    for (let i = 0; i < this.cases.length; i++) {
-      const c = this.cases[i]!;
-      const entry = new SelectCase(this, i, c instanceof Send ? c.item : undefined);
-      this.entries.push(entry);
-      (c instanceof Receive ? c.channel.receivers : c.channel.senders).push(entry);
-    }
+    this.waits.set(task, new Waiting(this, task));
     return PARKED;
   }
 
-  leave(): void {
-    this.withdraw();
+  leave(task: Task): void {
+    this.waits.get(task)?.withdraw();
   }
 
-  /** A channel (or the timer, with index -1) chose this case. */
-  fire(index: number, value: unknown): boolean {
-    const task = this.task;
-    if (task === null) return false;
-    this.withdraw();
-    if (index < 0) return wake(task, this, { case: "timeout" });
-    const c = this.cases[index]!;
-    if (c instanceof Send) {
-      // A send case completes, or fails because its channel closed.
-      return value instanceof ChannelClosedError ? wake(task, this, value, true) : wake(task, this, { case: this.keys[index]! });
-    }
-    return wake(task, this, { case: this.keys[index]!, value });
+  /** The timer of a select with a timeout: fire its "timeout" case for `task`. */
+  expire(task: Task): void {
+    this.waits.get(task)?.fire(-1, undefined);
   }
 
-  /** Leave no trace: take every registration out of its channel's queue. */
-  private withdraw(): void {
-    this.task = null;
-    for (let i = 0; i < this.entries.length; i++) {
-      const c = this.cases[i]!;
-      (c instanceof Receive ? c.channel.receivers : c.channel.senders).remove(this.entries[i]!);
-    }
-    this.entries.length = 0;
+  /** @internal */
+  forget(task: Task): void {
+    this.waits.delete(task);
   }
 
   override toString(): string {
     return `select(${this.keys.map((k, i) => `${k}: ${this.cases[i]}`).join(", ")})`;
+  }
+}
+
+/** One task's wait in a select: its registration in each case's channel. */
+class Waiting implements Chooser {
+  private readonly entries: SelectCase[] = [];
+  private live = true;
+
+  constructor(
+    private readonly choice: Choice,
+    private readonly task: Task,
+  ) {
+    const cases = choice.cases;
+    for (let i = 0; i < cases.length; i++) {
+      const c = cases[i]!;
+      const entry = new SelectCase(this, i, c instanceof Send ? c.item : undefined);
+      this.entries.push(entry);
+      (c instanceof Receive ? c.channel.receivers : c.channel.senders).push(entry);
+    }
+  }
+
+  /** A channel (or the timer, with index -1) chose this case. */
+  fire(index: number, value: unknown): boolean {
+    if (!this.live) return false;
+    this.withdraw();
+    const { task, choice } = this;
+    if (index < 0) return wake(task, choice, { case: "timeout" });
+    const c = choice.cases[index]!;
+    if (c instanceof Send) {
+      // A send case completes, or fails because its channel closed.
+      return value instanceof ChannelClosedError ? wake(task, choice, value, true) : wake(task, choice, { case: choice.keys[index]! });
+    }
+    return wake(task, choice, { case: choice.keys[index]!, value });
+  }
+
+  /** Leave no trace: take every registration out of its channel's queue. */
+  withdraw(): void {
+    if (!this.live) return;
+    this.live = false;
+    this.choice.forget(this.task);
+    const cases = this.choice.cases;
+    for (let i = 0; i < this.entries.length; i++) {
+      const c = cases[i]!;
+      (c instanceof Receive ? c.channel.receivers : c.channel.senders).remove(this.entries[i]!);
+    }
   }
 }
 
@@ -168,11 +194,12 @@ export function select<C extends Record<string, SelectCaseOf>, const O extends S
   if (ms === undefined || immediate || ms === Infinity) {
     return new Choice(keys, list, immediate) as unknown as Operation<SelectResult<C, O>>;
   }
+  const choice = new Choice(keys, list, false);
   return call(function* select() {
-    const choice = new Choice(keys, list, false);
+    const me = yield* self();
     yield* spawn(function* timer() {
       yield* sleep(ms);
-      choice.fire(-1, undefined);
+      choice.expire(me);
     });
     return yield* choice;
   }) as unknown as Operation<SelectResult<C, O>>;

@@ -1,31 +1,104 @@
-// stream(): read any AsyncIterable (a Node Readable, an async generator) from a coroutine, as a
-// channel fed by a child task that owns the iteration and ends it (return()) with its scope.
+// stream(): read any AsyncIterable (a Node Readable, an async generator) from a coroutine, one
+// item per receive; the iteration is ended (return()) when the reading scope ends.
 
-import { channel, type Channel } from "./channel.js";
 import type { Operation } from "./effect.js";
-import { self, spawn, wait } from "./effects.js";
+import { call, self, spawn, suspend, wait } from "./effects.js";
 import { isCancelled } from "./errors.js";
 import { describe } from "./operation.js";
+import { mutex } from "./semaphore.js";
 
 /**
- * Options of {@link stream}.
+ * An async iterable being read by coroutines: `receive()` gives the next item, or `undefined`
+ * once the source is exhausted (or closed). Made by {@link stream}.
  *
  * @example
  * ```ts
- * const lines = yield* stream(readLines(file), { buffer: 100 });
+ * const lines: Stream<string> = yield* stream(readLines(path));
+ * let line;
+ * while ((line = yield* lines.receive()) !== undefined) console.log(line);
  * ```
  */
-export interface StreamOptions {
-  /** How many items to read ahead of the consumer (default 0: one at a time). */
-  buffer?: number;
+export class Stream<T extends {} | null> {
+  private done = false;
+  /** A next() asked for but not yet taken (its receive was cancelled): the next receive gets it. */
+  private ahead: Promise<IteratorResult<T>> | undefined;
+  private readonly turn = mutex();
+
+  /** @internal Use {@link stream}. */
+  constructor(private readonly it: AsyncIterator<T>) {}
+
+  /**
+   * The next item, waiting for the source; `undefined` at its end. An item is asked for only
+   * when received, and one asked for by a receive that was cancelled is kept for the next.
+   *
+   * @throws the source's error at the yield; a TypeError if it yields `undefined`.
+   * @example
+   * ```ts
+   * const first = yield* chunks.receive();
+   * ```
+   */
+  receive(): Operation<T | undefined> {
+    return this.turn.withLock(() => this.take());
+  }
+
+  /**
+   * Stop reading: the iteration is ended (its `return()` runs, which closes a Node stream) and
+   * later receives return `undefined`. Done for you when the scope that called `stream()` ends.
+   *
+   * @example
+   * ```ts
+   * const first = yield* lines.receive();
+   * yield* lines.close(); // the rest is not needed
+   * ```
+   */
+  close(): Operation<void> {
+    return call(() => this.end());
+  }
+
+  private *take(): Operation<T | undefined> {
+    if (this.done) return undefined;
+    const next = (this.ahead ??= this.it.next());
+    let r: IteratorResult<T>;
+    try {
+      r = yield* wait(next);
+    } catch (e) {
+      // A cancelled receive keeps the item it asked for; a failed source is over.
+      if (!isCancelled(e)) {
+        this.ahead = undefined;
+        this.done = true;
+      }
+      throw e;
+    }
+    this.ahead = undefined;
+    if (r.done) {
+      this.done = true;
+      return undefined;
+    }
+    if (r.value === undefined) throw new TypeError("stream(): the source yielded undefined, which marks the end of a stream");
+    return r.value;
+  }
+
+  /** @internal End the iteration, once. */
+  *end(): Operation<void> {
+    if (this.done) return;
+    this.done = true;
+    if (typeof this.it.return !== "function") return;
+    if (this.ahead !== undefined) {
+      // A next() is still pending: an async generator would queue return() behind it, maybe
+      // for ever; ask for the end without waiting, and report if it fails.
+      const me = yield* self();
+      Promise.resolve(this.it.return()).catch((e) => me.sched.report(e, me));
+      return;
+    }
+    yield* wait(Promise.resolve(this.it.return()));
+  }
 }
 
 /**
- * Consume an async iterable inside a coroutine: returns a channel that a background child task
- * fills from the iterable, item by item, as the consumer receives. The child belongs to the
- * caller's scope: when that scope ends or the task is cancelled, the iteration is ended (its
- * `return()` runs, which closes a Node stream). An error of the iterable fails the scope like
- * any child's. Items cannot be `undefined` (it marks the channel's end).
+ * Read an async iterable inside a coroutine, one item per `receive()`: nothing is read ahead.
+ * The iteration belongs to the caller's scope: when that scope ends, or the task is cancelled,
+ * it is ended (its `return()` runs, which closes a Node stream). Items cannot be `undefined`
+ * (it marks the end).
  *
  * @throws TypeError at the call if `source` is not async iterable.
  * @example
@@ -39,54 +112,25 @@ export interface StreamOptions {
  * }
  * ```
  */
-export function* stream<T extends {} | null>(source: AsyncIterable<T>, options: StreamOptions = {}): Operation<Channel<T>> {
+export function stream<T extends {} | null>(source: AsyncIterable<T>): Operation<Stream<T>> {
   if (typeof (source as AsyncIterable<T> | null)?.[Symbol.asyncIterator] !== "function") {
     throw new TypeError(`stream() expects an async iterable, got ${describe(source)}`);
   }
-  const items = channel<T>(options.buffer ?? 0);
-  yield* spawn(() => pump(source[Symbol.asyncIterator](), items), { name: "stream" });
-  return items;
+  return open(source);
 }
 
-/** Move items from the iterator into the channel until the source ends or the scope does. */
-function* pump<T extends {} | null>(it: AsyncIterator<T>, items: Channel<T>): Operation<void> {
-  let open = true; // whether the iteration may still produce, and so must be ended by us
-  try {
-    for (;;) {
-      let r: IteratorResult<T>;
+function* open<T extends {} | null>(source: AsyncIterable<T>): Operation<Stream<T>> {
+  const items = new Stream(source[Symbol.asyncIterator]());
+  // Delegated to with yield*, so this guard is a child of the caller's scope.
+  yield* spawn(
+    function* guard() {
       try {
-        r = yield* wait(it.next());
-      } catch (e) {
-        if (!isCancelled(e)) open = false; // the source failed: its iteration is over
-        throw e;
+        yield* suspend();
+      } finally {
+        yield* items.end();
       }
-      if (r.done) {
-        open = false;
-        items.close();
-        return;
-      }
-      if (r.value === undefined) throw new TypeError("stream(): the source yielded undefined, which marks a channel's end");
-      yield* items.send(r.value);
-    }
-  } catch (e) {
-    // Cancelled (the consumer's scope ended): late receivers see the end. A failure is not an
-    // end: it fails the consumer's scope instead. Either way a live iteration is ended here,
-    // in a catch rather than a finally, so that nothing can replace the error on its way out.
-    if (isCancelled(e)) items.close();
-    if (open) yield* end(it, e);
-    throw e;
-  }
-}
-
-/** Call the iterator's return() and wait for it; a problem there never hides `pending`. */
-function* end(it: AsyncIterator<unknown>, pending: unknown): Operation<void> {
-  try {
-    if (typeof it.return === "function") yield* wait(Promise.resolve(it.return()));
-  } catch (cleanup) {
-    if (isCancelled(pending)) throw cleanup; // a cancelled task whose cleanup fails fails with that error
-    if (!isCancelled(cleanup)) {
-      const me = yield* self();
-      me.sched.report(cleanup, me);
-    }
-  }
+    },
+    { name: "stream" },
+  );
+  return items;
 }

@@ -1,15 +1,18 @@
-// timeout(): run an operation with a time limit. An ordinary coroutine: a spawned timer fails the
-// call with a TimeoutError, which cancels the operation and waits for its cleanup.
+// timeout(): run an operation with a time limit. An ordinary coroutine: a spawned timer cancels
+// the call the operation runs in; if the operation had already finished, its result stands.
 
 import type { Operation } from "./effect.js";
-import { call, sleep, spawn } from "./effects.js";
-import { TimeoutError } from "./errors.js";
+import { call, self, sleep, spawn } from "./effects.js";
+import { isCancelled, TimeoutError } from "./errors.js";
 import { checkOperation, type OperationLike } from "./operation.js";
+import { HALTED } from "./task.js";
 
 /**
  * Run `op`, but give up after `ms` milliseconds: `op` is cancelled, its cleanup finishes, and a
- * {@link TimeoutError} is thrown. Nested timeouts report the one that fired (`error.ms`).
- * `op` runs in the calling task, so `self()` inside it is still you.
+ * {@link TimeoutError} is thrown. If `op` finished in the same instant (its result was already
+ * delivered, a message received, say), the result is returned instead: nothing is lost. Nested
+ * timeouts report the one that fired (`error.ms`). `op` runs in the calling task, so `self()`
+ * and `receive()` inside it are still you.
  *
  * @throws TypeError or RangeError at the call site for a bad `ms` or `op`.
  * @example
@@ -25,15 +28,27 @@ import { checkOperation, type OperationLike } from "./operation.js";
  * ```
  */
 export function timeout<T>(ms: number, op: OperationLike<T>): Operation<T> {
-  const timer = sleep(ms); // checks ms
+  const limit = sleep(ms); // checks ms
   checkOperation(op, "timeout()");
+  if (ms === Infinity) return call(op as Operation<T>);
   return call(function* timeout() {
-    if (ms !== Infinity) {
-      yield* spawn(function* timer_() {
-        yield* timer;
-        throw new TimeoutError(ms);
-      }, { name: `timeout(${ms})` });
+    const outer = (yield* self()).top;
+    let fired = false;
+    try {
+      return yield* call(function* limited() {
+        const me = yield* self();
+        const frame = me.top; // the call `op` runs in: the timer cancels it, and only it
+        yield* spawn(function* timer() {
+          yield* limit;
+          fired = true;
+          me.sched.halt(frame);
+        }, { name: `timeout(${ms})` });
+        return yield* call(op as Operation<T>);
+      });
+    } catch (e) {
+      // The limited call was cancelled by its timer (not by a cancellation of this task).
+      if (fired && isCancelled(e) && !(outer.flags & HALTED)) throw new TimeoutError(ms);
+      throw e;
     }
-    return yield* call(op as Operation<T>);
   });
 }

@@ -88,6 +88,25 @@ test("an async iterable is pulled only as capacity frees", async () => {
   assert.ok(seen.every((p, i) => p <= i + 3), `pulled ahead: ${seen}`);
 });
 
+test("a failure stops a map over a source that never ends", async () => {
+  async function* jobs() {
+    yield 1;
+    await new Promise(() => {});
+  }
+  const err = new Error("job 1 failed");
+  const { createScheduler } = await import("../lib/index.js");
+  const t0 = performance.now();
+  const o = await createScheduler()
+    .run(() =>
+      map(jobs(), function* () {
+        throw err;
+      }, { concurrency: 2 }),
+    )
+    .then(() => "completed", (e) => e);
+  assert.is(o, err);
+  assert.ok(performance.now() - t0 < 1000);
+});
+
 test("bad arguments fail at the call", () => {
   assert.throws(() => map([1], (x) => x, { concurrency: 0 }), RangeError);
   assert.throws(() => map([1], (x) => x, { concurrency: 1.5 }), RangeError);

@@ -1,7 +1,7 @@
 // rateLimiter(): at most count starts in any window of `per` ms, in arrival order.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { map, rateLimiter } from "../lib/index.js";
+import { cancel, fork, map, rateLimiter, sleep } from "../lib/index.js";
 import { virtual } from "./helpers.js";
 
 test("allows count starts per window and spaces the rest", async () => {
@@ -18,6 +18,24 @@ test("allows count starts per window and spaces the rest", async () => {
     );
   });
   assert.equal(starts, [0, 0, 0, 100, 100, 100, 200]);
+});
+
+test("a taker cancelled while it waits leaves the window as it was", async () => {
+  const s = virtual();
+  const limit = rateLimiter(1, 1000);
+  const starts = await s.run(function* () {
+    const at: number[] = [];
+    yield* limit.take();
+    at.push(s.now());
+    const waiting = yield* fork(() => limit.take());
+    yield* sleep(100);
+    yield* cancel(waiting);
+    yield* sleep(200);
+    yield* limit.take();
+    at.push(s.now());
+    return at;
+  });
+  assert.equal(starts, [0, 1000]);
 });
 
 test("bad arguments fail at the call", () => {

@@ -169,6 +169,20 @@ S("two selects on one channel: one value goes to exactly one of them", async () 
   assert.equal(value, [{ case: "x", value: 1 }, { case: "timeout" }]);
 });
 
+S("one select can be yielded by several tasks at once", async () => {
+  const { value } = await runVirtual(function* () {
+    const ch = channel<number>();
+    const next = select({ v: ch.receive() });
+    const a = yield* fork(() => next);
+    const b = yield* fork(() => next);
+    yield* sleep(1);
+    ch.trySend(1);
+    ch.trySend(2);
+    return [yield* join(a), yield* join(b), queued(ch)];
+  });
+  assert.equal(value, [{ case: "v", value: 1 }, { case: "v", value: 2 }, [0]]);
+});
+
 S("bad input fails at the call", () => {
   const ch = channel<number>();
   assert.throws(() => select([ch.receive()] as never), (e: unknown) => e instanceof TypeError && /an object of cases/.test(String(e)));

@@ -75,6 +75,84 @@ test("an error of the source fails the consumer's scope", async () => {
   assert.equal(o, { state: "failed", error: err });
 });
 
+test("nothing is read ahead: an item is asked for only when received", async () => {
+  const produced: number[] = [];
+  async function* counted() {
+    for (let i = 1; ; i++) {
+      produced.push(i);
+      yield i;
+    }
+  }
+  const { value } = await runVirtual(function* () {
+    return yield* call(function* () {
+      const items = yield* stream(counted());
+      return yield* items.receive();
+    });
+  });
+  assert.is(value, 1);
+  assert.equal(produced, [1]);
+});
+
+test("the reading scope ends at once even while the source has a next() pending for ever", async () => {
+  // (An async generator queues return() behind a pending next(), so its finally cannot run
+  // here; the point is that the scope does not wait for it.)
+  async function* stuck() {
+    yield "first";
+    await new Promise(() => {});
+  }
+  const t0 = performance.now();
+  const value = await createScheduler().run(function* () {
+    return yield* call(function* () {
+      const items = yield* stream(stuck());
+      const first = yield* items.receive();
+      yield* fork(function* () {
+        yield* items.receive(); // waits for ever
+      });
+      yield* sleep(10);
+      throw new Error(`stop after ${first}`);
+    });
+  }).catch((e) => String(e));
+  assert.is(value, "Error: stop after first");
+  assert.ok(performance.now() - t0 < 1000);
+});
+
+test("a receive cancelled while it waits for the source leaves the item for the next receive", async () => {
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  async function* slow() {
+    await gate;
+    yield "a";
+    yield "b";
+  }
+  const value = await createScheduler().run(function* () {
+    const items = yield* stream(slow());
+    const early = yield* fork(() => items.receive());
+    yield* sleep(5);
+    yield* cancel(early);
+    release();
+    return [yield* items.receive(), yield* items.receive(), yield* items.receive()];
+  });
+  assert.equal(value, ["a", "b", undefined]);
+});
+
+test("the reader may close the stream early; later receives see the end", async () => {
+  const log: string[] = [];
+  async function* endless() {
+    try {
+      for (let i = 0; ; i++) yield i;
+    } finally {
+      log.push("iteration ended");
+    }
+  }
+  const { value } = await runVirtual(function* () {
+    const items = yield* stream(endless());
+    const first = yield* items.receive();
+    yield* items.close();
+    return [first, yield* items.receive(), log.length];
+  });
+  assert.equal(value, [0, undefined, 1]);
+});
+
 test("a source yielding undefined is a clear error; a non-iterable fails at the call", async () => {
   async function* holes() {
     yield undefined;
@@ -87,8 +165,7 @@ test("a source yielding undefined is a clear error; a non-iterable fails at the 
     }),
   );
   assert.match(String((o as { error: unknown }).error), /source yielded undefined/);
-  const bad = stream(5 as never)[Symbol.iterator]();
-  assert.throws(() => bad.next(), (e: unknown) => e instanceof TypeError && /expects an async iterable, got 5/.test(String(e)));
+  assert.throws(() => stream(5 as never), (e: unknown) => e instanceof TypeError && /expects an async iterable, got 5/.test(String(e)));
 });
 
 test.run();

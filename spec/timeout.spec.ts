@@ -1,7 +1,9 @@
 // timeout(): cancel the operation after ms, wait for its cleanup, throw TimeoutError.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { call, self, sleep, suspend, timeout, TimeoutError, type Operation } from "../lib/index.js";
+import {
+  call, channel, receive, self, semaphore, sleep, spawn, suspend, tell, timeout, TimeoutError, type Operation,
+} from "../lib/index.js";
 import { runVirtual, virtual } from "./helpers.js";
 
 test("returns the value when the operation is fast enough", async () => {
@@ -88,6 +90,48 @@ test("nested timeouts expiring at the same moment throw one TimeoutError and rep
     assert.is((e as TimeoutError).ms, 100);
   }
   assert.equal(s.reported, []);
+});
+
+test("a value delivered in the same instant the limit expires is returned, not lost; nothing stray follows", async () => {
+  const { value } = await runVirtual(function* () {
+    const ch = channel<string>();
+    const sem = semaphore(1);
+    yield* spawn(function* sender() {
+      yield* sleep(100);
+      ch.trySend("v"); // delivered just before the timer below fires
+    });
+    const got = yield* timeout(100, ch.receive());
+    yield* sem.acquire();
+    yield* spawn(function* releaser() {
+      yield* sleep(100);
+      sem.release();
+    });
+    yield* timeout(100, sem.acquire()); // the permit arrives as the limit expires
+    const mine = sem.available === 0;
+    yield* sleep(1); // no cancellation is left over from the race
+    sem.release();
+    return [got, mine, sem.available];
+  });
+  assert.equal(value, ["v", true, 1]);
+});
+
+test("a mailbox message arriving as a receive's timeout expires is received, not lost", async () => {
+  const { value } = await runVirtual(function* () {
+    const me = yield* self();
+    yield* spawn(function* () {
+      yield* sleep(100);
+      tell(me, "important");
+    });
+    const got = yield* receive(undefined, { timeout: 100 });
+    let later = "";
+    try {
+      yield* receive(undefined, { timeout: 50 });
+    } catch (e) {
+      later = (e as Error).name;
+    }
+    return [got, later];
+  });
+  assert.equal(value, ["important", "TimeoutError"]);
 });
 
 test("Infinity means no limit", async () => {
