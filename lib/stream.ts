@@ -2,7 +2,8 @@
 // item per receive; the iteration is ended (return()) when the reading scope ends.
 
 import type { Operation } from "./effect.js";
-import { call, self, spawn, suspend, wait } from "./effects.js";
+import { call, self, wait } from "./effects.js";
+import { owned } from "./guard.js";
 import { isCancelled } from "./errors.js";
 import { describe } from "./operation.js";
 import { mutex } from "./semaphore.js";
@@ -119,18 +120,6 @@ export function stream<T extends {} | null>(source: AsyncIterable<T>): Operation
   return open(source);
 }
 
-function* open<T extends {} | null>(source: AsyncIterable<T>): Operation<Stream<T>> {
-  const items = new Stream(source[Symbol.asyncIterator]());
-  // Delegated to with yield*, so this guard is a child of the caller's scope.
-  yield* spawn(
-    function* guard() {
-      try {
-        yield* suspend();
-      } finally {
-        yield* items.end();
-      }
-    },
-    { name: "stream" },
-  );
-  return items;
+function open<T extends {} | null>(source: AsyncIterable<T>): Operation<Stream<T>> {
+  return owned("stream", call(() => new Stream(source[Symbol.asyncIterator]())), (items) => items.end());
 }

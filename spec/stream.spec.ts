@@ -59,6 +59,22 @@ test("leaving the scope early, or being cancelled, ends the iteration (return() 
   assert.equal(log, ["iteration ended", "iteration ended"]);
 });
 
+test("a scope that ends right after opening a stream, without suspending, still ends the iteration", async () => {
+  let returned = 0;
+  const source = {
+    [Symbol.asyncIterator]: () => ({
+      next: () => Promise.resolve({ done: false as const, value: 1 }),
+      return: () => (returned++, Promise.resolve({ done: true as const, value: undefined })),
+    }),
+  };
+  await runVirtual(function* () {
+    yield* call(function* () {
+      yield* stream(source); // opened and left at once: the guard must already be at its post
+    });
+    assert.is(returned, 1);
+  });
+});
+
 test("an error of the source fails the consumer's scope", async () => {
   const err = new Error("source broke");
   async function* broken() {
