@@ -1,7 +1,7 @@
 // Package smoke test: pack skein as npm would publish it, install the tarball into a scratch
 // consumer, load it with `import` and with `require`, and type-check TypeScript consumers of both.
 import { execFileSync } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -14,7 +14,8 @@ const run = (cmd, args, cwd = work) => execFileSync(cmd, args, { cwd, encoding: 
 try {
   const packed = JSON.parse(run("npm", ["pack", "--json", "--pack-destination", work], root));
   const files = packed[0].files.map((f) => f.path);
-  for (const need of ["dist/index.mjs", "dist/index.cjs", "dist/index.d.mts", "dist/index.d.cts", "package.json"]) {
+  const needs = ["index", "node"].flatMap((e) => [".mjs", ".cjs", ".d.mts", ".d.cts"].map((x) => `dist/${e}${x}`));
+  for (const need of [...needs, "package.json"]) {
     if (!files.includes(need)) throw new Error(`the package lacks ${need}`);
   }
   const pkgDir = join(work, "node_modules", "skein");
@@ -28,14 +29,21 @@ try {
   const expected = "3 completed 1000";
   if (esm !== expected) throw new Error(`import: expected "${expected}", got "${esm}"`);
   if (cjs !== expected) throw new Error(`require: expected "${expected}", got "${cjs}"`);
+  for (const file of ["node.mjs", "node.cjs"]) {
+    const out = run("node", [file]).trim();
+    if (out !== "echo ping") throw new Error(`skein/node (${file}): expected "echo ping", got "${out}"`);
+  }
 
   const tsc = join(root, "node_modules", "typescript", "bin", "tsc");
   try {
     run("node", [tsc, "-p", "tsconfig.json"]);
+    // skein/node's declarations need Node's, as any Node library's do.
+    symlinkSync(join(root, "node_modules", "@types"), join(work, "node_modules", "@types"));
+    run("node", [tsc, "-p", "tsconfig.node.json"]);
   } catch (e) {
     throw new Error(`the types do not resolve for a TypeScript consumer:\n${e.stdout}${e.stderr}`);
   }
-  console.log(`smoke: packed ${files.length} files; import, require and TypeScript consumers (ESM and CJS) ok`);
+  console.log(`smoke: packed ${files.length} files; import, require and TypeScript consumers (ESM and CJS) of skein and skein/node ok`);
 } finally {
   rmSync(work, { recursive: true, force: true });
 }

@@ -1,0 +1,21 @@
+// Argument checks shared by skein/node: errors at the call, saying what was expected.
+
+import { describe } from "../operation.js";
+
+/** @internal A TCP port: a whole number 0..65535 (0 asks the system for a free one). */
+export function checkPort(port: unknown, where: string): asserts port is number {
+  if (typeof port !== "number") throw new TypeError(`${where} expects a port number, got ${describe(port)}`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new RangeError(`${where} expects a port from 0 to 65535, got ${port}`);
+  }
+}
+
+/** @internal A non-empty string. */
+export function checkString(value: unknown, what: string, where: string): asserts value is string {
+  if (typeof value !== "string" || value === "") throw new TypeError(`${where} expects ${what} as a non-empty string, got ${describe(value)}`);
+}
+
+/** @internal A function. */
+export function checkFunction(value: unknown, what: string, where: string): asserts value is (...args: never[]) => unknown {
+  if (typeof value !== "function") throw new TypeError(`${where} expects ${what} to be a function, got ${describe(value)}`);
+}

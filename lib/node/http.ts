@@ -1,0 +1,353 @@
+// HTTP: a client whose requests belong to the caller's scope (cancelling aborts them), and a
+// server that runs a coroutine per request and owns them.
+
+import * as http from "node:http";
+import * as https from "node:https";
+import type { Operation } from "../effect.js";
+import { action, fork, self } from "../effects.js";
+import { isCancelled } from "../errors.js";
+import { owned } from "../guard.js";
+import { describe } from "../operation.js";
+import type { Task } from "../task.js";
+import { checkFunction, checkPort } from "./checks.js";
+import { bind, Server, serveConnections } from "./net.js";
+import { Reader, until } from "./reader.js";
+
+/** A body read from a coroutine, with helpers to take it whole. */
+class Body extends Reader {
+  /**
+   * The whole body decoded as UTF-8.
+   *
+   * @example
+   * ```ts
+   * const html = yield* response.text();
+   * ```
+   */
+  *text(): Operation<string> {
+    return (yield* this.readAll()).toString("utf8");
+  }
+
+  /**
+   * The whole body parsed as JSON.
+   *
+   * @throws SyntaxError at the `yield*` if it is not JSON.
+   * @example
+   * ```ts
+   * const user = (yield* response.json()) as { name: string };
+   * ```
+   */
+  *json(): Operation<unknown> {
+    return JSON.parse(yield* this.text());
+  }
+}
+
+/**
+ * An HTTP response received by {@link request} or {@link get}: status, headers, and the body,
+ * read whole with `text()`/`json()` or as a stream with `read()`/`readLine()`. It belongs to the
+ * caller's scope: a body not read to the end by then is abandoned and its connection closed.
+ *
+ * @example
+ * ```ts
+ * const res = yield* get(`http://127.0.0.1:${port}/`);
+ * if (res.status === 200) console.log(yield* res.text());
+ * ```
+ */
+export class Response extends Body {
+  /** The status code. */
+  readonly status: number;
+  /** The headers, names in lower case. */
+  readonly headers: http.IncomingHttpHeaders;
+
+  /** @internal */
+  constructor(
+    private readonly req: http.ClientRequest,
+    readonly message: http.IncomingMessage,
+  ) {
+    super(message);
+    this.status = message.statusCode!;
+    this.headers = message.headers;
+  }
+
+  /** @internal Abandon what is left of the exchange and wait until its socket is released. */
+  *close(): Operation<void> {
+    if (this.message.complete || this.req.destroyed) return;
+    this.req.destroy();
+    if (!this.message.closed) yield* until(this.message, ["close"]);
+  }
+}
+
+/**
+ * Options of {@link request}.
+ *
+ * @example
+ * ```ts
+ * const options: RequestOptions = { url, method: "POST", headers: { "content-type": "application/json" }, body: "{}" };
+ * ```
+ */
+export interface RequestOptions {
+  /** `http:` or `https:` URL. */
+  url: string | URL;
+  /** Default `GET`. */
+  method?: string;
+  headers?: http.OutgoingHttpHeaders;
+  /** Sent whole, with its content-length. */
+  body?: string | Uint8Array;
+  /** The connection pool; default Node's global agent. */
+  agent?: http.Agent;
+}
+
+/**
+ * Send an HTTP request and return the response once its headers have arrived. The exchange
+ * belongs to the caller's scope; cancelling the task aborts it (the server sees the request
+ * aborted) and no socket stays open.
+ *
+ * @throws TypeError at the call for a missing or non-HTTP URL; the Node error (`ECONNREFUSED`,
+ * `ENOTFOUND`, `ECONNRESET`, …) at the `yield*`. A 4xx or 5xx status is not an error.
+ * @example
+ * ```ts
+ * function* createUser(base: string, name: string) {
+ *   const res = yield* request({ url: `${base}/users`, method: "POST", body: JSON.stringify({ name }) });
+ *   return yield* res.json();
+ * }
+ * ```
+ */
+export function request(options: RequestOptions): Operation<Response> {
+  const url = toURL(options?.url, "request()");
+  const client = url.protocol === "https:" ? https : http;
+  const { method = "GET", headers, body, agent } = options;
+  const send = action<Response>((resolve, reject) => {
+    const req = client.request(url, { method, headers, agent });
+    req.on("error", reject);
+    req.on("response", (res) => resolve(new Response(req, res)));
+    req.end(body);
+    return () => req.destroy();
+  });
+  return owned("http request", send, (res) => res.close());
+}
+
+/**
+ * `request({ url })`: a GET.
+ *
+ * @throws as {@link request}.
+ * @example
+ * ```ts
+ * function* getPage(url: string) {
+ *   const res = yield* get(url);
+ *   return yield* res.text();
+ * }
+ * ```
+ */
+export function get(url: string | URL, options: Omit<RequestOptions, "url" | "method"> = {}): Operation<Response> {
+  return request({ ...options, url });
+}
+
+function toURL(url: unknown, where: string): URL {
+  if (typeof url !== "string" && !(url instanceof URL)) throw new TypeError(`${where} expects a URL, got ${describe(url)}`);
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new TypeError(`${where} expects an absolute URL, got ${describe(url)}`);
+  }
+  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
+    throw new TypeError(`${where} expects an http: or https: URL, got ${describe(String(url))}`);
+  }
+  return parsed;
+}
+
+/**
+ * A request received by a {@link serve} handler: method, URL, headers, and the body as a
+ * stream or whole (`text()`, `json()`).
+ *
+ * @example
+ * ```ts
+ * function* handler(req: Request, res: Reply) {
+ *   const order = yield* req.json();
+ *   yield* res.json({ received: order });
+ * }
+ * ```
+ */
+export class Request extends Body {
+  /** `GET`, `POST`, … */
+  readonly method: string;
+  /** The path and query, as sent: `/users?page=2`. */
+  readonly url: string;
+  /** The headers, names in lower case. */
+  readonly headers: http.IncomingHttpHeaders;
+
+  /** @internal */
+  constructor(readonly message: http.IncomingMessage) {
+    super(message);
+    this.method = message.method!;
+    this.url = message.url!;
+    this.headers = message.headers;
+  }
+}
+
+/**
+ * The response a {@link serve} handler writes: set the status and headers, then `write`
+ * chunks (waiting when the client reads slowly) and `end`, or send it all with `end(body)` or
+ * `json(value)`. A handler that returns without ending ends it; one that fails before sending
+ * anything gets a 500.
+ *
+ * @example
+ * ```ts
+ * function* hello(req: Request, res: Reply) {
+ *   res.status(200).header("content-type", "text/plain");
+ *   yield* res.end("hello\n");
+ * }
+ * ```
+ */
+export class Reply {
+  /** @internal */
+  constructor(readonly response: http.ServerResponse) {}
+
+  /**
+   * Set the status code (default 200).
+   *
+   * @example
+   * ```ts
+   * res.status(404);
+   * ```
+   */
+  status(code: number): this {
+    this.response.statusCode = code;
+    return this;
+  }
+
+  /**
+   * Set a header, before anything is written.
+   *
+   * @example
+   * ```ts
+   * res.header("cache-control", "no-store");
+   * ```
+   */
+  header(name: string, value: string | number | readonly string[]): this {
+    this.response.setHeader(name, value);
+    return this;
+  }
+
+  /**
+   * Send a chunk of the body; waits for `drain` when the client is slower than the handler.
+   *
+   * @example
+   * ```ts
+   * for (const row of rows) yield* res.write(JSON.stringify(row) + "\n");
+   * ```
+   */
+  *write(chunk: string | Uint8Array): Operation<void> {
+    const r = this.response;
+    if (r.destroyed) throw Object.assign(new Error("write after the response was closed"), { code: "ERR_STREAM_DESTROYED" });
+    if (!r.write(chunk)) yield* until(r, ["drain", "close"]);
+  }
+
+  /**
+   * Finish the response, with an optional last chunk, and wait until it is handed to the kernel.
+   *
+   * @example
+   * ```ts
+   * yield* res.end("done\n");
+   * ```
+   */
+  *end(body?: string | Uint8Array): Operation<void> {
+    const r = this.response;
+    if (r.writableEnded) return;
+    r.end(body);
+    if (!r.writableFinished) yield* until(r, ["finish", "close"]);
+  }
+
+  /**
+   * Send `value` as JSON (`content-type: application/json`) and finish.
+   *
+   * @example
+   * ```ts
+   * yield* res.json({ ok: true });
+   * ```
+   */
+  *json(value: unknown): Operation<void> {
+    this.response.setHeader("content-type", "application/json");
+    yield* this.end(JSON.stringify(value));
+  }
+}
+
+/** A request as it arrives, before its task starts. */
+class Arrival {
+  constructor(
+    readonly req: http.IncomingMessage,
+    readonly res: http.ServerResponse,
+  ) {}
+  destroy(): void {
+    this.req.socket.destroy();
+  }
+}
+
+/**
+ * A handler of {@link serve}: a coroutine per request.
+ *
+ * @example
+ * ```ts
+ * const handler: Handler = function* (req, res) {
+ *   yield* res.end(`you asked for ${req.url}\n`);
+ * };
+ * ```
+ */
+export type Handler = (req: Request, res: Reply) => Operation<unknown>;
+
+/**
+ * Serve HTTP: run `handler(req, res)` as a task per request. The server belongs to the caller's
+ * scope and owns the handlers. A handler's error is reported (the scheduler's `onError`) and
+ * answered with a 500 if nothing was sent yet; a client that goes away cancels its handler.
+ * Closing the server (or ending its scope) stops listening, cancels every handler and frees the
+ * port. It is a {@link Server}, as `listen` returns.
+ *
+ * @throws RangeError at the call for an invalid port; TypeError if `handler` is not a function;
+ * the listen error (`EADDRINUSE`, …) at the `yield*`.
+ * @example
+ * ```ts
+ * function* main() {
+ *   const server = yield* serve({ port: 0 }, function* (req, res) {
+ *     yield* res.json({ path: req.url });
+ *   });
+ *   const reply = yield* get(`http://127.0.0.1:${server.port}/hi`);
+ *   console.log(yield* reply.json()); // { path: "/hi" }
+ * }
+ * ```
+ */
+export function serve(options: { port?: number; host?: string }, handler: Handler): Operation<Server> {
+  const { port = 0, host = "127.0.0.1" } = options ?? {};
+  checkPort(port, "serve()");
+  checkFunction(handler, "the handler", "serve()");
+  return start(port, host, handler);
+}
+
+function* start(port: number, host: string, handler: Handler): Operation<Server> {
+  const raw = yield* bind(http.createServer(), port, host);
+  const subscribe = (push: (a: Arrival) => void) => {
+    const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => push(new Arrival(req, res));
+    raw.on("request", onRequest);
+    return () => void raw.off("request", onRequest);
+  };
+  return yield* serveConnections(raw, "request", subscribe, (a) => exchange(a, handler), (p, task) => new Server(p, task));
+}
+
+function* exchange({ req, res }: Arrival, handler: Handler): Operation<void> {
+  const me: Task = yield* self();
+  const gone = () => {
+    if (!res.writableFinished) void me.cancel(); // the client went away
+  };
+  res.once("close", gone);
+  try {
+    yield* handler(new Request(req), new Reply(res));
+    if (!res.writableEnded) res.end();
+  } catch (e) {
+    if (isCancelled(e)) return; // cancelled: the response is dropped below
+    me.sched.report(e, me);
+    if (!res.headersSent && !res.destroyed) {
+      res.writeHead(500, { "content-type": "text/plain", connection: "close" }).end("Internal Server Error\n");
+    } else res.destroy();
+  } finally {
+    res.off("close", gone);
+    if (!res.writableEnded) res.destroy();
+  }
+}

@@ -1,0 +1,51 @@
+// main(): the root of a command-line program. Signals cancel it cleanly; errors are printed after
+// cleanup; the exit code says how it ended.
+
+import type { TaskOptions } from "../effects.js";
+import { isCancelled } from "../errors.js";
+import { checkOperation, type OperationLike } from "../operation.js";
+import { run } from "../run.js";
+import type { Task } from "../task.js";
+
+const CODES = { SIGINT: 130, SIGTERM: 143 } as const;
+
+/**
+ * Run `op` as the root of a command-line program, keep the process alive while it runs, and exit
+ * when it ends: with 0 when it returns;
+ * on SIGINT (Ctrl-C) or SIGTERM, after cancelling it and letting every `finally` run, with 130
+ * or 143; on an error, after the cleanup, by printing the error and exiting with 1. A second
+ * signal during the cleanup exits at once.
+ *
+ * @throws TypeError if `op` is not an operation or a function.
+ * @example
+ * ```ts
+ * main(function* () {
+ *   const server = yield* listen({ port: 8080 }, echo);
+ *   console.log(`listening on ${server.port}; Ctrl-C to stop`);
+ *   yield* suspend();
+ * });
+ * ```
+ */
+export function main<T>(op: OperationLike<T>, options?: TaskOptions): Task<T> {
+  checkOperation(op, "main()");
+  let code: number | undefined;
+  const onSignal = (signal: keyof typeof CODES) => {
+    if (code !== undefined) process.exit(code); // a second signal: do not wait any longer
+    code = CODES[signal];
+    void task.cancel();
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  const task = run(op, options);
+  // The program lives as long as its root, even when the root waits on nothing but a signal.
+  const alive = setInterval(() => {}, 1 << 30);
+  task.finally(() => clearInterval(alive)).catch(() => {});
+  task.then(
+    () => process.exit(code ?? 0),
+    (error: unknown) => {
+      if (code === undefined || !isCancelled(error)) console.error(error);
+      process.exit(code ?? 1);
+    },
+  );
+  return task;
+}

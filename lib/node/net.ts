@@ -1,0 +1,269 @@
+// TCP: a socket read and written from a coroutine, and a server that runs a coroutine per
+// connection and owns them. Sockets belong to the scope that opened them.
+
+import * as net from "node:net";
+import type { Operation } from "../effect.js";
+import { action, cancel, fork, self, spawn } from "../effects.js";
+import { channel } from "../channel.js";
+import { isCancelled } from "../errors.js";
+import { owned } from "../guard.js";
+import type { Task } from "../task.js";
+import { checkFunction, checkPort } from "./checks.js";
+import { Reader, until } from "./reader.js";
+
+/**
+ * A TCP connection read and written from a coroutine. It belongs to the scope that opened it
+ * (or, on a server, to the handler's task): it is closed when that scope ends, even on cancel.
+ *
+ * @example
+ * ```ts
+ * const socket = yield* connect(port);
+ * yield* socket.write("hello\n");
+ * const reply = yield* socket.readLine();
+ * ```
+ */
+export class Socket extends Reader {
+  /** @internal */
+  constructor(readonly socket: net.Socket) {
+    super(socket);
+  }
+
+  /** The peer's address and port, as `"127.0.0.1:50312"`. */
+  get remote(): string {
+    return `${this.socket.remoteAddress}:${this.socket.remotePort}`;
+  }
+
+  /**
+   * Send `data`. Returns at once while the kernel takes it; when the socket's buffer is full
+   * it waits for `drain`, so a fast writer cannot outrun a slow peer.
+   *
+   * @throws the socket's error (`EPIPE`, `ECONNRESET`) at the `yield*`.
+   * @example
+   * ```ts
+   * for (const row of rows) yield* socket.write(JSON.stringify(row) + "\n");
+   * ```
+   */
+  *write(data: string | Uint8Array): Operation<void> {
+    const s = this.socket;
+    if (s.destroyed || s.writableEnded) throw Object.assign(new Error("write after the socket was ended or closed"), { code: "ERR_STREAM_DESTROYED" });
+    if (s.write(data)) return;
+    yield* until(s, ["drain", "close"]);
+    if (s.errored) throw s.errored;
+  }
+
+  /**
+   * Finish sending (a TCP half-close: the peer reads the end) and wait until everything written
+   * has been handed to the kernel. Reading may go on.
+   *
+   * @example
+   * ```ts
+   * yield* socket.write(request);
+   * yield* socket.end();
+   * const response = yield* socket.readAll();
+   * ```
+   */
+  *end(): Operation<void> {
+    const s = this.socket;
+    if (s.writableFinished || s.destroyed) return;
+    if (!s.writableEnded) s.end();
+    yield* until(s, ["finish", "close"]);
+    if (s.errored) throw s.errored;
+  }
+
+  /**
+   * Close the connection at once and wait until it is closed. Done for you when the owning
+   * scope ends.
+   *
+   * @example
+   * ```ts
+   * yield* socket.close();
+   * ```
+   */
+  *close(): Operation<void> {
+    const s = this.socket;
+    if (s.closed) return;
+    s.destroy();
+    yield* until(s, ["close"]);
+  }
+}
+
+/**
+ * Connect to `port` on `host` (default `127.0.0.1`) and return the socket, which belongs to the
+ * caller's scope. Cancelling a connect in progress aborts it.
+ *
+ * @throws RangeError at the call for an invalid port; the connection's Node error (code
+ * `ECONNREFUSED`, `ENOTFOUND`, …) at the `yield*`.
+ * @example
+ * ```ts
+ * function* ask(port: number, question: string) {
+ *   const socket = yield* connect(port);
+ *   yield* socket.write(question + "\n");
+ *   return yield* socket.readLine();
+ * }
+ * ```
+ */
+export function connect(port: number, host = "127.0.0.1"): Operation<Socket> {
+  checkPort(port, "connect()");
+  const open = action<Socket>((resolve, reject) => {
+    const s = net.connect({ port, host });
+    const fail = (e: Error) => reject(e);
+    s.once("error", fail);
+    s.once("connect", () => {
+      s.off("error", fail);
+      resolve(new Socket(s));
+    });
+    return () => s.destroy();
+  });
+  return owned("socket", open, (socket) => socket.close());
+}
+
+/**
+ * Options of {@link listen}.
+ *
+ * @example
+ * ```ts
+ * const options: ListenOptions = { port: 0, host: "127.0.0.1" };
+ * ```
+ */
+export interface ListenOptions {
+  /** The port; 0 (the default) lets the system choose a free one (see {@link Server.port}). */
+  port?: number;
+  /** The address to listen on; default `127.0.0.1`. */
+  host?: string;
+}
+
+/**
+ * A listening TCP server made by {@link listen}: it runs a handler coroutine per connection.
+ *
+ * @example
+ * ```ts
+ * const server = yield* listen({ port: 0 }, echo);
+ * console.log(`listening on ${server.port}`);
+ * yield* server.close();
+ * ```
+ */
+export class Server {
+  /** @internal */
+  constructor(
+    /** The port it listens on (the one the system chose, for port 0). */
+    readonly port: number,
+    /** The task that accepts connections and owns their handlers. */
+    readonly task: Task<void>,
+  ) {}
+
+  /**
+   * Stop: close the listener, cancel every handler (their sockets are closed) and wait until the
+   * port is free. Done for you when the scope that called `listen` ends.
+   *
+   * @example
+   * ```ts
+   * yield* server.close();
+   * ```
+   */
+  *close(): Operation<void> {
+    yield* cancel(this.task);
+  }
+}
+
+/**
+ * Listen for TCP connections and run `handler(socket)` as a task per connection. The server
+ * belongs to the caller's scope; it owns the handlers, each of which owns its socket. A handler
+ * that fails is reported (to the scheduler's `onError`) and its connection closed; the server
+ * goes on. Cancelling the server (or ending its scope) closes the listener, cancels every
+ * handler and frees the port.
+ *
+ * @throws RangeError at the call for an invalid port; TypeError if `handler` is not a function;
+ * the listen error (`EADDRINUSE`, …) at the `yield*`.
+ * @example
+ * ```ts
+ * function* echo(socket: Socket) {
+ *   let line;
+ *   while ((line = yield* socket.readLine()) !== undefined) yield* socket.write(line + "\n");
+ * }
+ * function* main() {
+ *   const server = yield* listen({ port: 7000 }, echo);
+ *   yield* suspend(); // serve until cancelled
+ * }
+ * ```
+ */
+export function listen(options: ListenOptions, handler: (socket: Socket) => Operation<unknown>): Operation<Server> {
+  const { port = 0, host = "127.0.0.1" } = options ?? {};
+  checkPort(port, "listen()");
+  checkFunction(handler, "the handler", "listen()");
+  return start(port, host, handler);
+}
+
+function* start(port: number, host: string, handler: (socket: Socket) => Operation<unknown>): Operation<Server> {
+  const raw = yield* bind(net.createServer(), port, host);
+  const subscribe = (push: (s: net.Socket) => void) => {
+    raw.on("connection", push);
+    return () => void raw.off("connection", push);
+  };
+  return yield* serveConnections(raw, "connection", subscribe, (s) => connection(new Socket(s), handler), (port, task) => new Server(port, task));
+}
+
+/** @internal Listen on `port`, waiting until bound; cancelling closes the listener. */
+export function bind<S extends net.Server>(server: S, port: number, host: string): Operation<S> {
+  return action<S>((resolve, reject) => {
+    const fail = (e: Error) => reject(e);
+    server.once("error", fail);
+    server.listen({ port, host }, () => {
+      server.off("error", fail);
+      resolve(server);
+    });
+    return () => server.close();
+  });
+}
+
+/**
+ * @internal The accept loop shared by TCP and HTTP servers: a task in the caller's scope that
+ * forks `handle(item)` for each connection or request `subscribe` delivers, and on its end
+ * closes the listener and waits until it is closed (its handlers are cancelled meanwhile).
+ */
+export function* serveConnections<I extends { destroy(): void }, R>(
+  raw: net.Server,
+  name: string,
+  subscribe: (push: (item: I) => void) => () => void,
+  handle: (item: I) => Operation<unknown>,
+  make: (port: number, task: Task<void>) => R,
+): Operation<R> {
+  const port = (raw.address() as net.AddressInfo).port;
+  const arrivals = channel<I>(Infinity);
+  let failure: Error | undefined;
+  const unsubscribe = subscribe((item) => void arrivals.trySend(item));
+  raw.on("error", (e) => {
+    failure = e;
+    arrivals.close();
+  });
+  const task = yield* spawn(
+    function* accept() {
+      try {
+        let item;
+        while ((item = yield* arrivals.receive()) !== undefined) yield* fork(handle(item), { name });
+        if (failure !== undefined) throw failure;
+      } finally {
+        unsubscribe();
+        for (let left = arrivals.tryReceive(); left !== undefined; left = arrivals.tryReceive()) left.destroy();
+        if (raw.listening) {
+          raw.close();
+          yield* until(raw, ["close"]);
+        }
+      }
+    },
+    { name: `server ${port}` },
+  );
+  return make(port, task as Task<void>);
+}
+
+function* connection(socket: Socket, handler: (socket: Socket) => Operation<unknown>): Operation<void> {
+  try {
+    yield* handler(socket);
+  } catch (e) {
+    if (!isCancelled(e)) {
+      const me = yield* self();
+      me.sched.report(e, me);
+    }
+  } finally {
+    yield* socket.close();
+  }
+}

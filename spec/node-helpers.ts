@@ -1,0 +1,64 @@
+// Shared by the skein/node specs: real-clock schedulers, and a check that each spec leaves no
+// socket, server, timer, child process or worker thread behind.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createScheduler, type Scheduler } from "../lib/index.js";
+
+/** A real-clock scheduler whose unpropagated errors are collected instead of printed. */
+export function real(): Scheduler & { reported: unknown[] } {
+  const reported: unknown[] = [];
+  const s = createScheduler({ onError: (e) => void reported.push(e) });
+  return Object.assign(s, { reported });
+}
+
+function count(list: string[]): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const r of list) m.set(r, (m.get(r) ?? 0) + 1);
+  return m;
+}
+
+/** What is open now beyond `before`. */
+function extra(before: Map<string, number>): string[] {
+  const out: string[] = [];
+  for (const [r, n] of count(process.getActiveResourcesInfo())) {
+    if (r === "Immediate") continue; // the check's own
+    for (let i = before.get(r) ?? 0; i < n; i++) out.push(r);
+  }
+  return out;
+}
+
+/**
+ * A spec with real I/O. Afterwards nothing it opened may stay open: handles get a few host
+ * turns (up to 500 ms) to finish closing, since libuv closes them asynchronously.
+ */
+export function ioTest(name: string, fn: () => Promise<void>): void {
+  test(name, async () => {
+    const before = count(process.getActiveResourcesInfo());
+    await fn();
+    let left = extra(before);
+    for (let i = 0; i < 50 && left.length > 0; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+      left = extra(before);
+    }
+    assert.equal(left, [], `left open after "${name}": ${left.join(", ")}`);
+  });
+}
+
+/** A fresh temporary directory, removed by the returned function. */
+export function tempDir(): { dir: string; remove: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), "skein-spec-"));
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Whether a process with this pid exists. */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
