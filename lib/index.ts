@@ -1,6 +1,13 @@
 // The public API of skein, the platform-neutral core. This file only re-exports.
 // Concepts live one per file; see docs/architecture.md for the map.
 
+/**
+ * skein: green threads for TypeScript. Coroutines are generator functions that `yield*` effects
+ * (sleep, call, fork, join, channel operations…) to a cooperative scheduler.
+ *
+ * @module skein
+ */
+
 export { Effect, type Operation } from "./effect.js";
 export {
   action, call, cancel, cooperate, fork, join, self, sleep, spawn, suspend, wait,

@@ -20,7 +20,10 @@ test("the TypeScript examples of the README and the guide type-check and run", (
   try {
     const files = blocks.map(({ page, i, code }) => {
       const file = join(dir, `${page.replace(/\W/g, "_")}-${i}.mts`);
-      writeFileSync(file, code.replaceAll('from "skein"', `from ${JSON.stringify(join(root, "lib", "index.js"))}`));
+      const local = code
+        .replaceAll('from "skein/node"', `from ${JSON.stringify(join(root, "lib", "node", "index.js"))}`)
+        .replaceAll('from "skein"', `from ${JSON.stringify(join(root, "lib", "index.js"))}`);
+      writeFileSync(file, local);
       return file;
     });
     const program = ts.createProgram(files, {

@@ -272,14 +272,9 @@ export class Reply {
 }
 
 /** A request as it arrives, before its task starts. */
-class Arrival {
-  constructor(
-    readonly req: http.IncomingMessage,
-    readonly res: http.ServerResponse,
-  ) {}
-  destroy(): void {
-    this.req.socket.destroy();
-  }
+interface Arrival {
+  readonly req: http.IncomingMessage;
+  readonly res: http.ServerResponse;
 }
 
 /**
@@ -324,11 +319,12 @@ export function serve(options: { port?: number; host?: string }, handler: Handle
 function* start(port: number, host: string, handler: Handler): Operation<Server> {
   const raw = yield* bind(http.createServer(), port, host);
   const subscribe = (push: (a: Arrival) => void) => {
-    const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => push(new Arrival(req, res));
+    const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => push({ req, res });
     raw.on("request", onRequest);
     return () => void raw.off("request", onRequest);
   };
-  return yield* serveConnections(raw, "request", subscribe, (a) => exchange(a, handler), (p, task) => new Server(p, task));
+  const drop = (a: Arrival) => void a.req.socket.destroy();
+  return yield* serveConnections(raw, "request", subscribe, drop, (a) => exchange(a, handler), (p, task) => new Server(p, task));
 }
 
 function* exchange({ req, res }: Arrival, handler: Handler): Operation<void> {

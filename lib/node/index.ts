@@ -1,5 +1,12 @@
 // The public API of skein/node: real I/O for coroutines on Node.js. This file only re-exports.
 
+/**
+ * skein/node: files, TCP, HTTP, DNS, child processes and worker threads for coroutines, with
+ * every resource owned by the scope that opened it. See the I/O guide (docs/io.md).
+ *
+ * @module skein/node
+ */
+
 export { Reader } from "./reader.js";
 export { appendFile, File, makeDir, open, readDir, readFile, remove, stat, writeFile } from "./fs.js";
 export { connect, listen, Server, Socket, type ListenOptions } from "./net.js";

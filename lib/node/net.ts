@@ -195,11 +195,13 @@ export function listen(options: ListenOptions, handler: (socket: Socket) => Oper
 
 function* start(port: number, host: string, handler: (socket: Socket) => Operation<unknown>): Operation<Server> {
   const raw = yield* bind(net.createServer(), port, host);
-  const subscribe = (push: (s: net.Socket) => void) => {
-    raw.on("connection", push);
-    return () => void raw.off("connection", push);
+  const subscribe = (push: (s: Socket) => void) => {
+    const accept = (s: net.Socket) => push(new Socket(s)); // wrapped at once: its errors are caught
+    raw.on("connection", accept);
+    return () => void raw.off("connection", accept);
   };
-  return yield* serveConnections(raw, "connection", subscribe, (s) => connection(new Socket(s), handler), (port, task) => new Server(port, task));
+  const drop = (s: Socket) => void s.socket.destroy();
+  return yield* serveConnections(raw, "connection", subscribe, drop, (s) => connection(s, handler), (port, task) => new Server(port, task));
 }
 
 /** @internal Listen on `port`, waiting until bound; cancelling closes the listener. */
@@ -220,10 +222,11 @@ export function bind<S extends net.Server>(server: S, port: number, host: string
  * forks `handle(item)` for each connection or request `subscribe` delivers, and on its end
  * closes the listener and waits until it is closed (its handlers are cancelled meanwhile).
  */
-export function* serveConnections<I extends { destroy(): void }, R>(
+export function* serveConnections<I extends {}, R>(
   raw: net.Server,
   name: string,
   subscribe: (push: (item: I) => void) => () => void,
+  drop: (item: I) => void,
   handle: (item: I) => Operation<unknown>,
   make: (port: number, task: Task<void>) => R,
 ): Operation<R> {
@@ -243,7 +246,7 @@ export function* serveConnections<I extends { destroy(): void }, R>(
         if (failure !== undefined) throw failure;
       } finally {
         unsubscribe();
-        for (let left = arrivals.tryReceive(); left !== undefined; left = arrivals.tryReceive()) left.destroy();
+        for (let left = arrivals.tryReceive(); left !== undefined; left = arrivals.tryReceive()) drop(left);
         if (raw.listening) {
           raw.close();
           yield* until(raw, ["close"]);

@@ -22,10 +22,46 @@ export class Reader {
   /** Bytes taken from the stream but not yet returned (by readLine and readExactly). */
   private rest: Buffer | null = null;
   private failure: Error | null = null;
+  /** The resolve of the one read waiting for the stream, if any. */
+  private waiter: (() => void) | null = null;
+  private readonly waitForData = action<void>((resolve) => {
+    this.waiter = resolve;
+    return () => void (this.waiter = null);
+  });
+
+  /** Chunks received and not yet read, `queued` bytes in all; the stream is paused past LIMIT. */
+  private readonly chunks: Buffer[] = [];
+  private queued = 0;
+  private ended = false;
 
   /** @internal */
   constructor(readonly stream: Readable) {
-    stream.on("error", (e) => void (this.failure ??= e));
+    // The stream flows into a small queue; past LIMIT bytes it is paused until the reader
+    // catches up, so a slow reader holds the sender back. Listeners stay for the stream's life:
+    // a wait only parks the reader.
+    const wake = () => {
+      const w = this.waiter;
+      this.waiter = null;
+      w?.();
+    };
+    stream.on("data", (chunk: Buffer | string) => {
+      const c = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
+      this.chunks.push(c);
+      if ((this.queued += c.length) >= LIMIT) stream.pause();
+      wake();
+    });
+    stream.on("end", () => {
+      this.ended = true;
+      wake();
+    });
+    stream.on("close", () => {
+      this.ended = true;
+      wake();
+    });
+    stream.on("error", (e) => {
+      this.failure ??= e;
+      wake();
+    });
   }
 
   /**
@@ -130,24 +166,22 @@ export class Reader {
 
   /** The next chunk from the stream itself. */
   private *next(): Operation<Buffer | undefined> {
-    const s = this.stream;
     for (;;) {
-      if (this.failure !== null) throw this.failure;
-      const chunk = s.read() as Buffer | string | null;
-      if (chunk !== null) return typeof chunk === "string" ? Buffer.from(chunk) : chunk;
-      if (s.readableEnded || s.destroyed) {
-        if (this.failure !== null) throw this.failure;
-        return undefined;
+      const chunk = this.chunks.shift();
+      if (chunk !== undefined) {
+        if ((this.queued -= chunk.length) < LIMIT && this.stream.isPaused()) this.stream.resume();
+        return chunk;
       }
-      yield* readable(s);
+      if (this.failure !== null) throw this.failure;
+      if (this.ended || this.stream.destroyed) return undefined;
+      if (this.waiter !== null) throw new Error("two tasks read the same stream at once; read it from one task at a time");
+      yield* this.waitForData;
     }
   }
 }
 
-/** Wait until `s` may have something to read, or has ended, failed or closed. */
-function readable(s: Readable): Operation<void> {
-  return until(s, ["readable", "end", "error", "close"]);
-}
+/** Bytes a reader holds before it pauses its stream. */
+const LIMIT = 64 * 1024;
 
 /** @internal Wait for the first of `events` on `emitter`; the listeners are removed either way. */
 export function until(emitter: NodeJS.EventEmitter, events: readonly string[]): Operation<void> {

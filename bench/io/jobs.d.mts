@@ -1,0 +1,2 @@
+export declare function tiny(x: number): number;
+export declare function primes(n: number): number;

@@ -1,0 +1,1 @@
+export declare function countPrimes(n: number): number;
