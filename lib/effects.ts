@@ -4,7 +4,7 @@
 import { Effect, tag, type Operation } from "./effect.js";
 import { checkOperation, describe, isOperation, isThenable, type OperationLike, type Returned } from "./operation.js";
 import type { Park } from "./park.js";
-import { Join, Task } from "./task.js";
+import { Cancel, Join, Task } from "./task.js";
 
 /**
  * Options for a new task.
@@ -276,26 +276,6 @@ export function join<T>(task: Task<T>): Join<T> {
 }
 
 /**
- * The effect of {@link cancel}: `task` is the task to cancel.
- *
- * @example
- * ```ts
- * const effect = cancel(task);
- * console.log(effect.task === task); // true
- * ```
- */
-export class Cancel extends Effect<void> {
-  declare readonly type: "cancel";
-  constructor(readonly task: Task<unknown>) {
-    super();
-  }
-  override toString(): string {
-    return `cancel(${this.task})`;
-  }
-}
-tag(Cancel, "cancel");
-
-/**
  * Cancel a task and wait until it, and every task it started, has finished its cleanup. The task
  * sees a {@link Cancelled} error where it is suspended. Cancelling a finished task does nothing;
  * cancelling yourself throws `Cancelled` right here.
@@ -480,7 +460,7 @@ export function action<T>(executor: Executor<T>): Action<T> {
   return new Action(executor);
 }
 
-export { Join };
+export { Cancel, Join };
 
 /**
  * Every effect the scheduler knows how to perform; handlers.ts has one handler per `type`.

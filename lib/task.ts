@@ -129,6 +129,26 @@ export class Join<T = unknown> extends Effect<T> {
 }
 tag(Join, "join");
 
+/**
+ * The effect of {@link cancel}: `task` is the task to cancel.
+ *
+ * @example
+ * ```ts
+ * const effect = cancel(task);
+ * console.log(effect.task === task); // true
+ * ```
+ */
+export class Cancel extends Effect<void> {
+  declare readonly type: "cancel";
+  constructor(readonly task: Task<unknown>) {
+    super();
+  }
+  override toString(): string {
+    return `cancel(${this.task})`;
+  }
+}
+tag(Cancel, "cancel");
+
 /** @internal The task whose body (or call) `f` is; null for a scheduler's frame of root tasks. */
 export function taskOf(f: Frame): Task | null {
   return f instanceof Task ? f : f instanceof CallFrame ? f.task : null;
@@ -215,8 +235,9 @@ export class Task<T = unknown> extends Frame implements Promise<T>, Operation<T>
   }
 
   /**
-   * Cancel the task from outside any coroutine; the promise resolves once the task and all its
-   * descendants have finished their cleanup. Inside a coroutine use `yield* cancel(task)`.
+   * Cancel the task now; what it returns resolves (as a promise) or returns (as an operation,
+   * with `yield*`) once the task and all its descendants have finished their cleanup. From
+   * outside coroutines `await` it; inside one, `yield* task.cancel()` is `yield* cancel(task)`.
    *
    * @example
    * ```ts
@@ -224,13 +245,19 @@ export class Task<T = unknown> extends Frame implements Promise<T>, Operation<T>
    * process.on("SIGINT", () => t.cancel().then(() => console.log("closed")));
    * ```
    */
-  cancel(): Promise<void> {
-    if (this.flags & DONE) return Promise.resolve();
-    const d = new Deferred(false);
-    this.sched.watch(this, d);
-    this.sched.halt(this);
-    this.sched.kick();
-    return d.promise as Promise<void>;
+  cancel(): Promise<void> & Operation<void> {
+    let done: Promise<void>;
+    if (this.flags & DONE) {
+      done = Promise.resolve();
+    } else {
+      const d = new Deferred(false);
+      this.sched.watch(this, d);
+      this.sched.halt(this);
+      this.sched.kick();
+      done = d.promise as Promise<void>;
+    }
+    const effect = new Cancel(this); // halted already: performing it only waits for the end
+    return Object.assign(done, { [Symbol.iterator]: () => effect[Symbol.iterator]() });
   }
 
   /**

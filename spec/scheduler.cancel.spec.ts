@@ -35,6 +35,52 @@ C("passes through a native yield* into a sub-generator whose finally yields; the
   assert.equal(log, ["open", "closed", "cancel returned"]);
 });
 
+C("a call whose body has ended but whose forks are cut short by a cancel throws Cancelled to its caller", async () => {
+  const { value } = await runVirtual(function* () {
+    const seen: string[] = [];
+    const a = yield* fork(function* () {
+      try {
+        yield* call(function* () {
+          yield* fork(sleep(100)); // the body ends here; the call waits for this fork
+        });
+        seen.push("returned"); // would claim work done that was not
+      } catch (e) {
+        seen.push(isCancelled(e) ? "cancelled" : "other");
+      }
+    });
+    yield* sleep(10);
+    yield* cancel(a);
+    return seen;
+  });
+  assert.equal(value, ["cancelled"]);
+});
+
+C("a call waiting only for its spawned helpers to close keeps its result when cancelled then", async () => {
+  const { value } = await runVirtual(function* () {
+    const seen: unknown[] = [];
+    const a = yield* fork(function* () {
+      const n = yield* call(function* () {
+        yield* spawn(function* helper() {
+          try {
+            yield* suspend();
+          } finally {
+            yield* sleep(20); // a slow close, during which the cancel arrives
+          }
+        });
+        yield* sleep(1); // the helper is running
+        return 5;
+      });
+      seen.push(n); // the result stands: the body's work was complete
+      yield* sleep(1); // and the cancellation arrives here
+      seen.push("not reached");
+    });
+    yield* sleep(10);
+    yield* cancel(a);
+    return seen;
+  });
+  assert.equal(value, [5]);
+});
+
 C("cancel returns only after the cleanup of the task and every descendant", async () => {
   const log: string[] = [];
   const s = virtual();

@@ -6,6 +6,28 @@ import { hostTurn, outcome, virtual } from "./helpers.js";
 
 const T = suite("Task");
 
+T("task.cancel() is also an operation: yield* it inside a coroutine to cancel and wait", async () => {
+  const s = virtual();
+  const log: string[] = [];
+  const value = await s.run(function* () {
+    const child = yield* fork(function* () {
+      try {
+        yield* suspend();
+      } finally {
+        yield* sleep(5); // an asynchronous cleanup, waited for
+        log.push("child cleaned up");
+      }
+    });
+    yield* sleep(1);
+    yield* child.cancel();
+    log.push("cancel returned");
+    yield* child.cancel(); // a finished task: nothing to do
+    return [child.state, s.now()];
+  });
+  assert.equal(value, ["cancelled", 6]);
+  assert.equal(log, ["child cleaned up", "cancel returned"]);
+});
+
 T("has an id, a name and a state through its lifecycle", async () => {
   const s = virtual();
   const t = s.run(function* main() {
