@@ -2,6 +2,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import * as http from "node:http";
+import * as net from "node:net";
 import type { AddressInfo } from "node:net";
 import { fork, sleep, suspend } from "../lib/index.js";
 import { get, request, serve } from "../lib/node/index.js";
@@ -170,6 +171,65 @@ ioTest("bad input: refused, unknown host, non-HTTP URL and bad port are clear er
     return [codes, yield* res.text()];
   });
   assert.equal(got, [["ECONNREFUSED", "ENOTFOUND"], "ok"]);
+});
+
+ioTest("closing a server does not wait for a client that sent half a request, nor for an idle one", async () => {
+  const s = real();
+  const peers: net.Socket[] = [];
+  const elapsed = await s.run(function* () {
+    const server = yield* serve({ port: 0 }, function* (_req, res) {
+      yield* res.end("hi");
+    });
+    for (const greeting of ["GET / HTTP/1.1\r\nHost: x\r\n", ""]) {
+      const c = net.connect(server.port, "127.0.0.1");
+      c.on("error", () => {});
+      c.write(greeting);
+      peers.push(c);
+    }
+    yield* sleep(50);
+    const t0 = Date.now();
+    yield* server.close();
+    return Date.now() - t0;
+  });
+  assert.ok(elapsed < 1000, `close took ${elapsed} ms`);
+  await new Promise((r) => setTimeout(r, 20));
+  for (const p of peers) p.destroy();
+});
+
+ioTest("a handler that writes after ending fails like any handler error; the server goes on", async () => {
+  const s = real();
+  const got = await s.run(function* () {
+    const server = yield* serve({ port: 0 }, function* (req, res) {
+      yield* res.end("first");
+      if (req.url === "/twice") yield* res.write("again");
+    });
+    const base = `http://127.0.0.1:${server.port}`;
+    const a = yield* get(`${base}/twice`);
+    const b = yield* get(`${base}/`);
+    return [yield* a.text(), yield* b.text()];
+  });
+  assert.equal(got, ["first", "first"]);
+  assert.is((s.reported[0] as { code: string }).code, "ERR_STREAM_WRITE_AFTER_END");
+});
+
+ioTest("a response can be abandoned early with close(); its connection is closed", async () => {
+  const s = real();
+  let serverSaw = "";
+  const server = await plainServer((_req, res) => {
+    res.write("a".repeat(1000));
+    res.on("close", () => (serverSaw = res.writableFinished ? "finished" : "closed early"));
+  });
+  try {
+    await s.run(function* () {
+      const res = yield* get(server.url);
+      yield* res.read();
+      yield* res.close();
+    });
+    for (let i = 0; i < 50 && serverSaw === ""; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.is(serverSaw, "closed early");
+  } finally {
+    await server.close();
+  }
 });
 
 test.run();

@@ -78,6 +78,24 @@ ioTest("on() delivers events through a channel while its scope lasts; an error e
   assert.equal([ended.state, (ended as { error: Error }).error.message, e.eventNames()], ["failed", "emitter broke", []]);
 });
 
+ioTest("on() hears events emitted right after it returns; a scope that ends at once leaves no listener", async () => {
+  const s = real();
+  const e = new EventEmitter();
+  const got = await s.run(function* () {
+    const events = yield* on<[string]>(e, "msg");
+    e.emit("msg", "first"); // before any other task has run
+    e.emit("msg", "second");
+    const first = (yield* events.receive())![0];
+    const second = (yield* events.receive())![0];
+    const other = yield* call(function* () {
+      return yield* on(e, "other"); // the scope ends at once: the listener goes, the channel ends
+    });
+    return { first, second, closed: other.closed, listeners: e.eventNames() };
+  });
+  assert.equal(got, { first: "first", second: "second", closed: true, listeners: ["msg", "error"] });
+  assert.equal(e.eventNames(), []);
+});
+
 ioTest("lookup() resolves localhost and fails an unknown host with ENOTFOUND", async () => {
   const s = real();
   const got = await s.run(function* () {
@@ -120,6 +138,13 @@ test("main(): an error is printed after the cleanup and exits 1; a return exits 
   assert.is(failed.out, "started\ncleaned up\n");
   assert.match(failed.err, /Error: the program failed/);
   assert.equal([returned.code, returned.out], [0, "started\ncleaned up\n"]);
+});
+
+test("main(): a cleanup that fails after a signal exits 1; a root cancelled through its task exits 0", async () => {
+  const [failedCleanup, cancelled] = await Promise.all([program("cleanup-fails", "SIGTERM"), program("cancel")]);
+  assert.is(failedCleanup.code, 1);
+  assert.match(failedCleanup.err, /Error: the cleanup failed/);
+  assert.equal([cancelled.code, cancelled.out, cancelled.err], [0, "started\ncleaned up\n", ""]);
 });
 
 test.run();

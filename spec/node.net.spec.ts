@@ -3,7 +3,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import * as net from "node:net";
 import { all, call, cancel, fork, join, sleep, spawn, suspend, type Task } from "../lib/index.js";
-import { connect, listen, type Socket } from "../lib/node/index.js";
+import { connect, listen, once, type Socket } from "../lib/node/index.js";
 import { outcome } from "./helpers.js";
 import { ioTest, real } from "./node-helpers.js";
 
@@ -215,6 +215,108 @@ ioTest("a second listen on a taken port fails with EADDRINUSE; the socket belong
     return { code, closedAfterScope: inner!.socket.destroyed };
   });
   assert.equal(got, { code: "EADDRINUSE", closedAfterScope: true });
+});
+
+ioTest("a server whose scope ends right after listen() is closed all the same", async () => {
+  const s = real();
+  const port = await s.run(function* () {
+    let port = 0;
+    yield* call(function* () {
+      port = (yield* listen({ port: 0 }, echo)).port; // the scope ends before the server ever ran
+    });
+    return port;
+  });
+  const refused = await new Promise<string>((resolve) => {
+    const c = net.connect(port, "127.0.0.1");
+    c.on("connect", () => (c.destroy(), resolve("connected")));
+    c.on("error", (e: NodeJS.ErrnoException) => resolve(e.code!));
+  });
+  assert.is(refused, "ECONNREFUSED");
+});
+
+ioTest("a connection whose handler had not started when the server closed is closed too", async () => {
+  const s = real();
+  let started = 0;
+  const clients: net.Socket[] = [];
+  const dial = (port: number) => {
+    const c = net.connect(port, "127.0.0.1");
+    c.on("error", () => {});
+    c.resume();
+    clients.push(c);
+  };
+  await s.run(function* () {
+    let raw: net.Server | undefined;
+    const server = yield* listen({ port: 0 }, function* (socket) {
+      started++;
+      raw ??= (socket.socket as unknown as { server: net.Server }).server;
+      yield* suspend();
+    });
+    dial(server.port);
+    while (raw === undefined) yield* sleep(5);
+    const r = raw;
+    // Woken by the second connection right behind the accept loop: the close comes after the
+    // loop has forked the handler and before that handler's first step.
+    yield* fork(function* closer() {
+      yield* once(r, "connection");
+      yield* server.close();
+    });
+    dial(server.port);
+  });
+  assert.is(started, 1);
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(clients.map((c) => c.destroyed), [true, true]);
+});
+
+ioTest("a cancelled readLine or readExactly takes nothing: the next read gets every byte", async () => {
+  const s = real();
+  const got = await s.run(function* () {
+    const server = yield* listen({ port: 0 }, function* (socket) {
+      yield* socket.write("par");
+      yield* sleep(50);
+      yield* socket.write("tial line\nrest");
+      yield* socket.end();
+    });
+    const socket = yield* connect(server.port);
+    const reader = yield* fork(socket.readLine());
+    yield* sleep(20);
+    yield* cancel(reader); // it had "par" in hand
+    const line = yield* socket.readLine();
+    const tooMuch = yield* fork(function* () {
+      try {
+        return yield* socket.readExactly(100);
+      } catch (e) {
+        return (e as { code: string }).code;
+      }
+    });
+    return [line, yield* tooMuch, (yield* socket.read())?.toString()];
+  });
+  assert.equal(got, ["partial line", "ERR_STREAM_PREMATURE_CLOSE", "rest"]);
+});
+
+ioTest("a line longer than maxLength is an error; writing after end() is an error, not a crash", async () => {
+  const s = real();
+  const got = await s.run(function* () {
+    const server = yield* listen({ port: 0 }, function* (socket) {
+      yield* socket.write("x".repeat(5000));
+      yield* suspend();
+    });
+    const socket = yield* connect(server.port);
+    const codes: string[] = [];
+    try {
+      yield* socket.readLine(1000);
+    } catch (e) {
+      codes.push((e as { code: string }).code);
+    }
+    yield* socket.end();
+    try {
+      yield* socket.write("more");
+    } catch (e) {
+      codes.push((e as { code: string }).code);
+    }
+    assert.throws(() => socket.readLine(0), RangeError);
+    return codes;
+  });
+  assert.equal(got, ["ERR_LINE_TOO_LONG", "ERR_STREAM_WRITE_AFTER_END"]);
 });
 
 test.run();

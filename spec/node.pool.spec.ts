@@ -100,15 +100,18 @@ test("idle threads of the shared pool do not keep a program alive", () => {
   const program = `
     import { run } from "./lib/index.ts";
     import { runInWorker } from "./lib/node/index.ts";
-    const sum = await run(runInWorker(new URL("./spec/fixtures/work.mjs", import.meta.url), "add", 20, 22));
-    process.stdout.write(String(sum));
+    const work = new URL("./spec/fixtures/work.mjs", import.meta.url);
+    const sum = await run(runInWorker(work, "add", 20, 22));
+    // A job whose arguments cannot be copied fails; its thread must not hold the program either.
+    const failed = await run(runInWorker(work, "add", () => 1)).catch((e) => e.name);
+    process.stdout.write(String(sum) + " " + failed);
   `;
   const out = execFileSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", program], {
     cwd: new URL("..", import.meta.url),
     encoding: "utf8",
     timeout: 20_000,
   });
-  assert.is(out.trim(), "42");
+  assert.is(out.trim(), "42 DataCloneError");
 });
 
 test.run();

@@ -17,6 +17,17 @@ ioTest("exec collects code, stdout and stderr; input goes to stdin", async () =>
   assert.equal(got, [{ code: 0, signal: null, stdout: "out", stderr: "err" }, "fed through stdin"]);
 });
 
+ioTest("exec feeds a large input while it reads the output; a command that stops reading is no error", async () => {
+  const s = real();
+  const got = await s.run(function* () {
+    const big = "x".repeat(1 << 20);
+    const copied = yield* exec("cat", [], { input: big }); // 1 MiB each way: more than the pipes hold
+    const head = yield* exec("head", ["-c", "5"], { input: big });
+    return [copied.stdout.length, head.stdout];
+  });
+  assert.equal(got, [1 << 20, "xxxxx"]);
+});
+
 ioTest("a non-zero exit is an error with code, stdout and stderr, unless check is false", async () => {
   const s = real();
   const got = await s.run(function* () {

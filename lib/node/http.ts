@@ -11,7 +11,7 @@ import { describe } from "../operation.js";
 import type { Task } from "../task.js";
 import { checkFunction, checkPort } from "./checks.js";
 import { bind, Server, serveConnections } from "./net.js";
-import { Reader, until } from "./reader.js";
+import { Reader, until, writeAll } from "./reader.js";
 
 /** A body read from a coroutine, with helpers to take it whole. */
 class Body extends Reader {
@@ -68,7 +68,17 @@ export class Response extends Body {
     this.headers = message.headers;
   }
 
-  /** @internal Abandon what is left of the exchange and wait until its socket is released. */
+  /**
+   * Abandon the rest of the body: the connection is closed (a body read to its end has already
+   * given its connection back to the pool). Done for you when the scope that sent the request
+   * ends.
+   *
+   * @example
+   * ```ts
+   * const res = yield* get(url);
+   * if (res.headers["content-type"] !== "application/json") yield* res.close();
+   * ```
+   */
   *close(): Operation<void> {
     if (this.message.complete || this.req.destroyed) return;
     this.req.destroy();
@@ -200,7 +210,9 @@ export class Request extends Body {
  */
 export class Reply {
   /** @internal */
-  constructor(readonly response: http.ServerResponse) {}
+  constructor(readonly response: http.ServerResponse) {
+    response.on("error", () => {}); // surfaced by write() and end(), never as an uncaught event
+  }
 
   /**
    * Set the status code (default 200).
@@ -236,10 +248,8 @@ export class Reply {
    * for (const row of rows) yield* res.write(JSON.stringify(row) + "\n");
    * ```
    */
-  *write(chunk: string | Uint8Array): Operation<void> {
-    const r = this.response;
-    if (r.destroyed) throw Object.assign(new Error("write after the response was closed"), { code: "ERR_STREAM_DESTROYED" });
-    if (!r.write(chunk)) yield* until(r, ["drain", "close"]);
+  write(chunk: string | Uint8Array): Operation<void> {
+    return writeAll(this.response, chunk);
   }
 
   /**
@@ -341,7 +351,9 @@ function* exchange({ req, res }: Arrival, handler: Handler): Operation<void> {
     me.sched.report(e, me);
     if (!res.headersSent && !res.destroyed) {
       res.writeHead(500, { "content-type": "text/plain", connection: "close" }).end("Internal Server Error\n");
-    } else res.destroy();
+    } else if (!res.writableFinished) {
+      res.destroy(); // half sent: the client must not take it for the whole response
+    }
   } finally {
     res.off("close", gone);
     if (!res.writableEnded) res.destroy();

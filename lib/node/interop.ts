@@ -4,7 +4,8 @@
 
 import type { EventEmitter } from "node:events";
 import type { Operation } from "../effect.js";
-import { action, call, spawn, suspend } from "../effects.js";
+import { action, call, spawn } from "../effects.js";
+import { signal } from "../signal.js";
 import { channel, type Channel, type ChannelOptions } from "../channel.js";
 import { owned } from "../guard.js";
 import { describe } from "../operation.js";
@@ -111,19 +112,25 @@ export function on<A extends unknown[] = unknown[]>(
 }
 
 function* subscribe<A extends unknown[]>(source: Source, event: string, events: Channel<A>): Operation<Channel<A>> {
+  // Listening starts here, before anything else runs: no event is lost. An error event is kept
+  // for the watcher below, which fails the scope with it.
+  const failure = signal<{ error: unknown }>();
+  const subscription = call(() => {
+    const off = listen(source, event, (...args) => void events.trySend(args as A));
+    const offError = emits(source) && event !== "error" ? listen(source, "error", (error) => void failure.set({ error })) : () => {};
+    return () => {
+      off();
+      offError();
+      events.close();
+    };
+  });
+  yield* owned(`on ${event}`, subscription, (unsubscribe) => call(unsubscribe));
   yield* spawn(
-    function* listener() {
-      const off = listen(source, event, (...args) => void events.trySend(args as A));
-      try {
-        if (!emits(source) || event === "error") yield* suspend();
-        const [error] = yield* once(source, "error");
-        throw error;
-      } finally {
-        off();
-        events.close();
-      }
+    function* watcher() {
+      const { error } = yield* failure.wait();
+      throw error;
     },
-    { name: `on ${event}` },
+    { name: `on ${event}: errors` },
   );
   return events;
 }

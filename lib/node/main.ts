@@ -11,10 +11,10 @@ const CODES = { SIGINT: 130, SIGTERM: 143 } as const;
 
 /**
  * Run `op` as the root of a command-line program, keep the process alive while it runs, and exit
- * when it ends: with 0 when it returns;
- * on SIGINT (Ctrl-C) or SIGTERM, after cancelling it and letting every `finally` run, with 130
- * or 143; on an error, after the cleanup, by printing the error and exiting with 1. A second
- * signal during the cleanup exits at once.
+ * when it ends: with 0 when it returns (or is cancelled through its task); on SIGINT (Ctrl-C)
+ * or SIGTERM, after cancelling it and letting every `finally` run, with 130 or 143; on an error
+ * (a cleanup that fails after a signal included), after the cleanup, by printing the error and
+ * exiting with 1. A second signal during the cleanup exits at once.
  *
  * @throws TypeError if `op` is not an operation or a function.
  * @example
@@ -40,11 +40,16 @@ export function main<T>(op: OperationLike<T>, options?: TaskOptions): Task<T> {
   // The program lives as long as its root, even when the root waits on nothing but a signal.
   const alive = setInterval(() => {}, 1 << 30);
   task.finally(() => clearInterval(alive)).catch(() => {});
+  const exit = (status: number) => {
+    // Let what was printed reach a pipe (asynchronous on some platforms) before exiting.
+    process.stdout.write("", () => process.stderr.write("", () => process.exit(status)));
+  };
   task.then(
-    () => process.exit(code ?? 0),
+    () => exit(code ?? 0),
     (error: unknown) => {
-      if (code === undefined || !isCancelled(error)) console.error(error);
-      process.exit(code ?? 1);
+      if (isCancelled(error) && task.state === "cancelled") return exit(code ?? 0); // stopped, as asked
+      console.error(error); // a failure, maybe of the cleanup after a signal: 1 all the same
+      exit(1);
     },
   );
   return task;

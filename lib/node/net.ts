@@ -3,13 +3,14 @@
 
 import * as net from "node:net";
 import type { Operation } from "../effect.js";
-import { action, cancel, fork, self, spawn } from "../effects.js";
+import type * as http from "node:http";
+import { action, cancel, fork, self, spawn, wait } from "../effects.js";
 import { channel } from "../channel.js";
 import { isCancelled } from "../errors.js";
 import { owned } from "../guard.js";
 import type { Task } from "../task.js";
 import { checkFunction, checkPort } from "./checks.js";
-import { Reader, until } from "./reader.js";
+import { Reader, until, writeAll } from "./reader.js";
 
 /**
  * A TCP connection read and written from a coroutine. It belongs to the scope that opened it
@@ -43,12 +44,8 @@ export class Socket extends Reader {
    * for (const row of rows) yield* socket.write(JSON.stringify(row) + "\n");
    * ```
    */
-  *write(data: string | Uint8Array): Operation<void> {
-    const s = this.socket;
-    if (s.destroyed || s.writableEnded) throw Object.assign(new Error("write after the socket was ended or closed"), { code: "ERR_STREAM_DESTROYED" });
-    if (s.write(data)) return;
-    yield* until(s, ["drain", "close"]);
-    if (s.errored) throw s.errored;
+  write(data: string | Uint8Array): Operation<void> {
+    return writeAll(this.socket, data);
   }
 
   /**
@@ -219,8 +216,9 @@ export function bind<S extends net.Server>(server: S, port: number, host: string
 
 /**
  * @internal The accept loop shared by TCP and HTTP servers: a task in the caller's scope that
- * forks `handle(item)` for each connection or request `subscribe` delivers, and on its end
- * closes the listener and waits until it is closed (its handlers are cancelled meanwhile).
+ * forks `handle(item)` for each connection or request `subscribe` delivers. When it ends (or its
+ * scope does) the listener is closed, every connection no handler owns yet is dropped, and it
+ * waits until the port is free; the handlers are cancelled meanwhile.
  */
 export function* serveConnections<I extends {}, R>(
   raw: net.Server,
@@ -231,30 +229,48 @@ export function* serveConnections<I extends {}, R>(
   make: (port: number, task: Task<void>) => R,
 ): Operation<R> {
   const port = (raw.address() as net.AddressInfo).port;
+  const closed = new Promise<void>((resolve) => raw.once("close", resolve));
   const arrivals = channel<I>(Infinity);
+  const unstarted = new Set<I>(); // forked, but the handler has not run yet: nobody owns it
   let failure: Error | undefined;
   const unsubscribe = subscribe((item) => void arrivals.trySend(item));
   raw.on("error", (e) => {
     failure = e;
     arrivals.close();
   });
-  const task = yield* spawn(
+  function* shut(): Operation<void> {
+    unsubscribe();
+    for (let left = arrivals.tryReceive(); left !== undefined; left = arrivals.tryReceive()) drop(left);
+    for (const item of unstarted) drop(item);
+    unstarted.clear();
+    if (raw.listening) raw.close();
+    (raw as Partial<http.Server>).closeAllConnections?.(); // idle keep-alive, half-sent requests
+    yield* wait(closed);
+  }
+  function* started(item: I): Operation<unknown> {
+    unstarted.delete(item);
+    return yield* handle(item);
+  }
+  const accept = spawn(
     function* accept() {
       try {
         let item;
-        while ((item = yield* arrivals.receive()) !== undefined) yield* fork(handle(item), { name });
+        while ((item = yield* arrivals.receive()) !== undefined) {
+          unstarted.add(item);
+          yield* fork(started(item), { name });
+        }
         if (failure !== undefined) throw failure;
       } finally {
-        unsubscribe();
-        for (let left = arrivals.tryReceive(); left !== undefined; left = arrivals.tryReceive()) drop(left);
-        if (raw.listening) {
-          raw.close();
-          yield* until(raw, ["close"]);
-        }
+        yield* shut();
       }
     },
     { name: `server ${port}` },
   );
+  // Owned: if the scope ends before the accept task has run, the listener is closed all the same.
+  const task = yield* owned(`server ${port}`, accept, function* (t) {
+    yield* cancel(t);
+    yield* shut();
+  });
   return make(port, task as Task<void>);
 }
 

@@ -86,7 +86,9 @@ export class WorkerPool {
 
   /**
    * Run the function exported as `name` by `module` on a thread, with `args` (copied by the
-   * structured clone, as are the result and the error). Waits for a free thread when all are
+   * structured clone, as are the result and the error). The module is imported by the thread
+   * itself, so it must be JavaScript Node can load there (on Node 20 a worker does not inherit a
+   * TypeScript loader such as tsx). Waits for a free thread when all are
    * busy. Cancelling the task terminates the thread running the job (or drops a job still
    * waiting); the pool starts another thread when it needs one.
    *
@@ -144,6 +146,7 @@ export class WorkerPool {
         idle.worker.postMessage(job.message);
       } catch (e) {
         idle.job = null; // the arguments could not be cloned
+        idle.worker.unref();
         job.reject(e);
       }
     }

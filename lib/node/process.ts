@@ -8,7 +8,7 @@ import { all } from "../all.js";
 import { owned } from "../guard.js";
 import { describe } from "../operation.js";
 import { checkString } from "./checks.js";
-import { Reader, until } from "./reader.js";
+import { Reader, until, writeAll } from "./reader.js";
 
 /**
  * Options of {@link subprocess} and {@link exec}.
@@ -86,10 +86,7 @@ export class Subprocess {
    * ```
    */
   *write(data: string | Uint8Array): Operation<void> {
-    const stdin = this.child.stdin;
-    if (stdin.errored) throw stdin.errored;
-    if (!stdin.write(data)) yield* until(stdin, ["drain", "close"]);
-    if (stdin.errored) throw stdin.errored;
+    yield* writeAll(this.child.stdin, data);
   }
 
   /**
@@ -247,9 +244,18 @@ export function exec(
   checkArgs(file, args, options, "exec()");
   return call(function* execute() {
     const child = yield* subprocess(file, args, options);
-    if (options.input !== undefined) yield* child.write(options.input);
-    yield* child.closeInput();
-    const [out, err] = yield* all([child.stdout.readAll(), child.stderr.readAll()]);
+    const input = function* feed(): Operation<void> {
+      try {
+        if (options.input !== undefined) yield* child.write(options.input);
+        yield* child.closeInput();
+      } catch (e) {
+        // A command may exit without reading all its input (head, say): not a failure of exec.
+        if ((e as NodeJS.ErrnoException).code !== "EPIPE") throw e;
+      }
+    };
+    // Input is written while the output is read: a child that answers before it has read
+    // everything must not fill its stdout pipe and wait for us for ever.
+    const [, out, err] = yield* all([input, child.stdout.readAll(), child.stderr.readAll()]);
     const status = yield* child.wait();
     const result = { ...status, stdout: out.toString(), stderr: err.toString() };
     if (options.check !== false && status.code !== 0) {

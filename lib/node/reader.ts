@@ -2,7 +2,7 @@
 // next chunk, a line, or exactly n bytes. Nothing is read from the stream before it is asked
 // for, so a slow reader holds the sender back through the stream's own backpressure.
 
-import type { Readable } from "node:stream";
+import type { Readable, Writable } from "node:stream";
 import type { Operation } from "../effect.js";
 import { action } from "../effects.js";
 
@@ -19,8 +19,10 @@ import { action } from "../effects.js";
  * ```
  */
 export class Reader {
-  /** Bytes taken from the stream but not yet returned (by readLine and readExactly). */
-  private rest: Buffer | null = null;
+  /** Bytes taken from the stream but not yet returned: kept here while a read waits for more, so
+   * a read that is cancelled takes nothing. */
+  private held: Buffer[] = [];
+  private heldBytes = 0;
   private failure: Error | null = null;
   /** The resolve of the one read waiting for the stream, if any. */
   private waiter: (() => void) | null = null;
@@ -75,40 +77,46 @@ export class Reader {
    * ```
    */
   *read(): Operation<Buffer | undefined> {
-    if (this.rest !== null) {
-      const rest = this.rest;
-      this.rest = null;
-      return rest;
-    }
+    if (this.held.length > 0) return this.take(this.held[0]!.length);
     return yield* this.next();
   }
 
   /**
    * The next line, without its `\n` (or `\r\n`), decoded as UTF-8; the last line may lack its
-   * newline; `undefined` once the stream has ended.
+   * newline; `undefined` once the stream has ended. A line longer than `maxLength` bytes
+   * (1 MiB by default) is an error, so a peer that never sends a newline cannot fill the memory.
    *
-   * @throws the stream's error at the `yield*`.
+   * @throws the stream's error at the `yield*`; an Error with code `ERR_LINE_TOO_LONG` past
+   * `maxLength`.
    * @example
    * ```ts
    * let line;
    * while ((line = yield* socket.readLine()) !== undefined) yield* socket.write(line + "\n");
    * ```
    */
-  *readLine(): Operation<string | undefined> {
-    let data = this.rest;
-    this.rest = null;
-    let from = 0;
+  readLine(maxLength = 1 << 20): Operation<string | undefined> {
+    if (!(maxLength > 0)) throw new RangeError(`readLine(maxLength) expects a number > 0, got ${maxLength}`);
+    return this.line(maxLength);
+  }
+
+  private *line(maxLength: number): Operation<string | undefined> {
+    let from = 0; // where the search for a newline resumes
     for (;;) {
-      const nl = data === null ? -1 : data.indexOf(10, from);
+      if (this.held.length > 1) this.held = [Buffer.concat(this.held, this.heldBytes)];
+      const data = this.held[0];
+      const nl = data === undefined ? -1 : data.indexOf(10, from);
       if (nl >= 0) {
         const line = data!.toString("utf8", 0, nl > 0 && data![nl - 1] === 13 ? nl - 1 : nl);
-        if (nl + 1 < data!.length) this.rest = data!.subarray(nl + 1);
+        this.take(nl + 1);
         return line;
       }
-      from = data?.length ?? 0;
+      if (this.heldBytes > maxLength) {
+        throw Object.assign(new Error(`readLine(): no end of line within ${maxLength} bytes`), { code: "ERR_LINE_TOO_LONG" });
+      }
+      from = this.heldBytes;
       const chunk = yield* this.next();
-      if (chunk === undefined) return data === null || data.length === 0 ? undefined : data.toString("utf8");
-      data = data === null ? chunk : Buffer.concat([data, chunk]);
+      if (chunk === undefined) return this.heldBytes === 0 ? undefined : this.take(this.heldBytes).toString("utf8");
+      this.hold(chunk);
     }
   }
 
@@ -116,7 +124,8 @@ export class Reader {
    * Exactly `n` bytes, waiting until they have all arrived.
    *
    * @throws an Error with code `ERR_STREAM_PREMATURE_CLOSE` if the stream ends first (the bytes
-   * that did arrive are on its `partial` property); RangeError at the call for a bad `n`.
+   * that did arrive are on its `partial` property, and still there for the next read); RangeError
+   * at the call for a bad `n`.
    * @example
    * ```ts
    * const header = yield* socket.readExactly(4);
@@ -129,24 +138,42 @@ export class Reader {
   }
 
   private *exactly(n: number): Operation<Buffer> {
-    const parts: Buffer[] = [];
-    let have = 0;
-    while (have < n) {
-      const chunk = yield* this.read();
+    while (this.heldBytes < n) {
+      const chunk = yield* this.next();
       if (chunk === undefined) {
-        const partial = Buffer.concat(parts);
-        this.rest = partial.length > 0 ? partial : null;
-        throw Object.assign(new Error(`readExactly(${n}): the stream ended after ${have} bytes`), {
+        const partial = Buffer.concat(this.held, this.heldBytes);
+        throw Object.assign(new Error(`readExactly(${n}): the stream ended after ${this.heldBytes} bytes`), {
           code: "ERR_STREAM_PREMATURE_CLOSE",
           partial,
         });
       }
-      const take = Math.min(chunk.length, n - have);
-      parts.push(take === chunk.length ? chunk : chunk.subarray(0, take));
-      if (take < chunk.length) this.rest = chunk.subarray(take);
-      have += take;
+      this.hold(chunk);
     }
-    return parts.length === 1 ? parts[0]! : Buffer.concat(parts, n);
+    return this.take(n);
+  }
+
+  /** Keep `chunk` for a read still waiting for more. */
+  private hold(chunk: Buffer): void {
+    this.held.push(chunk);
+    this.heldBytes += chunk.length;
+  }
+
+  /** Remove and return the first `n` held bytes. */
+  private take(n: number): Buffer {
+    if (n === 0) return Buffer.alloc(0);
+    const first = this.held[0]!;
+    let out: Buffer;
+    if (first.length >= n) {
+      out = first.length === n ? first : first.subarray(0, n);
+      if (first.length === n) this.held.shift();
+      else this.held[0] = first.subarray(n);
+    } else {
+      const all = Buffer.concat(this.held, this.heldBytes);
+      out = all.subarray(0, n);
+      this.held = all.length > n ? [all.subarray(n)] : [];
+    }
+    this.heldBytes -= n;
+    return out;
   }
 
   /**
@@ -178,6 +205,24 @@ export class Reader {
       yield* this.waitForData;
     }
   }
+}
+
+/**
+ * @internal Write to a Node writable, waiting for `drain` when its buffer is full. Fails, never
+ * silently drops, if the stream is (or gets) ended, destroyed or errored.
+ */
+export function* writeAll(w: Writable, data: string | Uint8Array): Operation<void> {
+  if (w.errored) throw w.errored;
+  if (w.destroyed || w.writableEnded) throw destroyedError(w);
+  if (w.write(data)) return;
+  yield* until(w, ["drain", "close"]);
+  if (w.errored) throw w.errored;
+  if (w.destroyed) throw destroyedError(w);
+}
+
+function destroyedError(w: Writable): Error {
+  const what = w.writableEnded && !w.destroyed ? "after it was ended" : "after it was closed";
+  return Object.assign(new Error(`write ${what}`), { code: w.writableEnded && !w.destroyed ? "ERR_STREAM_WRITE_AFTER_END" : "ERR_STREAM_DESTROYED" });
 }
 
 /** Bytes a reader holds before it pauses its stream. */
