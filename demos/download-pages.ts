@@ -1,67 +1,67 @@
-// The seeds' example: get page A, then page B, written top to bottom like blocking code; then
-// the same function run for both pages at once. A local server adds the network's latency.
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import { action, all, call, type Operation } from "../lib/index.js";
+// The seeds' example: get page A, then page B, written top to bottom like blocking code; the
+// same function run for both pages at once; then fifty pages with at most ten in flight. A local
+// server plays the internet, with its latency.
+import { all, map, sleep, type Operation } from "../lib/index.js";
+import { get, serve } from "../lib/node/index.js";
 import type { Demo } from "./demo.js";
+import { Timeline, timed, type Row } from "./timeline.js";
 
-/** GET a URL and return its body; cancelling the task aborts the request. */
-function get(url: string): Operation<string> {
-  return action<string>((resolve, reject) => {
-    const abort = new AbortController();
-    fetch(url, { signal: abort.signal })
-      .then((res) => res.text())
-      .then(resolve, reject);
-    return () => abort.abort();
-  });
+/** GET a page and return its body. Reads like a blocking call; other tasks run meanwhile. */
+function* fetchPage(url: string, row?: Row): Operation<string> {
+  const res = yield* get(url);
+  const body = yield* res.text();
+  row?.finish();
+  return body;
 }
 
 /** Read as blocking code: one page, then the other. */
 function* downloadPages(base: string): Operation<number> {
-  const a = yield* get(`${base}/a`);
-  const b = yield* get(`${base}/b`);
+  const a = yield* fetchPage(`${base}/a`);
+  const b = yield* fetchPage(`${base}/b`);
   return a.length + b.length;
 }
 
 /** The same two requests, concurrently. */
 function* downloadBoth(base: string): Operation<number> {
-  const [a, b] = yield* all([get(`${base}/a`), get(`${base}/b`)]);
+  const [a, b] = yield* all([fetchPage(`${base}/a`), fetchPage(`${base}/b`)]);
   return a.length + b.length;
 }
 
-/** A local "internet": every page takes `latency` ms to arrive. */
-function serve(latency: number): Operation<{ base: string; server: Server }> {
-  return action((resolve) => {
-    const server = createServer((req, res) => {
-      setTimeout(() => res.end(`<html>page ${req.url} ${"x".repeat(1000)}</html>`), latency);
-    });
-    server.listen(0, "127.0.0.1", () => {
-      resolve({ base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server });
-    });
-  });
-}
-
-function* timed<T>(op: () => Operation<T>): Operation<[T, number]> {
-  const t0 = performance.now();
-  const value = yield* call(op);
-  return [value, performance.now() - t0];
-}
-
 export const demo: Demo = {
-  summary: "get page A then page B: top-to-bottom code, run one after the other and then concurrently",
+  summary: "get page A then page B: top-to-bottom code, run in sequence, concurrently, and 50 pages 10 at a time",
   *main({ quick, log }) {
-    const latency = quick ? 50 : 200;
-    const { base, server } = yield* serve(latency);
-    try {
-      log(`A local server answers every page after ${latency} ms.\n`);
-      const [bytes, sequential] = yield* timed(() => downloadPages(base));
-      log(`downloadPages (A, then B):   ${bytes} bytes in ${sequential.toFixed(0)} ms`);
-      const [bytes2, concurrent] = yield* timed(() => downloadBoth(base));
-      log(`downloadBoth (A and B):      ${bytes2} bytes in ${concurrent.toFixed(0)} ms`);
-      log(`\nSame code shape, ${(sequential / concurrent).toFixed(1)}× faster: the two waits overlap.`);
-      return { sequential, concurrent, latency };
-    } finally {
-      server.close();
-    }
+    const latency = quick ? 40 : 150;
+    const pages = quick ? 20 : 50;
+    // The local "internet": each page arrives after latency ± 20 %.
+    const server = yield* serve({ port: 0 }, function* (req, res) {
+      yield* sleep(latency * (0.8 + 0.4 * Math.random()));
+      yield* res.end(`<html>page ${req.url} ${"x".repeat(1000)}</html>`);
+    });
+    const base = `http://127.0.0.1:${server.port}`;
+    log(`A local server answers every page after about ${latency} ms.\n`);
+
+    const [bytes, sequential] = yield* timed(() => downloadPages(base));
+    log(`downloadPages (A, then B):        ${bytes} bytes in ${sequential.toFixed(0)} ms`);
+    const [bytes2, concurrent] = yield* timed(() => downloadBoth(base));
+    log(`downloadBoth (A and B at once):   ${bytes2} bytes in ${concurrent.toFixed(0)} ms`);
+    log(`Same code shape, ${(sequential / concurrent).toFixed(1)}× faster: the two waits overlap.\n`);
+
+    const timeline = new Timeline();
+    const [sizes, limited] = yield* timed(() =>
+      map(
+        Array.from({ length: pages }, (_, i) => i),
+        function* (i) {
+          const row = timeline.row(`page ${i}`);
+          return (yield* row.during(fetchPage(`${base}/page/${i}`, row))).length;
+        },
+        { concurrency: 10 },
+      ),
+    );
+    const rounds = Math.ceil(pages / 10);
+    log(`${pages} pages, at most 10 in flight: ${sizes.length} pages in ${limited.toFixed(0)} ms`);
+    log(`(one after another would take about ${(pages * latency).toFixed(0)} ms; ${rounds} rounds of ${latency} ms is ${rounds * latency} ms)\n`);
+    for (const line of timeline.render()) log(line);
+    yield* server.close();
+    return { sequential, concurrent, latency, limited, pages };
   },
 };

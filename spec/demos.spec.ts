@@ -1,25 +1,91 @@
-// Each demo's quick mode runs and its printed claims hold, so a demo cannot rot.
+// Each demo's quick mode runs and the claims it prints hold, so a demo cannot rot.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { execFileSync } from "node:child_process";
 import { run } from "../lib/index.js";
-import { demo as downloadPages } from "../demos/download-pages.js";
+import { demos } from "../demos/registry.js";
+import { ioTest } from "./node-helpers.js";
 
-test("download-pages: the concurrent version takes about one latency, the sequential two", async () => {
+async function quick(name: string): Promise<{ claims: Record<string, number>; out: string }> {
   const lines: string[] = [];
-  const claims = await run(() => downloadPages.main({ quick: true, log: (l) => lines.push(l) }));
-  assert.ok(claims.concurrent! < claims.sequential!, JSON.stringify(claims));
-  assert.ok(claims.sequential! >= 2 * claims.latency!);
-  assert.ok(claims.concurrent! < 1.8 * claims.latency!);
-  assert.match(lines.join("\n"), /faster: the two waits overlap/);
+  const claims = await run(() => demos[name]!.main({ quick: true, log: (l) => lines.push(l) }));
+  return { claims, out: lines.join("\n") };
+}
+
+ioTest("download-pages: both pages at once take about one latency, one after the other two", async () => {
+  const { claims: c, out } = await quick("download-pages");
+  assert.ok(c.sequential! >= 1.6 * c.latency!, JSON.stringify(c));
+  assert.ok(c.concurrent! < 0.75 * c.sequential!, JSON.stringify(c));
+  assert.ok(c.limited! < (c.pages! * c.latency!) / 3, JSON.stringify(c)); // 10 in flight, not 1
+  assert.match(out, /faster: the two waits overlap/);
+  assert.match(out, /page 0 +░+✓/);
 });
 
-test("npm run demo -- --list lists the demos, one line each", () => {
+ioTest("blog-post: the three versions render the same page; the coroutine is the flattest and shortest", async () => {
+  const { claims: c, out } = await quick("blog-post");
+  assert.is(c.same, 1);
+  assert.ok(c.skeinDepth! < c.promisesDepth! && c.promisesDepth! < c.callbacksDepth!, JSON.stringify(c));
+  assert.ok(c.skeinChars! < c.callbacksChars!, JSON.stringify(c));
+  assert.match(out, /<li><b>Grace<\/b>: No more callback pyramids.<\/li>/);
+});
+
+ioTest("sync-vs-async-server: the coroutine server serves many times what the blocking one can", async () => {
+  const { claims: c } = await quick("sync-vs-async-server");
+  assert.ok(c.blockingRps! <= 21, JSON.stringify(c)); // one 50 ms backend call at a time
+  assert.ok(c.concurrentRps! > 5 * c.blockingRps!, JSON.stringify(c));
+  assert.ok(c.concurrentP50! < c.blockingP50!, JSON.stringify(c));
+});
+
+ioTest("job-queue: every job is done or poisoned, each crash replaced, and producers felt backpressure", async () => {
+  const { claims: c, out } = await quick("job-queue");
+  assert.is(c.crashes, c.poisoned);
+  assert.is(c.done! + c.crashes!, c.total);
+  assert.ok(c.blockedSends! > 0 && c.maxDepth! >= 15, JSON.stringify(c));
+  assert.match(out, /crashed: poisoned job #97; replaced/);
+});
+
+ioTest("processes: every ping gets its pong and the token goes around the ring", async () => {
+  const { claims: c } = await quick("processes");
+  assert.is(c.pings, 20_000);
+  assert.is(c.size, 10_000);
+  assert.ok(c.ringRate! > 0 && c.pingRate! > 0);
+});
+
+ioTest("cpu-offload: inline the ticker stalls; with the job on the pool it keeps time", async () => {
+  const { claims: c } = await quick("cpu-offload");
+  assert.ok(c.inlineGap! > 5 * c.every!, JSON.stringify(c));
+  assert.ok(c.poolGap! < c.inlineGap! / 2, JSON.stringify(c));
+});
+
+ioTest("million: 100,000 sleeping coroutines in the quick mode, a few hundred bytes each, all woken", async () => {
+  const { claims: c } = await quick("million");
+  assert.is(c.woke, c.count);
+  assert.ok(c.perCoroutine! > 50 && c.perCoroutine! < 600, JSON.stringify(c));
+});
+
+ioTest("crawler: limits, timeouts and retries hold; every reachable page is crawled or given up", async () => {
+  const { claims: c } = await quick("crawler");
+  assert.ok(c.peak! <= c.concurrency!, JSON.stringify(c));
+  assert.ok(c.retried! > 0 && c.timedOut! > 0 && c.failed! > 0, JSON.stringify(c));
+  assert.ok(c.ok! + c.failed! >= 50, JSON.stringify(c));
+});
+
+ioTest("crawler: cancelled half-way, it aborts every request and leaves nothing open", async () => {
+  const lines: string[] = [];
+  const task = run(() => demos.crawler!.main({ quick: true, log: (l) => lines.push(l) }));
+  await new Promise((r) => setTimeout(r, 300));
+  await task.cancel();
+  assert.is(task.state, "cancelled");
+  assert.match(lines.join("\n"), /Interrupted: every request in flight was aborted/);
+});
+
+test("npm run demo -- --list lists the eight demos, one line each", () => {
   const out = execFileSync(process.execPath, ["--import", "tsx", "demos/index.ts", "--list"], {
     cwd: new URL("..", import.meta.url),
     encoding: "utf8",
   });
-  assert.match(out, /^download-pages\s+get page A then page B/m);
+  const names = out.trim().split("\n").map((l) => l.split(/\s+/)[0]);
+  assert.equal(names, ["download-pages", "blog-post", "sync-vs-async-server", "job-queue", "processes", "cpu-offload", "million", "crawler"]);
 });
 
 test.run();

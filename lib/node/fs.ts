@@ -57,6 +57,7 @@ export function writeFile(path: fs.PathLike, data: string | Uint8Array): Operati
 
 /**
  * Append to a file, creating it if needed.
+ * Node cannot abort it: if the task is cancelled, it runs to its end unobserved.
  *
  * @throws the Node error at the `yield*`.
  * @example
@@ -71,6 +72,7 @@ export function appendFile(path: fs.PathLike, data: string | Uint8Array): Operat
 
 /**
  * The names in a directory.
+ * Node cannot abort it: if the task is cancelled, it runs to its end unobserved.
  *
  * @throws the Node error (`ENOENT`, `ENOTDIR`) at the `yield*`.
  * @example
@@ -85,6 +87,7 @@ export function readDir(path: fs.PathLike): Operation<string[]> {
 
 /**
  * Make a directory (and its parents; an existing one is fine).
+ * Node cannot abort it: if the task is cancelled, it runs to its end unobserved.
  *
  * @throws the Node error at the `yield*`.
  * @example
@@ -99,6 +102,7 @@ export function makeDir(path: fs.PathLike): Operation<void> {
 
 /**
  * Size, times and kind of a file or directory.
+ * Node cannot abort it: if the task is cancelled, it runs to its end unobserved.
  *
  * @throws the Node error (`ENOENT`) at the `yield*`.
  * @example
@@ -113,7 +117,8 @@ export function stat(path: fs.PathLike): Operation<fs.Stats> {
 
 /**
  * Remove a file, or a directory with everything in it. Removing what does not exist is an
- * error unless `force` is set.
+ * error unless `force` is set. Node cannot abort it: if the task is cancelled, the removal goes
+ * on to its end unobserved.
  *
  * @throws the Node error (`ENOENT`) at the `yield*`.
  * @example
