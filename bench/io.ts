@@ -1,13 +1,15 @@
 // npm run bench:io — real I/O, in ratios within one run: an HTTP server under autocannon (skein's
-// serve beside plain node:http), TCP echo with 1,000 coroutine clients (beside the same with
+// serve from the built package beside plain node:http; run `npm run build` first), TCP echo with 1,000 coroutine clients (beside the same with
 // callbacks), and the worker pool (overhead of a tiny job, speed-up of CPU-bound jobs).
 import autocannon from "autocannon";
-import { spawn as spawnProcess } from "node:child_process";
+import { fork as forkProcess } from "node:child_process";
 import * as net from "node:net";
 import { cpus } from "node:os";
 import { fileURLToPath } from "node:url";
-import { all, createScheduler, fork, map, sleep } from "../lib/index.js";
-import { connect, createPool, listen, type Socket } from "../lib/node/index.js";
+import type { Socket } from "../lib/node/index.js";
+// skein as users run it: the built package (npm run build), not the sources through tsx.
+const { all, createScheduler, fork, map, sleep } = (await import(String(new URL("../dist/index.mjs", import.meta.url)))) as typeof import("../lib/index.js");
+const { connect, createPool, listen } = (await import(String(new URL("../dist/node.mjs", import.meta.url)))) as typeof import("../lib/node/index.js");
 import { primes } from "./io/jobs.mjs";
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
@@ -16,33 +18,41 @@ const fmt = (v: number) => (v >= 100 ? v.toFixed(0) : v.toFixed(2));
 
 // ---- HTTP ---------------------------------------------------------------------------------------
 
-async function startServer(kind: string): Promise<{ port: number; stop: () => void }> {
-  const file = fileURLToPath(new URL("io/server.ts", import.meta.url));
-  const child = spawnProcess(process.execPath, ["--import", "tsx", file, kind], { stdio: ["ignore", "pipe", "inherit"] });
-  const port = await new Promise<number>((resolve, reject) => {
-    child.stdout.once("data", (d) => resolve(Number(String(d).trim())));
+/** Start a server process; it answers its port, and its CPU time when asked. */
+async function startServer(kind: string): Promise<{ port: number; cpu: () => Promise<number>; stop: () => void }> {
+  const file = fileURLToPath(new URL("io/server.mjs", import.meta.url));
+  const child = forkProcess(file, [kind], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const { port } = await new Promise<{ port: number }>((resolve, reject) => {
+    child.once("message", (m) => resolve(m as { port: number }));
     child.once("exit", (code) => reject(new Error(`${kind} server exited with ${code}`)));
   });
-  return { port, stop: () => child.kill() };
+  const cpu = () =>
+    new Promise<number>((resolve) => {
+      child.once("message", (m) => resolve(m as number));
+      child.send("cpu");
+    });
+  return { port, cpu, stop: () => child.kill() };
 }
 
-async function load(port: number, duration: number): Promise<{ rps: number; p99: number; errors: number }> {
+async function load(port: number, duration: number): Promise<{ rps: number; p99: number; errors: number; count: number }> {
   const r = await autocannon({ url: `http://127.0.0.1:${port}/item/42`, connections: 100, duration });
-  return { rps: r.requests.average, p99: r.latency.p99, errors: r.errors + r.non2xx };
+  return { rps: r.requests.average, p99: r.latency.p99, errors: r.errors + r.non2xx, count: r.requests.total };
 }
 
 async function http(): Promise<void> {
-  const best: Record<string, { rps: number; p99: number }> = {};
-  for (const round of [1, 2]) {
+  const best: Record<string, { rps: number; p99: number; cpu: number }> = {};
+  for (const round of [1, 2, 3]) {
     for (const kind of ["node:http", "skein serve"]) {
       const server = await startServer(kind);
       try {
         await load(server.port, 1); // warm up
+        const c0 = await server.cpu();
         const r = await load(server.port, seconds);
+        const cpu = ((await server.cpu()) - c0) * 1000 / r.count; // µs of server CPU a request
         if (r.errors > 0) throw new Error(`${kind}: ${r.errors} errors`);
         const b = best[kind];
-        if (b === undefined || r.rps > b.rps) best[kind] = { rps: r.rps, p99: r.p99 };
-        process.stderr.write(`http ${kind} round ${round}: ${Math.round(r.rps)} req/s p99 ${r.p99} ms\n`);
+        best[kind] = { rps: Math.max(b?.rps ?? 0, r.rps), p99: Math.min(b?.p99 ?? Infinity, r.p99), cpu: Math.min(b?.cpu ?? Infinity, cpu) };
+        process.stderr.write(`http ${kind} round ${round}: ${Math.round(r.rps)} req/s, p99 ${r.p99} ms, ${cpu.toFixed(1)} µs CPU a request\n`);
       } finally {
         server.stop();
       }
@@ -50,7 +60,7 @@ async function http(): Promise<void> {
   }
   const base = best["node:http"]!;
   for (const [kind, r] of Object.entries(best)) {
-    rows.push([`HTTP, 100 connections (${kind})`, "req/s", fmt(r.rps), `${((r.rps / base.rps) * 100).toFixed(1)} %`, `p99 ${r.p99} ms`]);
+    rows.push([`HTTP, 100 connections (${kind})`, "req/s", fmt(r.rps), `${((r.rps / base.rps) * 100).toFixed(1)} %`, `p99 ${r.p99} ms; server CPU ${r.cpu.toFixed(1)} µs a request (${((base.cpu / r.cpu) * 100).toFixed(0)} % of node:http's efficiency)`]);
   }
 }
 
@@ -91,12 +101,26 @@ async function echoSkein(ms: number): Promise<number> {
   return (messages / ms) * 1000;
 }
 
-/** The same with callbacks: a 'data' handler each side. One message in flight per client. */
+/** Split a stream of chunks into lines, as readLine does, and call `onLine` for each. */
+function lines(onLine: (line: string) => void): (chunk: Buffer) => void {
+  let rest = "";
+  return (chunk) => {
+    const text = rest + chunk.toString("utf8");
+    let from = 0;
+    for (let nl = text.indexOf("\n"); nl >= 0; nl = text.indexOf("\n", from)) {
+      onLine(text.slice(from, nl));
+      from = nl + 1;
+    }
+    rest = text.slice(from);
+  };
+}
+
+/** The same with callbacks: the same line framing each side, one message in flight per client. */
 async function echoCallbacks(ms: number): Promise<number> {
   let messages = 0;
   let running = true;
   const server = net.createServer((c) => {
-    c.on("data", (d) => c.write(d));
+    c.on("data", lines((line) => c.write(line + "\n")));
     c.on("error", () => {});
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
@@ -107,10 +131,13 @@ async function echoCallbacks(ms: number): Promise<number> {
     const msg = `message from ${i}\n`;
     s.on("connect", () => s.write(msg));
     s.on("error", () => {});
-    s.on("data", () => {
-      messages++;
-      if (running) s.write(msg);
-    });
+    s.on(
+      "data",
+      lines(() => {
+        messages++;
+        if (running) s.write(msg);
+      }),
+    );
     sockets.push(s);
   }
   await new Promise((r) => setTimeout(r, 200));
@@ -130,7 +157,7 @@ async function tcp(): Promise<void> {
     cb = Math.max(cb, await echoCallbacks(seconds * 600));
     sk = Math.max(sk, await echoSkein(seconds * 600));
   }
-  rows.push(["TCP echo, 1,000 clients (callbacks)", "msg/s", fmt(cb), "100.0 %", ""]);
+  rows.push(["TCP echo, 1,000 clients (callbacks, same line framing)", "msg/s", fmt(cb), "100.0 %", ""]);
   rows.push(["TCP echo, 1,000 clients (skein coroutines)", "msg/s", fmt(sk), `${((sk / cb) * 100).toFixed(1)} %`, ""]);
 }
 

@@ -82,14 +82,19 @@ Loop("on the real clock, a task doing synchronous effects forever delays a sleep
         spins++;
       }
     });
-    const t0 = s.now();
-    yield* sleep(10);
-    const lateness = s.now() - t0 - 10;
+    // The best of three: a loaded machine's hiccup can delay one wake-up; a scheduler that let
+    // the hog run on would delay all three without bound.
+    let lateness = Infinity;
+    for (let i = 0; i < 3; i++) {
+      const t0 = s.now();
+      yield* sleep(10);
+      lateness = Math.min(lateness, s.now() - t0 - 10);
+    }
     yield* cancel_(hog);
     return lateness;
   });
   assert.ok(spins > 1000, `the hog ran (${spins} effects)`);
-  // One slice plus the host timer's own jitter (generous for a loaded machine).
+  // One slice plus the host timer's own jitter.
   assert.ok(late <= SLICE_MS + 15, `sleep(10) woke ${late.toFixed(1)} ms late; a slice is ${SLICE_MS} ms`);
 });
 function* cancel_(t: import("../lib/index.js").Task): Operation<void> {

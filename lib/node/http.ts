@@ -187,7 +187,7 @@ export class Request extends Body {
 
   /** @internal */
   constructor(readonly message: http.IncomingMessage) {
-    super(message);
+    super(message, false); // a request emits 'error' only to listeners: listen when reading
     this.method = message.method!;
     this.url = message.url!;
     this.headers = message.headers;
@@ -210,9 +210,7 @@ export class Request extends Body {
  */
 export class Reply {
   /** @internal */
-  constructor(readonly response: http.ServerResponse) {
-    response.on("error", () => {}); // surfaced by write() and end(), never as an uncaught event
-  }
+  constructor(readonly response: http.ServerResponse) {}
 
   /**
    * Set the status code (default 200).
@@ -264,7 +262,7 @@ export class Reply {
     const r = this.response;
     if (r.writableEnded) return;
     r.end(body);
-    if (!r.writableFinished) yield* until(r, ["finish", "close"]);
+    if (!r.writableFinished && r.writableNeedDrain) yield* until(r, ["finish", "close"]); // only a body the socket could not take
   }
 
   /**

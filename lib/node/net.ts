@@ -214,6 +214,12 @@ export function bind<S extends net.Server>(server: S, port: number, host: string
   });
 }
 
+interface Pending<I> {
+  item: I;
+  prev: Pending<I> | null;
+  next: Pending<I> | null;
+}
+
 /**
  * @internal The accept loop shared by TCP and HTTP servers: a task in the caller's scope that
  * forks `handle(item)` for each connection or request `subscribe` delivers. When it ends (or its
@@ -231,7 +237,8 @@ export function* serveConnections<I extends {}, R>(
   const port = (raw.address() as net.AddressInfo).port;
   const closed = new Promise<void>((resolve) => raw.once("close", resolve));
   const arrivals = channel<I>(Infinity);
-  const unstarted = new Set<I>(); // forked, but the handler has not run yet: nobody owns it
+  // Forked, but the handler has not run yet, so nobody owns it: a linked list (no hashing).
+  const unstarted: Pending<I> = { item: undefined as unknown as I, prev: null, next: null };
   let failure: Error | undefined;
   const unsubscribe = subscribe((item) => void arrivals.trySend(item));
   raw.on("error", (e) => {
@@ -241,23 +248,26 @@ export function* serveConnections<I extends {}, R>(
   function* shut(): Operation<void> {
     unsubscribe();
     for (let left = arrivals.tryReceive(); left !== undefined; left = arrivals.tryReceive()) drop(left);
-    for (const item of unstarted) drop(item);
-    unstarted.clear();
+    for (let p = unstarted.next; p !== null; p = p.next) drop(p.item);
+    unstarted.next = null;
     if (raw.listening) raw.close();
     (raw as Partial<http.Server>).closeAllConnections?.(); // idle keep-alive, half-sent requests
     yield* wait(closed);
   }
-  function* started(item: I): Operation<unknown> {
-    unstarted.delete(item);
-    return yield* handle(item);
+  function* started(p: Pending<I>): Operation<unknown> {
+    p.prev!.next = p.next; // it has an owner now
+    if (p.next !== null) p.next.prev = p.prev;
+    return yield* handle(p.item);
   }
   const accept = spawn(
     function* accept() {
       try {
         let item;
         while ((item = yield* arrivals.receive()) !== undefined) {
-          unstarted.add(item);
-          yield* fork(started(item), { name });
+          const p: Pending<I> = { item, prev: unstarted, next: unstarted.next };
+          if (p.next !== null) p.next.prev = p;
+          unstarted.next = p;
+          yield* fork(started(p), { name });
         }
         if (failure !== undefined) throw failure;
       } finally {

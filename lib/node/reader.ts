@@ -35,35 +35,52 @@ export class Reader {
   private readonly chunks: Buffer[] = [];
   private queued = 0;
   private ended = false;
+  private listening = false;
 
-  /** @internal */
-  constructor(readonly stream: Readable) {
-    // The stream flows into a small queue; past LIMIT bytes it is paused until the reader
-    // catches up, so a slow reader holds the sender back. Listeners stay for the stream's life:
-    // a wait only parks the reader.
-    const wake = () => {
-      const w = this.waiter;
-      this.waiter = null;
-      w?.();
-    };
-    stream.on("data", (chunk: Buffer | string) => {
+  /** @internal `eagerErrors`: catch the stream's errors from the start (a socket's must never go
+   * unhandled); otherwise from the first read, with the data listeners (a request whose body
+   * nobody reads then costs nothing). */
+  constructor(
+    readonly stream: Readable,
+    eagerErrors = true,
+  ) {
+    if (eagerErrors) this.catchErrors();
+  }
+
+  private errorsCaught = false;
+
+  private catchErrors(): void {
+    this.errorsCaught = true;
+    this.stream.on("error", (e) => {
+      this.failure ??= e;
+      this.wake();
+    });
+  }
+
+  private readonly wake = (): void => {
+    const w = this.waiter;
+    this.waiter = null;
+    w?.();
+  };
+
+  /** Start the flow: into a small queue, paused past LIMIT bytes until the reader catches up,
+   * so a slow reader holds the sender back. The listeners stay; a wait only parks the reader. */
+  private listen(): void {
+    this.listening = true;
+    const s = this.stream;
+    if (!this.errorsCaught) this.catchErrors();
+    s.on("data", (chunk: Buffer | string) => {
       const c = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
       this.chunks.push(c);
-      if ((this.queued += c.length) >= LIMIT) stream.pause();
-      wake();
+      if ((this.queued += c.length) >= LIMIT) s.pause();
+      this.wake();
     });
-    stream.on("end", () => {
+    const end = () => {
       this.ended = true;
-      wake();
-    });
-    stream.on("close", () => {
-      this.ended = true;
-      wake();
-    });
-    stream.on("error", (e) => {
-      this.failure ??= e;
-      wake();
-    });
+      this.wake();
+    };
+    s.on("end", end);
+    s.on("close", end);
   }
 
   /**
@@ -193,6 +210,7 @@ export class Reader {
 
   /** The next chunk from the stream itself. */
   private *next(): Operation<Buffer | undefined> {
+    if (!this.listening) this.listen();
     for (;;) {
       const chunk = this.chunks.shift();
       if (chunk !== undefined) {
