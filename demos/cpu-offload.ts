@@ -9,7 +9,7 @@ import { EVENT, RUNNING, Timeline, WAITING } from "./timeline.js";
 
 const jobs = new URL("./jobs.mjs", import.meta.url);
 
-/** Tick every `every` ms on `row`; return the gaps between ticks through `gaps`. */
+/** Tick every `every` ms, record the gaps between ticks in `gaps`, and `mark` each tick. */
 function* ticker(every: number, gaps: number[], mark: () => void): Operation<never> {
   let last = performance.now();
   for (;;) {
@@ -34,7 +34,7 @@ export const demo: Demo = {
     for (const where of ["inline", "pool"] as const) {
       const timeline = new Timeline();
       const tickRow = timeline.row("ticker");
-      const jobRow = timeline.row(`job (${where})`);
+      const jobRow = timeline.row("job");
       const gaps: number[] = [];
       const primes = yield* call(function* () {
         const t = yield* fork(ticker(every, gaps, () => tickRow.event(EVENT)));

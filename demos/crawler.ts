@@ -1,7 +1,7 @@
 // A web crawler over a local site with slow and failing pages: at most N requests in flight, a
 // timeout per page, retries with backoff, and Ctrl-C (or any cancel) stopping everything
 // cleanly: every request in flight is aborted and the report still prints.
-import { call, fork, isCancelled, semaphore, sleep, spawn, timeout, TimeoutError, type Operation } from "../lib/index.js";
+import { all, call, isCancelled, semaphore, sleep, spawn, timeout, TimeoutError, type Operation } from "../lib/index.js";
 import { get, serve } from "../lib/node/index.js";
 import type { Demo } from "./demo.js";
 
@@ -70,11 +70,9 @@ function* crawl(base: string, start: string, concurrency: number, report: Report
       return;
     }
     report.ok++;
-    for (const [, link] of body.matchAll(/href="([^"]+)"/g)) {
-      if (seen.has(link!)) continue;
-      seen.add(link!);
-      yield* fork(visit(link!)); // the links are crawled concurrently; this visit waits for them
-    }
+    const links = [...body.matchAll(/href="([^"]+)"/g)].map((m) => m[1]!).filter((link) => !seen.has(link));
+    for (const link of links) seen.add(link);
+    yield* all(links.map((link) => visit(link))); // crawled concurrently; this visit waits for them
   }
   yield* call(visit(start));
 }

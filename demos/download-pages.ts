@@ -32,9 +32,9 @@ export const demo: Demo = {
   *main({ quick, log }) {
     const latency = quick ? 40 : 150;
     const pages = quick ? 20 : 50;
-    // The local "internet": each page arrives after latency ± 20 %.
+    // The local "internet": pages A and B arrive after `latency`, the fifty after latency ± 20 %.
     const server = yield* serve({ port: 0 }, function* (req, res) {
-      yield* sleep(latency * (0.8 + 0.4 * Math.random()));
+      yield* sleep(req.url!.startsWith("/page/") ? latency * (0.8 + 0.4 * Math.random()) : latency);
       yield* res.end(`<html>page ${req.url} ${"x".repeat(1000)}</html>`);
     });
     const base = `http://127.0.0.1:${server.port}`;

@@ -1,7 +1,7 @@
 // A message queue in a few coroutines: producers push jobs into a bounded channel (a full queue
 // makes them wait: backpressure), a pool of workers takes them, and a supervisor replaces a
 // worker that crashes on a poisoned job. Prints throughput and the queue depth over time.
-import { all, call, channel, fork, sleep, spawn, type Channel, type Operation } from "../lib/index.js";
+import { all, call, channel, fork, isCancelled, sleep, spawn, type Channel, type Operation } from "../lib/index.js";
 import type { Demo } from "./demo.js";
 import { timed } from "./timeline.js";
 
@@ -27,6 +27,7 @@ function* supervise(name: string, queue: Channel<Job>, done: { count: number }, 
     try {
       return yield* call(worker(queue, done)); // a call is a scope: the crash is thrown here
     } catch (e) {
+      if (isCancelled(e)) throw e; // stopped (Ctrl-C), not crashed: no replacement
       crashes.push(name);
       log(`  ${name} (generation ${generation}) crashed: ${(e as Error).message}; replaced`);
     }
@@ -76,7 +77,7 @@ export const demo: Demo = {
     yield* sampler.cancel();
     const total = producers * jobsPerProducer;
     log(`\n${done.count} of ${total} jobs done in ${elapsed.toFixed(0)} ms: ${((done.count / elapsed) * 1000).toFixed(0)} jobs/s`);
-    log(`${crashes.length} crashes, each worker replaced; ${blockedSends} sends waited for room in the queue (backpressure)\n`);
+    log(`${crashes.length} crash${crashes.length === 1 ? "" : "es"}, each worker replaced; ${blockedSends} sends waited for room in the queue (backpressure)\n`);
     log("queue depth over time:");
     const bars = " ▁▂▃▄▅▆▇█";
     const line = depth.map((d) => bars[Math.round((d / capacity) * 8)]).join("");

@@ -66,6 +66,6 @@ export const demo: Demo = {
     log(`  ${hops.toLocaleString("en")} messages in ${tRing.toFixed(0)} ms: ${(hops / tRing / 1000).toFixed(2)} million messages/s`);
     log(`\nEach process is a generator and a mailbox; a message is a function call away, with no`);
     log(`event loop turn per hop. The ring ends with the scope that spawned it: all ${size.toLocaleString("en")} at once.`);
-    return { pings: last, pingRate: (2 * last) / tPing, ringRate: hops / tRing, size };
+    return { pings: last, pingRate: (2 * last) / tPing, ringRate: hops / tRing, size, hops };
   },
 };

@@ -6,6 +6,7 @@ import { call, fork } from "./effects.js";
 import { describe } from "./operation.js";
 import { semaphore } from "./semaphore.js";
 import { stream } from "./stream.js";
+import { waitGroup } from "./wait-group.js";
 
 /**
  * Options of {@link map}.
@@ -53,16 +54,19 @@ export function map<T, R>(
     const results: Out[] = [];
     const slots = concurrency === Infinity ? undefined : semaphore(concurrency);
     let index = 0;
+    const running = waitGroup();
     function* apply(item: T, i: number) {
       try {
         results[i] = (yield* call(fn as (item: T, index: number) => Operation<Out>, item, i)) as Out;
       } finally {
         slots?.release();
+        running.done();
       }
     }
     // The factory passed to fork runs at the child's first step: bind item and index now.
     const start = (item: T) => {
       const i = index++;
+      running.add();
       return fork(() => apply(item, i), { name: `map[${i}]` });
     };
     if (asynchronous) {
@@ -77,6 +81,9 @@ export function map<T, R>(
         yield* start(item);
       }
     }
-    return results; // filled in by the forks, which this call waits for
+    // Wait for the forks here, in the body: cancelled meanwhile, map throws instead of returning
+    // an array the forks never finished (a body's returned value would stand).
+    yield* running.wait();
+    return results;
   });
 }

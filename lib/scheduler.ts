@@ -462,10 +462,7 @@ export class Scheduler {
   private interrupt(t: Task): void {
     t.flags &= ~INTERRUPT;
     if (t.it === null) {
-      // The body has ended and its frame waits for children. Waiting only for spawned helpers
-      // to close, its outcome stands (see ended); waiting for forks, whose work is now cut
-      // short, its outcome is the cancellation.
-      if (t.top.forks === 0) t.top.flags |= EARLY;
+      t.top.flags |= EARLY; // the body finished first: its outcome stands (see ended)
       return;
     }
     if (t.flags & REPLACEABLE) return this.resume(t, new Cancelled(`task ${t} was cancelled`), true);

@@ -14,8 +14,8 @@ async function quick(name: string): Promise<{ claims: Record<string, number>; ou
 
 ioTest("download-pages: both pages at once take about one latency, one after the other two", async () => {
   const { claims: c, out } = await quick("download-pages");
-  assert.ok(c.sequential! >= 1.6 * c.latency!, JSON.stringify(c));
-  assert.ok(c.concurrent! < 0.75 * c.sequential!, JSON.stringify(c));
+  assert.ok(c.sequential! >= 2 * c.latency!, JSON.stringify(c));
+  assert.ok(c.concurrent! < 0.75 * c.sequential!, JSON.stringify(c)); // about 0.5 unless loaded
   assert.ok(c.limited! < (c.pages! * c.latency!) / 3, JSON.stringify(c)); // 10 in flight, not 1
   assert.match(out, /faster: the two waits overlap/);
   assert.match(out, /page 0 +░+✓/);
@@ -46,9 +46,9 @@ ioTest("job-queue: every job is done or poisoned, each crash replaced, and produ
 
 ioTest("processes: every ping gets its pong and the token goes around the ring", async () => {
   const { claims: c } = await quick("processes");
-  assert.is(c.pings, 20_000);
+  assert.is(c.pings, 20_000); // the last pong answered the last ping
   assert.is(c.size, 10_000);
-  assert.ok(c.ringRate! > 0 && c.pingRate! > 0);
+  assert.is(c.hops, 100_000); // the token came back only after every hop
 });
 
 ioTest("cpu-offload: inline the ticker stalls; with the job on the pool it keeps time", async () => {
@@ -60,6 +60,7 @@ ioTest("cpu-offload: inline the ticker stalls; with the job on the pool it keeps
 ioTest("million: 100,000 sleeping coroutines in the quick mode, a few hundred bytes each, all woken", async () => {
   const { claims: c } = await quick("million");
   assert.is(c.woke, c.count);
+  assert.is(c.asleepAtMeasure, c.count, "all were asleep at once when the heap was measured");
   assert.ok(c.perCoroutine! > 50 && c.perCoroutine! < 600, JSON.stringify(c));
 });
 
@@ -70,13 +71,22 @@ ioTest("crawler: limits, timeouts and retries hold; every reachable page is craw
   assert.ok(c.ok! + c.failed! >= 50, JSON.stringify(c));
 });
 
-ioTest("crawler: cancelled half-way, it aborts every request and leaves nothing open", async () => {
+ioTest("crawler: cancelled half-way, it reports the interruption and leaves nothing open (checked after)", async () => {
   const lines: string[] = [];
   const task = run(() => demos.crawler!.main({ quick: true, log: (l) => lines.push(l) }));
   await new Promise((r) => setTimeout(r, 300));
   await task.cancel();
   assert.is(task.state, "cancelled");
   assert.match(lines.join("\n"), /Interrupted: every request in flight was aborted/);
+});
+
+ioTest("job-queue: cancelled half-way, it stops: no worker is restarted on a cancellation", async () => {
+  const lines: string[] = [];
+  const task = run(() => demos["job-queue"]!.main({ quick: true, log: (l) => lines.push(l) }));
+  await new Promise((r) => setTimeout(r, 100));
+  await task.cancel();
+  assert.is(task.state, "cancelled");
+  assert.not.match(lines.join("\n"), /cancelled; replaced/);
 });
 
 test("npm run demo -- --list lists the eight demos, one line each", () => {

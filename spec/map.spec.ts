@@ -1,7 +1,7 @@
 // map(): at most n in flight, results in input order, first failure cancels the rest.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { map, sleep, type Operation } from "../lib/index.js";
+import { cancel, fork, isCancelled, map, sleep, type Operation } from "../lib/index.js";
 import { runVirtual } from "./helpers.js";
 
 test("keeps at most `concurrency` in flight and returns results in input order", async () => {
@@ -62,6 +62,27 @@ test("the first failure cancels the rest, waits for their cleanup, and is thrown
   });
   assert.is(value, err);
   assert.equal(log.sort(), ["0 cleaned up", "1 cleaned up", "2 cleaned up"]);
+});
+
+test("cancelled while its items run, map throws Cancelled: it never returns a half-filled array", async () => {
+  const { value } = await runVirtual(function* () {
+    let got: unknown = "nothing";
+    const t = yield* fork(function* () {
+      try {
+        got = yield* map([10, 20, 30], function* (ms) {
+          yield* sleep(ms);
+          return ms;
+        });
+      } catch (e) {
+        got = isCancelled(e) ? "cancelled" : e;
+        throw e;
+      }
+    });
+    yield* sleep(15);
+    yield* cancel(t);
+    return got;
+  });
+  assert.is(value, "cancelled");
 });
 
 test("an async iterable is pulled only as capacity frees", async () => {

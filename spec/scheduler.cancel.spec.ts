@@ -35,24 +35,25 @@ C("passes through a native yield* into a sub-generator whose finally yields; the
   assert.equal(log, ["open", "closed", "cancel returned"]);
 });
 
-C("a call whose body has ended but whose forks are cut short by a cancel throws Cancelled to its caller", async () => {
+C("a call whose body returned a received value keeps it, even if cancelled while it waits for its forks", async () => {
   const { value } = await runVirtual(function* () {
-    const seen: string[] = [];
+    const seen: unknown[] = [];
+    const jobs = channel<string>(1);
     const a = yield* fork(function* () {
-      try {
-        yield* call(function* () {
-          yield* fork(sleep(100)); // the body ends here; the call waits for this fork
-        });
-        seen.push("returned"); // would claim work done that was not
-      } catch (e) {
-        seen.push(isCancelled(e) ? "cancelled" : "other");
-      }
+      const job = yield* call(function* () {
+        yield* fork(sleep(100)); // still running when the body returns
+        return yield* jobs.receive();
+      });
+      seen.push(job); // taken from the channel: it must reach the caller, not vanish
+      yield* sleep(1); // the cancellation arrives here
+      seen.push("not reached");
     });
+    yield* jobs.send("job-1");
     yield* sleep(10);
     yield* cancel(a);
-    return seen;
+    return [seen, jobs.size];
   });
-  assert.equal(value, ["cancelled"]);
+  assert.equal(value, [["job-1"], 0]);
 });
 
 C("a call waiting only for its spawned helpers to close keeps its result when cancelled then", async () => {
