@@ -26,10 +26,8 @@ export class Reader {
   private failure: Error | null = null;
   /** The resolve of the one read waiting for the stream, if any. */
   private waiter: (() => void) | null = null;
-  private readonly waitForData = action<void>((resolve) => {
-    this.waiter = resolve;
-    return () => void (this.waiter = null);
-  });
+  /** The effect a read waits on; made by the first read that waits. */
+  private waiting: Operation<void> | null = null;
 
   /** Chunks received and not yet read, `queued` bytes in all; the stream is paused past LIMIT. */
   private readonly chunks: Buffer[] = [];
@@ -57,11 +55,11 @@ export class Reader {
     });
   }
 
-  private readonly wake = (): void => {
+  private wake(): void {
     const w = this.waiter;
     this.waiter = null;
     w?.();
-  };
+  }
 
   /** Start the flow: into a small queue, paused past LIMIT bytes until the reader catches up,
    * so a slow reader holds the sender back. The listeners stay; a wait only parks the reader. */
@@ -220,7 +218,10 @@ export class Reader {
       if (this.failure !== null) throw this.failure;
       if (this.ended || this.stream.destroyed) return undefined;
       if (this.waiter !== null) throw new Error("two tasks read the same stream at once; read it from one task at a time");
-      yield* this.waitForData;
+      yield* (this.waiting ??= action<void>((resolve) => {
+        this.waiter = resolve;
+        return () => void (this.waiter = null);
+      }));
     }
   }
 }
