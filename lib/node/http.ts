@@ -4,14 +4,15 @@
 import * as http from "node:http";
 import * as https from "node:https";
 import type { Operation } from "../effect.js";
-import { action, fork, self } from "../effects.js";
+import { action, self } from "../effects.js";
 import { isCancelled } from "../errors.js";
 import { owned } from "../guard.js";
 import { describe } from "../operation.js";
 import type { Task } from "../task.js";
 import { checkFunction, checkPort } from "./checks.js";
 import { bind, Server, serveConnections } from "./net.js";
-import { Reader, until, writeAll } from "./reader.js";
+import { Reader } from "./reader.js";
+import { until, writeAll } from "./wait.js";
 
 /** A body read from a coroutine, with helpers to take it whole. */
 class Body extends Reader {
@@ -251,7 +252,8 @@ export class Reply {
   }
 
   /**
-   * Finish the response, with an optional last chunk, and wait until it is handed to the kernel.
+   * Finish the response, with an optional last chunk. It returns at once unless the socket could
+   * not take the body (a slow client, a large body), in which case it waits for it to drain.
    *
    * @example
    * ```ts

@@ -10,7 +10,8 @@ import { isCancelled } from "../errors.js";
 import { owned } from "../guard.js";
 import type { Task } from "../task.js";
 import { checkFunction, checkPort } from "./checks.js";
-import { Reader, until, writeAll } from "./reader.js";
+import { Reader } from "./reader.js";
+import { endAll, until, writeAll } from "./wait.js";
 
 /**
  * A TCP connection read and written from a coroutine. It belongs to the scope that opened it
@@ -59,12 +60,8 @@ export class Socket extends Reader {
    * const response = yield* socket.readAll();
    * ```
    */
-  *end(): Operation<void> {
-    const s = this.socket;
-    if (s.writableFinished || s.destroyed) return;
-    if (!s.writableEnded) s.end();
-    yield* until(s, ["finish", "close"]);
-    if (s.errored) throw s.errored;
+  end(): Operation<void> {
+    return endAll(this.socket);
   }
 
   /**

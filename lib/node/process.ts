@@ -8,7 +8,8 @@ import { all } from "../all.js";
 import { owned } from "../guard.js";
 import { describe } from "../operation.js";
 import { checkString } from "./checks.js";
-import { Reader, until, writeAll } from "./reader.js";
+import { Reader } from "./reader.js";
+import { endAll, until, writeAll } from "./wait.js";
 
 /**
  * Options of {@link subprocess} and {@link exec}.
@@ -98,11 +99,8 @@ export class Subprocess {
    * yield* child.closeInput();
    * ```
    */
-  *closeInput(): Operation<void> {
-    const stdin = this.child.stdin;
-    if (stdin.writableEnded || stdin.destroyed) return;
-    stdin.end();
-    yield* until(stdin, ["finish", "close", "error"]);
+  closeInput(): Operation<void> {
+    return endAll(this.child.stdin);
   }
 
   /**

@@ -1,8 +1,8 @@
 // Reading a Node byte stream (a socket, a response body, a child's stdout) from a coroutine: the
-// next chunk, a line, or exactly n bytes. Nothing is read from the stream before it is asked
-// for, so a slow reader holds the sender back through the stream's own backpressure.
+// next chunk, a line, or exactly n bytes. Nothing is read before the first read; after it, at
+// most 64 KiB wait unread before the stream is paused, so a slow reader holds the sender back.
 
-import type { Readable, Writable } from "node:stream";
+import type { Readable } from "node:stream";
 import type { Operation } from "../effect.js";
 import { action } from "../effects.js";
 
@@ -34,6 +34,7 @@ export class Reader {
   private queued = 0;
   private ended = false;
   private listening = false;
+  private errorsCaught = false;
 
   /** @internal `eagerErrors`: catch the stream's errors from the start (a socket's must never go
    * unhandled); otherwise from the first read, with the data listeners (a request whose body
@@ -44,8 +45,6 @@ export class Reader {
   ) {
     if (eagerErrors) this.catchErrors();
   }
-
-  private errorsCaught = false;
 
   private catchErrors(): void {
     this.errorsCaught = true;
@@ -226,38 +225,5 @@ export class Reader {
   }
 }
 
-/**
- * @internal Write to a Node writable, waiting for `drain` when its buffer is full. Fails, never
- * silently drops, if the stream is (or gets) ended, destroyed or errored.
- */
-export function* writeAll(w: Writable, data: string | Uint8Array): Operation<void> {
-  if (w.errored) throw w.errored;
-  if (w.destroyed || w.writableEnded) throw destroyedError(w);
-  if (w.write(data)) return;
-  yield* until(w, ["drain", "close"]);
-  if (w.errored) throw w.errored;
-  if (w.destroyed) throw destroyedError(w);
-}
-
-function destroyedError(w: Writable): Error {
-  const what = w.writableEnded && !w.destroyed ? "after it was ended" : "after it was closed";
-  return Object.assign(new Error(`write ${what}`), { code: w.writableEnded && !w.destroyed ? "ERR_STREAM_WRITE_AFTER_END" : "ERR_STREAM_DESTROYED" });
-}
-
 /** Bytes a reader holds before it pauses its stream. */
 const LIMIT = 64 * 1024;
-
-/** @internal Wait for the first of `events` on `emitter`; the listeners are removed either way. */
-export function until(emitter: NodeJS.EventEmitter, events: readonly string[]): Operation<void> {
-  return action<void>((resolve) => {
-    const off = () => {
-      for (const e of events) emitter.off(e, fire);
-    };
-    const fire = () => {
-      off();
-      resolve();
-    };
-    for (const e of events) emitter.on(e, fire);
-    return off;
-  });
-}
