@@ -42,7 +42,7 @@ export interface Host {
     port2: { postMessage(v: unknown): void };
   };
 }
-const host = globalThis as unknown as Host;
+const globalHost = globalThis as unknown as Host;
 
 /** Longest delay host timers accept (larger ones fire at once in Node); we re-arm past it. */
 const MAX_DELAY = 2 ** 31 - 1;
@@ -65,7 +65,7 @@ export function hostTurnOf(host: Host): (fn: () => void) => void {
 }
 
 /** @internal */
-export const afterHostTurn = hostTurnOf(host);
+export const afterHostTurn = hostTurnOf(globalHost);
 
 const perf = (globalThis as { performance?: { now(): number } }).performance;
 const monotonic: () => number = perf ? () => perf.now() : () => Date.now();
@@ -74,6 +74,9 @@ const monotonic: () => number = perf ? () => perf.now() : () => Date.now();
 export class RealClock implements Clock {
   private timer: Timer | undefined = undefined;
   private armedFor = Infinity;
+
+  /** `host` is where the timer is armed: the global one, or a stand-in in a test. */
+  constructor(private readonly host: Host = globalHost) {}
 
   now(): number {
     return monotonic();
@@ -95,12 +98,12 @@ export class RealClock implements Clock {
 
   arm(deadline: number, ticker: Ticker): void {
     if (deadline === this.armedFor) return;
-    if (this.timer !== undefined) host.clearTimeout(this.timer);
+    if (this.timer !== undefined) this.host.clearTimeout(this.timer);
     this.timer = undefined;
     this.armedFor = deadline;
     if (deadline === Infinity) return;
     const delay = Math.min(MAX_DELAY, Math.max(0, Math.ceil(deadline - this.now())));
-    this.timer = host.setTimeout(() => {
+    this.timer = this.host.setTimeout(() => {
       this.timer = undefined;
       this.armedFor = Infinity;
       ticker.tick();

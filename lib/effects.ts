@@ -277,8 +277,9 @@ export function join<T>(task: Task<T>): Join<T> {
 
 /**
  * Cancel a task and wait until it, and every task it started, has finished its cleanup. The task
- * sees a {@link Cancelled} error where it is suspended. Cancelling a finished task does nothing;
- * cancelling yourself throws `Cancelled` right here.
+ * sees a {@link Cancelled} error where it is suspended, and at every wait after that (see
+ * {@link shield} for cleanup that must wait). Cancelling a finished task, or one cancelled
+ * already, changes nothing; cancelling yourself throws `Cancelled` right here.
  *
  * @throws TypeError at the call site if `task` is not a task.
  * @example
@@ -460,6 +461,55 @@ export function action<T>(executor: Executor<T>): Action<T> {
   return new Action(executor);
 }
 
+/**
+ * The effect of {@link shield}: `op` is the operation shielded.
+ *
+ * @example
+ * ```ts
+ * const effect = shield(sayGoodbye(socket));
+ * console.log(effect instanceof Shield, String(effect)); // true "shield(sayGoodbye)"
+ * ```
+ */
+export class Shield<T = unknown> extends Effect<T> {
+  declare readonly type: "shield";
+  constructor(readonly op: OperationLike<T>) {
+    super();
+  }
+  override toString(): string {
+    const op = this.op;
+    return `shield(${typeof op === "function" ? op.name || "anonymous" : describe(op)})`;
+  }
+}
+tag(Shield, "shield");
+
+/**
+ * Run `op` to its end even if the task is cancelled meanwhile: cleanup that must itself wait
+ * (send a goodbye, flush a buffer, wait for a child process to exit). Cancellation is
+ * level-triggered: in a cancelled task every wait throws `Cancelled`, so a `finally` that waits
+ * needs a shield. Inside one, a cancellation from outside is held until `op` ends; then the
+ * task's next wait throws it. A `timeout` inside the shield still works, and so do cancellations
+ * of tasks started inside it. `op` runs as a scope, like {@link call}, and the shield returns its
+ * result or throws its error. Keep shielded work short and bounded (give it a `timeout`): while
+ * it runs, nobody can stop it.
+ *
+ * @throws TypeError at the call site if `op` is not an operation or a function.
+ * @example
+ * ```ts
+ * function* session(socket: Socket) {
+ *   try {
+ *     yield* serveClient(socket);
+ *   } finally {
+ *     // Cancelled or not, say goodbye, but give up after a second.
+ *     yield* shield(() => timeout(1000, socket.write("bye\n")));
+ *   }
+ * }
+ * ```
+ */
+export function shield<T>(op: OperationLike<T>): Shield<T> {
+  checkOperation(op, "shield()");
+  return new Shield(op);
+}
+
 export { Cancel, Join };
 
 /**
@@ -476,4 +526,4 @@ export { Cancel, Join };
  * }
  * ```
  */
-export type AnyEffect = Sleep | Call | Wait | Fork | Spawn | Join | Cancel | Suspend | Cooperate | Self | Action | Park;
+export type AnyEffect = Sleep | Call | Wait | Fork | Spawn | Join | Cancel | Suspend | Cooperate | Self | Action | Shield | Park;

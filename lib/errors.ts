@@ -4,7 +4,9 @@
 /**
  * Thrown into a task, at the `yield` where it is suspended, when the task is cancelled; also
  * what joining a cancelled task throws. It passes through `yield*` and runs every `finally`.
- * Catching it is allowed (to clean up), but a cancelled task always ends `cancelled`.
+ * Cancellation is level-triggered: every later wait of the cancelled task throws it again, so
+ * catching it cannot keep the task alive; rethrow it (cleanup that must wait goes in
+ * `shield`). A cancelled task always ends `cancelled`.
  *
  * @example
  * ```ts

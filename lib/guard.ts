@@ -1,8 +1,8 @@
 // Resources owned by a scope: a spawned guard task that waits until the caller's scope ends (or
-// is cancelled) and then releases the resource. Streams and every handle of skein/node use it.
+// is cancelled) and then releases the resource, shielded. Streams and skein/node's handles use it.
 
 import type { Operation } from "./effect.js";
-import { cooperate, spawn, suspend } from "./effects.js";
+import { cooperate, shield, spawn, suspend } from "./effects.js";
 
 /**
  * @internal Open a resource and tie it to the caller's scope: `release(resource)` runs when
@@ -20,7 +20,7 @@ export function* owned<R>(name: string, open: Operation<R>, release: (resource: 
         try {
           yield* suspend();
         } finally {
-          yield* release(resource);
+          yield* shield(() => release(resource)); // cancelled: its waits would throw, unshielded
         }
       },
       { name },
@@ -29,7 +29,7 @@ export function* owned<R>(name: string, open: Operation<R>, release: (resource: 
     // its post before the caller's scope can end: let it run first.
     yield* cooperate();
   } catch (e) {
-    if (!posted) yield* release(resource);
+    if (!posted) yield* shield(() => release(resource));
     throw e;
   }
   return resource;

@@ -2,13 +2,13 @@
 // suspend a task also say how to undo that suspension when the task is cancelled first.
 
 import type { Effect } from "./effect.js";
-import type { Action, Call, Cancel, Cooperate, Join, Sleep, Start, Suspend, Wait } from "./effects.js";
+import type { Action, Call, Cancel, Cooperate, Join, Shield, Sleep, Start, Suspend, Wait } from "./effects.js";
 import { Cancelled } from "./errors.js";
 import { describe, isIterator, isOperation, isThenable } from "./operation.js";
 import { SUSPEND, toIterator, type Handlers, type Scheduler } from "./scheduler.js";
 import { PARKED, type Park } from "./park.js";
 import type { Bucket } from "./timers.js";
-import { DONE, FAILED, FORK, HALTED, INTERRUPT, SPAWN, taskOf, type Task } from "./task.js";
+import { DONE, FAILED, FORK, HALTED, SPAWN, taskOf, type Task } from "./task.js";
 
 /** What a task waits on while a promise or an action's callback is outstanding. */
 class Pending {
@@ -91,17 +91,19 @@ export const handlers: Handlers = {
     run(e: Call, t, s) {
       const v = e.args === undefined ? e.target : (e.target as (...a: unknown[]) => unknown)(...e.args);
       if (isOperation(v) || isIterator(v)) {
-        // If fn cancelled this very task, the call is not entered: Cancelled arrives here.
-        if (t.flags & INTERRUPT) {
-          t.flags &= ~INTERRUPT;
-          throw new Cancelled(`task ${t} was cancelled`);
-        }
         s.enter(t, toIterator(v)); // the step loop runs the call's body next
         return undefined;
       }
       return isThenable(v) ? awaitPromise(v, e, t, s) : v;
     },
     ...promiseHandler,
+  },
+
+  shield: {
+    run(e: Shield, t, s) {
+      s.enter(t, toIterator(e.op), true);
+      return undefined;
+    },
   },
 
   wait: {
@@ -138,10 +140,11 @@ export const handlers: Handlers = {
       const target = e.task;
       if (target.flags & DONE) return undefined;
       if (target === t) {
+        // Stop right here, unless cancelled already (nothing changes) or inside a shield.
+        const already = t.top.flags & HALTED;
         s.halt(t);
-        if (!(t.flags & INTERRUPT)) return undefined; // cancelled already: cleanup goes on
-        t.flags &= ~INTERRUPT;
-        throw new Cancelled(`task ${t} cancelled itself`);
+        if (already || !(t.top.flags & HALTED)) return undefined;
+        throw s.cancelled(t);
       }
       if (target.sched !== s) return awaitPromise(target.cancel(), e, t, s);
       s.watch(target, t);

@@ -10,8 +10,8 @@
 
 export { Effect, type Operation } from "./effect.js";
 export {
-  action, call, cancel, cooperate, fork, join, self, sleep, spawn, suspend, wait,
-  Action, Call, Cancel, Cooperate, Fork, Join, Self, Sleep, Spawn, Start, Suspend, Wait,
+  action, call, cancel, cooperate, fork, join, self, shield, sleep, spawn, suspend, wait,
+  Action, Call, Cancel, Cooperate, Fork, Join, Self, Shield, Sleep, Spawn, Start, Suspend, Wait,
   type AnyEffect, type Executor, type TaskOptions,
 } from "./effects.js";
 export { Park, PARKED, wake } from "./park.js";

@@ -9,14 +9,16 @@ import { Deque } from "./deque.js";
 import { Timers } from "./timers.js";
 import { checkOperation, describe, isIterator, isOperation, isThenable, type OperationLike } from "./operation.js";
 import {
-  CallFrame, CLOSING, Deferred, DONE, EARLY, FAILED, Frame, GENERATOR, HALTED, INTERRUPT, QUEUED, REPLACEABLE,
-  STARTED, SUSPENDED, Task, taskOf, THROWING,
+  CallFrame, CLOSING, Deferred, DELIVERED, DELIVERY, DONE, FAILED, Frame, GENERATOR, HALTED, OVERDUE, QUEUED, REPLACEABLE,
+  SHIELD, STARTED, STOPPING, SUSPENDED, Task, taskOf, THROWING,
 } from "./task.js";
 
 /** @internal Longest run of the loop before it lets the host handle timers and I/O, in ms. */
 export const SLICE_MS = 5;
 /** Synchronous resumes of one task between two looks at the clock. */
 const BUDGET = 256;
+/** Cancelled errors a task may swallow and wait again before it is reported and stopped. */
+const SWALLOW_LIMIT = 100;
 
 /** @internal What a handler returns when it has suspended the task instead of producing a result. */
 export const SUSPEND: unique symbol = Symbol("skein.suspend");
@@ -67,6 +69,7 @@ export interface SchedulerOptions {
 const GeneratorPrototype = Object.getPrototypeOf(function* () {}.prototype) as Generator;
 const genNext = GeneratorPrototype.next;
 const genThrow = GeneratorPrototype.throw;
+const ENDED: IteratorReturnResult<undefined> = { done: true, value: undefined };
 
 /** @internal True for native generator objects (checked once per body, not per resume). */
 export function isGenerator(it: unknown): it is Generator {
@@ -92,8 +95,10 @@ function* performOnce(effect: Effect): Generator<unknown, unknown, unknown> {
   return yield effect;
 }
 
-function throwInto(it: Iterator<unknown>, error: unknown, flags: number): IteratorResult<unknown> {
-  if (flags & GENERATOR) return genThrow.call(it as Generator, error);
+function throwInto(it: Iterator<unknown>, error: unknown, t: Task): IteratorResult<unknown> {
+  // A body being stopped is returned, not thrown into: its catch blocks cannot hold it.
+  if (t.top.flags & STOPPING && error instanceof Cancelled) return typeof it.return === "function" ? it.return(undefined) : ENDED;
+  if (t.flags & GENERATOR) return genThrow.call(it as Generator, error);
   if (typeof it.throw === "function") return it.throw(error);
   it.return?.();
   throw error;
@@ -130,12 +135,22 @@ export class Scheduler {
   /** Ready tasks, FIFO. */
   private readonly queue = new Deque<Task>();
   private running = false;
+  /** A run of the loop is due on a microtask. */
   private scheduled = false;
+  /** A run of the loop is due after the host's turn: never more than one such callback. */
+  private deferred = false;
   private sliceEnd = 0;
   private sliceOver = false;
   /** When the current run of microtask-started ticks began (-1: the host has had a turn since). */
   private burst = -1;
-  private readonly tickFn = () => this.tick();
+  private readonly microTick = () => {
+    this.scheduled = false;
+    if (!this.deferred) this.loop();
+  };
+  private readonly turnTick = () => {
+    this.deferred = false;
+    this.loop();
+  };
   private readonly hostHadTurn = () => {
     this.burst = -1;
   };
@@ -184,10 +199,16 @@ export class Scheduler {
 
   // ---- the run loop --------------------------------------------------------------------------
 
-  /** @internal Fire due timers, then step ready tasks in FIFO order until none is left or the
-   * time slice is used up; then let the clock arm the next deadline. */
+  /** @internal The clock's timer is due. A run of the loop already due fires it too: running
+   * now as well would give the host's turn two slices (and starve it beside a busy task). */
   tick(): void {
-    this.scheduled = false;
+    if (!this.scheduled && !this.deferred) this.loop();
+  }
+
+  /** Fire due timers, then step ready tasks in FIFO order until none is left or the time slice
+   * is used up; then let the clock arm the next deadline, and go on after the host's turn if
+   * work is left. */
+  private loop(): void {
     if (this.running) return;
     this.running = true;
     this.sliceOver = false;
@@ -211,8 +232,14 @@ export class Scheduler {
       this.running = false;
     }
     this.clock.arm(this.timers.next(), this);
-    if (this.sliceOver) this.clock.defer(this.tickFn);
+    if (this.sliceOver) this.deferLoop();
     else this.clock.idle(this);
+  }
+
+  private deferLoop(): void {
+    if (this.deferred) return;
+    this.deferred = true;
+    this.clock.defer(this.turnTick);
   }
 
   /** Run `t` from its queued input until it suspends, ends, or uses up the time slice. */
@@ -239,19 +266,16 @@ export class Scheduler {
         t.top = cf.caller;
         t.it = cf.callerIt;
         t.flags = (t.flags & ~GENERATOR) | (cf.flags & GENERATOR);
-        const cancelled = (cf.flags & (HALTED | EARLY)) === HALTED; // it received its Cancelled
-        threw = (cf.flags & FAILED) !== 0 || cancelled;
-        input = cf.flags & FAILED ? cf.result : cancelled ? new Cancelled(`task ${t} was cancelled`) : cf.result;
-        // A cancellation still due goes with the outcome to the caller if the caller is being
-        // cancelled too (it gets it at its next yield); otherwise it concerned only this call.
-        if (cf.flags & EARLY && cf.caller.flags & HALTED) t.flags |= INTERRUPT;
-        else t.flags &= ~INTERRUPT;
+        // A call that got its Cancelled passes one on (a value its body returned after swallowing
+        // it is discarded); a call that ended before one reached it keeps its outcome.
+        threw = (cf.flags & (FAILED | DELIVERED)) !== 0;
+        input = cf.flags & FAILED ? cf.result : cf.flags & DELIVERED ? this.cancelled(t) : cf.result;
         continue;
       }
       // Phase 2: resume the body until it yields something.
       let value: unknown;
       try {
-        const r = threw ? throwInto(it, input, t.flags) : t.flags & GENERATOR ? genNext.call(it as Generator, input) : it.next(input);
+        const r = threw ? throwInto(it, input, t) : t.flags & GENERATOR ? genNext.call(it as Generator, input) : it.next(input);
         if (typeof r !== "object" || r === null) throw new TypeError(`the iterator of task ${t} returned ${describe(r)}, not a result object`);
         if (r.done === true) {
           this.ended(t, false, r.value);
@@ -263,24 +287,27 @@ export class Scheduler {
         continue;
       }
       forgetOpening();
-      // Phase 3: a pending cancellation is delivered here instead of performing the effect.
-      if (t.flags & INTERRUPT) {
-        t.flags &= ~INTERRUPT;
-        threw = true;
-        input = new Cancelled(`task ${t} was cancelled`);
-        continue;
+      if (t.flags & OVERDUE) {
+        // A cancelled task that kept busy without waiting for a whole slice: stopped here.
+        t.flags &= ~OVERDUE;
+        if (t.top.flags & HALTED) {
+          threw = true;
+          input = this.cancelled(t);
+          continue;
+        }
       }
-      // Phase 4: perform the effect; a result resumes the body at once, SUSPEND leaves it.
+      // Phase 3: perform the effect; a result resumes the body at once, SUSPEND leaves it.
       try {
         input = this.perform(value, t);
         threw = false;
       } catch (e) {
         threw = true;
         input = e;
-        continue;
       }
       if (input === SUSPEND) {
-        if (t.flags & INTERRUPT) this.interrupt(t); // the effect itself cancelled this task
+        // Phase 4: cancellation is level-triggered. In a cancelled scope every wait throws
+        // Cancelled, so a catch that swallows it cannot keep the task alive.
+        if (t.top.flags & HALTED && t.flags & SUSPENDED) this.deliver(t);
         return;
       }
       if (--budget === 0) {
@@ -288,6 +315,7 @@ export class Scheduler {
         if (this.clock.realNow() >= this.sliceEnd) {
           this.sliceOver = true;
           t.slot = input;
+          t.flags |= (threw ? THROWING : 0) | (t.top.flags & HALTED ? OVERDUE : 0);
           return this.enqueue(t);
         }
       }
@@ -374,15 +402,18 @@ export class Scheduler {
 
   /** @internal Run `it` as a call: a frame of its own on top of `t`'s running body, which
    * resumes with the call's outcome once the call and its children are done. */
-  enter(t: Task, it: Iterator<unknown>): void {
-    t.top = new CallFrame(t, t.top, t.it!, t.flags & GENERATOR);
+  enter(t: Task, it: Iterator<unknown>, shield = false): void {
+    // A call made in a cancelled (or stopping) scope is cancelled (stopping) too, unless it is a shield.
+    const flags = (t.flags & GENERATOR) | (shield ? SHIELD : t.top.flags & (HALTED | STOPPING));
+    t.top = new CallFrame(t, t.top, t.it!, flags);
     t.it = it;
     t.flags = isGenerator(it) ? t.flags | GENERATOR : t.flags & ~GENERATOR;
   }
 
-  /** @internal Start a child task owned by frame `owner` (FORK, SPAWN, or 0 for a root). */
+  /** @internal Start a child task owned by frame `owner` (FORK, SPAWN, or 0 for a root). A
+   * child started in a cancelled scope is cancelled from the start: its body never runs. */
   child<T>(owner: Frame, op: OperationLike<T>, kind: number, name: string | undefined): Task<T> {
-    const t = new Task<T>(this, owner, op, kind, name);
+    const t = new Task<T>(this, owner, op, kind | (owner.flags & HALTED), name);
     owner.adopt(t);
     this.live++;
     this.enqueue(t);
@@ -394,30 +425,31 @@ export class Scheduler {
    * alone have kept the loop busy for a slice (a stream of settled promises, say), so that
    * timers and I/O are never starved. */
   kick(): void {
-    if (this.running || this.scheduled) return;
-    this.scheduled = true;
+    if (this.running || this.scheduled || this.deferred) return;
     const now = this.clock.realNow();
     if (this.burst < 0) {
       this.burst = now;
       this.clock.defer(this.hostHadTurn);
     }
-    if (now - this.burst > SLICE_MS) this.clock.defer(this.tickFn);
-    else queueMicrotask(this.tickFn);
+    if (now - this.burst > SLICE_MS) return this.deferLoop();
+    this.scheduled = true;
+    queueMicrotask(this.microTick);
   }
 
   // ---- structure: ends, failures, cancellation ------------------------------------------------
 
-  /** The body of the top frame of `t` returned or threw. If a cancellation was still due to
-   * it (INTERRUPT), the body never saw it: its outcome is kept for the caller, and the
-   * cancellation stays due, at the caller's next yield. Nothing a body returned is lost. */
+  /** The body of the top frame of `t` returned or threw. A halted body that ends without having
+   * got its Cancelled (it had a result in hand and did not wait again) keeps its outcome: a value
+   * received from a channel is never thrown away on its way up; the caller's next wait throws. */
   private ended(t: Task, threw: boolean, value: unknown): void {
     const f = t.top;
     t.it = null;
-    if (t.flags & INTERRUPT) f.flags |= EARLY;
-    if (threw) {
-      if (!(f.flags & HALTED) || !isCancelled(value)) this.fail(f, value, t);
-    } else if (!(f.flags & FAILED) && (!(f.flags & HALTED) || f.flags & EARLY)) {
-      f.result = value; // a failure of the frame (a child's error) stays its outcome
+    if (!threw) {
+      if (!(f.flags & (FAILED | DELIVERED))) f.result = value; // a failure of the frame (a child's error) stays its outcome
+    } else if (f.flags & HALTED && isCancelled(value)) {
+      f.flags |= DELIVERED; // it ended by its cancellation
+    } else {
+      this.fail(f, value, t);
     }
   }
 
@@ -434,10 +466,10 @@ export class Scheduler {
   }
 
   /**
-   * @internal Cancel frame `start`: the calls running above it in its task, its body, and all
-   * children, recursively. Each body gets a Cancelled where it waits (the body first, then
-   * children newest first); frames cancelled already are left alone. Iterative, so no depth
-   * of task tree grows the stack.
+   * @internal Cancel frame `start`: the calls running above it in its task (up to a shield), its
+   * body, and all children, recursively. A body waiting gets a Cancelled now (the body first,
+   * then children newest first); every later wait in a cancelled frame throws one too. Frames
+   * cancelled already are left alone. Iterative, so no depth of task tree grows the stack.
    */
   halt(start: Frame): void {
     const work: Frame[] = [start];
@@ -445,8 +477,12 @@ export class Scheduler {
       const f = work[i]!;
       if (f.flags & HALTED) continue;
       const t = taskOf(f)!;
-      const interrupting = !(t.top.flags & HALTED);
-      for (let g = t.top; ; g = (g as CallFrame).caller) {
+      // A shield above f holds the cancellation: the frames at and above the lowest such shield
+      // are left running; its caller, cancelled, gets a Cancelled at its first wait after it.
+      let top = t.top;
+      for (let g = top; g !== f; g = (g as CallFrame).caller) if (g.flags & SHIELD) top = (g as CallFrame).caller;
+      const interrupting = top === t.top && !(top.flags & HALTED);
+      for (let g = top; ; g = (g as CallFrame).caller) {
         if (!(g.flags & HALTED)) {
           g.flags |= HALTED;
           for (let c = g.children; c !== null; c = c.prev) work.push(c);
@@ -457,30 +493,52 @@ export class Scheduler {
     }
   }
 
-  /** Deliver a cancellation to the running body of `t`: at once if it waits (or was woken with
-   * nothing to lose), else at its next yield. */
+  /** A cancellation reaches the running body of `t`: delivered now if it waits (or was woken
+   * with nothing to lose); if it is running, or queued with a result it must not lose, its next
+   * wait throws. A body that has ended waits only for its children, cancelled with it. */
   private interrupt(t: Task): void {
-    t.flags &= ~INTERRUPT;
-    if (t.it === null) {
-      t.top.flags |= EARLY; // the body finished first: its outcome stands (see ended)
-      return;
-    }
-    if (t.flags & REPLACEABLE) return this.resume(t, new Cancelled(`task ${t} was cancelled`), true);
-    if (!(t.flags & SUSPENDED)) {
-      t.flags |= INTERRUPT; // running, or queued with a result it must not lose
-      return;
-    }
-    const on = t.slot as Effect;
-    t.flags &= ~SUSPENDED;
-    const h = this.handlers[on.code];
-    if (h?.cancel !== undefined) {
-      try {
-        h.cancel(on, t, this);
-      } catch (e) {
-        this.fail(t.top, e, t);
+    if (t.it !== null && t.flags & (SUSPENDED | REPLACEABLE)) this.deliver(t);
+  }
+
+  /** Throw a Cancelled into `t` where it waits: undo the wait, queue the error. */
+  private deliver(t: Task): void {
+    if (t.flags & SUSPENDED) {
+      const on = t.slot as Effect;
+      t.flags &= ~SUSPENDED;
+      const h = this.handlers[on.code];
+      if (h?.cancel !== undefined) {
+        try {
+          h.cancel(on, t, this);
+        } catch (e) {
+          this.fail(t.top, e, t);
+        }
       }
     }
-    this.resume(t, new Cancelled(`task ${t} was cancelled`), true);
+    this.resume(t, this.cancelled(t), true);
+  }
+
+  /** @internal The Cancelled thrown into the top body of `t`, which is marked as having got it.
+   * A body that swallows them and waits again and again is reported once, and then stopped:
+   * its catch blocks are skipped from then on, its finally blocks run. */
+  cancelled(t: Task): Cancelled {
+    const f = t.top;
+    if (f.flags & HALTED) {
+      f.flags |= DELIVERED;
+      const count = f.flags >>> 16; // the Cancelled errors its body got before: it swallowed each
+      if (count <= SWALLOW_LIMIT) f.flags += DELIVERY;
+      if (count >= SWALLOW_LIMIT) f.flags |= STOPPING;
+      if (count === SWALLOW_LIMIT) {
+        this.report(
+          new Error(
+            `task ${t} caught Cancelled and waited again ${SWALLOW_LIMIT} times: a catch that swallows every error keeps a cancelled task looping. ` +
+              "Rethrow it (catch (e) { if (isCancelled(e)) throw e; … }), and wait in yield* shield(…) for cleanup that must finish. " +
+              "skein is stopping it: its catch blocks are skipped from now on, its finally blocks run.",
+          ),
+          t,
+        );
+      }
+    }
+    return new Cancelled(`task ${t} was cancelled`);
   }
 
   /** A frame whose body has ended may finish once no child is left. Forks are awaited first;

@@ -7,10 +7,14 @@ import type { OperationLike } from "./operation.js";
 import type { Scheduler } from "./scheduler.js";
 
 // Bits of `Frame.flags` (and, for a task's root frame, of `Task.flags`). Internal.
-/** @internal Cancelled: its body got (or will get) a Cancelled, its children were cancelled. */
+/** @internal Cancelled: every suspension of its body throws Cancelled (cancellation is level-
+ * triggered); its children are cancelled, and so are calls and children started in it later. */
 export const HALTED = 1;
 /** @internal Failed: `result` holds the first error. */
 export const FAILED = 2;
+/** @internal Frame bit: a shield's call. A cancellation from the frames below stops here: the
+ * frames at and above it are cancelled only when it has ended (see `Scheduler.halt`). */
+export const SHIELD = 4;
 /** @internal The body has ended and its remaining spawned children were cancelled. */
 export const CLOSING = 8;
 /** @internal Task bits: the body has started running. */
@@ -21,12 +25,14 @@ export const QUEUED = 32;
 export const SUSPENDED = 64;
 /** @internal The input in `slot` is to be thrown into the body. */
 export const THROWING = 128;
-/** @internal A cancellation is due at the body's next yield. */
-export const INTERRUPT = 256;
-/** @internal Frame bit: the body ended before the cancellation due to it was delivered (it was
- * pending, or came while the frame waited for its children), so its outcome goes to the caller,
- * and the cancellation is delivered at the caller's next yield. */
-export const EARLY = 16384;
+/** @internal Frame bit: a Cancelled has been thrown into this (halted) frame's body, so what the
+ * body returns afterwards is discarded and its caller gets Cancelled. A halted body that ends
+ * without one (it had a result to return and did not wait again) keeps its outcome. */
+export const DELIVERED = 256;
+/** @internal Frame bit: a cancelled frame whose body swallowed Cancelled too often is being
+ * stopped: a Cancelled due to it returns the body instead (its `finally` blocks run, its `catch`
+ * blocks are skipped). Calls entered in it are stopping too. */
+export const STOPPING = 16384;
 /** @internal The queued input carries nothing that would be lost (a timer fired, a join or a
  * promise settled): a cancellation arriving meanwhile replaces it, and is delivered at that wait. */
 export const REPLACEABLE = 8192;
@@ -39,6 +45,11 @@ export const DONE = 2048;
 /** @internal Task bit: the running body is a native generator, resumed without looking up
  * `next`. On a CallFrame the same bit records it for the caller's body, restored on return. */
 export const GENERATOR = 4096;
+/** @internal Task bit: the task ran a whole time slice in a cancelled scope without waiting:
+ * its next effect throws Cancelled instead of being performed, so a busy loop is stopped too. */
+export const OVERDUE = 32768;
+/** @internal Frame bits 16 and up count the Cancelled errors thrown into the frame's body (to 101). */
+export const DELIVERY = 1 << 16;
 
 /**
  * A body and the children it owns (an implementation detail of {@link Task}). A task's root
@@ -101,8 +112,8 @@ export class CallFrame extends Frame {
   readonly task: Task;
   readonly caller: Frame;
   readonly callerIt: Iterator<unknown, unknown, unknown>;
-  constructor(task: Task, caller: Frame, callerIt: Iterator<unknown, unknown, unknown>, callerGenerator: number) {
-    super(callerGenerator);
+  constructor(task: Task, caller: Frame, callerIt: Iterator<unknown, unknown, unknown>, flags: number) {
+    super(flags);
     this.task = task;
     this.caller = caller;
     this.callerIt = callerIt;

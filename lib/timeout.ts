@@ -9,10 +9,11 @@ import { HALTED } from "./task.js";
 
 /**
  * Run `op`, but give up after `ms` milliseconds: `op` is cancelled, its cleanup finishes, and a
- * {@link TimeoutError} is thrown. If `op` finished in the same instant (its result was already
- * delivered, a message received, say), the result is returned instead: nothing is lost. Nested
- * timeouts report the one that fired (`error.ms`). `op` runs in the calling task, so `self()`
- * and `receive()` inside it are still you.
+ * {@link TimeoutError} is thrown. Only `op` is cancelled: the caller is not, and carries on. If
+ * `op` finished in the same instant (its result was already delivered, a message received, say),
+ * the result is returned instead: nothing is lost; the same holds when `op` is in a
+ * {@link shield}, which the timeout cannot cut short. Nested timeouts report the one that fired
+ * (`error.ms`). `op` runs in the calling task, so `self()` and `receive()` inside it are still you.
  *
  * @throws TypeError or RangeError at the call site for a bad `ms` or `op`.
  * @example

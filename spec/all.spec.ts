@@ -1,7 +1,7 @@
 // all(): every result in the input's shape; the first failure cancels the rest and is thrown.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { all, call, sleep, suspend, type Operation } from "../lib/index.js";
+import { all, call, shield, sleep, suspend, type Operation } from "../lib/index.js";
 import { runVirtual } from "./helpers.js";
 
 function* after<T>(ms: number, value: T): Operation<T> {
@@ -42,7 +42,7 @@ test("the first failure cancels the others, waits for their cleanup, and is thro
           try {
             yield* suspend();
           } finally {
-            yield* sleep(15);
+            yield* shield(sleep(15));
             log.push("a cleaned up");
           }
         },

@@ -20,22 +20,53 @@ function ticker(overrides: Partial<Ticker> = {}): Ticker & { ticks: number; dead
   };
   return t;
 }
-const timeouts = () => process.getActiveResourcesInfo().filter((r) => r === "Timeout").length;
 const turn = () => new Promise<void>((r) => afterHostTurn(r));
 
-test("the real clock arms one host timer, re-arms on change, and clears it", async () => {
-  const clock = new RealClock();
+/** A stand-in for the host's timers: what is armed, and a way to fire it. */
+function fakeTimers() {
+  const armed = new Map<number, { fn: () => void; ms: number }>();
+  let next = 0;
+  const host: Host = {
+    setTimeout: (fn, ms) => {
+      armed.set(++next, { fn, ms });
+      return next;
+    },
+    clearTimeout: (id) => void armed.delete(id as number),
+  };
+  const fire = () => {
+    for (const [id, { fn }] of [...armed]) {
+      armed.delete(id);
+      fn();
+    }
+  };
+  return { host, armed, fire };
+}
+
+test("the real clock arms one host timer, re-arms on change, and clears it", () => {
+  const timers = fakeTimers();
+  const clock = new RealClock(timers.host);
   const t = ticker();
-  const base = timeouts();
   clock.arm(clock.now() + 10_000, t);
   clock.arm(clock.now() + 20_000, t);
-  assert.is(timeouts(), base + 1);
+  assert.is(timers.armed.size, 1);
+  assert.ok([...timers.armed.values()][0]!.ms > 19_000);
   clock.arm(Infinity, t);
-  assert.is(timeouts(), base);
+  assert.is(timers.armed.size, 0);
   clock.arm(clock.deadline(5), t);
-  await new Promise((r) => setTimeout(r, 30));
+  assert.is(timers.armed.size, 1);
+  timers.fire();
   assert.is(t.ticks, 1);
-  assert.is(timeouts(), base);
+  assert.is(timers.armed.size, 0);
+  clock.arm(clock.deadline(5), t); // armed afresh after it fired
+  assert.is(timers.armed.size, 1);
+});
+
+test("the real clock's host timer fires on the real host", async () => {
+  const clock = new RealClock();
+  const t = ticker();
+  clock.arm(clock.deadline(5), t);
+  for (let i = 0; i < 200 && t.ticks === 0; i++) await new Promise((r) => setTimeout(r, 5));
+  assert.is(t.ticks, 1);
 });
 
 test("real deadlines are whole milliseconds, never early", () => {
@@ -47,11 +78,10 @@ test("real deadlines are whole milliseconds, never early", () => {
 });
 
 test("a deadline beyond the host's timer range is armed in range", () => {
-  const clock = new RealClock();
-  const base = timeouts();
+  const timers = fakeTimers();
+  const clock = new RealClock(timers.host);
   clock.arm(clock.now() + 2 ** 40, ticker());
-  assert.is(timeouts(), base + 1);
-  clock.arm(Infinity, ticker());
+  assert.is([...timers.armed.values()][0]!.ms, 2 ** 31 - 1);
 });
 
 test("the virtual clock jumps to the next deadline after a host turn of idleness", async () => {

@@ -2,7 +2,7 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import {
-  action, call, cancel, Cancelled, cooperate, createScheduler, fork, isCancelled, join, self, sleep, spawn, suspend, wait,
+  action, call, cancel, Cancelled, cooperate, createScheduler, fork, isCancelled, join, self, shield, sleep, spawn, suspend, wait,
   type Operation, type Task,
 } from "../lib/index.js";
 import { framesAboveLoop, outcome, runVirtual, virtual } from "./helpers.js";
@@ -142,22 +142,26 @@ Call("10,000 nested calls complete without growing the stack", async () => {
   assert.ok(deep < 10, `${deep} frames above the run loop`);
 });
 
-Call("a function that cancels its own task does not start the operation it returns", async () => {
+Call("a function that cancels its own task: the operation it returns runs to its first wait, which throws", async () => {
   const s = virtual();
   const log: string[] = [];
   const t = s.run(function* () {
     const me = yield* self();
-    const v = yield* call(() => {
-      void me.cancel();
-      return (function* sub() {
-        log.push("sub ran");
-        return "x";
-      })();
-    });
-    log.push(`caller resumed with ${v}`);
+    try {
+      yield* call(() => {
+        void me.cancel();
+        return (function* sub() {
+          log.push("sub ran");
+          yield* sleep(1);
+          log.push("not reached");
+        })();
+      });
+    } catch (e) {
+      log.push(`caller got ${(e as Error).name}`);
+    }
   });
   assert.is((await outcome(t)).state, "cancelled");
-  assert.equal(log, []);
+  assert.equal(log, ["sub ran", "caller got Cancelled"]);
 });
 
 Call("anything but a function or an operation throws a TypeError at the call site", () => {
@@ -675,8 +679,8 @@ Cancel("cancelling yourself again during cleanup does nothing", async () => {
     try {
       yield* suspend();
     } finally {
-      yield* cancel(yield* self());
-      yield* sleep(5);
+      yield* cancel(yield* self()); // cancelled already: it returns, and changes nothing
+      yield* shield(sleep(5));
       log.push("cleanup finished");
     }
   });

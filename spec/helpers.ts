@@ -38,7 +38,7 @@ export function framesAboveLoop(): number {
   Error.stackTraceLimit = Infinity;
   const lines = new Error().stack!.split("\n").slice(1);
   Error.stackTraceLimit = limit;
-  const loop = lines.findIndex((l) => /Scheduler\.tick/.test(l));
+  const loop = lines.findIndex((l) => /Scheduler\.loop/.test(l));
   if (loop < 0) throw new Error("not called from the scheduler's run loop");
   return loop;
 }

@@ -4,7 +4,7 @@ import * as assert from "uvu/assert";
 import * as http from "node:http";
 import * as net from "node:net";
 import type { AddressInfo } from "node:net";
-import { fork, sleep, suspend } from "../lib/index.js";
+import { fork, sleep, spawn, suspend } from "../lib/index.js";
 import { get, request, serve } from "../lib/node/index.js";
 import { ioTest, real } from "./node-helpers.js";
 
@@ -148,6 +148,69 @@ ioTest("a failing handler answers 500 and is reported; closing the server cancel
   });
   assert.equal(got, { status: [500, "Internal Server Error\n"], finallies: 1, client: "ECONNRESET" });
   assert.is((s.reported[0] as Error).message, "handler failed");
+});
+
+ioTest("a handler owns its children: a forked child that fails is the handler's failure, and the server goes on", async () => {
+  const s = real();
+  const got = await s.run(function* () {
+    const server = yield* serve({ port: 0 }, function* (req, res) {
+      if (req.url === "/audit") {
+        yield* fork(function* audit() {
+          yield* sleep(5);
+          throw new Error("audit failed");
+        });
+      }
+      if (req.url === "/early") {
+        yield* fork(function* check() {
+          throw new Error("check failed"); // before anything was sent
+        });
+        yield* sleep(20);
+      }
+      yield* res.end(`ok ${req.url}`);
+    });
+    const base = `http://127.0.0.1:${server.port}`;
+    const out: unknown[] = [];
+    for (const path of ["/audit", "/audit", "/early", "/after"]) {
+      const res = yield* get(`${base}${path}`);
+      out.push([res.status, yield* res.text()]);
+      yield* sleep(10); // the audits fail meanwhile
+    }
+    return out;
+  });
+  assert.equal(got, [
+    [200, "ok /audit"],
+    [200, "ok /audit"],
+    [500, "Internal Server Error\n"],
+    [200, "ok /after"],
+  ]);
+  assert.equal(
+    s.reported.map((e) => (e as Error).message),
+    ["audit failed", "audit failed", "check failed"],
+  );
+});
+
+ioTest("a handler's spawned child that fails after the reply is reported; the server goes on", async () => {
+  const s = real();
+  const got = await s.run(function* () {
+    const server = yield* serve({ port: 0 }, function* (req, res) {
+      yield* spawn(function* helper() {
+        yield* sleep(5);
+        throw new Error(`helper of ${req.url} failed`);
+      });
+      yield* res.end("sent");
+      yield* sleep(30); // still running when the helper fails
+    });
+    const base = `http://127.0.0.1:${server.port}`;
+    const first = yield* get(`${base}/one`);
+    const a = [first.status, yield* first.text()];
+    yield* sleep(40);
+    const second = yield* get(`${base}/two`);
+    const b = [second.status, yield* second.text()];
+    yield* sleep(40);
+    return [a, b];
+  });
+  assert.equal(got, [[200, "sent"], [200, "sent"]]);
+  assert.equal(s.reported.map((e) => (e as Error).message).sort(), ["helper of /one failed", "helper of /two failed"]);
 });
 
 ioTest("bad input: refused, unknown host, non-HTTP URL and bad port are clear errors; the program goes on", async () => {

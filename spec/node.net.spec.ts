@@ -198,6 +198,38 @@ ioTest("a failing handler is reported and its connection closed; the server goes
   assert.is((s.reported[0] as Error).message, "handler failed");
 });
 
+ioTest("a handler owns its children: a writer task failing on a peer that went away closes only that connection", async () => {
+  const s = real();
+  const got = await s.run(function* () {
+    const server = yield* listen({ port: 0 }, function* chat(socket) {
+      // A writer per connection, as a chat server has: it fails when its peer has gone.
+      yield* fork(function* writer() {
+        for (let i = 0; ; i++) {
+          yield* socket.write(`message ${i}\n`);
+          yield* sleep(1);
+        }
+      });
+      yield* echo(socket);
+    });
+    const stays = yield* connect(server.port);
+    const leaves = yield* connect(server.port);
+    yield* leaves.readLine();
+    yield* leaves.close(); // the writer of this connection will fail with EPIPE or ECONNRESET
+    yield* sleep(50);
+    // The server and the other connection carry on.
+    function* ask(socket: Socket, word: string) {
+      yield* socket.write(`${word}\n`);
+      let line;
+      while ((line = yield* socket.readLine())?.startsWith("message")); // skip the chat
+      return line;
+    }
+    const third = yield* connect(server.port);
+    return [s.reported.length, yield* ask(stays, "still here"), yield* ask(third, "hello")];
+  });
+  assert.equal(got, [1, "still here", "hello"]);
+  assert.match(String((s.reported[0] as NodeJS.ErrnoException).code), /EPIPE|ECONNRESET|ERR_STREAM_DESTROYED/);
+});
+
 ioTest("a second listen on a taken port fails with EADDRINUSE; the socket belongs to its scope", async () => {
   const s = real();
   const got = await s.run(function* () {

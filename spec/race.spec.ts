@@ -1,7 +1,7 @@
 // race(): the first to settle decides; losers are cancelled and cleaned up before race returns.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { createScheduler, race, sleep, suspend, type Operation } from "../lib/index.js";
+import { createScheduler, race, shield, sleep, suspend, type Operation } from "../lib/index.js";
 import { runVirtual } from "./helpers.js";
 
 function* after<T>(ms: number, value: T): Operation<T> {
@@ -19,7 +19,7 @@ test("returns the first value, and the losers' finally blocks (with yielded clea
         try {
           yield* suspend();
         } finally {
-          yield* sleep(5);
+          yield* shield(sleep(5));
           log.push("loser cleaned up");
         }
       },

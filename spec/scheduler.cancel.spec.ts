@@ -1,9 +1,10 @@
-// Cancellation: delivered once, where the task waits, through yield*, with async cleanup that runs
-// to its end; cancel returns only after the whole subtree is torn down.
+// Cancellation: level-triggered (every wait in a cancelled scope throws), through yield*, with
+// cleanup that waits in a shield; cancel returns only after the whole subtree is torn down.
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import {
-  call, cancel, Cancelled, channel, createScheduler, fork, isCancelled, join, select, self, sleep, spawn, suspend,
+  call, cancel, Cancelled, channel, cooperate, createScheduler, fork, isCancelled, join, select, self, shield, sleep, spawn, suspend,
+  timeout, TimeoutError, type Task,
   type Operation,
 } from "../lib/index.js";
 import { hostTurn, outcome, runVirtual, virtual } from "./helpers.js";
@@ -17,7 +18,7 @@ C("passes through a native yield* into a sub-generator whose finally yields; the
       log.push("open");
       yield* suspend();
     } finally {
-      yield* sleep(50); // async cleanup
+      yield* shield(sleep(50)); // async cleanup
       log.push("closed");
     }
   }
@@ -65,7 +66,7 @@ C("a call waiting only for its spawned helpers to close keeps its result when ca
           try {
             yield* suspend();
           } finally {
-            yield* sleep(20); // a slow close, during which the cancel arrives
+            yield* shield(sleep(20)); // a slow close, during which the cancel arrives
           }
         });
         yield* sleep(1); // the helper is running
@@ -92,14 +93,14 @@ C("cancel returns only after the cleanup of the task and every descendant", asyn
           try {
             yield* suspend();
           } finally {
-            yield* sleep(30);
+            yield* shield(sleep(30));
             log.push(`grandchild done at ${s.now()}`);
           }
         });
         try {
           yield* suspend();
         } finally {
-          yield* sleep(10);
+          yield* shield(sleep(10));
           log.push(`child done at ${s.now()}`);
         }
       });
@@ -119,10 +120,12 @@ C("a second cancel during async cleanup changes nothing", async () => {
       try {
         yield* suspend();
       } finally {
-        yield* sleep(20);
-        log.push("cleanup step 1");
-        yield* sleep(20);
-        log.push("cleanup step 2");
+        yield* shield(function* () {
+          yield* sleep(20);
+          log.push("cleanup step 1");
+          yield* sleep(20);
+          log.push("cleanup step 2");
+        });
       }
     });
     yield* sleep(1);
@@ -201,23 +204,32 @@ C("cleanup that throws another error fails the cancelled task with it", async ()
   assert.equal(await outcome(t), { state: "failed", error: err });
 });
 
-C("cancellation is delivered once: the body continues its cleanup after catching it", async () => {
-  const { value } = await runVirtual(function* () {
-    const steps: string[] = [];
+C("cancellation is level-triggered: a body that catches Cancelled gets it again at its next wait", async () => {
+  const s = virtual();
+  const steps: string[] = [];
+  const value = await s.run(function* () {
     const t = yield* fork(function* () {
       try {
         yield* suspend();
       } catch (e) {
         steps.push(`caught ${(e as Error).name}`);
       }
-      yield* sleep(5); // not interrupted again
-      steps.push("slept after");
+      try {
+        yield* sleep(5);
+        steps.push("slept (must not)");
+      } catch (e) {
+        steps.push(`caught ${(e as Error).name} again`);
+      }
+      steps.push("carries on without waiting"); // effects that complete at once still work
+      yield* self();
+      steps.push("self() completed");
     });
     yield* sleep(1);
     yield* cancel(t);
-    return [steps, t.state];
+    return [t.state, s.now()];
   });
-  assert.equal(value, [["caught Cancelled", "slept after"], "cancelled"]);
+  assert.equal(value, ["cancelled", 1]);
+  assert.equal(steps, ["caught Cancelled", "caught Cancelled again", "carries on without waiting", "self() completed"]);
 });
 
 C("a sleeper whose timer fired but that has not run yet is cancelled at its sleep", async () => {
@@ -286,7 +298,7 @@ C("Task.cancel() from outside resolves after cleanup; joining afterwards throws 
     try {
       yield* suspend();
     } finally {
-      yield* sleep(100);
+      yield* shield(sleep(100));
       cleaned = true;
     }
   });
@@ -331,14 +343,14 @@ C("cancel of an ancestor from inside a child does not deadlock", async () => {
   assert.is(o.state, "cancelled");
 });
 
-C("a call that returns before its due cancellation is delivered hands its value to the caller, which gets the cancellation at its next yield", async () => {
+C("a call that returns before its cancellation reaches a wait hands its value to the caller, whose next wait throws", async () => {
   const s = virtual();
   const log: string[] = [];
   const t = s.run(function* () {
     const me = yield* self();
     try {
       const v = yield* call(function* () {
-        void me.cancel(); // due at this body's next yield, but it returns without one
+        void me.cancel(); // due at this body's next wait, but it returns without one
         return 1;
       });
       log.push(`call returned ${v}`);
@@ -346,12 +358,12 @@ C("a call that returns before its due cancellation is delivered hands its value 
       log.push("not reached");
     } catch (e) {
       log.push(`caught ${(e as Error).name} at the sleep`);
-      yield* sleep(5); // cleanup goes on: the cancellation is delivered once
-      log.push("slept");
+      yield* sleep(5); // level-triggered: this wait throws too
+      log.push("not reached either");
     }
   });
   assert.is((await outcome(t)).state, "cancelled");
-  assert.equal(log, ["call returned 1", "caught Cancelled at the sleep", "slept"]);
+  assert.equal(log, ["call returned 1", "caught Cancelled at the sleep"]);
 });
 
 C("a call whose body finished, cancelled while it waits for its children, hands its value on; the caller is still cancelled", async () => {
@@ -440,3 +452,265 @@ C("spawned children are cancelled too when the parent is cancelled", async () =>
 });
 
 C.run();
+
+const L = suite("level-triggered cancellation and shield");
+
+/** The loop users write most: retry on any error, log it, wait a little, try again. */
+function* flakyRetryLoop(log: string[]): Operation<never> {
+  for (;;) {
+    try {
+      yield* sleep(50);
+      throw new Error("flaky");
+    } catch (e) {
+      log.push((e as Error).name === "Cancelled" ? "Cancelled" : (e as Error).message);
+      yield* sleep(50);
+    }
+  }
+}
+
+L("a catch-all retry loop under timeout ends at the deadline, within one suspension", async () => {
+  const log: string[] = [];
+  const { value, now } = await runVirtual(function* () {
+    try {
+      yield* timeout(225, () => flakyRetryLoop(log));
+    } catch (e) {
+      return e;
+    }
+  });
+  assert.instance(value, TimeoutError);
+  assert.is(now, 225);
+  // Cut at 225 in its sleep; the catch logs it, and its own sleep throws again.
+  assert.equal(log, ["flaky", "flaky", "Cancelled"]);
+});
+
+L("a catch-all retry loop that is cancelled ends at once, and cancel returns", async () => {
+  const log: string[] = [];
+  const s = virtual();
+  const value = await s.run(function* () {
+    const t = yield* fork(() => flakyRetryLoop(log));
+    yield* sleep(75); // in the catch's sleep
+    yield* cancel(t);
+    return [t.state, s.now()];
+  });
+  assert.equal(value, ["cancelled", 75]);
+  assert.equal(log, ["flaky"]); // the Cancelled came in the catch block's own sleep: out it goes
+  assert.equal(s.reported, []);
+});
+
+L("cleanup that waits without a shield is cut short at its first wait", async () => {
+  const log: string[] = [];
+  const s = virtual();
+  const value = await s.run(function* () {
+    const t = yield* fork(function* () {
+      try {
+        yield* suspend();
+      } finally {
+        log.push("cleanup starts");
+        yield* sleep(10);
+        log.push("not reached");
+      }
+    });
+    yield* sleep(1);
+    yield* cancel(t);
+    return [t.state, s.now()];
+  });
+  assert.equal(value, ["cancelled", 1]);
+  assert.equal(log, ["cleanup starts"]);
+});
+
+L("cleanup in a shield runs to its end, returns its value, and the next wait after it throws", async () => {
+  const log: string[] = [];
+  const s = virtual();
+  const value = await s.run(function* () {
+    const t = yield* fork(function* () {
+      try {
+        yield* suspend();
+      } finally {
+        const n = yield* shield(function* () {
+          yield* sleep(10);
+          return 42;
+        });
+        log.push(`shield returned ${n} at ${s.now()}`);
+        try {
+          yield* sleep(10);
+        } catch (e) {
+          log.push(`then ${(e as Error).name} at ${s.now()}`);
+        }
+      }
+    });
+    yield* sleep(1);
+    yield* cancel(t);
+    return [t.state, s.now()];
+  });
+  assert.equal(value, ["cancelled", 11]);
+  assert.equal(log, ["shield returned 42 at 11", "then Cancelled at 11"]);
+});
+
+L("a cancel that arrives while a shield runs waits for it; the task's next wait throws", async () => {
+  const log: string[] = [];
+  const s = virtual();
+  const value = await s.run(function* () {
+    const t = yield* fork(function* () {
+      yield* shield(function* () {
+        yield* sleep(20);
+        log.push(`shielded work done at ${s.now()}`);
+      });
+      log.push("after the shield");
+      yield* sleep(1);
+      log.push("not reached");
+    });
+    yield* sleep(5);
+    yield* cancel(t);
+    return [t.state, s.now()];
+  });
+  assert.equal(value, ["cancelled", 20]);
+  assert.equal(log, ["shielded work done at 20", "after the shield"]);
+});
+
+L("children started in a cancelled scope are cancelled; those started in a shield run", async () => {
+  const log: string[] = [];
+  const { value } = await runVirtual(function* () {
+    let late: Task | undefined;
+    let shielded: Task | undefined;
+    const t = yield* fork(function* () {
+      try {
+        yield* suspend();
+      } finally {
+        late = yield* fork(function* () {
+          log.push("late child ran (must not)");
+        });
+        yield* shield(function* () {
+          shielded = yield* fork(function* () {
+            yield* sleep(5);
+            log.push("shielded child ran");
+          });
+        });
+      }
+    });
+    yield* sleep(1);
+    yield* cancel(t);
+    return [t.state, late!.state, shielded!.state];
+  });
+  assert.equal(value, ["cancelled", "cancelled", "completed"]);
+  assert.equal(log, ["shielded child ran"]);
+});
+
+L("a timeout inside a shield still fires", async () => {
+  const log: string[] = [];
+  const s = virtual();
+  await s.run(function* () {
+    const t = yield* fork(function* () {
+      try {
+        yield* suspend();
+      } finally {
+        yield* shield(function* () {
+          try {
+            yield* timeout(10, sleep(1000)); // a goodbye that takes too long
+          } catch (e) {
+            log.push(`${(e as Error).name} at ${s.now()}`);
+          }
+        });
+      }
+    });
+    yield* sleep(1);
+    yield* cancel(t);
+    log.push(`cancel returned at ${s.now()}`);
+  });
+  assert.equal(log, ["TimeoutError at 11", "cancel returned at 11"]);
+});
+
+L("a shield holds a timeout around it too: the shielded work finishes, and its result stands", async () => {
+  const { value, now } = await runVirtual(function* () {
+    return yield* timeout(10, shield(function* () {
+      yield* sleep(50);
+      return "finished";
+    }));
+  });
+  assert.is(value, "finished");
+  assert.is(now, 50);
+});
+
+L("a task that swallows Cancelled and waits again is reported once, by name, and stopped", async () => {
+  const s = virtual();
+  const ch = channel<number>();
+  const log: string[] = [];
+  let swallowed = 0;
+  const value = await s.run(function* () {
+    const t = yield* fork(
+      function* () {
+        try {
+          for (;;) {
+            try {
+              yield* ch.receive();
+            } catch {
+              swallowed++; // a catch-all that swallows everything, Cancelled included
+            }
+          }
+        } finally {
+          log.push("finally ran");
+        }
+      },
+      { name: "swallower" },
+    );
+    yield* sleep(1);
+    yield* cancel(t);
+    return [t.state, s.now()];
+  });
+  assert.equal(value, ["cancelled", 1]);
+  assert.is(swallowed, 100);
+  assert.equal(log, ["finally ran"]);
+  assert.is(s.reported.length, 1);
+  const message = String((s.reported[0] as Error).message);
+  assert.match(message, /task #\d+ swallower caught Cancelled and waited again 100 times/);
+  assert.match(message, /isCancelled\(e\)\) throw e/);
+  assert.match(message, /shield/);
+});
+
+L("a task that computes without waiting in a cancelled scope is stopped within a slice", async () => {
+  const s = virtual();
+  let spins = 0;
+  const value = await s.run(function* () {
+    const hog = yield* spawn(function* () {
+      for (;;) {
+        try {
+          yield* self(); // completes at once: never a wait
+          spins++;
+        } catch {
+          // even a catch-all cannot hold it for long
+        }
+      }
+    });
+    yield* cooperate(); // the hog runs a time slice (virtual time stands still while it runs)
+    yield* cancel(hog);
+    return hog.state;
+  });
+  assert.is(value, "cancelled");
+  assert.ok(spins > 1000);
+  assert.is(s.reported.length, 1); // it swallowed the Cancelled of each slice: reported, then stopped
+});
+
+L("cleanup in a shield that fails fails the cancelled task with its error", async () => {
+  const err = new Error("goodbye failed");
+  const s = virtual();
+  const t = s.run(function* () {
+    try {
+      yield* suspend();
+    } finally {
+      yield* shield(function* () {
+        yield* sleep(5);
+        throw err;
+      });
+    }
+  });
+  await hostTurn();
+  await t.cancel();
+  assert.equal(await outcome(t), { state: "failed", error: err });
+});
+
+L("shield() checks its argument at the call site", () => {
+  for (const bad of [42, "text", null, undefined, { a: 1 }]) {
+    assert.throws(() => shield(bad as never), (e: unknown) => e instanceof TypeError && /shield\(\) expects/.test(String(e)));
+  }
+});
+
+L.run();

@@ -1,10 +1,11 @@
-// Property-based: random task trees with random failures, cancels and sleeps on the virtual clock.
-// Every finally runs exactly once, no task outlives its scope, every error is observed exactly
+// Property-based: random task trees with random failures, cancels, sleeps, catch-alls that swallow
+// Cancelled and cleanups with or without a shield, on the virtual clock. Every cancel returns,
+// every finally runs exactly once, no task outlives its scope, every error is observed exactly
 // once, and nothing (timer, waiter, task) is left behind.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import fc from "fast-check";
-import { call, cancel, fork, isCancelled, sleep, spawn, type Operation, type Task } from "../lib/index.js";
+import { call, cancel, fork, isCancelled, shield, sleep, spawn, type Operation, type Task } from "../lib/index.js";
 import { virtual } from "./helpers.js";
 
 interface Node {
@@ -13,6 +14,11 @@ interface Node {
   cleanup: number;
   fails: boolean;
   catches: boolean;
+  /** How its main wait treats errors: rethrows them, swallows one and waits again, or swallows
+   * them in a retry loop (which skein reports and stops after 100 Cancelled). */
+  swallows: "no" | "once" | "loop";
+  /** Its cleanup waits in a shield (runs to its end) or not (cut short when cancelled). */
+  shielded: boolean;
   children: Node[];
 }
 
@@ -23,6 +29,8 @@ const node: fc.Memo<Node> = fc.memo((depth) =>
     cleanup: fc.integer({ min: 0, max: 10 }),
     fails: fc.integer({ min: 0, max: 3 }).map((n) => n === 0),
     catches: fc.boolean(),
+    swallows: fc.constantFrom("no", "no", "once", "loop"),
+    shielded: fc.boolean(),
     children: depth > 1 ? fc.array(node(depth - 1), { maxLength: 3 }) : fc.constant([]),
   }),
 );
@@ -71,14 +79,33 @@ export async function check(root: Node, cancelPlan: Array<{ at: number; target: 
           if (scope !== tasks) scope.push(t);
         }
       }
-      yield* sleep(n.sleep);
+      if (n.swallows === "no") {
+        yield* sleep(n.sleep);
+      } else if (n.swallows === "once") {
+        try {
+          yield* sleep(n.sleep);
+        } catch {
+          yield* sleep(1); // a catch-all that waits again: cancelled, this wait throws
+        }
+      } else {
+        for (;;) {
+          try {
+            yield* sleep(n.sleep);
+            break;
+          } catch {
+            // swallows everything and retries
+          }
+        }
+      }
       failure = n.fails;
     } catch (e) {
       propagating = e;
       throw e;
     } finally {
       finallies.set(id, (finallies.get(id) ?? 0) + 1);
-      if (n.cleanup > 0) {
+      if (n.cleanup > 0 && n.shielded) {
+        yield* shield(sleep(n.cleanup)); // runs to its end, cancelled or not
+      } else if (n.cleanup > 0) {
         try {
           yield* sleep(n.cleanup);
         } catch (c) {
@@ -95,11 +122,24 @@ export async function check(root: Node, cancelPlan: Array<{ at: number; target: 
       throw e;
     }
   }
+  let cancelsStarted = 0;
+  let cancelsReturned = 0;
+  let chaosCancelled = false;
   const top = s.run(function* () {
     yield* spawn(function* chaos() {
       for (const { at, target } of [...cancelPlan].sort((a, b) => a.at - b.at)) {
         yield* sleep(at);
-        if (tasks.length > 0) yield* cancel(tasks[target % tasks.length]!);
+        if (tasks.length === 0) continue;
+        const victim = tasks[target % tasks.length]!;
+        cancelsStarted++;
+        try {
+          yield* cancel(victim);
+        } catch (e) {
+          if (isCancelled(e)) chaosCancelled = true; // the tree ended (or failed) meanwhile
+          throw e;
+        }
+        cancelsReturned++;
+        assert.is.not(victim.state, "running", "cancel returned before its task had finished");
       }
     });
     yield* call(() => body(root, tasks));
@@ -110,7 +150,10 @@ export async function check(root: Node, cancelPlan: Array<{ at: number; target: 
   } catch (e) {
     observed.push(e);
   }
-  observed.push(...s.reported, ...caught);
+  // A task that swallowed Cancelled in a loop is reported (and stopped); that is not an error of the tree.
+  const swallowing = (e: unknown) => /caught Cancelled and waited again/.test(String((e as Error)?.message));
+  observed.push(...s.reported.filter((e) => !swallowing(e)), ...caught);
+  if (!chaosCancelled) assert.is(cancelsReturned, cancelsStarted, "a cancel never returned");
 
   // Every finally ran exactly once for each body that started, and never for the others.
   for (const [id, count] of finallies) {

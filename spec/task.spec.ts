@@ -1,7 +1,7 @@
 // The Task API: identity, state, awaiting, cancelling from outside, and failures that never vanish.
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { Cancelled, fork, join, run, sleep, suspend, Task } from "../lib/index.js";
+import { Cancelled, fork, join, run, shield, sleep, suspend, Task } from "../lib/index.js";
 import { hostTurn, outcome, virtual } from "./helpers.js";
 
 const T = suite("Task");
@@ -14,7 +14,7 @@ T("task.cancel() is also an operation: yield* it inside a coroutine to cancel an
       try {
         yield* suspend();
       } finally {
-        yield* sleep(5); // an asynchronous cleanup, waited for
+        yield* shield(sleep(5)); // an asynchronous cleanup, waited for
         log.push("child cleaned up");
       }
     });

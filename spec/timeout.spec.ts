@@ -2,7 +2,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import {
-  call, channel, receive, self, semaphore, sleep, spawn, suspend, tell, timeout, TimeoutError, type Operation,
+  call, channel, receive, self, semaphore, shield, sleep, spawn, suspend, tell, timeout, TimeoutError, type Operation,
 } from "../lib/index.js";
 import { runVirtual, virtual } from "./helpers.js";
 
@@ -25,7 +25,7 @@ test("a timed-out body has finished its finally, yielded cleanup included, befor
         try {
           yield* suspend();
         } finally {
-          yield* sleep(20);
+          yield* shield(sleep(20));
           log.push("cleanup done");
         }
       });

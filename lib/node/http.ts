@@ -4,7 +4,7 @@
 import * as http from "node:http";
 import * as https from "node:https";
 import type { Operation } from "../effect.js";
-import { action, self } from "../effects.js";
+import { action, call, self } from "../effects.js";
 import { isCancelled } from "../errors.js";
 import { owned } from "../guard.js";
 import { describe } from "../operation.js";
@@ -344,7 +344,9 @@ function* exchange({ req, res }: Arrival, handler: Handler): Operation<void> {
   };
   res.once("close", gone);
   try {
-    yield* handler(new Request(req), new Reply(res));
+    // A call is a scope: what the handler starts is finished with it, and a failure of any of
+    // it is the handler's own (a 500, or a closed connection), never the server's.
+    yield* call(handler, new Request(req), new Reply(res));
     if (!res.writableEnded) res.end();
   } catch (e) {
     if (isCancelled(e)) return; // cancelled: the response is dropped below

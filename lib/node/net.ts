@@ -4,7 +4,7 @@
 import * as net from "node:net";
 import type { Operation } from "../effect.js";
 import type * as http from "node:http";
-import { action, cancel, fork, self, spawn, wait } from "../effects.js";
+import { action, call, cancel, fork, self, shield, spawn, wait } from "../effects.js";
 import { channel } from "../channel.js";
 import { isCancelled } from "../errors.js";
 import { owned } from "../guard.js";
@@ -268,7 +268,7 @@ export function* serveConnections<I extends {}, R>(
         }
         if (failure !== undefined) throw failure;
       } finally {
-        yield* shut();
+        yield* shield(shut); // cancelled, as a server usually ends: wait until the port is free
       }
     },
     { name: `server ${port}` },
@@ -283,13 +283,15 @@ export function* serveConnections<I extends {}, R>(
 
 function* connection(socket: Socket, handler: (socket: Socket) => Operation<unknown>): Operation<void> {
   try {
-    yield* handler(socket);
+    // A call is a scope: what the handler starts is finished with it, and a failure of any of
+    // it (a writer task hitting EPIPE, say) is the handler's own, not the server's.
+    yield* call(handler, socket);
   } catch (e) {
     if (!isCancelled(e)) {
       const me = yield* self();
       me.sched.report(e, me);
     }
   } finally {
-    yield* socket.close();
+    yield* shield(() => socket.close());
   }
 }

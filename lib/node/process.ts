@@ -3,7 +3,7 @@
 
 import * as cp from "node:child_process";
 import type { Operation } from "../effect.js";
-import { action, call } from "../effects.js";
+import { action, call, shield } from "../effects.js";
 import { all } from "../all.js";
 import { owned } from "../guard.js";
 import { describe } from "../operation.js";
@@ -130,7 +130,8 @@ export class Subprocess {
 
   /**
    * Stop it: SIGTERM, then SIGKILL if it is still running `killAfter` ms later; waits until it has
-   * exited and its pipes are closed. Done for you when its scope ends.
+   * exited and its pipes are closed. Done for you when its scope ends. The wait is shielded (it
+   * is bounded by `killAfter`), so it also runs to its end in the cleanup of a cancelled task.
    *
    * @example
    * ```ts
@@ -141,7 +142,7 @@ export class Subprocess {
     if (!this.exited) {
       const child = this.child;
       child.kill("SIGTERM");
-      yield* action<void>((resolve) => {
+      yield* shield(action<void>((resolve) => {
         const timer = setTimeout(() => child.kill("SIGKILL"), this.killAfter);
         const exited = () => {
           clearTimeout(timer);
@@ -153,7 +154,7 @@ export class Subprocess {
           clearTimeout(timer);
           child.kill("SIGKILL");
         };
-      });
+      }));
     }
     for (const s of [this.child.stdin, this.child.stdout, this.child.stderr]) s.destroy();
     return { code: this.child.exitCode, signal: this.child.signalCode };
