@@ -41,8 +41,10 @@ export const NONE: unique symbol = Symbol("skein.none");
  * Queue entries are plain tasks for send/receive, and one of these for each case of a select.
  */
 export interface Chooser {
-  /** The select fires with this case; false if it has fired already. */
-  fire(index: number, value: unknown): boolean;
+  /** A counterpart can complete `entry` (with `value`, for a receive): the select fires with it,
+   * or with another of its cases on the same channel and side, picked at random. Returns the
+   * case that fired, or null if the select has fired already. */
+  fire(entry: SelectCase, value: unknown): SelectCase | null;
 }
 export class SelectCase {
   constructor(
@@ -244,7 +246,7 @@ export class Channel<T extends {} | null> implements AsyncIterable<T> {
     this.ended = true;
     for (let w = this.senders.shift(); w !== undefined; w = this.senders.shift()) {
       const error = new ChannelClosedError(`${this} was closed while a send waited`);
-      if (w instanceof SelectCase) w.chooser.fire(w.index, error);
+      if (w instanceof SelectCase) w.chooser.fire(w, error);
       else wake(w, w.slot as Send<T>, error, true);
     }
     // Receivers wait only on an empty buffer: they all see the end.
@@ -332,12 +334,15 @@ export class Channel<T extends {} | null> implements AsyncIterable<T> {
   }
 
   private deliver(w: Waiter, value: T | undefined): boolean {
-    if (w instanceof SelectCase) return w.chooser.fire(w.index, value);
+    if (w instanceof SelectCase) return w.chooser.fire(w, value) !== null;
     return wake(w, this.receiving, value);
   }
 
   private takeFrom(w: Waiter): T | typeof NONE {
-    if (w instanceof SelectCase) return w.chooser.fire(w.index, undefined) ? (w.value as T) : NONE;
+    if (w instanceof SelectCase) {
+      const fired = w.chooser.fire(w, undefined);
+      return fired === null ? NONE : (fired.value as T);
+    }
     const send = w.slot as Send<T>;
     return wake(w, send, undefined) ? send.item : NONE;
   }

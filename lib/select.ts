@@ -92,7 +92,7 @@ class Choice extends Park<{ case: string; value?: unknown }> {
 
   /** The timer of a select with a timeout: fire its "timeout" case for `task`. */
   expire(task: Task): void {
-    this.waits.get(task)?.fire(-1, undefined);
+    this.waits.get(task)?.expire();
   }
 
   /** @internal */
@@ -123,18 +123,47 @@ class Waiting implements Chooser {
     }
   }
 
-  /** A channel (or the timer, with index -1) chose this case. */
-  fire(index: number, value: unknown): boolean {
-    if (!this.live) return false;
+  /** A channel's counterpart can complete `entry`. */
+  fire(entry: SelectCase, value: unknown): SelectCase | null {
+    if (!this.live) return null;
+    const chosen = this.pick(entry);
     this.withdraw();
     const { task, choice } = this;
-    if (index < 0) return wake(task, choice, { case: "timeout" });
+    const index = chosen.index;
     const c = choice.cases[index]!;
     if (c instanceof Send) {
       // A send case completes, or fails because its channel closed.
-      return value instanceof ChannelClosedError ? wake(task, choice, value, true) : wake(task, choice, { case: choice.keys[index]! });
+      if (value instanceof ChannelClosedError) wake(task, choice, value, true);
+      else wake(task, choice, { case: choice.keys[index]! });
+    } else {
+      wake(task, choice, { case: choice.keys[index]!, value });
     }
-    return wake(task, choice, { case: choice.keys[index]!, value });
+    return chosen;
+  }
+
+  /** The timer fired first. */
+  expire(): void {
+    if (!this.live) return;
+    this.withdraw();
+    wake(this.task, this.choice, { case: "timeout" });
+  }
+
+  /** The case to fire when a counterpart can complete `entry`: any of this select's cases on the
+   * same channel and side could be completed by it, so one of them is picked at random, as Go
+   * does (reproducibly on a virtual clock). */
+  private pick(entry: SelectCase): SelectCase {
+    const cases = this.choice.cases;
+    const c = cases[entry.index]!;
+    const alike = (e: SelectCase) => {
+      const d = cases[e.index]!;
+      return d.channel === c.channel && (d instanceof Send) === (c instanceof Send);
+    };
+    let n = 0;
+    for (const e of this.entries) if (alike(e)) n++;
+    if (n === 1) return entry;
+    let k = Math.floor(this.task.sched.clock.random() * n);
+    for (const e of this.entries) if (alike(e) && k-- === 0) return e;
+    return entry;
   }
 
   /** Leave no trace: take every registration out of its channel's queue. */

@@ -111,6 +111,42 @@ S("when several cases are ready, each can be chosen; the virtual clock makes the
   assert.ok(as > 10 && as < 50, `chose a ${as} times out of 60`);
 });
 
+S("a parked select whose two sends one receiver could complete picks either, at random (Go's TestPseudoRandomSend)", async () => {
+  const { value } = await runVirtual(function* () {
+    const ch = channel<number>();
+    const counts = [0, 0];
+    for (let i = 0; i < 100; i++) {
+      const sender = yield* fork(function* () {
+        const r = yield* select({ zero: ch.send(0), one: ch.send(1) }); // parks: no receiver yet
+        return r.case;
+      });
+      yield* sleep(1); // the select is waiting...
+      const v = (yield* ch.receive())!; // ...when one receiver comes that could take either
+      counts[v]!++;
+      assert.is(yield* join(sender), v === 0 ? "zero" : "one");
+    }
+    return counts;
+  });
+  assert.ok(value[0]! > 25 && value[1]! > 25, `sends chosen ${value[0]} / ${value[1]} times of 100`);
+});
+
+S("a parked select whose two receives one sender could complete picks either, at random", async () => {
+  const { value } = await runVirtual(function* () {
+    const ch = channel<string>();
+    const counts: Record<string, number> = { a: 0, b: 0 };
+    for (let i = 0; i < 100; i++) {
+      const receiver = yield* fork(function* () {
+        return (yield* select({ a: ch.receive(), b: ch.receive() })).case;
+      });
+      yield* sleep(1);
+      yield* ch.send("x");
+      counts[yield* join(receiver)]!++;
+    }
+    return counts;
+  });
+  assert.ok(value.a! > 25 && value.b! > 25, `receives chosen ${value.a} / ${value.b} times of 100`);
+});
+
 S("a receive case on an ended channel fires with undefined; a send case on a closed one throws", async () => {
   const { value } = await runVirtual(function* () {
     const done = channel<number>();
