@@ -4,6 +4,7 @@
 import type { Operation } from "./effect.js";
 import { call, fork, join } from "./effects.js";
 import { checkOperation, describe, type OperationLike, type Result } from "./operation.js";
+import { giveBack } from "./park.js";
 import type { Task } from "./task.js";
 
 /** @internal Check a list or record of operations; return its entries and whether it is a list. */
@@ -29,7 +30,9 @@ export function nameOf(op: unknown, where: string, key: string): string {
 /**
  * Run every operation concurrently and return all their results, in the same shape: an array
  * for an array, an object with the same keys for an object. If one fails, the others are
- * cancelled, their cleanup finishes, and `all` throws that first error.
+ * cancelled, their cleanup finishes, and `all` throws that first error. Nothing is lost when
+ * `all` fails or is cancelled: what its channel `receive()`, semaphore `acquire()` and `select`
+ * operations took goes back (the value first in its channel, the permit released).
  *
  * @throws TypeError at the call site unless given an array or object of operations.
  * @example
@@ -47,12 +50,31 @@ export function all<T extends Record<string, OperationLike<unknown>>>(ops: T): O
 export function all(ops: unknown): Operation<unknown> {
   const { list, keys, values } = entries(ops, "all()");
   return call(function* all() {
+    const out: Record<string, unknown> = list ? (new Array(values.length) as never) : {};
+    const done: boolean[] = [];
+    let failed = false;
     const tasks: Task[] = [];
     for (let i = 0; i < values.length; i++) {
-      tasks.push(yield* fork(values[i]!, { name: nameOf(values[i], "all", keys[i]!) }));
+      const op = values[i]!;
+      tasks.push(
+        yield* fork(
+          function* member() {
+            const value = yield* call(op as Operation<unknown>);
+            if (failed) return giveBack(op, value); // all has failed: nothing taken is kept
+            out[keys[i]!] = value;
+            done[i] = true;
+          },
+          { name: nameOf(op, "all", keys[i]!) },
+        ),
+      );
     }
-    const out: Record<string, unknown> = list ? (new Array(values.length) as never) : {};
-    for (let i = 0; i < tasks.length; i++) out[keys[i]!] = yield* join(tasks[i]!);
+    try {
+      for (const t of tasks) yield* join(t);
+    } catch (e) {
+      failed = true;
+      for (let i = 0; i < values.length; i++) if (done[i]) giveBack(values[i], out[keys[i]!]);
+      throw e;
+    }
     return out;
   });
 }

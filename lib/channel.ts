@@ -79,6 +79,10 @@ export class Receive<T> extends Park<T | undefined> {
   leave(task: Task): void {
     this.channel.receivers.remove(task);
   }
+  /** A value received but not used (a lost race) goes back first in line. */
+  override restore(value: T | undefined): void {
+    if (value !== undefined) this.channel.unreceive(value as T & ({} | null));
+  }
   override toString(): string {
     return `receive(${this.channel})`;
   }
@@ -321,6 +325,15 @@ export class Channel<T extends {} | null> implements AsyncIterable<T> {
       if (v !== NONE) return v;
     }
     return NONE;
+  }
+
+  /** @internal Put back a value that was received but could not be used: the first waiting
+   * receiver gets it, else it is first in the buffer (even past capacity: it was taken). */
+  unreceive(value: T): void {
+    for (let w = this.receivers.shift(); w !== undefined; w = this.receivers.shift()) {
+      if (this.deliver(w, value)) return;
+    }
+    this.buffer.unshift(value);
   }
 
   /** @internal Whether a receive could complete now (a value, or the end). */

@@ -12,15 +12,27 @@ export class Deque<T> {
   size = 0;
 
   push(item: T): void {
-    let items = this.items;
-    if (this.size === items.length) {
-      const bigger = new Array<T | undefined>(items.length * 2);
-      for (let i = 0; i < this.size; i++) bigger[i] = items[(this.head + i) & (items.length - 1)];
-      this.items = items = bigger;
-      this.head = 0;
-    }
+    if (this.size === this.items.length) this.grow();
+    const items = this.items;
     items[(this.head + this.size) & (items.length - 1)] = item;
     this.size++;
+  }
+
+  /** Put `item` first in line, before the oldest. */
+  unshift(item: T): void {
+    if (this.size === this.items.length) this.grow();
+    const items = this.items;
+    this.head = (this.head - 1) & (items.length - 1);
+    items[this.head] = item;
+    this.size++;
+  }
+
+  private grow(): void {
+    const items = this.items;
+    const bigger = new Array<T | undefined>(items.length * 2);
+    for (let i = 0; i < this.size; i++) bigger[i] = items[(this.head + i) & (items.length - 1)];
+    this.items = bigger;
+    this.head = 0;
   }
 
   /** Remove and return the oldest item. */

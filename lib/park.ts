@@ -53,6 +53,20 @@ export abstract class Park<T = unknown> extends Effect<T> {
   abstract enter(task: Task): T | typeof PARKED;
   /** `task`, parked on this effect, is being cancelled: remove it from where `enter` put it. */
   abstract leave(task: Task): void;
+  /**
+   * Take back `value`, which this effect gave a task that could not use it: the task was a
+   * contestant of `race` that lost, or of `all` that failed or was cancelled. A channel puts
+   * the value back first in line, a semaphore its permit, so that nothing taken is lost. By
+   * default nothing is done (a signal, say, gives nothing away).
+   */
+  restore(value: T): void {
+    void value;
+  }
+}
+
+/** @internal Give back what `op` produced, if it is a bare Park effect (see {@link Park.restore}). */
+export function giveBack(op: unknown, value: unknown): void {
+  if (op instanceof Park) op.restore(value);
 }
 tag(Park, "park");
 

@@ -90,6 +90,12 @@ class Choice extends Park<{ case: string; value?: unknown }> {
     this.waits.get(task)?.withdraw();
   }
 
+  /** A value received but not used (a lost race) goes back to its channel; a send is done. */
+  override restore(result: { case: string; value?: unknown }): void {
+    const c = this.cases[this.keys.indexOf(result.case)];
+    if (c instanceof Receive) c.restore(result.value);
+  }
+
   /** The timer of a select with a timeout: fire its "timeout" case for `task`. */
   expire(task: Task): void {
     this.waits.get(task)?.expire();

@@ -21,6 +21,10 @@ class Acquire extends Park<void> {
   leave(task: Task): void {
     this.semaphore.waiters.remove(task);
   }
+  /** A permit taken but not used (a lost race) is released. */
+  override restore(): void {
+    this.semaphore.release();
+  }
   override toString(): string {
     return `acquire(${this.semaphore})`;
   }

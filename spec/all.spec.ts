@@ -1,7 +1,7 @@
 // all(): every result in the input's shape; the first failure cancels the rest and is thrown.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { all, call, shield, sleep, suspend, type Operation } from "../lib/index.js";
+import { all, call, cancel, channel, fork, semaphore, shield, sleep, suspend, type Operation } from "../lib/index.js";
 import { runVirtual } from "./helpers.js";
 
 function* after<T>(ms: number, value: T): Operation<T> {
@@ -71,6 +71,39 @@ test("children are named after their functions or their place", async () => {
     ]);
   });
   assert.equal(value, [1, 2]);
+});
+
+test("when all fails, what its receives and acquires took goes back", async () => {
+  const { value } = await runVirtual(function* () {
+    const ch = channel<string>(1);
+    const sem = semaphore(1);
+    yield* ch.send("taken");
+    try {
+      yield* all([
+        ch.receive(),
+        sem.acquire(),
+        function* broken() {
+          yield* sleep(5);
+          throw new Error("broken");
+        },
+      ]);
+    } catch (e) {
+      return [(e as Error).message, ch.tryReceive(), sem.available];
+    }
+  });
+  assert.equal(value, ["broken", "taken", 1]);
+});
+
+test("when all is cancelled, a value received in the same instant goes back too", async () => {
+  const { value } = await runVirtual(function* () {
+    const ch = channel<string>();
+    const both = yield* fork(() => all([ch.receive(), sleep(100)]));
+    yield* sleep(1);
+    yield* ch.send("kept"); // wakes the receive with it...
+    yield* cancel(both); // ...and all is cancelled before it runs
+    return [both.state, ch.tryReceive()];
+  });
+  assert.equal(value, ["cancelled", "kept"]);
 });
 
 test("bad input throws at the call site", () => {

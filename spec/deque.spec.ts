@@ -15,6 +15,17 @@ test("first in, first out, across growth and wrap-around", () => {
   assert.is(q.peek(), undefined);
 });
 
+test("unshift puts an item first in line, across growth and wrap-around", () => {
+  const q = new Deque<number>();
+  for (let i = 0; i < 16; i++) q.push(i);
+  q.shift();
+  q.unshift(-1); // wraps around the start
+  q.unshift(-2); // full: grows
+  const out: number[] = [];
+  while (q.size > 0) out.push(q.shift()!);
+  assert.equal(out, [-2, -1, ...Array.from({ length: 15 }, (_, i) => i + 1)]);
+});
+
 test("peek, at, removeAt and remove keep the order of the rest", () => {
   const q = new Deque<string>();
   for (const s of ["a", "b", "c", "d", "e"]) q.push(s);

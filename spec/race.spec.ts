@@ -1,7 +1,9 @@
 // race(): the first to settle decides; losers are cancelled and cleaned up before race returns.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { createScheduler, race, shield, sleep, suspend, type Operation } from "../lib/index.js";
+import {
+  cancel, channel, createScheduler, fork, join, race, semaphore, shield, sleep, suspend, type Operation,
+} from "../lib/index.js";
 import { runVirtual } from "./helpers.js";
 
 function* after<T>(ms: number, value: T): Operation<T> {
@@ -98,6 +100,73 @@ test("on the real clock, a race whose body is preempted before it waits still wo
     }));
   });
   assert.is(v, 0);
+});
+
+test("two receives both ready at the start: the first wins, the second never takes its value", async () => {
+  const { value } = await runVirtual(function* () {
+    const a = channel<string>();
+    const b = channel<string>();
+    const sentB = yield* fork(function* () {
+      yield* b.send("B");
+      return "B's send returned";
+    });
+    yield* fork(() => a.send("A"));
+    yield* sleep(1); // both senders wait
+    const won = yield* race([a.receive(), b.receive()]);
+    const later = yield* b.receive(); // B is still there
+    return [won, later, yield* join(sentB)];
+  });
+  assert.equal(value, ["A", "B", "B's send returned"]);
+});
+
+test("two acquires both possible at the start take one permit between them", async () => {
+  const { value } = await runVirtual(function* () {
+    const sem = semaphore(2);
+    yield* race([sem.acquire(), sem.acquire()]);
+    return sem.available;
+  });
+  assert.is(value, 1);
+});
+
+test("a losing receive woken in the same instant as the winner gives its value back, first in line", async () => {
+  const { value } = await runVirtual(function* () {
+    const a = channel<number>();
+    const b = channel<number>();
+    const racing = yield* fork(() => race([a.receive(), b.receive()]));
+    yield* sleep(1); // both contestants wait
+    yield* b.send(2); // wakes B's receiver with 2...
+    yield* a.send(1); // ...and A's with 1, before either runs: B wins, A's 1 must not vanish
+    const won = yield* join(racing);
+    return [won, a.tryReceive(), b.tryReceive()];
+  });
+  assert.equal(value, [2, 1, undefined]);
+});
+
+test("a losing acquire woken in the same instant as the winner releases its permit", async () => {
+  const { value } = await runVirtual(function* () {
+    const sem = semaphore(2);
+    yield* sem.acquire();
+    yield* sem.acquire();
+    const racing = yield* fork(() => race([sem.acquire(), sem.acquire()]));
+    yield* sleep(1);
+    sem.release(); // both contestants get a permit before either runs
+    sem.release();
+    yield* join(racing);
+    return sem.available; // the winner holds one; the loser's came back
+  });
+  assert.is(value, 1);
+});
+
+test("a race cancelled after its winner took a value gives the value back", async () => {
+  const { value } = await runVirtual(function* () {
+    const ch = channel<string>();
+    const racing = yield* fork(() => race([ch.receive(), sleep(100)]));
+    yield* sleep(1);
+    yield* ch.send("kept"); // the receive wins...
+    yield* cancel(racing); // ...and the race is cancelled before it returns
+    return [racing.state, ch.tryReceive()];
+  });
+  assert.equal(value, ["cancelled", "kept"]);
 });
 
 test("bad input throws at the call site", () => {
