@@ -62,8 +62,7 @@ const promiseHandler = {
 /** Go to the back of the run queue (queued while suspended, so the step resumes with no value). */
 function yieldTurn(e: Cooperate | Sleep, t: Task, s: Scheduler): typeof SUSPEND {
   s.suspend(t, e);
-  s.enqueue(t);
-  s.yieldSoon();
+  s.yieldTurn(t);
   return SUSPEND;
 }
 

@@ -134,6 +134,9 @@ export class Scheduler {
   private live = 0;
   /** Ready tasks, FIFO. */
   private readonly queue = new Deque<Task>();
+  /** The task that used up the last slice. It rejoins the queue when the next slice starts,
+   * after what woke meanwhile (timers, I/O): a busy task delays the others by one slice at most. */
+  private preempted: Task | null = null;
   private running = false;
   /** A run of the loop is due on a microtask. */
   private scheduled = false;
@@ -216,6 +219,11 @@ export class Scheduler {
     let n = 0;
     try {
       this.fireTimers();
+      const p = this.preempted;
+      if (p !== null) {
+        this.preempted = null;
+        this.queue.push(p);
+      }
       for (;;) {
         const t = this.queue.shift();
         if (t === undefined) {
@@ -224,7 +232,7 @@ export class Scheduler {
         }
         this.step(t);
         if (this.sliceOver || ((++n & 63) === 0 && this.clock.realNow() >= this.sliceEnd)) {
-          this.sliceOver = this.queue.size > 0;
+          this.sliceOver = this.queue.size > 0 || this.preempted !== null;
           if (this.sliceOver) break;
         }
       }
@@ -313,10 +321,9 @@ export class Scheduler {
       if (--budget === 0) {
         budget = BUDGET;
         if (this.clock.realNow() >= this.sliceEnd) {
-          this.sliceOver = true;
           t.slot = input;
           t.flags |= (threw ? THROWING : 0) | (t.top.flags & HALTED ? OVERDUE : 0);
-          return this.enqueue(t);
+          return this.preempt(t);
         }
       }
     }
@@ -367,9 +374,18 @@ export class Scheduler {
     return (t.flags & SUSPENDED) !== 0 && t.slot === on;
   }
 
-  /** @internal End the loop's run after this step if the time slice is used up. */
-  yieldSoon(): void {
-    if (this.clock.realNow() >= this.sliceEnd) this.sliceOver = true;
+  /** @internal `t` (suspended) lets the other ready tasks run first: to the back of the queue,
+   * or, if the time slice is used up, aside until the next slice. */
+  yieldTurn(t: Task): void {
+    if (this.clock.realNow() >= this.sliceEnd) this.preempt(t);
+    else this.enqueue(t);
+  }
+
+  /** `t` has used up the slice: the loop ends after this step, and `t` waits for the next. */
+  private preempt(t: Task): void {
+    this.sliceOver = true;
+    t.flags |= QUEUED;
+    this.preempted = t;
   }
 
   /** @internal Wake suspended `t`: its body continues with `value`, or has it thrown in. A
@@ -600,7 +616,7 @@ export class Scheduler {
 
   /** @internal */
   busy(): boolean {
-    return this.running || this.queue.size > 0 || this.inFlight > 0;
+    return this.running || this.queue.size > 0 || this.preempted !== null || this.inFlight > 0;
   }
 
   /** @internal */
