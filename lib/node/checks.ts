@@ -1,6 +1,6 @@
 // Argument checks shared by skein/node: errors at the call, saying what was expected.
 
-import { describe } from "../operation.js";
+import { describe } from "../core/operation.js";
 
 /** @internal A TCP port: a whole number 0..65535 (0 asks the system for a free one). */
 export function checkPort(port: unknown, where: string): asserts port is number {

@@ -1,8 +1,8 @@
 // Name resolution from a coroutine.
 
 import * as dns from "node:dns";
-import type { Operation } from "../effect.js";
-import { wait } from "../effects.js";
+import type { Operation } from "../core/effect.js";
+import { wait } from "../core/effects.js";
 import { checkString } from "./checks.js";
 
 /**

@@ -2,10 +2,10 @@
 // listing, stat and remove, and file handles that belong to the scope that opened them.
 
 import * as fs from "node:fs";
-import type { Operation } from "../effect.js";
-import { action, call, wait } from "../effects.js";
-import { owned } from "../guard.js";
-import { describe } from "../operation.js";
+import type { Operation } from "../core/effect.js";
+import { action, call, wait } from "../core/effects.js";
+import { owned } from "../combinators/guard.js";
+import { describe } from "../core/operation.js";
 
 /** @internal Run `start(signal)`; cancelling the task aborts the signal, which stops the work. */
 export function abortable<T>(start: (signal: AbortSignal) => Promise<T>): Operation<T> {

@@ -3,12 +3,12 @@
 
 import * as http from "node:http";
 import * as https from "node:https";
-import type { Operation } from "../effect.js";
-import { action, call, self } from "../effects.js";
-import { isCancelled } from "../errors.js";
-import { owned } from "../guard.js";
-import { describe } from "../operation.js";
-import type { Task } from "../task.js";
+import type { Operation } from "../core/effect.js";
+import { action, call, self } from "../core/effects.js";
+import { isCancelled } from "../core/errors.js";
+import { owned } from "../combinators/guard.js";
+import { describe } from "../core/operation.js";
+import type { Task } from "../core/task.js";
 import { checkFunction, checkPort } from "./checks.js";
 import { bind, Server, serveConnections } from "./net.js";
 import { Reader } from "./reader.js";

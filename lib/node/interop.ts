@@ -3,12 +3,12 @@
 // is a promise.)
 
 import type { EventEmitter } from "node:events";
-import type { Operation } from "../effect.js";
-import { action, call, spawn } from "../effects.js";
-import { signal } from "../signal.js";
-import { channel, type Channel, type ChannelOptions } from "../channel.js";
-import { owned } from "../guard.js";
-import { describe } from "../operation.js";
+import type { Operation } from "../core/effect.js";
+import { action, call, spawn } from "../core/effects.js";
+import { signal } from "../sync/signal.js";
+import { channel, type Channel, type ChannelOptions } from "../sync/channel.js";
+import { owned } from "../combinators/guard.js";
+import { describe } from "../core/operation.js";
 import { checkString } from "./checks.js";
 
 /**

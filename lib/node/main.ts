@@ -1,11 +1,11 @@
 // main(): the root of a command-line program. Signals cancel it cleanly; errors are printed after
 // cleanup; the exit code says how it ended.
 
-import type { TaskOptions } from "../effects.js";
-import { isCancelled } from "../errors.js";
-import { checkOperation, type OperationLike } from "../operation.js";
-import { run } from "../run.js";
-import type { Task } from "../task.js";
+import type { TaskOptions } from "../core/effects.js";
+import { isCancelled } from "../core/errors.js";
+import { checkOperation, type OperationLike } from "../core/operation.js";
+import { run } from "../core/run.js";
+import type { Task } from "../core/task.js";
 
 const CODES = { SIGINT: 130, SIGTERM: 143 } as const;
 

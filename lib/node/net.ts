@@ -2,13 +2,13 @@
 // connection and owns them. Sockets belong to the scope that opened them.
 
 import * as net from "node:net";
-import type { Operation } from "../effect.js";
+import type { Operation } from "../core/effect.js";
 import type * as http from "node:http";
-import { action, call, cancel, fork, self, shield, spawn, wait } from "../effects.js";
-import { channel } from "../channel.js";
-import { isCancelled } from "../errors.js";
-import { owned } from "../guard.js";
-import type { Task } from "../task.js";
+import { action, call, cancel, fork, self, shield, spawn, wait } from "../core/effects.js";
+import { channel } from "../sync/channel.js";
+import { isCancelled } from "../core/errors.js";
+import { owned } from "../combinators/guard.js";
+import type { Task } from "../core/task.js";
 import { checkFunction, checkPort } from "./checks.js";
 import { Reader } from "./reader.js";
 import { endAll, until, writeAll } from "./wait.js";

@@ -6,9 +6,9 @@ import { availableParallelism } from "node:os";
 import { isAbsolute } from "node:path";
 import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
-import type { Operation } from "../effect.js";
-import { action, wait } from "../effects.js";
-import { describe } from "../operation.js";
+import type { Operation } from "../core/effect.js";
+import { action, wait } from "../core/effects.js";
+import { describe } from "../core/operation.js";
 import { checkString } from "./checks.js";
 
 // The thread's side, evaluated in each worker (as CommonJS or, under --input-type=module, as a

@@ -2,11 +2,11 @@
 // cancelled run stops the process (SIGTERM, then SIGKILL after a grace period) and waits for it.
 
 import * as cp from "node:child_process";
-import type { Operation } from "../effect.js";
-import { action, call, shield } from "../effects.js";
-import { all } from "../all.js";
-import { owned } from "../guard.js";
-import { describe } from "../operation.js";
+import type { Operation } from "../core/effect.js";
+import { action, call, shield } from "../core/effects.js";
+import { all } from "../combinators/all.js";
+import { owned } from "../combinators/guard.js";
+import { describe } from "../core/operation.js";
 import { checkString } from "./checks.js";
 import { Reader } from "./reader.js";
 import { endAll, until, writeAll } from "./wait.js";

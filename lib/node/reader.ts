@@ -3,8 +3,8 @@
 // most 64 KiB wait unread before the stream is paused, so a slow reader holds the sender back.
 
 import type { Readable } from "node:stream";
-import type { Operation } from "../effect.js";
-import { action } from "../effects.js";
+import type { Operation } from "../core/effect.js";
+import { action } from "../core/effects.js";
 
 /**
  * The reading side of a byte stream, read from a coroutine. `read()` gives the next chunk,

@@ -2,8 +2,8 @@
 // that respects backpressure, an end that is flushed. Shared by sockets, responses and processes.
 
 import type { Writable } from "node:stream";
-import type { Operation } from "../effect.js";
-import { action } from "../effects.js";
+import type { Operation } from "../core/effect.js";
+import { action } from "../core/effects.js";
 
 /** @internal Wait for the first of `events` on `emitter`; the listeners are removed either way. */
 export function until(emitter: NodeJS.EventEmitter, events: readonly string[]): Operation<void> {

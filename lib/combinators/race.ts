@@ -1,0 +1,87 @@
+// race(): run operations concurrently; the first to settle wins and the rest are cancelled.
+// An ordinary coroutine: contestants are spawned in one call, which cancels the losers on return.
+
+import type { Operation } from "../core/effect.js";
+import { action, call, self, spawn } from "../core/effects.js";
+import { isCancelled } from "../core/errors.js";
+import type { OperationLike, Result } from "../core/operation.js";
+import { entries, nameOf } from "./all.js";
+import { giveBack } from "../core/park.js";
+
+/**
+ * Run the operations concurrently; the first one to settle decides: its value is returned, or
+ * its error thrown. The others are cancelled and have finished their cleanup (`finally` blocks,
+ * shielded cleanup included) before `race` returns or throws; an error a loser raises after the
+ * decision goes to the scheduler's `onError`. Given an object, the result is an object with only
+ * the winner's key.
+ *
+ * Nothing a loser took is lost. Contestants start in order, and once one has completed the rest
+ * do not start: with two channels both ready, only the first is received from. A loser that is
+ * a channel `receive()`, a semaphore's `acquire()` or a `select` and completed in the same
+ * instant as the winner gives back what it took (the value goes back first in its channel, the
+ * permit is released). An operation of yours that takes something must give it back itself if
+ * it can lose; to take exactly one of several channel operations, use {@link select}.
+ *
+ * @throws TypeError unless given an array or object of operations; RangeError if it is empty.
+ * @example
+ * ```ts
+ * function* fastest() {
+ *   const body = yield* race([get("http://127.0.0.1:8080/a"), get("http://127.0.0.1:8081/a")]);
+ *   const r = yield* race({ data: get("/slow"), late: sleep(100) });
+ *   if ("late" in r) console.log("gave up waiting");
+ * }
+ * ```
+ */
+export function race<const T extends readonly OperationLike<unknown>[]>(ops: T): Operation<Result<T[number]>>;
+export function race<T extends Record<string, OperationLike<unknown>>>(
+  ops: T,
+): Operation<{ [K in keyof T]: { [P in K]: Result<T[K]> } }[keyof T]>;
+export function race(ops: unknown): Operation<unknown> {
+  const { list, keys, values } = entries(ops, "race()");
+  if (values.length === 0) throw new RangeError("race() needs at least one operation");
+  return call(function* race() {
+    let decided = false;
+    let over = false; // the race itself ended without taking a winner's value (cancelled)
+    let winner: { value: unknown; result: unknown; op: unknown } | undefined;
+    let wake: ((value: unknown) => void) | undefined;
+    for (let i = 0; i < values.length; i++) {
+      const key = keys[i]!;
+      const op = values[i]!;
+      yield* spawn(
+        function* contestant() {
+          if (decided) return; // one completed while the race was starting: no need to start
+          let value: unknown;
+          try {
+            value = yield* call(op as Operation<unknown>);
+          } catch (e) {
+            if (!decided) {
+              decided = true;
+              throw e; // the first to settle failed: the race fails with it
+            }
+            if (!isCancelled(e)) {
+              const me = yield* self();
+              me.sched.report(e, me); // settled after the decision: reported, never dropped
+            }
+            return;
+          }
+          if (decided || over) return giveBack(op, value); // a loser: what it took goes back
+          decided = true;
+          winner = { value, result: list ? value : { [key]: value }, op };
+          wake?.(winner.result);
+        },
+        { name: nameOf(op, "race", key) },
+      );
+    }
+    try {
+      // A contestant may have won already (if this body was preempted after spawning).
+      return yield* action((resolve) => {
+        if (winner !== undefined) resolve(winner.result);
+        else wake = resolve;
+      });
+    } catch (e) {
+      over = true; // cancelled: a value won meanwhile goes back too
+      if (winner !== undefined) giveBack(winner.op, winner.value);
+      throw e;
+    }
+  });
+}

@@ -1,0 +1,55 @@
+// timeout(): run an operation with a time limit. An ordinary coroutine: a spawned timer cancels
+// the call the operation runs in; if the operation had already finished, its result stands.
+
+import type { Operation } from "../core/effect.js";
+import { call, self, sleep, spawn } from "../core/effects.js";
+import { isCancelled, TimeoutError } from "../core/errors.js";
+import { checkOperation, type OperationLike } from "../core/operation.js";
+import { HALTED } from "../core/task.js";
+
+/**
+ * Run `op`, but give up after `ms` milliseconds: `op` is cancelled, its cleanup finishes, and a
+ * {@link TimeoutError} is thrown. Only `op` is cancelled: the caller is not, and carries on. If
+ * `op` finished in the same instant (its result was already delivered, a message received, say),
+ * the result is returned instead: nothing is lost; the same holds when `op` is in a
+ * {@link shield}, which the timeout cannot cut short. Nested timeouts report the one that fired
+ * (`error.ms`). `op` runs in the calling task, so `self()` and `receive()` inside it are still you.
+ *
+ * @throws TypeError or RangeError at the call site for a bad `ms` or `op`.
+ * @example
+ * ```ts
+ * function* fetchWithLimit() {
+ *   try {
+ *     return yield* timeout(2000, get("http://127.0.0.1:8080/slow"));
+ *   } catch (e) {
+ *     if (e instanceof TimeoutError) return "too slow";
+ *     throw e;
+ *   }
+ * }
+ * ```
+ */
+export function timeout<T>(ms: number, op: OperationLike<T>): Operation<T> {
+  const limit = sleep(ms); // checks ms
+  checkOperation(op, "timeout()");
+  if (ms === Infinity) return call(op as Operation<T>);
+  return call(function* timeout() {
+    const outer = (yield* self()).top;
+    let fired = false;
+    try {
+      return yield* call(function* limited() {
+        const me = yield* self();
+        const frame = me.top; // the call `op` runs in: the timer cancels it, and only it
+        yield* spawn(function* timer() {
+          yield* limit;
+          fired = true;
+          me.sched.halt(frame);
+        }, { name: `timeout(${ms})` });
+        return yield* call(op as Operation<T>);
+      });
+    } catch (e) {
+      // The limited call was cancelled by its timer (not by a cancellation of this task).
+      if (fired && isCancelled(e) && !(outer.flags & HALTED)) throw new TimeoutError(ms);
+      throw e;
+    }
+  });
+}

@@ -1,0 +1,166 @@
+// Mailboxes, Erlang style: every task has one. tell() never blocks and works from anywhere;
+// receive() takes the first message a pattern accepts and leaves the others queued, in order.
+
+import { Deque } from "../core/deque.js";
+import type { Operation } from "../core/effect.js";
+import { sleep } from "../core/effects.js";
+import { describe } from "../core/operation.js";
+import { Park, PARKED, wake } from "../core/park.js";
+import { Task } from "../core/task.js";
+import { timeout as withTimeout } from "../combinators/timeout.js";
+
+/** A task's queue of messages, and its pending receive, if any. Made on first use. */
+class Mailbox {
+  readonly messages = new Deque<unknown>();
+  waiting: Take | null = null;
+  constructor(readonly owner: Task) {}
+}
+
+const boxes = new WeakMap<Task, Mailbox>();
+let dropped = 0;
+
+/** Drop a finished task's mailbox at once: unread messages are counted, not kept. */
+function release(task: Task): void {
+  const box = boxes.get(task);
+  if (box === undefined) return;
+  dropped += box.messages.size;
+  boxes.delete(task);
+}
+
+function mailboxOf(task: Task): Mailbox {
+  let box = boxes.get(task);
+  if (box === undefined) {
+    boxes.set(task, (box = new Mailbox(task)));
+    task.sched.watch(task, release);
+  }
+  return box;
+}
+
+/** The effect of {@link receive}: the current task takes a message from its own mailbox. */
+class Take extends Park<unknown> {
+  constructor(readonly match: ((message: unknown) => boolean) | undefined) {
+    super();
+  }
+  enter(task: Task): unknown {
+    const box = mailboxOf(task);
+    const messages = box.messages;
+    for (let i = 0; i < messages.size; i++) {
+      if (this.accepts(messages.at(i))) return messages.removeAt(i);
+    }
+    box.waiting = this;
+    return PARKED;
+  }
+  leave(task: Task): void {
+    const box = boxes.get(task);
+    if (box !== undefined) box.waiting = null;
+  }
+  accepts(message: unknown): boolean {
+    return this.match === undefined || this.match(message);
+  }
+  override toString(): string {
+    return `receive(${this.match?.name || (this.match ? "pattern" : "")})`;
+  }
+}
+const ANY = new Take(undefined);
+
+/**
+ * Send `message` to `task`'s mailbox. Never blocks; works inside or outside a coroutine. If the
+ * task waits in {@link receive} for such a message, it gets it now. A message to a task that
+ * has finished is dropped and counted (see {@link droppedMessages}); so are unread messages when
+ * a task finishes. Returns whether the message was delivered to a live task.
+ *
+ * @throws TypeError at the call if `task` is not a task.
+ * @example
+ * ```ts
+ * const logger = yield* spawn(function* () {
+ *   for (;;) console.log(yield* receive());
+ * });
+ * tell(logger, "hello");
+ * ```
+ */
+export function tell(task: Task<unknown>, message: unknown): boolean {
+  if (!(task instanceof Task)) throw new TypeError(`tell() expects a task to send to, got ${describe(task)}`);
+  if (task.state !== "running") {
+    dropped++;
+    return false;
+  }
+  const box = mailboxOf(task);
+  const take = box.waiting;
+  if (take !== null) {
+    let accepted: boolean;
+    try {
+      accepted = take.accepts(message);
+    } catch (error) {
+      // The pattern is the receiver's code: its failure is the receiver's, not the sender's.
+      box.waiting = null;
+      box.messages.push(message);
+      wake(task, take, error, true);
+      return true;
+    }
+    if (accepted) {
+      box.waiting = null;
+      wake(task, take, message);
+      return true;
+    }
+  }
+  box.messages.push(message);
+  return true;
+}
+
+/**
+ * Options of {@link receive}.
+ *
+ * @example
+ * ```ts
+ * const reply = yield* receive(undefined, { timeout: 1000 });
+ * ```
+ */
+export interface ReceiveOptions {
+  /** Give up after this many milliseconds with a TimeoutError. */
+  timeout?: number;
+}
+
+/**
+ * Take a message from the current task's mailbox: the first one `match` accepts (any message
+ * without `match`), waiting for it if need be. Messages it skips stay queued, in order, for a
+ * later receive. With a `timeout`, waiting ends with a {@link TimeoutError}.
+ *
+ * @throws RangeError/TypeError at the call for a bad timeout; TimeoutError at the yield.
+ * @example
+ * ```ts
+ * const isPing = (m: unknown): m is { ping: Task } => typeof m === "object" && m !== null && "ping" in m;
+ * function* ponger() {
+ *   for (;;) {
+ *     const { ping } = yield* receive(isPing, { timeout: 5000 });
+ *     tell(ping, "pong");
+ *   }
+ * }
+ * ```
+ */
+export function receive<M>(match: (message: unknown) => message is M, options?: ReceiveOptions): Operation<M>;
+export function receive<M = unknown>(match?: (message: unknown) => boolean, options?: ReceiveOptions): Operation<M>;
+export function receive(match?: (message: unknown) => boolean, options?: ReceiveOptions): Operation<unknown> {
+  if (match !== undefined && typeof match !== "function") {
+    throw new TypeError(`receive() expects a predicate function or nothing, got ${describe(match)}`);
+  }
+  const take = match === undefined ? ANY : new Take(match);
+  const ms = options?.timeout;
+  if (ms === undefined) return take;
+  sleep(ms); // checks the duration
+  return withTimeout(ms, take);
+}
+
+/**
+ * How many messages have been dropped so far, in this process: sent to a finished task, or
+ * left unread when their task finished.
+ *
+ * @example
+ * ```ts
+ * const before = droppedMessages();
+ * tell(finishedTask, "too late");
+ * console.log(droppedMessages() - before); // 1
+ * ```
+ */
+export function droppedMessages(): number {
+  return dropped;
+}

@@ -1,0 +1,138 @@
+// map(): at most n in flight, results in input order, first failure cancels the rest.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { cancel, fork, isCancelled, map, sleep, type Operation } from "../../lib/index.js";
+import { runVirtual } from "../helpers.js";
+
+test("keeps at most `concurrency` in flight and returns results in input order", async () => {
+  let inFlight = 0;
+  let most = 0;
+  const { value, now } = await runVirtual(function* () {
+    return yield* map(
+      [30, 10, 20, 10, 10],
+      function* (ms, i): Operation<string> {
+        most = Math.max(most, ++inFlight);
+        yield* sleep(ms);
+        inFlight--;
+        return `${i}:${ms}`;
+      },
+      { concurrency: 2 },
+    );
+  });
+  assert.equal(value, ["0:30", "1:10", "2:20", "3:10", "4:10"]);
+  assert.is(most, 2);
+  assert.is(now, 40);
+});
+
+test("without a limit everything runs at once; fn may return a value or a promise", async () => {
+  const { value, now } = await runVirtual(function* () {
+    const a = yield* map([1, 2, 3], (n) => n * 2);
+    const b = yield* map([1, 2], (n) => Promise.resolve(n + 1));
+    const c = yield* map(new Set([5, 5, 6]), function* (n) {
+      yield* sleep(n);
+      return n;
+    });
+    return [a, b, c];
+  });
+  assert.equal(value, [[2, 4, 6], [2, 3], [5, 6]]);
+  assert.is(now, 6);
+});
+
+test("the first failure cancels the rest, waits for their cleanup, and is thrown", async () => {
+  const err = new Error("item 1 failed");
+  const log: string[] = [];
+  const { value } = await runVirtual(function* () {
+    try {
+      yield* map(
+        [0, 1, 2, 3],
+        function* (i) {
+          try {
+            yield* sleep(i === 1 ? 5 : 100);
+            if (i === 1) throw err;
+            log.push(`${i} finished`);
+          } finally {
+            log.push(`${i} cleaned up`);
+          }
+        },
+        { concurrency: 3 },
+      );
+    } catch (e) {
+      return e;
+    }
+  });
+  assert.is(value, err);
+  assert.equal(log.sort(), ["0 cleaned up", "1 cleaned up", "2 cleaned up"]);
+});
+
+test("cancelled while its items run, map throws Cancelled: it never returns a half-filled array", async () => {
+  const { value } = await runVirtual(function* () {
+    let got: unknown = "nothing";
+    const t = yield* fork(function* () {
+      try {
+        got = yield* map([10, 20, 30], function* (ms) {
+          yield* sleep(ms);
+          return ms;
+        });
+      } catch (e) {
+        got = isCancelled(e) ? "cancelled" : e;
+        throw e;
+      }
+    });
+    yield* sleep(15);
+    yield* cancel(t);
+    return got;
+  });
+  assert.is(value, "cancelled");
+});
+
+test("an async iterable is pulled only as capacity frees", async () => {
+  let pulled = 0;
+  async function* source() {
+    for (let i = 0; i < 6; i++) {
+      pulled++;
+      yield i;
+    }
+  }
+  const seen: number[] = [];
+  const { value } = await runVirtual(function* () {
+    return yield* map(
+      source(),
+      function* (n) {
+        seen.push(pulled);
+        yield* sleep(10);
+        return n * n;
+      },
+      { concurrency: 2 },
+    );
+  });
+  assert.equal(value, [0, 1, 4, 9, 16, 25]);
+  assert.ok(seen.every((p, i) => p <= i + 3), `pulled ahead: ${seen}`);
+});
+
+test("a failure stops a map over a source that never ends", async () => {
+  async function* jobs() {
+    yield 1;
+    await new Promise(() => {});
+  }
+  const err = new Error("job 1 failed");
+  const { createScheduler } = await import("../../lib/index.js");
+  const t0 = performance.now();
+  const o = await createScheduler()
+    .run(() =>
+      map(jobs(), function* () {
+        throw err;
+      }, { concurrency: 2 }),
+    )
+    .then(() => "completed", (e) => e);
+  assert.is(o, err);
+  assert.ok(performance.now() - t0 < 1000);
+});
+
+test("bad arguments fail at the call", () => {
+  assert.throws(() => map([1], (x) => x, { concurrency: 0 }), RangeError);
+  assert.throws(() => map([1], (x) => x, { concurrency: 1.5 }), RangeError);
+  assert.throws(() => map([1], 5 as never), TypeError);
+  assert.throws(() => map(7 as never, (x) => x), (e: unknown) => e instanceof TypeError && /iterable or async iterable/.test(String(e)));
+});
+
+test.run();

@@ -1,0 +1,177 @@
+// race(): the first to settle decides; losers are cancelled and cleaned up before race returns.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import {
+  cancel, channel, createScheduler, fork, join, race, semaphore, shield, sleep, suspend, type Operation,
+} from "../../lib/index.js";
+import { runVirtual } from "../helpers.js";
+
+function* after<T>(ms: number, value: T): Operation<T> {
+  yield* sleep(ms);
+  return value;
+}
+
+test("returns the first value, and the losers' finally blocks (with yielded cleanup) have run", async () => {
+  const log: string[] = [];
+  const { value, now } = await runVirtual(function* () {
+    const v = yield* race([
+      after(20, "slow"),
+      after(10, "fast"),
+      function* loser() {
+        try {
+          yield* suspend();
+        } finally {
+          yield* shield(sleep(5));
+          log.push("loser cleaned up");
+        }
+      },
+    ]);
+    log.push(`race returned ${v}`);
+    return v;
+  });
+  assert.is(value, "fast");
+  assert.is(now, 15);
+  assert.equal(log, ["loser cleaned up", "race returned fast"]);
+});
+
+test("a failure that comes first is thrown, after the others are cancelled", async () => {
+  const err = new Error("first to settle");
+  const log: string[] = [];
+  const { value } = await runVirtual(function* () {
+    try {
+      yield* race([
+        function* () {
+          yield* sleep(5);
+          throw err;
+        },
+        function* () {
+          try {
+            yield* sleep(100);
+          } finally {
+            log.push("other cancelled");
+          }
+        },
+      ]);
+    } catch (e) {
+      return e;
+    }
+  });
+  assert.is(value, err);
+  assert.equal(log, ["other cancelled"]);
+});
+
+test("an object tells which key won", async () => {
+  const { value } = await runVirtual(function* () {
+    const r = yield* race({ data: after(50, "payload"), timeout: sleep(10) });
+    return "timeout" in r ? "timed out" : r.data;
+  });
+  assert.is(value, "timed out");
+});
+
+test("simultaneous finishers: the first in the run queue wins", async () => {
+  const { value } = await runVirtual(function* () {
+    return yield* race([after(10, "a"), after(10, "b")]);
+  });
+  assert.is(value, "a");
+});
+
+test("a contestant that succeeds first wins even if a loser fails at the same instant; that error is reported", async () => {
+  const err = new Error("b, too late");
+  const { value, s } = await runVirtual(function* () {
+    return yield* race([
+      after(10, "a"),
+      function* b() {
+        yield* sleep(10);
+        throw err;
+      },
+    ]);
+  });
+  assert.is(value, "a");
+  assert.equal(s.reported, [err]);
+});
+
+test("on the real clock, a race whose body is preempted before it waits still works", async () => {
+  const s = createScheduler();
+  const v = await s.run(function* () {
+    const end = performance.now() + 10;
+    while (performance.now() < end); // use up the time slice in this step
+    return yield* race(Array.from({ length: 300 }, (_, i) => function* () {
+      return i;
+    }));
+  });
+  assert.is(v, 0);
+});
+
+test("two receives both ready at the start: the first wins, the second never takes its value", async () => {
+  const { value } = await runVirtual(function* () {
+    const a = channel<string>();
+    const b = channel<string>();
+    const sentB = yield* fork(function* () {
+      yield* b.send("B");
+      return "B's send returned";
+    });
+    yield* fork(() => a.send("A"));
+    yield* sleep(1); // both senders wait
+    const won = yield* race([a.receive(), b.receive()]);
+    const later = yield* b.receive(); // B is still there
+    return [won, later, yield* join(sentB)];
+  });
+  assert.equal(value, ["A", "B", "B's send returned"]);
+});
+
+test("two acquires both possible at the start take one permit between them", async () => {
+  const { value } = await runVirtual(function* () {
+    const sem = semaphore(2);
+    yield* race([sem.acquire(), sem.acquire()]);
+    return sem.available;
+  });
+  assert.is(value, 1);
+});
+
+test("a losing receive woken in the same instant as the winner gives its value back, first in line", async () => {
+  const { value } = await runVirtual(function* () {
+    const a = channel<number>();
+    const b = channel<number>();
+    const racing = yield* fork(() => race([a.receive(), b.receive()]));
+    yield* sleep(1); // both contestants wait
+    yield* b.send(2); // wakes B's receiver with 2...
+    yield* a.send(1); // ...and A's with 1, before either runs: B wins, A's 1 must not vanish
+    const won = yield* join(racing);
+    return [won, a.tryReceive(), b.tryReceive()];
+  });
+  assert.equal(value, [2, 1, undefined]);
+});
+
+test("a losing acquire woken in the same instant as the winner releases its permit", async () => {
+  const { value } = await runVirtual(function* () {
+    const sem = semaphore(2);
+    yield* sem.acquire();
+    yield* sem.acquire();
+    const racing = yield* fork(() => race([sem.acquire(), sem.acquire()]));
+    yield* sleep(1);
+    sem.release(); // both contestants get a permit before either runs
+    sem.release();
+    yield* join(racing);
+    return sem.available; // the winner holds one; the loser's came back
+  });
+  assert.is(value, 1);
+});
+
+test("a race cancelled after its winner took a value gives the value back", async () => {
+  const { value } = await runVirtual(function* () {
+    const ch = channel<string>();
+    const racing = yield* fork(() => race([ch.receive(), sleep(100)]));
+    yield* sleep(1);
+    yield* ch.send("kept"); // the receive wins...
+    yield* cancel(racing); // ...and the race is cancelled before it returns
+    return [racing.state, ch.tryReceive()];
+  });
+  assert.equal(value, ["cancelled", "kept"]);
+});
+
+test("bad input throws at the call site", () => {
+  assert.throws(() => race([]), (e: unknown) => e instanceof RangeError && /at least one/.test(String(e)));
+  assert.throws(() => race("ab" as never), (e: unknown) => e instanceof TypeError);
+});
+
+test.run();

@@ -1,0 +1,153 @@
+// timeout(): cancel the operation after ms, wait for its cleanup, throw TimeoutError.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import {
+  call, channel, receive, self, semaphore, shield, sleep, spawn, suspend, tell, timeout, TimeoutError, type Operation,
+} from "../../lib/index.js";
+import { runVirtual, virtual } from "../helpers.js";
+
+test("returns the value when the operation is fast enough", async () => {
+  const { value, now } = await runVirtual(function* () {
+    return yield* timeout(100, function* () {
+      yield* sleep(40);
+      return "in time";
+    });
+  });
+  assert.is(value, "in time");
+  assert.is(now, 40);
+});
+
+test("a timed-out body has finished its finally, yielded cleanup included, before TimeoutError is thrown", async () => {
+  const log: string[] = [];
+  const { value, now } = await runVirtual(function* () {
+    try {
+      yield* timeout(50, function* () {
+        try {
+          yield* suspend();
+        } finally {
+          yield* shield(sleep(20));
+          log.push("cleanup done");
+        }
+      });
+    } catch (e) {
+      log.push("caught");
+      return e;
+    }
+  });
+  assert.instance(value, TimeoutError);
+  assert.is((value as TimeoutError).ms, 50);
+  assert.is(now, 70);
+  assert.equal(log, ["cleanup done", "caught"]);
+});
+
+test("a nested timeout reports the timeout that fired", async () => {
+  const { value } = await runVirtual(function* () {
+    const fired: number[] = [];
+    for (const [outer, inner] of [[100, 50], [50, 100]] as const) {
+      try {
+        yield* timeout(outer, timeout(inner, sleep(500)));
+      } catch (e) {
+        fired.push((e as TimeoutError).ms);
+      }
+    }
+    return fired;
+  });
+  assert.equal(value, [50, 50]);
+});
+
+test("the operation runs in the calling task", async () => {
+  const { value } = await runVirtual(function* () {
+    const me = yield* self();
+    const inside = yield* timeout(10, self());
+    return me === inside;
+  });
+  assert.is(value, true);
+});
+
+test("an operation that finishes at the deadline, before the timer fires, returns its value", async () => {
+  const { value, s } = await runVirtual(function* () {
+    return yield* timeout(100, function* () {
+      yield* sleep(100);
+      return "ok";
+    });
+  });
+  assert.is(value, "ok");
+  assert.equal(s.reported, []);
+});
+
+test("nested timeouts expiring at the same moment throw one TimeoutError and report nothing", async () => {
+  const s = virtual();
+  try {
+    await s.run(function* () {
+      return yield* timeout(100, call(function* () {
+        yield* sleep(50);
+        return yield* timeout(50, sleep(200));
+      }));
+    });
+    assert.unreachable();
+  } catch (e) {
+    assert.instance(e, TimeoutError);
+    assert.is((e as TimeoutError).ms, 100);
+  }
+  assert.equal(s.reported, []);
+});
+
+test("a value delivered in the same instant the limit expires is returned, not lost; nothing stray follows", async () => {
+  const { value } = await runVirtual(function* () {
+    const ch = channel<string>();
+    const sem = semaphore(1);
+    yield* spawn(function* sender() {
+      yield* sleep(100);
+      ch.trySend("v"); // delivered just before the timer below fires
+    });
+    const got = yield* timeout(100, ch.receive());
+    yield* sem.acquire();
+    yield* spawn(function* releaser() {
+      yield* sleep(100);
+      sem.release();
+    });
+    yield* timeout(100, sem.acquire()); // the permit arrives as the limit expires
+    const mine = sem.available === 0;
+    yield* sleep(1); // no cancellation is left over from the race
+    sem.release();
+    return [got, mine, sem.available];
+  });
+  assert.equal(value, ["v", true, 1]);
+});
+
+test("a mailbox message arriving as a receive's timeout expires is received, not lost", async () => {
+  const { value } = await runVirtual(function* () {
+    const me = yield* self();
+    yield* spawn(function* () {
+      yield* sleep(100);
+      tell(me, "important");
+    });
+    const got = yield* receive(undefined, { timeout: 100 });
+    let later = "";
+    try {
+      yield* receive(undefined, { timeout: 50 });
+    } catch (e) {
+      later = (e as Error).name;
+    }
+    return [got, later];
+  });
+  assert.equal(value, ["important", "TimeoutError"]);
+});
+
+test("Infinity means no limit", async () => {
+  const { value, now } = await runVirtual(function* (): Operation<string> {
+    return yield* timeout(Infinity, function* () {
+      yield* sleep(1e9);
+      return "eventually";
+    });
+  });
+  assert.is(value, "eventually");
+  assert.is(now, 1e9);
+});
+
+test("bad input throws at the call site", () => {
+  assert.throws(() => timeout(-5, sleep(1)), (e: unknown) => e instanceof RangeError);
+  assert.throws(() => timeout(5, 5 as never), (e: unknown) => e instanceof TypeError && /timeout\(\) expects an operation/.test(String(e)));
+});
+
+test.run();

@@ -1,0 +1,156 @@
+// The driver: the real clock keeps one host timer for the earliest deadline; the virtual clock
+// waits a full host turn of idleness before it jumps or declares a deadlock.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { afterHostTurn, hostTurnOf, RealClock, VirtualClock, type Host, type Ticker } from "../../lib/core/clock.js";
+
+function ticker(overrides: Partial<Ticker> = {}): Ticker & { ticks: number; deadlocks: number } {
+  const t = {
+    ticks: 0,
+    deadlocks: 0,
+    tick() {
+      t.ticks++;
+    },
+    busy: () => false,
+    nextDeadline: () => Infinity,
+    deadlock() {
+      t.deadlocks++;
+    },
+    ...overrides,
+  };
+  return t;
+}
+const turn = () => new Promise<void>((r) => afterHostTurn(r));
+
+/** A stand-in for the host's timers: what is armed, and a way to fire it. */
+function fakeTimers() {
+  const armed = new Map<number, { fn: () => void; ms: number }>();
+  let next = 0;
+  const host: Host = {
+    setTimeout: (fn, ms) => {
+      armed.set(++next, { fn, ms });
+      return next;
+    },
+    clearTimeout: (id) => void armed.delete(id as number),
+  };
+  const fire = () => {
+    for (const [id, { fn }] of [...armed]) {
+      armed.delete(id);
+      fn();
+    }
+  };
+  return { host, armed, fire };
+}
+
+test("the real clock arms one host timer, re-arms on change, and clears it", () => {
+  const timers = fakeTimers();
+  const clock = new RealClock(timers.host);
+  const t = ticker();
+  clock.arm(clock.now() + 10_000, t);
+  clock.arm(clock.now() + 20_000, t);
+  assert.is(timers.armed.size, 1);
+  assert.ok([...timers.armed.values()][0]!.ms > 19_000);
+  clock.arm(Infinity, t);
+  assert.is(timers.armed.size, 0);
+  clock.arm(clock.deadline(5), t);
+  assert.is(timers.armed.size, 1);
+  timers.fire();
+  assert.is(t.ticks, 1);
+  assert.is(timers.armed.size, 0);
+  clock.arm(clock.deadline(5), t); // armed afresh after it fired
+  assert.is(timers.armed.size, 1);
+});
+
+test("the real clock's host timer fires on the real host", async () => {
+  const clock = new RealClock();
+  const t = ticker();
+  clock.arm(clock.deadline(5), t);
+  for (let i = 0; i < 200 && t.ticks === 0; i++) await new Promise((r) => setTimeout(r, 5));
+  assert.is(t.ticks, 1);
+});
+
+test("real deadlines are whole milliseconds, never early", () => {
+  const clock = new RealClock();
+  const now = clock.now();
+  const d = clock.deadline(10);
+  assert.ok(Number.isInteger(d));
+  assert.ok(d >= now + 10 && d < now + 11 + 1);
+});
+
+test("a deadline beyond the host's timer range is armed in range", () => {
+  const timers = fakeTimers();
+  const clock = new RealClock(timers.host);
+  clock.arm(clock.now() + 2 ** 40, ticker());
+  assert.is([...timers.armed.values()][0]!.ms, 2 ** 31 - 1);
+});
+
+test("the virtual clock jumps to the next deadline after a host turn of idleness", async () => {
+  const clock = new VirtualClock();
+  const t = ticker({ nextDeadline: () => 250 });
+  clock.idle(t);
+  assert.is(t.ticks, 0);
+  await turn();
+  await turn();
+  assert.is(clock.now(), 250);
+  assert.is(t.ticks, 1);
+  assert.is(clock.deadline(5), 255);
+});
+
+test("the virtual clock waits again if the scheduler went idle anew, and not at all when busy", async () => {
+  const clock = new VirtualClock();
+  let busy = false;
+  const t = ticker({ nextDeadline: () => 100, busy: () => busy });
+  clock.idle(t);
+  clock.idle(t); // idle again before the hop: the hop must wait one more turn
+  await turn();
+  assert.is(t.ticks, 0);
+  await turn();
+  await turn();
+  assert.is(t.ticks, 1);
+  busy = true;
+  clock.idle(t);
+  await turn();
+  await turn();
+  assert.is(t.ticks, 1);
+  assert.is(clock.now(), 100);
+});
+
+test("with nothing to wait for, the virtual clock reports a deadlock", async () => {
+  const clock = new VirtualClock();
+  const t = ticker();
+  clock.idle(t);
+  await turn();
+  await turn();
+  assert.is(t.deadlocks, 1);
+  clock.arm();
+});
+
+test("defer calls back after the host's turn", async () => {
+  for (const clock of [new RealClock(), new VirtualClock()]) {
+    const t = ticker();
+    clock.defer(() => t.tick());
+    assert.is(t.ticks, 0);
+    await turn();
+    await turn();
+    assert.is(t.ticks, 1);
+  }
+});
+
+test("without setImmediate a host turn is a message, else a zero timeout", async () => {
+  const base = { setTimeout, clearTimeout } as unknown as Host;
+  const order: string[] = [];
+  const viaMessage = hostTurnOf({ ...base, MessageChannel } as unknown as Host);
+  const viaTimeout = hostTurnOf(base);
+  await new Promise<void>((resolve) => {
+    viaMessage(() => order.push("message 1"));
+    viaMessage(() => order.push("message 2"));
+    viaTimeout(() => {
+      order.push("timeout");
+      resolve();
+    });
+  });
+  await new Promise((r) => setTimeout(r, 5));
+  assert.equal(order.sort(), ["message 1", "message 2", "timeout"]);
+});
+
+test.run();

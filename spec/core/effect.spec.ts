@@ -1,0 +1,108 @@
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import {
+  action, call, cancel, cooperate, createScheduler, Effect, fork, join, self, sleep, Sleep, spawn, suspend, wait,
+  type Operation,
+} from "../../lib/index.js";
+import { runVirtual } from "../helpers.js";
+
+test("yield* an effect returns what the scheduler produced, typed", async () => {
+  const { value } = await runVirtual(function* () {
+    const me = yield* self();
+    const n: number = yield* call(() => 41 + 1);
+    return [me.name, n] as const;
+  });
+  assert.equal(value, ["anonymous", 42]);
+});
+
+test("a plain `yield effect` works too, for JavaScript callers", async () => {
+  const { value } = await runVirtual(function* (): Generator<unknown, unknown, any> {
+    const n = yield call(() => 7);
+    const me = yield self();
+    return [n, typeof me.id];
+  });
+  assert.equal(value, [7, "number"]);
+});
+
+test("effects are inert data: a coroutine can be stepped without a scheduler", () => {
+  function* blink(): Operation<void> {
+    yield* sleep(100);
+    yield* sleep(200);
+  }
+  const gen = blink()[Symbol.iterator]();
+  const first = gen.next().value;
+  assert.instance(first, Sleep);
+  assert.instance(first, Effect);
+  assert.is((first as Sleep).ms, 100);
+  assert.is((first as Sleep).type, "sleep");
+  assert.is(String(first), "sleep(100)");
+  const second = gen.next().value as Sleep;
+  assert.is(second.ms, 200);
+  assert.equal(gen.next().done, true);
+});
+
+test("stepping keeps earlier results intact", () => {
+  function* two(): Operation<void> {
+    yield* sleep(1);
+    yield* sleep(2);
+  }
+  const gen = two()[Symbol.iterator]();
+  const a = gen.next();
+  const b = gen.next();
+  assert.is((a.value as Sleep).ms, 1);
+  assert.is((b.value as Sleep).ms, 2);
+});
+
+test("one effect object can be yielded by many tasks at once and again later", async () => {
+  const tick = sleep(10);
+  const { value, now } = await runVirtual(function* () {
+    function* sleeper(): Operation<number> {
+      yield* tick;
+      yield* tick;
+      return 1;
+    }
+    const tasks = [];
+    for (let i = 0; i < 5; i++) tasks.push(yield* fork(sleeper));
+    let sum = 0;
+    for (const t of tasks) sum += yield* join(t);
+    return sum;
+  });
+  assert.is(value, 5);
+  assert.is(now, 20);
+});
+
+test("an effect yielded to a different scheduler's task behaves the same", async () => {
+  const a = createScheduler({ clock: "virtual" });
+  const b = createScheduler({ clock: "virtual" });
+  const shared = sleep(5);
+  const [x, y] = await Promise.all([
+    a.run(function* () {
+      yield* shared;
+      return a.now();
+    }),
+    b.run(function* () {
+      yield* shared;
+      yield* shared;
+      return b.now();
+    }),
+  ]);
+  assert.equal([x, y], [5, 10]);
+});
+
+test("every effect describes itself for messages and deadlock reports", async () => {
+  const { value } = await runVirtual(function* worker() {
+    const me = yield* self();
+    return [
+      sleep(5), call(function named() {}), call(() => 1), call((function* () {})()), wait(Promise.resolve()),
+      fork(function* job() {}), spawn((function* () {})()), fork(() => sleep(1), { name: "n" }),
+      join(me), cancel(me), suspend(), cooperate(), self(), action(function executor() {}), action(() => {}),
+    ].map(String);
+  });
+  assert.equal(value, [
+    "sleep(5)", "call(named)", "call(anonymous)", "call(a Generator)", "wait(promise)",
+    "fork(function job)", "spawn(a Generator)", "fork(n)",
+    "join(#1 worker)", "cancel(#1 worker)", "suspend()", "cooperate()", "self()", "action(executor)", "action(anonymous)",
+  ]);
+});
+
+test.run();

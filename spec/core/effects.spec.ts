@@ -1,0 +1,720 @@
+// The primitives, one by one: what each returns, how it suspends, and how it rejects bad input.
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import {
+  action, call, cancel, Cancelled, cooperate, createScheduler, fork, isCancelled, join, self, shield, sleep, spawn, suspend, wait,
+  type Operation, type Task,
+} from "../../lib/index.js";
+import { framesAboveLoop, outcome, runVirtual, virtual } from "../helpers.js";
+
+const Sleep = suite("sleep");
+
+Sleep("an hour of sleep takes no time on the virtual clock and advances it by an hour", async () => {
+  const t0 = performance.now();
+  const { now } = await runVirtual(function* () {
+    yield* sleep(60 * 60 * 1000);
+  });
+  assert.is(now, 3_600_000);
+  assert.ok(performance.now() - t0 < 1000);
+});
+
+Sleep("sleepers wake in deadline order, equal deadlines in the order they went to sleep", async () => {
+  const order: string[] = [];
+  await runVirtual(function* () {
+    const nap = (name: string, ms: number) =>
+      function* () {
+        yield* sleep(ms);
+        order.push(name);
+      };
+    yield* fork(nap("c", 30));
+    yield* fork(nap("a1", 10));
+    yield* fork(nap("b", 20));
+    yield* fork(nap("a2", 10));
+  });
+  assert.equal(order, ["a1", "a2", "b", "c"]);
+});
+
+Sleep("sleep(0) lets every other ready task run first", async () => {
+  const order: string[] = [];
+  await runVirtual(function* () {
+    yield* fork(function* () {
+      order.push("child");
+    });
+    yield* sleep(0);
+    order.push("parent");
+  });
+  assert.equal(order, ["child", "parent"]);
+});
+
+Sleep("sleep(Infinity) waits until cancelled", async () => {
+  const { value } = await runVirtual(function* () {
+    const t = yield* fork(function* () {
+      yield* sleep(Infinity);
+    });
+    yield* sleep(1000);
+    yield* cancel(t);
+    return t.state;
+  });
+  assert.is(value, "cancelled");
+});
+
+Sleep("bad durations throw at the call site", () => {
+  assert.throws(() => sleep(-1), (e: unknown) => e instanceof RangeError && /ms >= 0, got -1/.test(String(e)));
+  assert.throws(() => sleep(NaN), (e: unknown) => e instanceof RangeError && /NaN/.test(String(e)));
+  assert.throws(() => sleep("10" as never), (e: unknown) => e instanceof TypeError && /"10"/.test(String(e)));
+});
+
+Sleep.run();
+
+const Call = suite("call");
+
+Call("calls a function with arguments and returns its value", async () => {
+  const { value } = await runVirtual(function* () {
+    return yield* call((a: number, b: number) => a * b, 6, 7);
+  });
+  assert.is(value, 42);
+});
+
+Call("awaits a returned promise, and runs a returned operation", async () => {
+  const { value, now } = await runVirtual(function* () {
+    const a = yield* call(async (x: number) => x + 1, 1);
+    const b = yield* call(function* (x: number) {
+      yield* sleep(5);
+      return x * 10;
+    }, 3);
+    const c = yield* call(function* () {
+      return "op";
+    }());
+    return [a, b, c];
+  });
+  assert.equal(value, [2, 30, "op"]);
+  assert.is(now, 5);
+});
+
+Call("returns strings, arrays and collections as values, not as operations", async () => {
+  const map = new Map([["k", 1]]);
+  const { value } = await runVirtual(function* () {
+    return [yield* call(() => "text"), yield* call(() => [1, 2]), yield* call(() => map)];
+  });
+  assert.equal(value, ["text", [1, 2], map]);
+});
+
+Call("a function that throws throws at the yield", async () => {
+  const boom = new Error("boom");
+  const { value } = await runVirtual(function* () {
+    try {
+      yield* call(() => {
+        throw boom;
+      });
+    } catch (e) {
+      return e;
+    }
+  });
+  assert.is(value, boom);
+});
+
+Call("a rejection with undefined or a string is caught as that exact value", async () => {
+  const { value } = await runVirtual(function* () {
+    const caught: unknown[] = [];
+    for (const reason of [undefined, "nope", 0]) {
+      try {
+        yield* call(() => Promise.reject(reason));
+        caught.push("not thrown");
+      } catch (e) {
+        caught.push(e);
+      }
+    }
+    return caught;
+  });
+  assert.equal(value, [undefined, "nope", 0]);
+});
+
+Call("10,000 nested calls complete without growing the stack", async () => {
+  const depth = 10_000;
+  function* nest(n: number): Operation<number> {
+    if (n === 0) return framesAboveLoop();
+    return yield* call(nest, n - 1);
+  }
+  const { value: deep } = await runVirtual(() => nest(depth));
+  const { value: shallow } = await runVirtual(() => nest(0));
+  // The innermost body runs on the same few frames above the run loop, whatever the depth.
+  assert.is(deep, shallow);
+  assert.ok(deep < 10, `${deep} frames above the run loop`);
+});
+
+Call("a function that cancels its own task: the operation it returns runs to its first wait, which throws", async () => {
+  const s = virtual();
+  const log: string[] = [];
+  const t = s.run(function* () {
+    const me = yield* self();
+    try {
+      yield* call(() => {
+        void me.cancel();
+        return (function* sub() {
+          log.push("sub ran");
+          yield* sleep(1);
+          log.push("not reached");
+        })();
+      });
+    } catch (e) {
+      log.push(`caller got ${(e as Error).name}`);
+    }
+  });
+  assert.is((await outcome(t)).state, "cancelled");
+  assert.equal(log, ["sub ran", "caller got Cancelled"]);
+});
+
+Call("anything but a function or an operation throws a TypeError at the call site", () => {
+  for (const bad of [42, "text", null, undefined, { a: 1 }, [1]]) {
+    assert.throws(() => call(bad as never), (e: unknown) => e instanceof TypeError && /call\(\) expects/.test(String(e)));
+  }
+});
+
+Call.run();
+
+const Wait = suite("wait");
+
+Wait("returns a promise's value and throws its rejection", async () => {
+  const err = new Error("no");
+  const { value } = await runVirtual(function* () {
+    const v = yield* wait(Promise.resolve(5));
+    try {
+      yield* wait(Promise.reject(err));
+    } catch (e) {
+      return [v, e];
+    }
+  });
+  assert.equal(value, [5, err]);
+});
+
+Wait("accepts any thenable, and ignores a second settlement", async () => {
+  const thenable = {
+    then(resolve: (v: number) => void, reject: (e: unknown) => void) {
+      resolve(1);
+      resolve(2);
+      reject(new Error("late"));
+    },
+  };
+  const { value } = await runVirtual(function* () {
+    return yield* wait(thenable as PromiseLike<number>);
+  });
+  assert.is(value, 1);
+});
+
+Wait("a thenable whose then throws rejects the wait", async () => {
+  const err = new Error("then threw");
+  const { value } = await runVirtual(function* () {
+    try {
+      yield* wait({
+        then() {
+          throw err;
+        },
+      });
+    } catch (e) {
+      return e;
+    }
+  });
+  assert.is(value, err);
+});
+
+Wait("the virtual clock does not jump while a promise is in flight", async () => {
+  const { value } = await runVirtual(function* () {
+    const order: string[] = [];
+    yield* fork(function* () {
+      yield* sleep(1000);
+      order.push("timer");
+    });
+    yield* wait(new Promise((r) => setTimeout(r, 20)));
+    order.push("promise");
+    return order;
+  });
+  assert.equal(value, ["promise", "timer"]);
+});
+
+Wait("cancelling a wait leaves the promise alone and ignores its outcome", async () => {
+  let resolve!: (v: string) => void;
+  const p = new Promise<string>((r) => (resolve = r));
+  const s = virtual();
+  const t = s.run(function* () {
+    return yield* wait(p);
+  });
+  await new Promise((r) => setImmediate(r));
+  await t.cancel();
+  resolve("late");
+  await p;
+  assert.is(t.state, "cancelled");
+});
+
+Wait("a non-thenable throws a TypeError at the call site", () => {
+  assert.throws(() => wait(42 as never), (e: unknown) => e instanceof TypeError && /wait\(\) expects a promise/.test(String(e)));
+});
+
+Wait.run();
+
+const Join = suite("join");
+
+Join("returns the value, throws the error, or throws Cancelled", async () => {
+  const err = new Error("child failed");
+  const { value } = await runVirtual(function* () {
+    const done = yield* spawn(function* () {
+      return 1;
+    });
+    yield* sleep(1);
+    const out: unknown[] = [yield* join(done)];
+    const cancelled = yield* spawn(function* () {
+      yield* suspend();
+    });
+    yield* cancel(cancelled);
+    try {
+      yield* join(cancelled);
+    } catch (e) {
+      out.push(isCancelled(e));
+    }
+    // A failing child would fail this body; join one from another scope instead.
+    try {
+      yield* call(function* () {
+        const failing = yield* fork(function* () {
+          throw err;
+        });
+        yield* join(failing);
+      });
+    } catch (e) {
+      out.push(e);
+    }
+    return out;
+  });
+  assert.equal(value, [1, true, err]);
+});
+
+Join("joining a task that already failed throws its error at once", async () => {
+  const err = new Error("failed earlier");
+  const a = virtual();
+  const failed = a.run(function* () {
+    throw err;
+  });
+  await outcome(failed);
+  const { value } = await runVirtual(function* () {
+    try {
+      yield* join(failed);
+    } catch (e) {
+      return e;
+    }
+  });
+  assert.is(value, err);
+});
+
+Join("`yield* task` is a join, and waits for the task", async () => {
+  const { value, now } = await runVirtual(function* () {
+    const t = yield* fork(function* () {
+      yield* sleep(50);
+      return "late";
+    });
+    return yield* t;
+  });
+  assert.is(value, "late");
+  assert.is(now, 50);
+});
+
+Join("joining yourself or an ancestor is an error, not a hang", async () => {
+  const { value } = await runVirtual(function* parent() {
+    const me = yield* self();
+    const errors: string[] = [];
+    try {
+      yield* join(me);
+    } catch (e) {
+      errors.push(String(e));
+    }
+    const child = yield* fork(function* child() {
+      try {
+        yield* join(me);
+      } catch (e) {
+        errors.push(String(e));
+      }
+    });
+    yield* join(child);
+    return errors;
+  });
+  assert.match(value[0]!, /cannot join itself/);
+  assert.match(value[1]!, /cannot join its ancestor #\d+ parent/);
+});
+
+Join("a joiner that is cancelled stops waiting", async () => {
+  const { value } = await runVirtual(function* () {
+    const slow = yield* spawn(function* () {
+      yield* sleep(1000);
+      return "slow";
+    });
+    const joiner = yield* fork(function* () {
+      return yield* join(slow);
+    });
+    yield* sleep(10);
+    yield* cancel(joiner);
+    return [joiner.state, slow.state];
+  });
+  assert.equal(value, ["cancelled", "running"]);
+});
+
+Join("a task of another scheduler is joined and cancelled across clocks, without a false deadlock", async () => {
+  const a = virtual();
+  const b = virtual();
+  const producer = a.run(function* () {
+    yield* sleep(5);
+    yield* sleep(5);
+    return "from a";
+  });
+  assert.is(await b.run(function* () { return yield* join(producer); }), "from a");
+  const real = createScheduler();
+  const slow = real.run(function* () {
+    yield* sleep(20);
+    return "real";
+  });
+  assert.is(await b.run(function* () { return yield* join(slow); }), "real");
+  const forever = a.run(function* () {
+    yield* suspend();
+  });
+  await b.run(function* () {
+    yield* cancel(forever);
+  });
+  assert.is(forever.state, "cancelled");
+});
+
+Join("join and cancel take only tasks", () => {
+  assert.throws(() => join({} as never), (e: unknown) => e instanceof TypeError && /join\(\) expects a task/.test(String(e)));
+  assert.throws(() => cancel(3 as never), (e: unknown) => e instanceof TypeError && /cancel\(\) expects a task, got 3/.test(String(e)));
+});
+
+Join.run();
+
+const Self = suite("self, suspend, cooperate");
+
+Self("self() is the running task, also inside calls", async () => {
+  const { value } = await runVirtual(function* main() {
+    const outer = yield* self();
+    const inner = yield* call(function* () {
+      return yield* self();
+    });
+    return [outer === inner, outer.name];
+  });
+  assert.equal(value, [true, "main"]);
+});
+
+Self("suspend() waits until cancelled", async () => {
+  const { value } = await runVirtual(function* () {
+    let cleaned = false;
+    const t = yield* fork(function* () {
+      try {
+        yield* suspend();
+      } finally {
+        cleaned = true;
+      }
+    });
+    yield* sleep(100);
+    yield* cancel(t);
+    return cleaned;
+  });
+  assert.is(value, true);
+});
+
+Self("cooperate() lets the other ready tasks run, round robin", async () => {
+  const order: string[] = [];
+  await runVirtual(function* () {
+    const worker = (name: string) =>
+      function* () {
+        for (let i = 0; i < 3; i++) {
+          order.push(`${name}${i}`);
+          yield* cooperate();
+        }
+      };
+    yield* fork(worker("a"));
+    yield* fork(worker("b"));
+  });
+  assert.equal(order, ["a0", "b0", "a1", "b1", "a2", "b2"]);
+});
+
+Self("a task cancelled while it cooperates is cancelled at that point", async () => {
+  const { value } = await runVirtual(function* () {
+    let rounds = 0;
+    const t = yield* fork(function* () {
+      for (;;) {
+        rounds++;
+        yield* cooperate();
+      }
+    });
+    yield* cooperate();
+    yield* cancel(t);
+    return rounds;
+  });
+  assert.is(value, 1);
+});
+
+Self.run();
+
+const Action = suite("action");
+
+Action("resolves and rejects from a callback API", async () => {
+  const { value } = await runVirtual(function* () {
+    const a = yield* action<number>((resolve) => {
+      queueMicrotask(() => resolve(1));
+    });
+    let b: unknown;
+    try {
+      yield* action((_, reject) => {
+        queueMicrotask(() => reject("bad"));
+      });
+    } catch (e) {
+      b = e;
+    }
+    return [a, b];
+  });
+  assert.equal(value, [1, "bad"]);
+});
+
+Action("only the first settlement counts, even when synchronous", async () => {
+  const { value } = await runVirtual(function* () {
+    return yield* action<string>((resolve, reject) => {
+      resolve("first");
+      resolve("second");
+      reject(new Error("third"));
+    });
+  });
+  assert.is(value, "first");
+});
+
+Action("the teardown runs when the task is cancelled first, never after it settled", async () => {
+  const log: string[] = [];
+  await runVirtual(function* () {
+    const t = yield* fork(function* () {
+      yield* action(() => () => log.push("torn down"));
+    });
+    const u = yield* fork(function* () {
+      yield* action<void>((resolve) => {
+        resolve();
+        return () => log.push("must not run");
+      });
+    });
+    yield* sleep(1);
+    yield* cancel(t);
+    yield* cancel(u);
+  });
+  assert.equal(log, ["torn down"]);
+});
+
+Action("an executor that throws throws into the task", async () => {
+  const err = new Error("executor");
+  const { value } = await runVirtual(function* () {
+    try {
+      yield* action(() => {
+        throw err;
+      });
+    } catch (e) {
+      return e;
+    }
+  });
+  assert.is(value, err);
+});
+
+Action("an executor that returns something other than a teardown is a clear error", async () => {
+  const { value } = await runVirtual(function* () {
+    try {
+      yield* action((async () => {}) as never);
+    } catch (e) {
+      return String(e);
+    }
+  });
+  assert.match(value!, /TypeError: action\(anonymous\) executor returned an instance of Promise; return a teardown function or nothing/);
+});
+
+Action("a teardown that throws fails the cancelled task with that error", async () => {
+  const err = new Error("teardown");
+  const s = virtual();
+  const t = s.run(function* () {
+    yield* action(() => () => {
+      throw err;
+    });
+  });
+  await new Promise((r) => setImmediate(r));
+  t.cancel();
+  const o = await outcome(t);
+  assert.equal(o, { state: "failed", error: err });
+});
+
+Action("an executor that cancels its own task still has its teardown run", async () => {
+  const s = virtual();
+  let live = 0;
+  const t = s.run(function* () {
+    const me = yield* self();
+    yield* action<void>(() => {
+      live++;
+      void me.cancel(); // a listener reacting synchronously, say
+      return () => void live--;
+    });
+  });
+  assert.is((await outcome(t)).state, "cancelled");
+  assert.is(live, 0);
+});
+
+Action("an executor that cancels its own task and then throws fails the task with that error", async () => {
+  const err = new Error("executor failed");
+  const s = virtual();
+  const t = s.run(function* () {
+    const me = yield* self();
+    yield* action<void>(() => {
+      void me.cancel();
+      throw err;
+    });
+  });
+  assert.equal(await outcome(t), { state: "failed", error: err });
+});
+
+Action("an executor that throws after settling has its error reported", async () => {
+  const err = new Error("after resolve");
+  const s = virtual();
+  const v = await s.run(function* () {
+    return yield* action<number>((resolve) => {
+      resolve(1);
+      throw err;
+    });
+  });
+  assert.is(v, 1);
+  assert.equal(s.reported, [err]);
+});
+
+Action("a non-function executor throws at the call site", () => {
+  assert.throws(() => action(null as never), (e: unknown) => e instanceof TypeError && /action\(\) expects an executor/.test(String(e)));
+});
+
+Action.run();
+
+const Start = suite("fork and spawn");
+
+Start("return the child task at once; the child runs when the parent next suspends", async () => {
+  const order: string[] = [];
+  const { value } = await runVirtual(function* () {
+    const t: Task<string> = yield* fork(function* child() {
+      order.push("child");
+      return "c";
+    });
+    order.push(`parent sees ${t.name} ${t.state}`);
+    yield* sleep(0);
+    order.push("parent again");
+    return yield* t;
+  });
+  assert.is(value, "c");
+  assert.equal(order, ["parent sees child running", "child", "parent again"]);
+});
+
+Start("names come from options, else the function", async () => {
+  const { value } = await runVirtual(function* () {
+    const a = yield* fork(function* worker() {});
+    const b = yield* spawn(function* () {}, { name: "custom" });
+    const c = yield* fork((function* () {})());
+    return [a.name, b.name, c.name];
+  });
+  assert.equal(value, ["worker", "custom", "anonymous"]);
+});
+
+Start("a fork of a function returning a promise or a value completes with it", async () => {
+  const { value } = await runVirtual(function* () {
+    const a = yield* fork((async () => 1) as never);
+    const b = yield* fork((() => 2) as never);
+    return [yield* join(a), yield* join(b)];
+  });
+  assert.equal(value, [1, 2]);
+});
+
+Start("a factory that throws fails the child with that error", async () => {
+  const err = new Error("factory");
+  const { value } = await runVirtual(function* () {
+    try {
+      yield* call(function* () {
+        yield* fork((() => {
+          throw err;
+        }) as never);
+      });
+    } catch (e) {
+      return e;
+    }
+  });
+  assert.is(value, err);
+});
+
+Start("a thousand ready tasks run in the order they were started", async () => {
+  const order: number[] = [];
+  await runVirtual(function* () {
+    for (let i = 0; i < 1000; i++) {
+      yield* fork(function* () {
+        order.push(i);
+      });
+    }
+  });
+  assert.equal(order, Array.from({ length: 1000 }, (_, i) => i));
+});
+
+Start("bad operations throw a TypeError at the call site", () => {
+  assert.throws(() => fork(5 as never), (e: unknown) => e instanceof TypeError && /fork\(\) expects an operation/.test(String(e)));
+  assert.throws(() => spawn("x" as never), (e: unknown) => e instanceof TypeError && /spawn\(\) expects an operation.*"x"/.test(String(e)));
+});
+
+Start.run();
+
+const Cancel = suite("cancel");
+
+Cancel("cancelling yourself throws Cancelled here, and the task ends cancelled", async () => {
+  const s = virtual();
+  let after = false;
+  const t = s.run(function* () {
+    yield* cancel(yield* self());
+    after = true;
+  });
+  const o = await outcome(t);
+  assert.is(o.state, "cancelled");
+  assert.ok(isCancelled((o as { error: unknown }).error));
+  assert.is(after, false);
+});
+
+Cancel("cancelling yourself again during cleanup does nothing", async () => {
+  const s = virtual();
+  const log: string[] = [];
+  const t = s.run(function* () {
+    try {
+      yield* suspend();
+    } finally {
+      yield* cancel(yield* self()); // cancelled already: it returns, and changes nothing
+      yield* shield(sleep(5));
+      log.push("cleanup finished");
+    }
+  });
+  await new Promise((r) => setImmediate(r));
+  await t.cancel();
+  assert.is(t.state, "cancelled");
+  assert.equal(log, ["cleanup finished"]);
+});
+
+Cancel("cancelling a finished task does nothing", async () => {
+  const { value } = await runVirtual(function* () {
+    const t = yield* fork(function* () {
+      return 1;
+    });
+    yield* sleep(1);
+    yield* cancel(t);
+    return [t.state, yield* join(t)];
+  });
+  assert.equal(value, ["completed", 1]);
+});
+
+Cancel("a child may cancel its parent: both end cancelled", async () => {
+  const s = virtual();
+  const t = s.run(function* parent() {
+    const me = yield* self();
+    yield* fork(function* () {
+      yield* sleep(5);
+      yield* cancel(me);
+    });
+    yield* suspend();
+  });
+  const o = await outcome(t);
+  assert.is(o.state, "cancelled");
+  assert.instance((o as { error: unknown }).error, Cancelled);
+});
+
+Cancel.run();

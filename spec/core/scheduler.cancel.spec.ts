@@ -1,0 +1,716 @@
+// Cancellation: level-triggered (every wait in a cancelled scope throws), through yield*, with
+// cleanup that waits in a shield; cancel returns only after the whole subtree is torn down.
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import {
+  call, cancel, Cancelled, channel, cooperate, createScheduler, fork, isCancelled, join, select, self, shield, sleep, spawn, suspend,
+  timeout, TimeoutError, type Task,
+  type Operation,
+} from "../../lib/index.js";
+import { hostTurn, outcome, runVirtual, virtual } from "../helpers.js";
+
+const C = suite("cancellation");
+
+C("passes through a native yield* into a sub-generator whose finally yields; the code after never runs", async () => {
+  const log: string[] = [];
+  function* resource(): Operation<void> {
+    try {
+      log.push("open");
+      yield* suspend();
+    } finally {
+      yield* shield(sleep(50)); // async cleanup
+      log.push("closed");
+    }
+  }
+  const { value } = await runVirtual(function* () {
+    const t = yield* fork(function* () {
+      yield* resource();
+      log.push("after yield* (must not run)");
+    });
+    yield* sleep(10);
+    yield* cancel(t);
+    log.push("cancel returned");
+    return t.state;
+  });
+  assert.is(value, "cancelled");
+  assert.equal(log, ["open", "closed", "cancel returned"]);
+});
+
+C("a call whose body returned a received value keeps it, even if cancelled while it waits for its forks", async () => {
+  const { value } = await runVirtual(function* () {
+    const seen: unknown[] = [];
+    const jobs = channel<string>(1);
+    const a = yield* fork(function* () {
+      const job = yield* call(function* () {
+        yield* fork(sleep(100)); // still running when the body returns
+        return yield* jobs.receive();
+      });
+      seen.push(job); // taken from the channel: it must reach the caller, not vanish
+      yield* sleep(1); // the cancellation arrives here
+      seen.push("not reached");
+    });
+    yield* jobs.send("job-1");
+    yield* sleep(10);
+    yield* cancel(a);
+    return [seen, jobs.size];
+  });
+  assert.equal(value, [["job-1"], 0]);
+});
+
+C("a call waiting only for its spawned helpers to close keeps its result when cancelled then", async () => {
+  const { value } = await runVirtual(function* () {
+    const seen: unknown[] = [];
+    const a = yield* fork(function* () {
+      const n = yield* call(function* () {
+        yield* spawn(function* helper() {
+          try {
+            yield* suspend();
+          } finally {
+            yield* shield(sleep(20)); // a slow close, during which the cancel arrives
+          }
+        });
+        yield* sleep(1); // the helper is running
+        return 5;
+      });
+      seen.push(n); // the result stands: the body's work was complete
+      yield* sleep(1); // and the cancellation arrives here
+      seen.push("not reached");
+    });
+    yield* sleep(10);
+    yield* cancel(a);
+    return seen;
+  });
+  assert.equal(value, [5]);
+});
+
+C("cancel returns only after the cleanup of the task and every descendant", async () => {
+  const log: string[] = [];
+  const s = virtual();
+  await s.run(function* () {
+    const t = yield* fork(function* parent() {
+      yield* fork(function* child() {
+        yield* fork(function* grandchild() {
+          try {
+            yield* suspend();
+          } finally {
+            yield* shield(sleep(30));
+            log.push(`grandchild done at ${s.now()}`);
+          }
+        });
+        try {
+          yield* suspend();
+        } finally {
+          yield* shield(sleep(10));
+          log.push(`child done at ${s.now()}`);
+        }
+      });
+      yield* suspend();
+    });
+    yield* sleep(5);
+    yield* cancel(t);
+    log.push(`cancel returned at ${s.now()}`);
+  });
+  assert.equal(log, ["child done at 15", "grandchild done at 35", "cancel returned at 35"]);
+});
+
+C("a second cancel during async cleanup changes nothing", async () => {
+  const log: string[] = [];
+  const { value } = await runVirtual(function* () {
+    const t = yield* fork(function* () {
+      try {
+        yield* suspend();
+      } finally {
+        yield* shield(function* () {
+          yield* sleep(20);
+          log.push("cleanup step 1");
+          yield* sleep(20);
+          log.push("cleanup step 2");
+        });
+      }
+    });
+    yield* sleep(1);
+    const c1 = yield* fork(function* () {
+      yield* cancel(t);
+    });
+    yield* sleep(10);
+    const c2 = yield* fork(function* () {
+      yield* cancel(t);
+    });
+    yield* join(c1);
+    yield* join(c2);
+    return t.state;
+  });
+  assert.is(value, "cancelled");
+  assert.equal(log, ["cleanup step 1", "cleanup step 2"]);
+});
+
+C("a task cancelled before its first step never runs its body", async () => {
+  let ran = false;
+  const { value } = await runVirtual(function* () {
+    const t = yield* fork(function* () {
+      ran = true;
+    });
+    yield* cancel(t);
+    return t.state;
+  });
+  assert.is(value, "cancelled");
+  assert.is(ran, false);
+});
+
+C("a root cancelled right after run() never runs its body", async () => {
+  let ran = false;
+  const s = virtual();
+  const t = s.run(function* () {
+    ran = true;
+  });
+  await t.cancel();
+  assert.is(ran, false);
+  assert.is(t.state, "cancelled");
+});
+
+C("a value returned after swallowing Cancelled is discarded: the task ends cancelled", async () => {
+  const { value } = await runVirtual(function* () {
+    const t = yield* fork(function* () {
+      try {
+        yield* suspend();
+      } catch {
+        return "swallowed";
+      }
+      return "never";
+    });
+    yield* sleep(1);
+    yield* cancel(t);
+    try {
+      yield* join(t);
+    } catch (e) {
+      return [t.state, isCancelled(e)];
+    }
+  });
+  assert.equal(value, ["cancelled", true]);
+});
+
+C("cleanup that throws another error fails the cancelled task with it", async () => {
+  const err = new Error("cleanup failed");
+  const s = virtual();
+  const t = s.run(function* () {
+    try {
+      yield* suspend();
+    } finally {
+      throw err;
+    }
+  });
+  await hostTurn();
+  await t.cancel();
+  assert.equal(await outcome(t), { state: "failed", error: err });
+});
+
+C("cancellation is level-triggered: a body that catches Cancelled gets it again at its next wait", async () => {
+  const s = virtual();
+  const steps: string[] = [];
+  const value = await s.run(function* () {
+    const t = yield* fork(function* () {
+      try {
+        yield* suspend();
+      } catch (e) {
+        steps.push(`caught ${(e as Error).name}`);
+      }
+      try {
+        yield* sleep(5);
+        steps.push("slept (must not)");
+      } catch (e) {
+        steps.push(`caught ${(e as Error).name} again`);
+      }
+      steps.push("carries on without waiting"); // effects that complete at once still work
+      yield* self();
+      steps.push("self() completed");
+    });
+    yield* sleep(1);
+    yield* cancel(t);
+    return [t.state, s.now()];
+  });
+  assert.equal(value, ["cancelled", 1]);
+  assert.equal(steps, ["caught Cancelled", "caught Cancelled again", "carries on without waiting", "self() completed"]);
+});
+
+C("a sleeper whose timer fired but that has not run yet is cancelled at its sleep", async () => {
+  const { value } = await runVirtual(function* () {
+    const log: string[] = [];
+    const sleeper = yield* fork(function* () {
+      try {
+        yield* sleep(10);
+        log.push("woke normally");
+      } catch (e) {
+        log.push(`got ${(e as Error).name} at the sleep`);
+      }
+    });
+    yield* sleep(10); // woken in the same instant, after the sleeper's timer
+    yield* cancel(sleeper);
+    return log;
+  });
+  assert.equal(value, ["got Cancelled at the sleep"]);
+});
+
+C("a task woken with a result keeps it; the cancellation arrives at its next yield", async () => {
+  const { value } = await runVirtual(function* () {
+    const got: string[] = [];
+    const waker = yield* fork(function* () {
+      return "result";
+    });
+    const t = yield* fork(function* () {
+      got.push(yield* join(waker));
+      yield* sleep(1);
+      got.push("not reached");
+    });
+    // waker finishes first and wakes t with its result; cancel t before it runs.
+    yield* sleep(0);
+    yield* cancel(t);
+    return got;
+  });
+  assert.equal(value, ["result"]);
+});
+
+C("cancelling the calls of a task unwinds them innermost first", async () => {
+  const log: string[] = [];
+  const { value } = await runVirtual(function* () {
+    const t = yield* fork(function* () {
+      function* level(n: number): Operation<void> {
+        try {
+          if (n === 0) yield* suspend();
+          else yield* call(level, n - 1);
+        } finally {
+          log.push(`level ${n}`);
+        }
+      }
+      yield* level(3);
+    });
+    yield* sleep(1);
+    yield* cancel(t);
+    return t.state;
+  });
+  assert.is(value, "cancelled");
+  assert.equal(log, ["level 0", "level 1", "level 2", "level 3"]);
+});
+
+C("Task.cancel() from outside resolves after cleanup; joining afterwards throws Cancelled", async () => {
+  const s = virtual();
+  let cleaned = false;
+  const t = s.run(function* () {
+    try {
+      yield* suspend();
+    } finally {
+      yield* shield(sleep(100));
+      cleaned = true;
+    }
+  });
+  await hostTurn();
+  await t.cancel();
+  assert.is(cleaned, true);
+  try {
+    await t;
+    assert.unreachable();
+  } catch (e) {
+    assert.instance(e, Cancelled);
+  }
+  await t.cancel(); // cancelling a finished task: resolves at once
+});
+
+C("a cancelled sleep leaves no host timer behind", async () => {
+  const timers = () => process.getActiveResourcesInfo().filter((r) => r === "Timeout").length;
+  const before = timers();
+  const s = createScheduler();
+  const t = s.run(function* () {
+    yield* sleep(60_000);
+  });
+  await new Promise((r) => setImmediate(r));
+  assert.is(timers(), before + 1, "one host timer while sleeping");
+  await t.cancel();
+  assert.is(timers(), before, "no host timer after cancel");
+});
+
+C("cancel of an ancestor from inside a child does not deadlock", async () => {
+  const s = virtual();
+  const o = await outcome(
+    s.run(function* root() {
+      const me = yield* self();
+      yield* fork(function* () {
+        yield* call(function* () {
+          yield* cancel(me);
+        });
+      });
+      yield* suspend();
+    }),
+  );
+  assert.is(o.state, "cancelled");
+});
+
+C("a call that returns before its cancellation reaches a wait hands its value to the caller, whose next wait throws", async () => {
+  const s = virtual();
+  const log: string[] = [];
+  const t = s.run(function* () {
+    const me = yield* self();
+    try {
+      const v = yield* call(function* () {
+        void me.cancel(); // due at this body's next wait, but it returns without one
+        return 1;
+      });
+      log.push(`call returned ${v}`);
+      yield* sleep(5);
+      log.push("not reached");
+    } catch (e) {
+      log.push(`caught ${(e as Error).name} at the sleep`);
+      yield* sleep(5); // level-triggered: this wait throws too
+      log.push("not reached either");
+    }
+  });
+  assert.is((await outcome(t)).state, "cancelled");
+  assert.equal(log, ["call returned 1", "caught Cancelled at the sleep"]);
+});
+
+C("a call whose body finished, cancelled while it waits for its children, hands its value on; the caller is still cancelled", async () => {
+  const { value } = await runVirtual(function* () {
+    const ch = channel<string>();
+    const got: string[] = [];
+    yield* fork(function* producer() {
+      yield* ch.send("ready and waiting"); // parks until a receiver comes
+    });
+    const consumer = yield* fork(function* () {
+      for (;;) {
+        // The value is taken at once; the select's call then waits for its timer child to end.
+        const r = yield* select({ v: ch.receive() }, { timeout: 100 });
+        if (r.case === "v") got.push(r.value!);
+      }
+    });
+    yield* sleep(0); // the consumer takes the value and its call is closing...
+    yield* cancel(consumer); // ...when the cancel comes; it must end, and keep the value
+    return [got, consumer.state];
+  });
+  assert.equal(value, [["ready and waiting"], "cancelled"]);
+});
+
+C("a value received inside a call is never lost to a cancellation that arrives after it", async () => {
+  const { value } = await runVirtual(function* () {
+    const ch = channel<string>();
+    const got: string[] = [];
+    const consumer = yield* fork(function* () {
+      for (;;) {
+        const r = yield* select({ v: ch.receive() }, { timeout: 100 }); // a call inside
+        if (r.case === "v") got.push(r.value!);
+      }
+    });
+    yield* sleep(1);
+    yield* ch.send("precious"); // wakes the consumer with the value...
+    yield* cancel(consumer); // ...and cancels it before it runs
+    return got;
+  });
+  assert.equal(value, ["precious"]);
+});
+
+C("a task cancelled by the very call it performs stops waiting at once", async () => {
+  const s = virtual();
+  const t = s.run(function* () {
+    const me = yield* self();
+    // fn cancels its own task synchronously, then hands back a promise that never settles.
+    yield* call(() => {
+      void me.cancel();
+      return new Promise<never>(() => {});
+    });
+  });
+  assert.is((await outcome(t)).state, "cancelled");
+});
+
+C("spawned children are cancelled too when the parent is cancelled", async () => {
+  const log: string[] = [];
+  const { value } = await runVirtual(function* () {
+    const t = yield* fork(function* () {
+      yield* spawn(function* () {
+        try {
+          yield* suspend();
+        } finally {
+          log.push("spawn");
+        }
+      });
+      yield* fork(function* () {
+        try {
+          yield* suspend();
+        } finally {
+          log.push("fork");
+        }
+      });
+      try {
+        yield* suspend();
+      } finally {
+        log.push("body");
+      }
+    });
+    yield* sleep(1);
+    yield* cancel(t);
+    return t.state;
+  });
+  assert.is(value, "cancelled");
+  // The body first, then children newest first.
+  assert.equal(log, ["body", "fork", "spawn"]);
+});
+
+C.run();
+
+const L = suite("level-triggered cancellation and shield");
+
+/** The loop users write most: retry on any error, log it, wait a little, try again. */
+function* flakyRetryLoop(log: string[]): Operation<never> {
+  for (;;) {
+    try {
+      yield* sleep(50);
+      throw new Error("flaky");
+    } catch (e) {
+      log.push((e as Error).name === "Cancelled" ? "Cancelled" : (e as Error).message);
+      yield* sleep(50);
+    }
+  }
+}
+
+L("a catch-all retry loop under timeout ends at the deadline, within one suspension", async () => {
+  const log: string[] = [];
+  const { value, now } = await runVirtual(function* () {
+    try {
+      yield* timeout(225, () => flakyRetryLoop(log));
+    } catch (e) {
+      return e;
+    }
+  });
+  assert.instance(value, TimeoutError);
+  assert.is(now, 225);
+  // Cut at 225 in its sleep; the catch logs it, and its own sleep throws again.
+  assert.equal(log, ["flaky", "flaky", "Cancelled"]);
+});
+
+L("a catch-all retry loop that is cancelled ends at once, and cancel returns", async () => {
+  const log: string[] = [];
+  const s = virtual();
+  const value = await s.run(function* () {
+    const t = yield* fork(() => flakyRetryLoop(log));
+    yield* sleep(75); // in the catch's sleep
+    yield* cancel(t);
+    return [t.state, s.now()];
+  });
+  assert.equal(value, ["cancelled", 75]);
+  assert.equal(log, ["flaky"]); // the Cancelled came in the catch block's own sleep: out it goes
+  assert.equal(s.reported, []);
+});
+
+L("cleanup that waits without a shield is cut short at its first wait", async () => {
+  const log: string[] = [];
+  const s = virtual();
+  const value = await s.run(function* () {
+    const t = yield* fork(function* () {
+      try {
+        yield* suspend();
+      } finally {
+        log.push("cleanup starts");
+        yield* sleep(10);
+        log.push("not reached");
+      }
+    });
+    yield* sleep(1);
+    yield* cancel(t);
+    return [t.state, s.now()];
+  });
+  assert.equal(value, ["cancelled", 1]);
+  assert.equal(log, ["cleanup starts"]);
+});
+
+L("cleanup in a shield runs to its end, returns its value, and the next wait after it throws", async () => {
+  const log: string[] = [];
+  const s = virtual();
+  const value = await s.run(function* () {
+    const t = yield* fork(function* () {
+      try {
+        yield* suspend();
+      } finally {
+        const n = yield* shield(function* () {
+          yield* sleep(10);
+          return 42;
+        });
+        log.push(`shield returned ${n} at ${s.now()}`);
+        try {
+          yield* sleep(10);
+        } catch (e) {
+          log.push(`then ${(e as Error).name} at ${s.now()}`);
+        }
+      }
+    });
+    yield* sleep(1);
+    yield* cancel(t);
+    return [t.state, s.now()];
+  });
+  assert.equal(value, ["cancelled", 11]);
+  assert.equal(log, ["shield returned 42 at 11", "then Cancelled at 11"]);
+});
+
+L("a cancel that arrives while a shield runs waits for it; the task's next wait throws", async () => {
+  const log: string[] = [];
+  const s = virtual();
+  const value = await s.run(function* () {
+    const t = yield* fork(function* () {
+      yield* shield(function* () {
+        yield* sleep(20);
+        log.push(`shielded work done at ${s.now()}`);
+      });
+      log.push("after the shield");
+      yield* sleep(1);
+      log.push("not reached");
+    });
+    yield* sleep(5);
+    yield* cancel(t);
+    return [t.state, s.now()];
+  });
+  assert.equal(value, ["cancelled", 20]);
+  assert.equal(log, ["shielded work done at 20", "after the shield"]);
+});
+
+L("children started in a cancelled scope are cancelled; those started in a shield run", async () => {
+  const log: string[] = [];
+  const { value } = await runVirtual(function* () {
+    let late: Task | undefined;
+    let shielded: Task | undefined;
+    const t = yield* fork(function* () {
+      try {
+        yield* suspend();
+      } finally {
+        late = yield* fork(function* () {
+          log.push("late child ran (must not)");
+        });
+        yield* shield(function* () {
+          shielded = yield* fork(function* () {
+            yield* sleep(5);
+            log.push("shielded child ran");
+          });
+        });
+      }
+    });
+    yield* sleep(1);
+    yield* cancel(t);
+    return [t.state, late!.state, shielded!.state];
+  });
+  assert.equal(value, ["cancelled", "cancelled", "completed"]);
+  assert.equal(log, ["shielded child ran"]);
+});
+
+L("a timeout inside a shield still fires", async () => {
+  const log: string[] = [];
+  const s = virtual();
+  await s.run(function* () {
+    const t = yield* fork(function* () {
+      try {
+        yield* suspend();
+      } finally {
+        yield* shield(function* () {
+          try {
+            yield* timeout(10, sleep(1000)); // a goodbye that takes too long
+          } catch (e) {
+            log.push(`${(e as Error).name} at ${s.now()}`);
+          }
+        });
+      }
+    });
+    yield* sleep(1);
+    yield* cancel(t);
+    log.push(`cancel returned at ${s.now()}`);
+  });
+  assert.equal(log, ["TimeoutError at 11", "cancel returned at 11"]);
+});
+
+L("a shield holds a timeout around it too: the shielded work finishes, and its result stands", async () => {
+  const { value, now } = await runVirtual(function* () {
+    return yield* timeout(10, shield(function* () {
+      yield* sleep(50);
+      return "finished";
+    }));
+  });
+  assert.is(value, "finished");
+  assert.is(now, 50);
+});
+
+L("a task that swallows Cancelled and waits again is reported once, by name, and stopped", async () => {
+  const s = virtual();
+  const ch = channel<number>();
+  const log: string[] = [];
+  let swallowed = 0;
+  const value = await s.run(function* () {
+    const t = yield* fork(
+      function* () {
+        try {
+          for (;;) {
+            try {
+              yield* ch.receive();
+            } catch {
+              swallowed++; // a catch-all that swallows everything, Cancelled included
+            }
+          }
+        } finally {
+          log.push("finally ran");
+        }
+      },
+      { name: "swallower" },
+    );
+    yield* sleep(1);
+    yield* cancel(t);
+    return [t.state, s.now()];
+  });
+  assert.equal(value, ["cancelled", 1]);
+  assert.is(swallowed, 100);
+  assert.equal(log, ["finally ran"]);
+  assert.is(s.reported.length, 1);
+  const message = String((s.reported[0] as Error).message);
+  assert.match(message, /task #\d+ swallower caught Cancelled and waited again 100 times/);
+  assert.match(message, /isCancelled\(e\)\) throw e/);
+  assert.match(message, /shield/);
+});
+
+L("a task that computes without waiting in a cancelled scope is stopped within a slice", async () => {
+  const s = virtual();
+  let spins = 0;
+  const value = await s.run(function* () {
+    const hog = yield* spawn(function* () {
+      for (;;) {
+        try {
+          yield* self(); // completes at once: never a wait
+          spins++;
+        } catch {
+          // even a catch-all cannot hold it for long
+        }
+      }
+    });
+    yield* cooperate(); // the hog runs a time slice (virtual time stands still while it runs)
+    yield* cancel(hog);
+    return hog.state;
+  });
+  assert.is(value, "cancelled");
+  assert.ok(spins > 1000);
+  assert.is(s.reported.length, 1); // it swallowed the Cancelled of each slice: reported, then stopped
+});
+
+L("cleanup in a shield that fails fails the cancelled task with its error", async () => {
+  const err = new Error("goodbye failed");
+  const s = virtual();
+  const t = s.run(function* () {
+    try {
+      yield* suspend();
+    } finally {
+      yield* shield(function* () {
+        yield* sleep(5);
+        throw err;
+      });
+    }
+  });
+  await hostTurn();
+  await t.cancel();
+  assert.equal(await outcome(t), { state: "failed", error: err });
+});
+
+L("shield() checks its argument at the call site", () => {
+  for (const bad of [42, "text", null, undefined, { a: 1 }]) {
+    assert.throws(() => shield(bad as never), (e: unknown) => e instanceof TypeError && /shield\(\) expects/.test(String(e)));
+  }
+});
+
+L.run();

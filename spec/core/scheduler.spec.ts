@@ -1,0 +1,442 @@
+// The run loop: trampolined (no stack growth), fair (FIFO, time slices), strict about what may be
+// yielded, deterministic on the virtual clock, and quiet once everything has finished.
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { execFileSync } from "node:child_process";
+import {
+  action, call, cooperate, createScheduler, DeadlockError, wait, Effect, fork, join, self, shield, sleep, spawn, suspend, type Operation,
+} from "../../lib/index.js";
+import { SLICE_MS } from "../../lib/core/scheduler.js";
+import { framesAboveLoop, outcome, runVirtual, virtual } from "../helpers.js";
+import { measure, type Fairness } from "../../bench/fairness.js";
+
+
+const Loop = suite("the run loop");
+
+Loop("1,000,000 synchronous effects in one coroutine complete without growing the stack", async () => {
+  const { value } = await runVirtual(function* () {
+    const first = framesAboveLoop();
+    let n = 0;
+    let deepest = first;
+    for (let i = 0; i < 1_000_000; i++) {
+      if ((yield* self()).id > 0) n++;
+      if (i % 1000 === 0) deepest = Math.max(deepest, framesAboveLoop());
+    }
+    return [n, deepest - first];
+  });
+  assert.equal(value, [1_000_000, 0]);
+});
+
+Loop("a body resumes from the same stack depth at call depth 1 and 100 (resume cost is flat)", async () => {
+  function* nest(n: number, seen: number[]): Operation<void> {
+    if (n > 1) return yield* call(nest, n - 1, seen);
+    for (let i = 0; i < 3; i++) {
+      yield* self();
+      seen.push(framesAboveLoop());
+    }
+  }
+  const shallow: number[] = [];
+  const deep: number[] = [];
+  await runVirtual(() => nest(1, shallow));
+  await runVirtual(() => nest(100, deep));
+  assert.equal(deep, shallow);
+});
+
+Loop("bursts of ready tasks larger than the queue's spare room all run, again and again", async () => {
+  for (const burst of [5000, 20_000, 5000]) {
+    let finished = 0;
+    function* worker() {
+      yield* cooperate();
+      yield* sleep(1);
+      finished++;
+    }
+    await runVirtual(function* () {
+      for (let i = 0; i < burst; i++) yield* fork(worker);
+      yield* sleep(2);
+      for (let i = 0; i < burst; i++) yield* fork(worker); // after the queue emptied and shrank
+    });
+    assert.is(finished, 2 * burst);
+  }
+});
+
+Loop("ready tasks run in FIFO order", async () => {
+  const order: number[] = [];
+  await runVirtual(function* () {
+    for (let i = 0; i < 5; i++) {
+      yield* fork(function* () {
+        order.push(i);
+        yield* sleep(0);
+        order.push(10 + i);
+      });
+    }
+  });
+  assert.equal(order, [0, 1, 2, 3, 4, 10, 11, 12, 13, 14]);
+});
+
+Loop("on the real clock, a task doing synchronous effects forever delays a sleep(10) by at most a slice", async () => {
+  const s = createScheduler();
+  let spins = 0;
+  const extra = await s.run(function* () {
+    const hog = yield* spawn(function* () {
+      for (;;) {
+        yield* self();
+        spins++;
+      }
+    });
+    // Each sleep(10) is compared with a host setTimeout(10) armed at the same moment, so a load
+    // on the machine delays both alike. The best of three: a hiccup can delay one wake-up; a
+    // scheduler that let the hog run on would delay all three without bound.
+    let best = Infinity;
+    for (let i = 0; i < 3; i++) {
+      let hostWoke = 0;
+      setTimeout(() => (hostWoke = performance.now()), 10);
+      yield* sleep(10);
+      const woke = performance.now();
+      if (hostWoke === 0) yield* call(() => new Promise<void>((r) => setTimeout(r, 0))); // let it fire
+      best = Math.min(best, woke - hostWoke);
+    }
+    yield* cancel_(hog);
+    return best;
+  });
+  assert.ok(spins > 1000, `the hog ran (${spins} effects)`);
+  assert.ok(extra <= SLICE_MS + 5, `sleep(10) woke ${extra.toFixed(1)} ms after a host setTimeout(10); a slice is ${SLICE_MS} ms`);
+});
+function* cancel_(t: import("../../lib/index.js").Task): Operation<void> {
+  yield* call(() => t.cancel());
+}
+
+/** Host timer callbacks (setInterval 1 ms) while `work` runs for `ms`, beside the same count
+ * while plain JavaScript works in 5 ms chunks on setImmediate: a load on the machine slows both.
+ * Up to three rounds; the best ratio. */
+async function hostTurnsRatio(ms: number, work: (until: number) => Promise<unknown>): Promise<string | number> {
+  const count = async (run: (until: number) => Promise<unknown>) => {
+    let turns = 0;
+    const probe = setInterval(() => turns++, 1);
+    await run(performance.now() + ms);
+    clearInterval(probe);
+    return turns;
+  };
+  const control = (until: number) =>
+    new Promise<void>((resolve) => {
+      const chunk = () => {
+        const end = Math.min(until, performance.now() + 5);
+        while (performance.now() < end);
+        if (performance.now() < until) setImmediate(chunk);
+        else resolve();
+      };
+      chunk();
+    });
+  let best = 0;
+  let facts = "";
+  for (let round = 0; round < 3 && best < 0.5; round++) {
+    const plain = await count(control);
+    const skein = await count(work);
+    facts += ` round ${round + 1}: skein ${skein}, plain JS ${plain};`;
+    best = Math.max(best, skein / plain);
+  }
+  return best >= 0.5 ? best : `the host ran its timers too rarely:${facts}`;
+}
+
+Loop("a task fed by promises that settle at once still lets the host run its timers", async () => {
+  const ratio = await hostTurnsRatio(100, (until) =>
+    createScheduler().run(function* () {
+      while (performance.now() < until) yield* wait(Promise.resolve()); // microtasks only
+    }),
+  );
+  assert.type(ratio, "number", String(ratio));
+});
+
+Loop("the time slice ends after a CPU-bound task's cooperate(), even with few tasks", async () => {
+  const ratio = await hostTurnsRatio(100, (until) =>
+    createScheduler().run(function* () {
+      while (performance.now() < until) {
+        const spin = performance.now() + 1;
+        while (performance.now() < spin); // 1 ms of CPU work
+        yield* cooperate();
+      }
+    }),
+  );
+  assert.type(ratio, "number", String(ratio));
+});
+
+Loop.run();
+
+const Host0 = suite("sharing the host with a busy program (real clock, ratios to plain JS)");
+
+/** Measure the plain-JS control and skein side by side; on a loaded machine, a second round. */
+async function beside(): Promise<{ control: Fairness; skein: Fairness }> {
+  let best: { control: Fairness; skein: Fairness } | undefined;
+  for (let round = 0; round < 2; round++) {
+    const control = await measure("control", 1000);
+    const skein = await measure("skein", 1000);
+    const score = Math.min(skein.timer / control.timer, skein.echo / control.echo);
+    if (best === undefined || score > Math.min(best.skein.timer / best.control.timer, best.skein.echo / best.control.echo)) {
+      best = { control, skein };
+    }
+    if (score >= 0.8) break;
+  }
+  return best!;
+}
+
+Host0("beside a task that never waits, host timers and TCP round trips keep pace with plain JS; one host callback is pending", async () => {
+  const { control, skein } = await beside();
+  const facts = `control ${JSON.stringify(control)}, skein ${JSON.stringify(skein)}`;
+  assert.ok(skein.timer >= 0.8 * control.timer, `host timer callbacks: ${facts}`);
+  assert.ok(skein.echo >= 0.8 * control.echo, `TCP echo round trips: ${facts}`);
+  assert.ok(skein.immediates <= 1, `setImmediate callbacks pending at once: ${facts}`);
+});
+
+Host0.run();
+
+const Yields = suite("what may be yielded");
+
+Yields("a number, string, null, plain object or array throws a TypeError naming the task and the value", async () => {
+  const { value } = await runVirtual(function* picky(): Generator<unknown, string[], unknown> {
+    const messages: string[] = [];
+    for (const bad of [42, "text", null, { a: 1 }, [1, 2]]) {
+      try {
+        yield bad;
+      } catch (e) {
+        assert.instance(e, TypeError);
+        messages.push((e as Error).message);
+      }
+    }
+    return messages;
+  });
+  assert.match(value[0]!, /^task #1 picky yielded 42; yield\* an effect/);
+  assert.match(value[1]!, /yielded "text"/);
+  assert.match(value[2]!, /yielded null/);
+  assert.match(value[3]!, /yielded a plain object \{a\}/);
+  assert.match(value[4]!, /yielded an array of length 2/);
+});
+
+Yields("other tasks carry on when one yields garbage", async () => {
+  const s = virtual();
+  const good = s.run(function* () {
+    yield* sleep(10);
+    return "fine";
+  });
+  const bad = s.run(function* (): Generator<unknown, void, unknown> {
+    yield 42;
+  });
+  assert.is((await outcome(bad)).state, "failed");
+  assert.is(await good, "fine");
+});
+
+Yields("plainly yielded generators, promises and tasks are called, awaited and joined", async () => {
+  const { value } = await runVirtual(function* (): Generator<unknown, unknown[], any> {
+    const a = yield (function* () {
+      return "gen";
+    })();
+    const b = yield Promise.resolve("promise");
+    const t = yield fork(function* () {
+      return "task";
+    });
+    const c = yield t;
+    return [a, b, c];
+  });
+  assert.equal(value, ["gen", "promise", "task"]);
+});
+
+Yields("an effect the scheduler has no handler for is a TypeError", async () => {
+  class Unknown extends Effect<void> {
+    readonly type = "unknown";
+  }
+  const { value } = await runVirtual(function* () {
+    try {
+      yield* new Unknown();
+    } catch (e) {
+      return String(e);
+    }
+  });
+  assert.match(value!, /TypeError: task #1 anonymous yielded an effect of unknown type "unknown"/);
+});
+
+Yields("an iterator whose next() returns no result object fails its task, not the scheduler", async () => {
+  const s = virtual();
+  const bystander = s.run(function* () {
+    yield* sleep(1);
+    return "fine";
+  });
+  const broken = await outcome(
+    s.run(function* () {
+      yield* call({ [Symbol.iterator]: () => ({ next: () => undefined }) } as never);
+    }),
+  );
+  assert.is(broken.state, "failed");
+  assert.match(String((broken as { error: unknown }).error), /TypeError: the iterator of task #2 anonymous returned undefined, not a result object/);
+  assert.is(await bystander, "fine");
+});
+
+Yields("a custom iterator without throw() still gets the error, after its return()", async () => {
+  const log: string[] = [];
+  const custom = {
+    [Symbol.iterator]() {
+      let step = 0;
+      return {
+        next: () => (step++ === 0 ? { done: false, value: 42 } : { done: true, value: "done" }),
+        return: () => {
+          log.push("return called");
+          return { done: true, value: undefined };
+        },
+      };
+    },
+  };
+  const { value } = await runVirtual(function* () {
+    try {
+      yield* call(custom as never);
+    } catch (e) {
+      return (e as Error).name;
+    }
+  });
+  assert.is(value, "TypeError");
+  assert.equal(log, ["return called"]);
+});
+
+Yields.run();
+
+const Virtual = suite("the virtual clock");
+
+Virtual("runs the same program to the same interleaving and times, every time", async () => {
+  async function once() {
+    const log: string[] = [];
+    const s = virtual();
+    await s.run(function* () {
+      for (let i = 0; i < 4; i++) {
+        yield* fork(function* () {
+          for (let j = 0; j < 3; j++) {
+            yield* sleep(((i * 7 + j * 3) % 5) + 1);
+            log.push(`${i}.${j}@${s.now()}`);
+          }
+        });
+      }
+    });
+    return log;
+  }
+  const a = await once();
+  const b = await once();
+  assert.equal(a, b);
+  assert.is(a.length, 12);
+});
+
+Virtual("a run that can never progress fails with a deadlock report listing what each task waits on", async () => {
+  const s = virtual();
+  const o = await outcome(
+    s.run(function* main() {
+      const a = yield* fork(function* waiter() {
+        yield* suspend();
+      });
+      yield* fork(function* joiner() {
+        yield* join(a);
+      });
+    }),
+  );
+  assert.is(o.state, "failed");
+  const e = (o as { error: unknown }).error;
+  assert.instance(e, DeadlockError);
+  const msg = (e as Error).message;
+  assert.match(msg, /every task is blocked and nothing is pending/);
+  assert.match(msg, /task #1 main waits on its children to finish/);
+  assert.match(msg, /  task #2 waiter waits on suspend\(\)/);
+  assert.match(msg, /  task #3 joiner waits on join\(#2 waiter\)/);
+});
+
+Virtual("a deadlocked run still runs every finally before it fails", async () => {
+  const s = virtual();
+  const log: string[] = [];
+  const o = await outcome(
+    s.run(function* () {
+      try {
+        yield* suspend();
+      } finally {
+        yield* shield(sleep(5));
+        log.push(`cleaned up at ${s.now()}`);
+      }
+    }),
+  );
+  assert.is(o.state, "failed");
+  assert.equal(log, ["cleaned up at 5"]);
+});
+
+Virtual("a task waiting on an action counts as blocked: the virtual clock cannot see host callbacks", async () => {
+  const s = virtual();
+  const o = await outcome(
+    s.run(function* () {
+      yield* action(function listen() {});
+    }),
+  );
+  assert.match(String((o as { error: unknown }).error), /task #1 anonymous waits on action\(listen\)/);
+});
+
+Virtual("if cleanup after a deadlock blocks again, the second deadlock is reported", async () => {
+  const s = virtual();
+  const t = s.run(function* stubborn() {
+    try {
+      yield* suspend();
+    } finally {
+      yield* shield(suspend());
+    }
+  });
+  for (let i = 0; i < 10 && s.reported.length === 0; i++) await new Promise((r) => setImmediate(r));
+  assert.is(s.reported.length, 1);
+  assert.instance(s.reported[0], DeadlockError);
+  assert.match((s.reported[0] as Error).message, /task #1 stubborn waits on suspend\(\)/);
+  assert.is(t.state, "running");
+});
+
+Virtual("gives the host a turn every time slice too, so a task can wait for a host callback by polling", async () => {
+  const s = virtual();
+  let done = false;
+  s.run(function* () {
+    yield* wait(Promise.resolve(1));
+    done = true;
+  });
+  const polls = await s.run(function* () {
+    let n = 0;
+    while (!done) {
+      yield* cooperate();
+      n++;
+    }
+    return n;
+  });
+  assert.ok(polls > 0);
+});
+
+Virtual("now() starts at 0 and moves only when every task is blocked", async () => {
+  const s = virtual();
+  assert.is(s.now(), 0);
+  const seen = await s.run(function* () {
+    const a = s.now();
+    for (let i = 0; i < 1000; i++) yield* self();
+    const b = s.now();
+    yield* sleep(7);
+    return [a, b, s.now()];
+  });
+  assert.equal(seen, [0, 0, 7]);
+});
+
+Virtual.run();
+
+const Host = suite("the host");
+
+Host("a program whose tasks have all finished lets Node exit at once", () => {
+  const program = `
+    import { run, sleep, spawn, suspend } from "../lib/index.ts";
+    await run(function* () {
+      yield* spawn(function* () { yield* sleep(60_000); });   // cancelled when the body ends
+      yield* spawn(function* () { yield* suspend(); });
+      yield* sleep(20);
+    });
+    process.stdout.write(String(process.getActiveResourcesInfo().filter((r) => r === "Timeout").length));
+  `;
+  const t0 = performance.now();
+  const out = execFileSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", program], {
+    cwd: new URL("..", import.meta.url),
+    encoding: "utf8",
+  });
+  const elapsed = performance.now() - t0;
+  assert.is(out.trim(), "0");
+  assert.ok(elapsed < 20_000, `exited after ${elapsed.toFixed(0)} ms instead of waiting for the 60 s timer`);
+});
+
+Host.run();

@@ -1,0 +1,298 @@
+// skein/node HTTP: a client whose requests belong to the caller's scope, and a coroutine server.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import * as http from "node:http";
+import * as net from "node:net";
+import type { AddressInfo } from "node:net";
+import { fork, sleep, spawn, suspend } from "../../lib/index.js";
+import { get, request, serve } from "../../lib/node/index.js";
+import { ioTest, real } from "../node-helpers.js";
+
+/** A plain node:http server for the client specs. */
+async function plainServer(handler: http.RequestListener): Promise<{ url: string; close: () => Promise<void> }> {
+  const server = http.createServer(handler);
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => {
+      server.closeAllConnections();
+      return new Promise((r) => server.close(() => r()));
+    },
+  };
+}
+
+ioTest("a coroutine server and client: status, headers, JSON both ways, the body as a stream", async () => {
+  const s = real();
+  const got = await s.run(function* () {
+    const server = yield* serve({ port: 0 }, function* (req, res) {
+      if (req.url === "/echo") return yield* res.status(201).header("x-seen", req.method).json(yield* req.json());
+      if (req.url === "/lines") {
+        res.header("content-type", "text/plain");
+        for (let i = 0; i < 3; i++) {
+          yield* res.write(`line ${i}\n`);
+          yield* sleep(5);
+        }
+        return; // ended for it
+      }
+      yield* res.status(404).end("no such page\n");
+    });
+    const base = `http://127.0.0.1:${server.port}`;
+    const echoed = yield* request({ url: `${base}/echo`, method: "POST", body: JSON.stringify({ a: [1, 2] }) });
+    const missing = yield* get(`${base}/nope`);
+    const lines = yield* get(`${base}/lines`);
+    const read: string[] = [];
+    let line;
+    while ((line = yield* lines.readLine()) !== undefined) read.push(line);
+    return {
+      status: echoed.status,
+      seen: echoed.headers["x-seen"],
+      type: echoed.headers["content-type"],
+      body: yield* echoed.json(),
+      missing: [missing.status, yield* missing.text()],
+      read,
+    };
+  });
+  assert.equal(got, {
+    status: 201,
+    seen: "POST",
+    type: "application/json",
+    body: { a: [1, 2] },
+    missing: [404, "no such page\n"],
+    read: ["line 0", "line 1", "line 2"],
+  });
+});
+
+ioTest("cancelling a request mid-body: the server sees it aborted, the client ends cancelled, no socket stays open", async () => {
+  const s = real();
+  let serverSaw: (what: string) => void;
+  const sawAbort = new Promise<string>((r) => (serverSaw = r));
+  const server = await plainServer((req, res) => {
+    res.writeHead(200);
+    res.write("first part\n"); // and never the rest
+    req.on("aborted", () => serverSaw("aborted"));
+    res.on("close", () => serverSaw(res.writableFinished ? "finished" : "closed early"));
+  });
+  try {
+    const client = s.run(function* () {
+      const res = yield* get(server.url);
+      const first = yield* res.readLine();
+      assert.is(first, "first part");
+      yield* res.text(); // waits for the rest, for ever
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    await client.cancel();
+    assert.is(client.state, "cancelled");
+    assert.match(await sawAbort, /aborted|closed early/);
+  } finally {
+    await server.close();
+  }
+});
+
+ioTest("a client that goes away cancels its handler; the server goes on", async () => {
+  const s = real();
+  let handlerFinally = 0;
+  const got = await s.run(function* () {
+    const server = yield* serve({ port: 0 }, function* (req, res) {
+      if (req.url === "/slow") {
+        try {
+          yield* res.write("wait for it\n");
+          yield* suspend();
+        } finally {
+          handlerFinally++;
+        }
+      }
+      yield* res.end("fast\n");
+    });
+    const base = `http://127.0.0.1:${server.port}`;
+    const impatient = yield* fork(function* () {
+      const res = yield* get(`${base}/slow`);
+      yield* res.readLine();
+    });
+    yield* impatient; // it read one line and its scope ended: the response is abandoned
+    for (let i = 0; i < 100 && handlerFinally === 0; i++) yield* sleep(5);
+    const res = yield* get(`${base}/fast`);
+    return [handlerFinally, yield* res.text()];
+  });
+  assert.equal(got, [1, "fast\n"]);
+});
+
+ioTest("a failing handler answers 500 and is reported; closing the server cancels handlers in flight", async () => {
+  const s = real();
+  let inFlightFinally = 0;
+  const got = await s.run(function* () {
+    const server = yield* serve({ port: 0 }, function* (req, res) {
+      if (req.url === "/fail") throw new Error("handler failed");
+      try {
+        yield* res.write("started\n");
+        yield* suspend();
+      } finally {
+        inFlightFinally++;
+      }
+    });
+    const base = `http://127.0.0.1:${server.port}`;
+    const failed = yield* get(`${base}/fail`);
+    const status = [failed.status, yield* failed.text()];
+    const hanging = yield* fork(function* () {
+      const res = yield* get(`${base}/hang`);
+      yield* res.readLine();
+      try {
+        yield* res.text();
+        return "complete";
+      } catch (e) {
+        return (e as NodeJS.ErrnoException).code;
+      }
+    });
+    yield* sleep(30);
+    yield* server.close();
+    return { status, finallies: inFlightFinally, client: yield* hanging };
+  });
+  assert.equal(got, { status: [500, "Internal Server Error\n"], finallies: 1, client: "ECONNRESET" });
+  assert.is((s.reported[0] as Error).message, "handler failed");
+});
+
+ioTest("a handler owns its children: a forked child that fails is the handler's failure, and the server goes on", async () => {
+  const s = real();
+  const got = await s.run(function* () {
+    const server = yield* serve({ port: 0 }, function* (req, res) {
+      if (req.url === "/audit") {
+        yield* fork(function* audit() {
+          yield* sleep(5);
+          throw new Error("audit failed");
+        });
+      }
+      if (req.url === "/early") {
+        yield* fork(function* check() {
+          throw new Error("check failed"); // before anything was sent
+        });
+        yield* sleep(20);
+      }
+      yield* res.end(`ok ${req.url}`);
+    });
+    const base = `http://127.0.0.1:${server.port}`;
+    const out: unknown[] = [];
+    for (const path of ["/audit", "/audit", "/early", "/after"]) {
+      const res = yield* get(`${base}${path}`);
+      out.push([res.status, yield* res.text()]);
+      yield* sleep(10); // the audits fail meanwhile
+    }
+    return out;
+  });
+  assert.equal(got, [
+    [200, "ok /audit"],
+    [200, "ok /audit"],
+    [500, "Internal Server Error\n"],
+    [200, "ok /after"],
+  ]);
+  assert.equal(
+    s.reported.map((e) => (e as Error).message),
+    ["audit failed", "audit failed", "check failed"],
+  );
+});
+
+ioTest("a handler's spawned child that fails after the reply is reported; the server goes on", async () => {
+  const s = real();
+  const got = await s.run(function* () {
+    const server = yield* serve({ port: 0 }, function* (req, res) {
+      yield* spawn(function* helper() {
+        yield* sleep(5);
+        throw new Error(`helper of ${req.url} failed`);
+      });
+      yield* res.end("sent");
+      yield* sleep(30); // still running when the helper fails
+    });
+    const base = `http://127.0.0.1:${server.port}`;
+    const first = yield* get(`${base}/one`);
+    const a = [first.status, yield* first.text()];
+    yield* sleep(40);
+    const second = yield* get(`${base}/two`);
+    const b = [second.status, yield* second.text()];
+    yield* sleep(40);
+    return [a, b];
+  });
+  assert.equal(got, [[200, "sent"], [200, "sent"]]);
+  assert.equal(s.reported.map((e) => (e as Error).message).sort(), ["helper of /one failed", "helper of /two failed"]);
+});
+
+ioTest("bad input: refused, unknown host, non-HTTP URL and bad port are clear errors; the program goes on", async () => {
+  const s = real();
+  const got = await s.run(function* () {
+    const codes: (string | undefined)[] = [];
+    for (const url of ["http://127.0.0.1:1/", "http://no-such-host.invalid/"]) {
+      try {
+        yield* get(url);
+      } catch (e) {
+        codes.push((e as NodeJS.ErrnoException).code);
+      }
+    }
+    assert.throws(() => get("ftp://example.com/"), (e: Error) => e instanceof TypeError && /http: or https:/.test(e.message));
+    assert.throws(() => get("/relative"), TypeError);
+    assert.throws(() => serve({ port: 1.5 }, function* () {}), RangeError);
+    const server = yield* serve({ port: 0 }, function* (_req, res) {
+      yield* res.end("ok");
+    });
+    const res = yield* get(`http://127.0.0.1:${server.port}/`);
+    return [codes, yield* res.text()];
+  });
+  assert.equal(got, [["ECONNREFUSED", "ENOTFOUND"], "ok"]);
+});
+
+ioTest("closing a server does not wait for a client that sent half a request, nor for an idle one", async () => {
+  const s = real();
+  const peers: net.Socket[] = [];
+  const elapsed = await s.run(function* () {
+    const server = yield* serve({ port: 0 }, function* (_req, res) {
+      yield* res.end("hi");
+    });
+    for (const greeting of ["GET / HTTP/1.1\r\nHost: x\r\n", ""]) {
+      const c = net.connect(server.port, "127.0.0.1");
+      c.on("error", () => {});
+      c.write(greeting);
+      peers.push(c);
+    }
+    yield* sleep(50);
+    const t0 = Date.now();
+    yield* server.close();
+    return Date.now() - t0;
+  });
+  assert.ok(elapsed < 1000, `close took ${elapsed} ms`);
+  await new Promise((r) => setTimeout(r, 20));
+  for (const p of peers) p.destroy();
+});
+
+ioTest("a handler that writes after ending fails like any handler error; the server goes on", async () => {
+  const s = real();
+  const got = await s.run(function* () {
+    const server = yield* serve({ port: 0 }, function* (req, res) {
+      yield* res.end("first");
+      if (req.url === "/twice") yield* res.write("again");
+    });
+    const base = `http://127.0.0.1:${server.port}`;
+    const a = yield* get(`${base}/twice`);
+    const b = yield* get(`${base}/`);
+    return [yield* a.text(), yield* b.text()];
+  });
+  assert.equal(got, ["first", "first"]);
+  assert.is((s.reported[0] as { code: string }).code, "ERR_STREAM_WRITE_AFTER_END");
+});
+
+ioTest("a response can be abandoned early with close(); its connection is closed", async () => {
+  const s = real();
+  let serverSaw = "";
+  const server = await plainServer((_req, res) => {
+    res.write("a".repeat(1000));
+    res.on("close", () => (serverSaw = res.writableFinished ? "finished" : "closed early"));
+  });
+  try {
+    await s.run(function* () {
+      const res = yield* get(server.url);
+      yield* res.read();
+      yield* res.close();
+    });
+    for (let i = 0; i < 50 && serverSaw === ""; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.is(serverSaw, "closed early");
+  } finally {
+    await server.close();
+  }
+});
+
+test.run();

@@ -1,0 +1,354 @@
+// skein/node TCP: real sockets on 127.0.0.1, a coroutine per connection, cancellation closes.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import * as net from "node:net";
+import { all, call, cancel, fork, join, sleep, spawn, suspend, type Task } from "../../lib/index.js";
+import { connect, listen, once, type Socket } from "../../lib/node/index.js";
+import { outcome } from "../helpers.js";
+import { ioTest, real } from "../node-helpers.js";
+
+function* echo(socket: Socket) {
+  let line;
+  while ((line = yield* socket.readLine()) !== undefined) yield* socket.write(line + "\n");
+}
+
+ioTest("a client and a coroutine server talk line by line", async () => {
+  const s = real();
+  const replies = await s.run(function* () {
+    const server = yield* listen({ port: 0 }, echo);
+    const socket = yield* connect(server.port);
+    const got: (string | undefined)[] = [];
+    for (const word of ["one", "two", "three"]) {
+      yield* socket.write(word + "\n");
+      got.push(yield* socket.readLine());
+    }
+    yield* socket.end();
+    got.push(yield* socket.readLine()); // the server saw the end and closed
+    return got;
+  });
+  assert.equal(replies, ["one", "two", "three", undefined]);
+});
+
+ioTest("readLine, readExactly and read share one buffer; readExactly fails at a premature end", async () => {
+  const s = real();
+  const peer = net.createServer((c) => c.end("head\r\nABCDEFtail-no-newline"));
+  await new Promise<void>((r) => peer.listen(0, "127.0.0.1", r));
+  try {
+    const got = await s.run(function* () {
+      const socket = yield* connect((peer.address() as net.AddressInfo).port);
+      const line = yield* socket.readLine();
+      const six = (yield* socket.readExactly(6)).toString();
+      let error: { code?: string; partial?: Buffer } = {};
+      try {
+        yield* socket.readExactly(100);
+      } catch (e) {
+        error = e as typeof error;
+      }
+      const after = yield* socket.read();
+      return { line, six, code: error.code, partial: error.partial?.toString(), after: after?.toString() };
+    });
+    assert.equal(got, { line: "head", six: "ABCDEF", code: "ERR_STREAM_PREMATURE_CLOSE", partial: "tail-no-newline", after: "tail-no-newline" });
+  } finally {
+    await new Promise((r) => peer.close(r));
+  }
+});
+
+ioTest("cancelling a task blocked in read() closes its socket: the peer sees the close", async () => {
+  const s = real();
+  let peerSaw: () => void;
+  const peerClosed = new Promise<void>((r) => (peerSaw = r));
+  const peer = net.createServer((c) => {
+    c.on("error", () => {});
+    c.on("close", () => peerSaw());
+  });
+  await new Promise<void>((r) => peer.listen(0, "127.0.0.1", r));
+  try {
+    const reader = s.run(function* () {
+      const socket = yield* connect((peer.address() as net.AddressInfo).port);
+      yield* socket.read(); // the peer never writes
+    });
+    await new Promise((r) => setTimeout(r, 20));
+    await reader.cancel();
+    assert.is(reader.state, "cancelled");
+    await peerClosed;
+  } finally {
+    await new Promise((r) => peer.close(r));
+  }
+});
+
+ioTest("1,000 concurrent connections; cancelling the server runs every handler's finally and frees the port", async () => {
+  const s = real();
+  let finallies = 0;
+  let echoed = 0;
+  let port = 0;
+  const N = 1000;
+  await s.run(function* () {
+    const server = yield* listen({ port: 0 }, function* (socket) {
+      try {
+        yield* echo(socket);
+      } finally {
+        finallies++;
+      }
+    });
+    port = server.port;
+    const clients = [];
+    for (let i = 0; i < N; i++) {
+      clients.push(
+        yield* fork(function* () {
+          const socket = yield* connect(port);
+          yield* socket.write(`hello ${i}\n`);
+          if ((yield* socket.readLine()) === `hello ${i}`) echoed++;
+          yield* suspend(); // hold the connection open until cancelled
+        }),
+      );
+    }
+    while (echoed < N) yield* sleep(5); // every client has its echo: 1,000 handlers are live
+    assert.is(finallies, 0);
+    yield* server.close();
+    assert.is(finallies, N);
+    for (const c of clients) yield* cancel(c);
+  });
+  // The port is free again: a plain server can take it.
+  const again = net.createServer();
+  await new Promise<void>((resolve, reject) => {
+    again.once("error", reject);
+    again.listen(port, "127.0.0.1", resolve);
+  });
+  await new Promise((r) => again.close(r));
+});
+
+ioTest("write waits for drain when the peer does not read (backpressure)", async () => {
+  const s = real();
+  let peerSocket: net.Socket | undefined;
+  const peer = net.createServer((c) => {
+    c.pause(); // read nothing for now
+    peerSocket = c;
+  });
+  await new Promise<void>((r) => peer.listen(0, "127.0.0.1", r));
+  try {
+    let written = 0;
+    const chunk = Buffer.alloc(64 * 1024, 120);
+    const writer = s.run(function* () {
+      const socket = yield* connect((peer.address() as net.AddressInfo).port);
+      for (let i = 0; i < 2000; i++) {
+        yield* socket.write(chunk); // 128 MB in all: far more than the kernel buffers hold
+        written++;
+      }
+      yield* socket.end();
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    const stalled = written;
+    assert.ok(stalled < 2000, "the writer went on although nobody reads");
+    await new Promise((r) => setTimeout(r, 100));
+    assert.is(written, stalled, "the writer did not wait for drain");
+    let received = 0;
+    peerSocket!.on("data", (d: Buffer) => (received += d.length));
+    peerSocket!.resume();
+    await writer;
+    await new Promise((r) => peerSocket!.once("end", r));
+    assert.is(received, 2000 * chunk.length);
+    peerSocket!.destroy();
+  } finally {
+    await new Promise((r) => peer.close(r));
+  }
+});
+
+ioTest("bad input: refused connection is catchable, a bad port is a RangeError at the call, the program goes on", async () => {
+  const s = real();
+  const closed = net.createServer();
+  await new Promise<void>((r) => closed.listen(0, "127.0.0.1", r));
+  const port = (closed.address() as net.AddressInfo).port;
+  await new Promise((r) => closed.close(r)); // nobody listens there now
+  const got = await s.run(function* () {
+    let code: string | undefined;
+    try {
+      yield* connect(port);
+    } catch (e) {
+      code = (e as NodeJS.ErrnoException).code;
+    }
+    assert.throws(() => connect(70000), (e: Error) => e instanceof RangeError && /0 to 65535, got 70000/.test(e.message));
+    assert.throws(() => listen({ port: -1 }, echo), RangeError);
+    assert.throws(() => listen({ port: 0 }, "echo" as never), TypeError);
+    // And the program carries on.
+    const server = yield* listen({ port: 0 }, echo);
+    const socket = yield* connect(server.port);
+    yield* socket.write("still here\n");
+    return [code, yield* socket.readLine()];
+  });
+  assert.equal(got, ["ECONNREFUSED", "still here"]);
+});
+
+ioTest("a failing handler is reported and its connection closed; the server goes on", async () => {
+  const s = real();
+  const got = await s.run(function* () {
+    const server = yield* listen({ port: 0 }, function* (socket) {
+      const line = yield* socket.readLine();
+      if (line === "boom") throw new Error("handler failed");
+      yield* socket.write(`ok ${line}\n`);
+    });
+    const a = yield* connect(server.port);
+    yield* a.write("boom\n");
+    const first = yield* a.readLine(); // the connection is closed
+    const b = yield* connect(server.port);
+    yield* b.write("fine\n");
+    return [first, yield* b.readLine()];
+  });
+  assert.equal(got, [undefined, "ok fine"]);
+  assert.is(s.reported.length, 1);
+  assert.is((s.reported[0] as Error).message, "handler failed");
+});
+
+ioTest("a handler owns its children: a writer task failing on a peer that went away closes only that connection", async () => {
+  const s = real();
+  const got = await s.run(function* () {
+    const server = yield* listen({ port: 0 }, function* chat(socket) {
+      // A writer per connection, as a chat server has: it fails when its peer has gone.
+      yield* fork(function* writer() {
+        for (let i = 0; ; i++) {
+          yield* socket.write(`message ${i}\n`);
+          yield* sleep(1);
+        }
+      });
+      yield* echo(socket);
+    });
+    const stays = yield* connect(server.port);
+    const leaves = yield* connect(server.port);
+    yield* leaves.readLine();
+    yield* leaves.close(); // the writer of this connection will fail with EPIPE or ECONNRESET
+    yield* sleep(50);
+    // The server and the other connection carry on.
+    function* ask(socket: Socket, word: string) {
+      yield* socket.write(`${word}\n`);
+      let line;
+      while ((line = yield* socket.readLine())?.startsWith("message")); // skip the chat
+      return line;
+    }
+    const third = yield* connect(server.port);
+    return [s.reported.length, yield* ask(stays, "still here"), yield* ask(third, "hello")];
+  });
+  assert.equal(got, [1, "still here", "hello"]);
+  assert.match(String((s.reported[0] as NodeJS.ErrnoException).code), /EPIPE|ECONNRESET|ERR_STREAM_DESTROYED/);
+});
+
+ioTest("a second listen on a taken port fails with EADDRINUSE; the socket belongs to its scope", async () => {
+  const s = real();
+  const got = await s.run(function* () {
+    const server = yield* listen({ port: 0 }, echo);
+    let code: string | undefined;
+    try {
+      yield* listen({ port: server.port }, echo);
+    } catch (e) {
+      code = (e as NodeJS.ErrnoException).code;
+    }
+    let inner: Socket | undefined;
+    yield* call(function* () {
+      inner = yield* connect(server.port);
+    });
+    return { code, closedAfterScope: inner!.socket.destroyed };
+  });
+  assert.equal(got, { code: "EADDRINUSE", closedAfterScope: true });
+});
+
+ioTest("a server whose scope ends right after listen() is closed all the same", async () => {
+  const s = real();
+  const port = await s.run(function* () {
+    let port = 0;
+    yield* call(function* () {
+      port = (yield* listen({ port: 0 }, echo)).port; // the scope ends before the server ever ran
+    });
+    return port;
+  });
+  const refused = await new Promise<string>((resolve) => {
+    const c = net.connect(port, "127.0.0.1");
+    c.on("connect", () => (c.destroy(), resolve("connected")));
+    c.on("error", (e: NodeJS.ErrnoException) => resolve(e.code!));
+  });
+  assert.is(refused, "ECONNREFUSED");
+});
+
+ioTest("a connection whose handler had not started when the server closed is closed too", async () => {
+  const s = real();
+  let started = 0;
+  const clients: net.Socket[] = [];
+  const dial = (port: number) => {
+    const c = net.connect(port, "127.0.0.1");
+    c.on("error", () => {});
+    c.resume();
+    clients.push(c);
+  };
+  await s.run(function* () {
+    let raw: net.Server | undefined;
+    const server = yield* listen({ port: 0 }, function* (socket) {
+      started++;
+      raw ??= (socket.socket as unknown as { server: net.Server }).server;
+      yield* suspend();
+    });
+    dial(server.port);
+    while (raw === undefined) yield* sleep(5);
+    const r = raw;
+    // Woken by the second connection right behind the accept loop: the close comes after the
+    // loop has forked the handler and before that handler's first step.
+    yield* fork(function* closer() {
+      yield* once(r, "connection");
+      yield* server.close();
+    });
+    dial(server.port);
+  });
+  assert.is(started, 1);
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(clients.map((c) => c.destroyed), [true, true]);
+});
+
+ioTest("a cancelled readLine or readExactly takes nothing: the next read gets every byte", async () => {
+  const s = real();
+  const got = await s.run(function* () {
+    const server = yield* listen({ port: 0 }, function* (socket) {
+      yield* socket.write("par");
+      yield* sleep(50);
+      yield* socket.write("tial line\nrest");
+      yield* socket.end();
+    });
+    const socket = yield* connect(server.port);
+    const reader = yield* fork(socket.readLine());
+    yield* sleep(20);
+    yield* cancel(reader); // it had "par" in hand
+    const line = yield* socket.readLine();
+    const tooMuch = yield* fork(function* () {
+      try {
+        return yield* socket.readExactly(100);
+      } catch (e) {
+        return (e as { code: string }).code;
+      }
+    });
+    return [line, yield* tooMuch, (yield* socket.read())?.toString()];
+  });
+  assert.equal(got, ["partial line", "ERR_STREAM_PREMATURE_CLOSE", "rest"]);
+});
+
+ioTest("a line longer than maxLength is an error; writing after end() is an error, not a crash", async () => {
+  const s = real();
+  const got = await s.run(function* () {
+    const server = yield* listen({ port: 0 }, function* (socket) {
+      yield* socket.write("x".repeat(5000));
+      yield* suspend();
+    });
+    const socket = yield* connect(server.port);
+    const codes: string[] = [];
+    try {
+      yield* socket.readLine(1000);
+    } catch (e) {
+      codes.push((e as { code: string }).code);
+    }
+    yield* socket.end();
+    try {
+      yield* socket.write("more");
+    } catch (e) {
+      codes.push((e as { code: string }).code);
+    }
+    assert.throws(() => socket.readLine(0), RangeError);
+    return codes;
+  });
+  assert.equal(got, ["ERR_LINE_TOO_LONG", "ERR_STREAM_WRITE_AFTER_END"]);
+});
+
+test.run();

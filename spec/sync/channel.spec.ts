@@ -1,0 +1,263 @@
+// Channels: rendezvous and buffered delivery, overflow policies, FIFO waiters, close, cancels.
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import {
+  cancel, channel, ChannelClosedError, fork, join, run, sleep, spawn, suspend, type Channel, type Task,
+} from "../../lib/index.js";
+import { runVirtual, virtual } from "../helpers.js";
+
+const internals = (ch: Channel<any>) => ch as unknown as { receivers: { size: number }; senders: { size: number } };
+
+const C = suite("channel");
+
+C("a rendezvous send waits for its receiver, and the value arrives", async () => {
+  const { value } = await runVirtual(function* () {
+    const ch = channel<string>();
+    const log: string[] = [];
+    yield* fork(function* () {
+      yield* sleep(50);
+      log.push(`received ${yield* ch.receive()} at 50`);
+    });
+    yield* ch.send("hello");
+    log.push("send returned");
+    return log;
+  });
+  assert.equal(value, ["received hello at 50", "send returned"]);
+});
+
+C("the loop form reads every value, then stops at the end", async () => {
+  const { value } = await runVirtual(function* () {
+    const ch = channel<number>(2);
+    yield* spawn(function* () {
+      for (let i = 0; i < 5; i++) yield* ch.send(i);
+      ch.close();
+    });
+    const got: number[] = [];
+    let v;
+    while ((v = yield* ch.receive()) !== undefined) got.push(v);
+    return got;
+  });
+  assert.equal(value, [0, 1, 2, 3, 4]);
+});
+
+C("a buffered channel takes sends without waiting until it is full", async () => {
+  const s = virtual();
+  const value = await s.run(function* () {
+    const ch = channel<number>(2);
+    const log: string[] = [];
+    yield* ch.send(1);
+    yield* ch.send(2);
+    log.push(`two sends at ${s.now()}`);
+    yield* fork(function* () {
+      yield* sleep(10);
+      log.push(`took ${yield* ch.receive()}`);
+    });
+    yield* ch.send(3); // waits for room
+    log.push(`third send at ${s.now()}`);
+    return [log, ch.size];
+  });
+  assert.equal(value, [["two sends at 0", "took 1", "third send at 10"], 2]);
+});
+
+C("overflow drop discards the new value, slide the oldest; both count what they drop", async () => {
+  const drop = channel<number>(2, { overflow: "drop" });
+  const slide = channel<number>(2, { overflow: "slide" });
+  const { value } = await runVirtual(function* () {
+    for (let i = 1; i <= 4; i++) {
+      yield* drop.send(i);
+      yield* slide.send(i);
+    }
+    return [drop.tryReceive(), drop.tryReceive(), slide.tryReceive(), slide.tryReceive(), drop.dropped, slide.dropped];
+  });
+  assert.equal(value, [1, 2, 3, 4, 2, 2]);
+});
+
+C("waiting receivers are served first in, first out: one value wakes one waiter", async () => {
+  const { value } = await runVirtual(function* () {
+    const ch = channel<string>();
+    const got: string[] = [];
+    for (const name of ["a", "b", "c"]) {
+      yield* fork(function* () {
+        got.push(`${name}:${yield* ch.receive()}`);
+      });
+    }
+    yield* sleep(1);
+    yield* ch.send("1");
+    yield* ch.send("2");
+    yield* sleep(1);
+    const pending = internals(ch).receivers.size;
+    yield* ch.send("3");
+    return [got, pending];
+  });
+  assert.equal(value, [["a:1", "b:2", "c:3"], 1]);
+});
+
+C("a waiting receiver owns the next value before any tryReceive", async () => {
+  const { value } = await runVirtual(function* () {
+    const ch = channel<number>(5);
+    const waiter = yield* fork(function* () {
+      return yield* ch.receive();
+    });
+    yield* sleep(1);
+    const accepted = ch.trySend(7); // as a callback would
+    const stolen = ch.tryReceive();
+    return [accepted, stolen, yield* join(waiter)];
+  });
+  assert.equal(value, [true, undefined, 7]);
+});
+
+C("trySend and tryReceive never wait", async () => {
+  const ch = channel<number>(1);
+  assert.is(ch.trySend(1), true);
+  assert.is(ch.trySend(2), false); // full
+  assert.is(ch.tryReceive(), 1);
+  assert.is(ch.tryReceive(), undefined);
+  const rendezvous = channel<number>();
+  assert.is(rendezvous.trySend(1), false); // nobody waiting
+  rendezvous.close();
+  assert.is(rendezvous.trySend(1), false);
+});
+
+C("after close, buffered values are still delivered, then every receiver sees the end", async () => {
+  const { value } = await runVirtual(function* () {
+    const ch = channel<number>(3);
+    yield* ch.send(1);
+    yield* ch.send(2);
+    const early = yield* fork(function* () {
+      const a = yield* ch.receive();
+      const b = yield* ch.receive();
+      const c = yield* ch.receive(); // waits, then sees the end
+      return [a, b, c];
+    });
+    yield* sleep(5);
+    ch.close();
+    const late = yield* ch.receive();
+    return [yield* join(early), late, ch.closed];
+  });
+  assert.equal(value, [[1, 2, undefined], undefined, true]);
+});
+
+C("a send after close throws a clear error; a waiting sender is failed by close", async () => {
+  const { value } = await runVirtual(function* () {
+    const ch = channel<number>();
+    const waiting = yield* fork(function* () {
+      try {
+        yield* ch.send(1);
+        return "sent";
+      } catch (e) {
+        return String(e);
+      }
+    });
+    yield* sleep(1);
+    ch.close();
+    ch.close(); // twice is fine
+    let after = "";
+    try {
+      yield* ch.send(2);
+    } catch (e) {
+      after = String(e);
+    }
+    return [yield* join(waiting), after];
+  });
+  assert.match(value[0]!, /^ChannelClosedError: channel#\d+ was closed while a send waited/);
+  assert.match(value[1]!, /^ChannelClosedError: cannot send on channel#\d+: it is closed/);
+});
+
+C("a cancelled receive consumed nothing: the next value goes to the next live receiver", async () => {
+  const { value } = await runVirtual(function* () {
+    const ch = channel<string>();
+    const first = yield* fork(function* () {
+      return yield* ch.receive();
+    });
+    const second = yield* fork(function* () {
+      return yield* ch.receive();
+    });
+    yield* sleep(1);
+    yield* cancel(first);
+    const waitingAfterCancel = internals(ch).receivers.size;
+    yield* ch.send("x");
+    return [first.state, yield* join(second), waitingAfterCancel];
+  });
+  assert.equal(value, ["cancelled", "x", 1]);
+});
+
+C("a cancelled send sent nothing", async () => {
+  const { value } = await runVirtual(function* () {
+    const ch = channel<string>();
+    const sender = yield* fork(function* () {
+      yield* ch.send("never");
+    });
+    yield* sleep(1);
+    yield* cancel(sender);
+    return [internals(ch).senders.size, ch.tryReceive(), sender.state];
+  });
+  assert.equal(value, [0, undefined, "cancelled"]);
+});
+
+C("a sender woken by a receiver completed its send even if cancelled right after", async () => {
+  const { value } = await runVirtual(function* () {
+    const ch = channel<string>();
+    const log: string[] = [];
+    const sender: Task = yield* fork(function* () {
+      yield* ch.send("v");
+      log.push("send completed");
+      yield* suspend();
+    });
+    yield* sleep(1);
+    const got = yield* ch.receive(); // wakes the sender
+    yield* cancel(sender);
+    return [got, log];
+  });
+  assert.equal(value, ["v", ["send completed"]]);
+});
+
+C("async/await code reads a channel with for await, and leaving early withdraws the receive", async () => {
+  const ch = channel<number>();
+  const feeder = run(function* () {
+    for (let i = 1; i <= 3; i++) yield* ch.send(i);
+    ch.close();
+  });
+  const got: number[] = [];
+  for await (const v of ch) got.push(v);
+  await feeder;
+  assert.equal(got, [1, 2, 3]);
+
+  const idle = channel<number>();
+  const it = idle[Symbol.asyncIterator]();
+  const pending = it.next();
+  await new Promise((r) => setTimeout(r, 5));
+  await it.return!();
+  assert.is(internals(idle).receivers.size, 0);
+  await pending.catch(() => {});
+});
+
+C("bad arguments fail at the call with what was expected", () => {
+  assert.throws(() => channel(-1), (e: unknown) => e instanceof RangeError && /whole number >= 0.*got -1/.test(String(e)));
+  assert.throws(() => channel(1.5), (e: unknown) => e instanceof RangeError && /got 1.5/.test(String(e)));
+  assert.throws(() => channel(1, { overflow: "spill" as never }), (e: unknown) => e instanceof TypeError && /"wait", "drop" or "slide", got "spill"/.test(String(e)));
+  assert.throws(() => channel(0, { overflow: "drop" }), (e: unknown) => e instanceof RangeError && /capacity of at least 1/.test(String(e)));
+  assert.throws(() => channel<number>().send(undefined as never), (e: unknown) => e instanceof TypeError && /cannot send undefined/.test(String(e)));
+  assert.throws(() => channel<number>().trySend(undefined as never), TypeError);
+  assert.is(channel(Infinity).capacity, Infinity);
+});
+
+C("a deadlocked channel program is reported with what each task waits on", async () => {
+  const s = virtual();
+  try {
+    await s.run(function* main() {
+      const ch = channel<number>();
+      yield* fork(function* stuckSender() {
+        yield* ch.send(1);
+        yield* ch.send(2);
+      });
+      yield* ch.receive();
+      yield* ch.receive();
+      yield* ch.receive();
+    });
+    assert.unreachable();
+  } catch (e) {
+    assert.match(String(e), /task #1 main waits on receive\(channel#\d+\)/);
+  }
+});
+
+C.run();

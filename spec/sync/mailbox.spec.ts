@@ -1,0 +1,132 @@
+// Mailboxes: tell never blocks, receive is selective, finished tasks drop their mail.
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import {
+  droppedMessages, fork, join, receive, self, sleep, spawn, tell, TimeoutError, type Task,
+} from "../../lib/index.js";
+import { outcome, runVirtual, virtual } from "../helpers.js";
+
+const M = suite("mailbox");
+
+M("tell never blocks; receive takes messages in the order they were sent", async () => {
+  const { value } = await runVirtual(function* () {
+    const me = yield* self();
+    for (let i = 0; i < 3; i++) tell(me, i);
+    return [yield* receive(), yield* receive(), yield* receive()];
+  });
+  assert.equal(value, [0, 1, 2]);
+});
+
+M("a selective receive takes the first match and leaves the others queued in order", async () => {
+  const { value } = await runVirtual(function* () {
+    const me = yield* self();
+    for (const m of ["a", 1, "b", 2, "c"]) tell(me, m);
+    const isNumber = (m: unknown): m is number => typeof m === "number";
+    const n1 = yield* receive(isNumber);
+    const n2 = yield* receive(isNumber);
+    return [n1, n2, yield* receive(), yield* receive(), yield* receive()];
+  });
+  assert.equal(value, [1, 2, "a", "b", "c"]);
+});
+
+M("a waiting receive wakes only for a matching message", async () => {
+  const { value } = await runVirtual(function* () {
+    const log: string[] = [];
+    const waiter = yield* fork(function* () {
+      const m = yield* receive((m) => m === "go");
+      log.push(`got ${m}`);
+      return yield* receive();
+    });
+    yield* sleep(1);
+    tell(waiter, "noise");
+    yield* sleep(1);
+    log.push("after noise");
+    tell(waiter, "go");
+    return [log, yield* join(waiter)];
+  });
+  assert.equal(value, [["after noise", "got go"], "noise"]);
+});
+
+M("works from outside any coroutine", async () => {
+  const s = virtual();
+  const t = s.run(function* () {
+    return yield* receive();
+  });
+  await new Promise((r) => setImmediate(r));
+  assert.is(tell(t, "from a callback"), true);
+  assert.is(await t, "from a callback");
+});
+
+M("a receive with a timeout ends with a TimeoutError and leaves the mailbox as it was", async () => {
+  const { value, now } = await runVirtual(function* () {
+    const me = yield* self();
+    tell(me, "not this");
+    let error: unknown;
+    try {
+      yield* receive((m) => m === "this", { timeout: 50 });
+    } catch (e) {
+      error = e;
+    }
+    tell(me, "this");
+    return [error instanceof TimeoutError, yield* receive(), yield* receive()];
+  });
+  assert.equal(value, [true, "not this", "this"]);
+  assert.is(now, 50);
+});
+
+M("a message to a finished task is dropped and counted, and so is unread mail", async () => {
+  const before = droppedMessages();
+  let finished!: Task;
+  await runVirtual(function* () {
+    finished = yield* fork(function* () {
+      yield* sleep(5);
+    });
+    tell(finished, "read never");
+    tell(finished, "nor this");
+  });
+  assert.is(droppedMessages() - before, 2);
+  assert.is(tell(finished, "too late"), false);
+  assert.is(droppedMessages() - before, 3);
+});
+
+M("a pattern that throws fails the receiver, not the sender", async () => {
+  const err = new Error("bad pattern");
+  const s = virtual();
+  const t = s.run(function* () {
+    return yield* receive(() => {
+      throw err;
+    });
+  });
+  await new Promise((r) => setImmediate(r));
+  assert.is(tell(t, 1), true);
+  assert.equal(await outcome(t), { state: "failed", error: err });
+});
+
+M("Erlang ping-pong: two processes trade messages by mailbox", async () => {
+  type Ping = { ping: number; from: Task };
+  const isPing = (m: unknown): m is Ping => typeof m === "object" && m !== null && "ping" in m;
+  const { value } = await runVirtual(function* () {
+    const ponger = yield* spawn(function* ponger() {
+      for (;;) {
+        const { ping, from } = yield* receive(isPing);
+        tell(from, ping + 1);
+      }
+    });
+    const me = yield* self();
+    let n = 0;
+    for (let i = 0; i < 1000; i++) {
+      tell(ponger, { ping: n, from: me });
+      n = yield* receive<number>();
+    }
+    return n;
+  });
+  assert.is(value, 1000);
+});
+
+M("bad input fails at the call", () => {
+  assert.throws(() => tell({} as never, 1), (e: unknown) => e instanceof TypeError && /tell\(\) expects a task to send to, got a plain object/.test(String(e)));
+  assert.throws(() => receive(5 as never), (e: unknown) => e instanceof TypeError && /predicate function/.test(String(e)));
+  assert.throws(() => receive(undefined, { timeout: -3 }), RangeError);
+});
+
+M.run();
