@@ -10,14 +10,15 @@
 
 export { Effect, type Operation } from "./core/effect.js";
 export {
-  action, call, cancel, cooperate, fork, join, self, shield, sleep, spawn, suspend, wait,
-  Action, Call, Cancel, Cooperate, Fork, Join, Self, Shield, Sleep, Spawn, Start, Suspend, Wait,
+  action, call, cancel, cooperate, ensure, fork, join, self, shield, sleep, spawn, suspend, wait,
+  Action, Call, Cancel, Cooperate, Ensure, Fork, Join, Self, Shield, Sleep, Spawn, Start, Suspend, Wait,
   type AnyEffect, type Executor, type TaskOptions,
 } from "./core/effects.js";
 export { Park, PARKED, wake } from "./core/park.js";
 export { all } from "./combinators/all.js";
 export { race } from "./combinators/race.js";
 export { timeout } from "./combinators/timeout.js";
+export { resource } from "./combinators/resource.js";
 export { Cancelled, ChannelClosedError, DeadlockError, TimeoutError, isCancelled } from "./core/errors.js";
 export { channel, Channel, Receive, Send, type ChannelOptions, type Overflow } from "./sync/channel.js";
 export { select, type SelectCaseOf, type SelectOptions, type SelectResult } from "./sync/select.js";

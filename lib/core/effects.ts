@@ -510,6 +510,52 @@ export function shield<T>(op: OperationLike<T>): Shield<T> {
   return new Shield(op);
 }
 
+/**
+ * The effect of {@link ensure}: `cleanup` is run when the scope ends.
+ *
+ * @example
+ * ```ts
+ * const effect = ensure(() => console.log("bye"));
+ * console.log(effect instanceof Ensure, String(effect)); // true "ensure(anonymous)"
+ * ```
+ */
+export class Ensure extends Effect<void> {
+  declare readonly type: "ensure";
+  constructor(readonly cleanup: OperationLike<unknown> | (() => unknown)) {
+    super();
+  }
+  override toString(): string {
+    const c = this.cleanup;
+    return `ensure(${typeof c === "function" ? c.name || "anonymous" : describe(c)})`;
+  }
+}
+tag(Ensure, "ensure");
+
+/**
+ * Run `cleanup` when the current scope ends (the body of the task or `call` you are in, or the
+ * caller's, through a native `yield*`), however it ends: returned, failed or cancelled, as Go's
+ * `defer`. Cleanups run after the scope's children have finished, last registered first, each
+ * to its end: a cancellation does not cut them short (they run shielded). `cleanup` is a
+ * function (called then; it may return an operation or a promise, which is waited for) or an
+ * operation. If a cleanup fails, the scope fails with its error (or, if it had failed already,
+ * the error is reported). Registering never waits, so nothing can come between opening a
+ * resource and registering its cleanup; {@link resource} is built on it.
+ *
+ * @throws TypeError at the call site if `cleanup` is not a function or an operation.
+ * @example
+ * ```ts
+ * function* session(db: Database): Operation<Session> {
+ *   const session = yield* call(() => db.connect()); // a promise
+ *   yield* ensure(() => session.close()); // when the caller's scope ends, however it ends
+ *   return session;
+ * }
+ * ```
+ */
+export function ensure(cleanup: OperationLike<unknown> | (() => unknown)): Ensure {
+  checkOperation(cleanup, "ensure()");
+  return new Ensure(cleanup);
+}
+
 export { Cancel, Join };
 
 /**
@@ -526,4 +572,4 @@ export { Cancel, Join };
  * }
  * ```
  */
-export type AnyEffect = Sleep | Call | Wait | Fork | Spawn | Join | Cancel | Suspend | Cooperate | Self | Action | Shield | Park;
+export type AnyEffect = Sleep | Call | Wait | Fork | Spawn | Join | Cancel | Suspend | Cooperate | Self | Action | Shield | Ensure | Park;

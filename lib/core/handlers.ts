@@ -2,7 +2,7 @@
 // suspend a task also say how to undo that suspension when the task is cancelled first.
 
 import type { Effect } from "./effect.js";
-import type { Action, Call, Cancel, Cooperate, Join, Shield, Sleep, Start, Suspend, Wait } from "./effects.js";
+import type { Action, Call, Cancel, Cooperate, Ensure, Join, Shield, Sleep, Start, Suspend, Wait } from "./effects.js";
 import { Cancelled } from "./errors.js";
 import { describe, isIterator, isOperation, isThenable } from "./operation.js";
 import { SUSPEND, toIterator, type Handlers, type Scheduler } from "./scheduler.js";
@@ -101,6 +101,13 @@ export const handlers: Handlers = {
   shield: {
     run(e: Shield, t, s) {
       s.enter(t, toIterator(e.op), true);
+      return undefined;
+    },
+  },
+
+  ensure: {
+    run(e: Ensure, t, s) {
+      s.ensure(t.top, e.cleanup);
       return undefined;
     },
   },

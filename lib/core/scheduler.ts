@@ -9,7 +9,7 @@ import { Deque } from "./deque.js";
 import { Timers } from "./timers.js";
 import { checkOperation, describe, isIterator, isOperation, isThenable, type OperationLike } from "./operation.js";
 import {
-  CallFrame, CLOSING, Deferred, DELIVERED, DELIVERY, DONE, FAILED, Frame, GENERATOR, HALTED, OVERDUE, QUEUED, REPLACEABLE,
+  CallFrame, CLOSING, Deferred, Scope, DELIVERED, DELIVERY, DONE, FAILED, Frame, GENERATOR, HALTED, OVERDUE, QUEUED, REPLACEABLE,
   SHIELD, STARTED, STOPPING, SUSPENDED, Task, taskOf, THROWING,
 } from "./task.js";
 
@@ -22,6 +22,11 @@ const SWALLOW_LIMIT = 100;
 
 /** @internal What a handler returns when it has suspended the task instead of producing a result. */
 export const SUSPEND: unique symbol = Symbol("skein.suspend");
+
+/** What `settle` says of a frame whose body has ended. */
+const SETTLED = 0;
+const WAIT = 1;
+const CLEANUP = 2;
 
 /** What a task whose body has ended waits on until its children have finished. */
 const CHILDREN = { type: "children", code: -1, toString: () => "its children to finish" } as const;
@@ -73,6 +78,7 @@ const ENDED: IteratorReturnResult<undefined> = { done: true, value: undefined };
 
 /** @internal True for native generator objects (checked once per body, not per resume). */
 export function isGenerator(it: unknown): it is Generator {
+  if (typeof it !== "object" || it === null) return false;
   const proto = Object.getPrototypeOf(it);
   return proto !== null && Object.getPrototypeOf(proto) === GeneratorPrototype;
 }
@@ -263,17 +269,29 @@ export class Scheduler {
     for (;;) {
       const it = t.it;
       if (it === null) {
-        // Phase 1: the top frame's body has ended; the frame ends once its children have.
+        // Phase 1: the top frame's body has ended; the frame ends once its children have, and
+        // then its cleanups (each a shielded call on top of it).
         const f = t.top;
-        if (!this.settle(f)) {
+        const next = this.settle(f, t);
+        if (next === WAIT) {
           this.suspend(t, CHILDREN);
           return;
+        }
+        if (next === CLEANUP) {
+          threw = false;
+          input = undefined;
+          continue;
         }
         if (f === t) return this.finish(t);
         const cf = f as CallFrame; // a call is over: its caller's body resumes with the outcome
         t.top = cf.caller;
         t.it = cf.callerIt;
         t.flags = (t.flags & ~GENERATOR) | (cf.flags & GENERATOR);
+        if (t.it === null) {
+          // A cleanup of the frame below has ended; if it failed, so does that frame.
+          if (cf.flags & FAILED) this.fail(t.top, cf.result, t);
+          continue;
+        }
         // A call that got its Cancelled passes one on (a value its body returned after swallowing
         // it is discarded); a call that ended before one reached it keeps its outcome.
         threw = (cf.flags & (FAILED | DELIVERED)) !== 0;
@@ -421,7 +439,7 @@ export class Scheduler {
   enter(t: Task, it: Iterator<unknown>, shield = false): void {
     // A call made in a cancelled (or stopping) scope is cancelled (stopping) too, unless it is a shield.
     const flags = (t.flags & GENERATOR) | (shield ? SHIELD : t.top.flags & (HALTED | STOPPING));
-    t.top = new CallFrame(t, t.top, t.it!, flags);
+    t.top = new CallFrame(t, t.top, t.it, flags);
     t.it = it;
     t.flags = isGenerator(it) ? t.flags | GENERATOR : t.flags & ~GENERATOR;
   }
@@ -557,15 +575,39 @@ export class Scheduler {
     return new Cancelled(`task ${t} was cancelled`);
   }
 
-  /** A frame whose body has ended may finish once no child is left. Forks are awaited first;
-   * then the remaining (spawned) children are cancelled. */
-  private settle(f: Frame): boolean {
-    if (f.children === null) return true;
-    if (f.forks === 0 && !(f.flags & CLOSING)) {
-      f.flags |= CLOSING;
-      for (let c: Task | null = f.children; c !== null; c = c.prev) this.halt(c);
+  /** @internal Run `cleanup` when frame `f` ends, after its children, before the cleanups
+   * registered earlier. */
+  ensure(f: Frame, cleanup: unknown): void {
+    const scope = (f.scope ??= new Scope());
+    (scope.cleanups ??= []).push(cleanup);
+  }
+
+  /** A frame whose body has ended may finish once no child is left (WAIT until then). Forks are
+   * awaited first; then the remaining (spawned) children are cancelled. Then each cleanup runs,
+   * last registered first, as a shielded call on top of the frame (CLEANUP); then it is DONE. */
+  private settle(f: Frame, t: Task): number {
+    const scope = f.scope;
+    if (scope === null) return SETTLED;
+    if (scope.newest !== null) {
+      if (scope.forks === 0 && !(f.flags & CLOSING)) {
+        f.flags |= CLOSING;
+        for (let c: Task | null = scope.newest; c !== null; c = c.prev) this.halt(c);
+      }
+      return WAIT;
     }
-    return false;
+    const cleanups = scope.cleanups;
+    while (cleanups !== null && cleanups.length > 0) {
+      let it: Iterator<unknown>;
+      try {
+        it = toIterator(cleanups.pop());
+      } catch (e) {
+        this.fail(f, e, t); // a cleanup function that throws at once; the others still run
+        continue;
+      }
+      this.enter(t, it, true);
+      return CLEANUP;
+    }
+    return SETTLED;
   }
 
   /** `t` and all its children are over: publish the outcome and tell the owner. */

@@ -52,18 +52,19 @@ export const OVERDUE = 32768;
 export const DELIVERY = 1 << 16;
 
 /**
- * A body and the children it owns (an implementation detail of {@link Task}). A task's root
- * body is the task itself; each `call` pushes a CallFrame on top of it. Children form a doubly
- * linked list, newest last. The running body's iterator is on the task (`Task.it`), so the hot
- * path of the scheduler touches one kind of object only.
+ * A body and what it owns (an implementation detail of {@link Task}): children, cleanups and
+ * context values. A task's root body is the task itself; each `call` pushes a CallFrame on top of
+ * it. Children form a doubly linked list, newest last. The running body's iterator is on the task
+ * (`Task.it`), so the hot path of the scheduler touches one kind of object only.
  */
 export class Frame {
   /** @internal */
   flags: number;
   /** @internal The body's return value, or the first error when FAILED. */
   result: unknown = undefined;
-  /** @internal Made when the body starts its first child: most tasks never do. */
-  private kids: Children | null = null;
+  /** @internal Made when the body first starts a child, registers a cleanup or provides a
+   * context value: most tasks never do. */
+  scope: Scope | null = null;
 
   /** @internal */
   constructor(flags: number) {
@@ -72,17 +73,17 @@ export class Frame {
 
   /** @internal The newest child; older ones through `prev`. */
   get children(): Task | null {
-    return this.kids === null ? null : this.kids.newest;
+    return this.scope === null ? null : this.scope.newest;
   }
 
   /** @internal How many children are forks (waited for, not cancelled, when the body ends). */
   get forks(): number {
-    return this.kids === null ? 0 : this.kids.forks;
+    return this.scope === null ? 0 : this.scope.forks;
   }
 
   /** @internal */
   adopt(child: Task): void {
-    const kids = (this.kids ??= new Children());
+    const kids = (this.scope ??= new Scope());
     child.prev = kids.newest;
     if (kids.newest !== null) kids.newest.next = child;
     kids.newest = child;
@@ -91,7 +92,7 @@ export class Frame {
 
   /** @internal */
   release(child: Task): void {
-    const kids = this.kids!;
+    const kids = this.scope!;
     if (child.next !== null) child.next.prev = child.prev;
     else kids.newest = child.prev;
     if (child.prev !== null) child.prev.next = child.next;
@@ -100,19 +101,24 @@ export class Frame {
   }
 }
 
-/** @internal The children of a frame: a doubly linked list (newest last), and how many are forks. */
-class Children {
+/** @internal What a frame owns beyond its body: its children (a doubly linked list, newest
+ * last, and how many are forks), the cleanups to run when it ends (last first), and the context
+ * values it provides. */
+export class Scope {
   newest: Task | null = null;
   forks = 0;
+  cleanups: unknown[] | null = null;
+  values: Map<object, unknown> | null = null;
 }
 
 /** @internal The frame of one `call`: when it is over, the task resumes `caller`'s body, whose
- * iterator (and GENERATOR bit, in `flags`) it keeps meanwhile. */
+ * iterator (and GENERATOR bit, in `flags`) it keeps meanwhile. A cleanup of a frame whose body
+ * has ended runs as a call on top of it, with no body to resume (`callerIt` null). */
 export class CallFrame extends Frame {
   readonly task: Task;
   readonly caller: Frame;
-  readonly callerIt: Iterator<unknown, unknown, unknown>;
-  constructor(task: Task, caller: Frame, callerIt: Iterator<unknown, unknown, unknown>, flags: number) {
+  readonly callerIt: Iterator<unknown, unknown, unknown> | null;
+  constructor(task: Task, caller: Frame, callerIt: Iterator<unknown, unknown, unknown> | null, flags: number) {
     super(flags);
     this.task = task;
     this.caller = caller;

@@ -4,7 +4,7 @@
 import * as fs from "node:fs";
 import type { Operation } from "../core/effect.js";
 import { action, call, wait } from "../core/effects.js";
-import { owned } from "../combinators/guard.js";
+import { resource } from "../combinators/resource.js";
 import { describe } from "../core/operation.js";
 
 /** @internal Run `start(signal)`; cancelling the task aborts the signal, which stops the work. */
@@ -218,5 +218,5 @@ export function open(path: fs.PathLike, flags = "r"): Operation<File> {
     fs.promises.open(path, flags).then((h) => (cancelled ? void h.close() : resolve(new File(h))), reject);
     return () => void (cancelled = true); // a handle that arrives after a cancel is closed at once
   });
-  return owned("file", opening, (file) => file.close());
+  return resource(opening, (file) => file.close());
 }

@@ -6,7 +6,7 @@ import * as https from "node:https";
 import type { Operation } from "../core/effect.js";
 import { action, call, self } from "../core/effects.js";
 import { isCancelled } from "../core/errors.js";
-import { owned } from "../combinators/guard.js";
+import { resource } from "../combinators/resource.js";
 import { describe } from "../core/operation.js";
 import type { Task } from "../core/task.js";
 import { checkFunction, checkPort } from "./checks.js";
@@ -133,7 +133,7 @@ export function request(options: RequestOptions): Operation<Response> {
     req.end(body);
     return () => req.destroy();
   });
-  return owned("http request", send, (res) => res.close());
+  return resource(send, (res) => res.close());
 }
 
 /**

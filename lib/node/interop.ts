@@ -7,7 +7,7 @@ import type { Operation } from "../core/effect.js";
 import { action, call, spawn } from "../core/effects.js";
 import { signal } from "../sync/signal.js";
 import { channel, type Channel, type ChannelOptions } from "../sync/channel.js";
-import { owned } from "../combinators/guard.js";
+import { resource } from "../combinators/resource.js";
 import { describe } from "../core/operation.js";
 import { checkString } from "./checks.js";
 
@@ -26,7 +26,7 @@ import { checkString } from "./checks.js";
  * ```
  */
 export function* abortSignal(): Operation<AbortSignal> {
-  const controller = yield* owned("abort signal", call(() => new AbortController()), (c) => call(() => c.abort()));
+  const controller = yield* resource(() => new AbortController(), (c) => c.abort());
   return controller.signal;
 }
 
@@ -124,7 +124,7 @@ function* subscribe<A extends unknown[]>(source: Source, event: string, events: 
       events.close();
     };
   });
-  yield* owned(`on ${event}`, subscription, (unsubscribe) => call(unsubscribe));
+  yield* resource(subscription, (unsubscribe) => unsubscribe());
   yield* spawn(
     function* watcher() {
       const { error } = yield* failure.wait();

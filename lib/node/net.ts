@@ -7,7 +7,7 @@ import type * as http from "node:http";
 import { action, call, cancel, fork, self, shield, spawn, wait } from "../core/effects.js";
 import { channel } from "../sync/channel.js";
 import { isCancelled } from "../core/errors.js";
-import { owned } from "../combinators/guard.js";
+import { resource } from "../combinators/resource.js";
 import type { Task } from "../core/task.js";
 import { checkFunction, checkPort } from "./checks.js";
 import { Reader } from "./reader.js";
@@ -108,7 +108,7 @@ export function connect(port: number, host = "127.0.0.1"): Operation<Socket> {
     });
     return () => s.destroy();
   });
-  return owned("socket", open, (socket) => socket.close());
+  return resource(open, (socket) => socket.close());
 }
 
 /**
@@ -273,11 +273,8 @@ export function* serveConnections<I extends {}, R>(
     },
     { name: `server ${port}` },
   );
-  // Owned: if the scope ends before the accept task has run, the listener is closed all the same.
-  const task = yield* owned(`server ${port}`, accept, function* (t) {
-    yield* cancel(t);
-    yield* shut();
-  });
+  // A resource: if the scope ends before the accept task has run, the listener is closed all the same.
+  const task = yield* resource(accept, shut);
   return make(port, task as Task<void>);
 }
 

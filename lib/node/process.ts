@@ -5,7 +5,7 @@ import * as cp from "node:child_process";
 import type { Operation } from "../core/effect.js";
 import { action, call, shield } from "../core/effects.js";
 import { all } from "../combinators/all.js";
-import { owned } from "../combinators/guard.js";
+import { resource } from "../combinators/resource.js";
 import { describe } from "../core/operation.js";
 import { checkString } from "./checks.js";
 import { Reader } from "./reader.js";
@@ -203,7 +203,7 @@ export function subprocess(file: string, args: readonly string[] = [], options: 
     });
     return () => void child.kill("SIGKILL");
   });
-  return owned("subprocess", starting, (p) => p.stop());
+  return resource(starting, (p) => p.stop());
 }
 
 /**

@@ -3,7 +3,7 @@
 
 import type { Operation } from "../core/effect.js";
 import { call, self, wait } from "../core/effects.js";
-import { owned } from "../combinators/guard.js";
+import { resource } from "../combinators/resource.js";
 import { isCancelled } from "../core/errors.js";
 import { describe } from "../core/operation.js";
 import { mutex } from "./semaphore.js";
@@ -121,5 +121,5 @@ export function stream<T extends {} | null>(source: AsyncIterable<T>): Operation
 }
 
 function open<T extends {} | null>(source: AsyncIterable<T>): Operation<Stream<T>> {
-  return owned("stream", call(() => new Stream(source[Symbol.asyncIterator]())), (items) => items.end());
+  return resource(() => new Stream(source[Symbol.asyncIterator]()), (items) => items.end());
 }

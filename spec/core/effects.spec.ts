@@ -2,7 +2,7 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import {
-  action, call, cancel, Cancelled, cooperate, createScheduler, fork, isCancelled, join, self, shield, sleep, spawn, suspend, wait,
+  action, call, cancel, Cancelled, cooperate, createScheduler, ensure, fork, isCancelled, join, self, shield, sleep, spawn, suspend, wait,
   type Operation, type Task,
 } from "../../lib/index.js";
 import { framesAboveLoop, outcome, runVirtual, virtual } from "../helpers.js";
@@ -718,3 +718,135 @@ Cancel("a child may cancel its parent: both end cancelled", async () => {
 });
 
 Cancel.run();
+
+const Ensure = suite("ensure");
+
+Ensure("cleanups run when the scope ends, after its children, last registered first, however it ends", async () => {
+  for (const how of ["returns", "fails", "is cancelled"] as const) {
+    const log: string[] = [];
+    const s = virtual();
+    function* body(): Operation<void> {
+      yield* ensure(() => void log.push("first registered"));
+      yield* ensure(function* () {
+        yield* sleep(5); // a cleanup may wait
+        log.push(`second registered, at ${s.now()}`);
+      });
+      yield* spawn(function* child() {
+        try {
+          yield* suspend();
+        } finally {
+          log.push("child ended");
+        }
+      });
+      yield* sleep(10);
+      if (how === "fails") throw new Error("failed");
+      if (how === "is cancelled") yield* suspend();
+    }
+    await outcome(
+      s.run(function* () {
+        const t = yield* fork(body);
+        yield* sleep(12);
+        yield* cancel(t); // it has returned or failed already, unless it waits to be cancelled
+      }),
+    );
+    assert.equal(log, ["child ended", `second registered, at ${how === "is cancelled" ? 17 : 15}`, "first registered"], how);
+  }
+});
+
+Ensure("a cleanup runs to its end in a cancelled task: it is shielded; a second cancel changes nothing", async () => {
+  const log: string[] = [];
+  const s = virtual();
+  const value = await s.run(function* () {
+    const t = yield* fork(function* () {
+      yield* ensure(function* () {
+        yield* sleep(20);
+        log.push(`cleaned up at ${s.now()}`);
+      });
+      yield* suspend();
+    });
+    yield* sleep(1);
+    yield* fork(() => cancel(t));
+    yield* sleep(5);
+    yield* cancel(t);
+    return [t.state, s.now()];
+  });
+  assert.equal(value, ["cancelled", 21]);
+  assert.equal(log, ["cleaned up at 21"]);
+});
+
+Ensure("a cleanup in a call runs when the call ends, before the caller goes on", async () => {
+  const log: string[] = [];
+  await runVirtual(function* () {
+    yield* call(function* () {
+      yield* ensure(() => void log.push("call's cleanup"));
+      log.push("call's body");
+    });
+    log.push("caller");
+  });
+  assert.equal(log, ["call's body", "call's cleanup", "caller"]);
+});
+
+Ensure("a failing cleanup fails its scope; one failing while the scope fails already is reported", async () => {
+  const first = new Error("body failed");
+  const late = new Error("cleanup failed");
+  const s = virtual();
+  const got = await s.run(function* () {
+    const out: unknown[] = [];
+    try {
+      yield* call(function* () {
+        yield* ensure(() => {
+          throw late;
+        });
+      });
+    } catch (e) {
+      out.push(e);
+    }
+    const log: string[] = [];
+    try {
+      yield* call(function* () {
+        yield* ensure(() => void log.push("still ran"));
+        yield* ensure(function* () {
+          yield* sleep(1);
+          throw late;
+        });
+        throw first;
+      });
+    } catch (e) {
+      out.push(e);
+    }
+    return [out, log];
+  });
+  assert.equal(got, [[late, first], ["still ran"]]);
+  assert.equal(s.reported, [late]);
+});
+
+Ensure("registering in a cancelled scope still runs the cleanup; 100,000 cleanups run in order", async () => {
+  const log: number[] = [];
+  const s = virtual();
+  await s.run(function* () {
+    const t = yield* fork(function* () {
+      try {
+        yield* suspend();
+      } finally {
+        yield* ensure(() => void log.push(-1)); // registering never waits: not cut short
+      }
+    });
+    yield* sleep(1);
+    yield* cancel(t);
+    yield* call(function* () {
+      for (let i = 0; i < 100_000; i++) yield* ensure(() => void log.push(i));
+    });
+  });
+  assert.is(log[0], -1);
+  assert.is(log.length, 100_001);
+  assert.is(log[1], 99_999);
+  assert.is(log[100_000], 0);
+});
+
+Ensure("bad input throws at the call site", () => {
+  for (const bad of [42, "x", null, undefined]) {
+    assert.throws(() => ensure(bad as never), (e: unknown) => e instanceof TypeError && /ensure\(\) expects/.test(String(e)));
+  }
+});
+
+Ensure.run();

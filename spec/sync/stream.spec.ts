@@ -69,7 +69,7 @@ test("a scope that ends right after opening a stream, without suspending, still 
   };
   await runVirtual(function* () {
     yield* call(function* () {
-      yield* stream(source); // opened and left at once: the guard must already be at its post
+      yield* stream(source); // opened and left at once: its cleanup is registered all the same
     });
     assert.is(returned, 1);
   });
