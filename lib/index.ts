@@ -15,7 +15,7 @@ export {
   type AnyEffect, type Executor, type TaskOptions,
 } from "./core/effects.js";
 export { Park, PARKED, wake } from "./core/park.js";
-export { all } from "./combinators/all.js";
+export { all, allSettled, type Settled } from "./combinators/all.js";
 export { race } from "./combinators/race.js";
 export { timeout } from "./combinators/timeout.js";
 export { resource } from "./combinators/resource.js";

@@ -1,12 +1,13 @@
-// map(): run an operation over every item of a list or async iterable, at most n at a time;
-// results in input order, and the first failure cancels the rest (they are forks of one call).
+// map(): apply an operation to every item of a list or async iterable, at most n at a time, by a
+// pool of n worker tasks that pull the items; results in input order. The first failure cancels
+// the rest (the workers are forks of one call), unless every outcome is asked for (`settle`).
 
 import type { Operation } from "../core/effect.js";
-import { call, fork } from "../core/effects.js";
-import { describe } from "../core/operation.js";
-import { semaphore } from "../sync/semaphore.js";
-import { stream } from "../sync/stream.js";
-import { waitGroup } from "../sync/wait-group.js";
+import { call, ensure, fork, join, self, wait } from "../core/effects.js";
+import { isCancelled } from "../core/errors.js";
+import { describe, type Returned } from "../core/operation.js";
+import { HALTED, type Task } from "../core/task.js";
+import type { Settled } from "./all.js";
 
 /**
  * Options of {@link map}.
@@ -14,32 +15,43 @@ import { waitGroup } from "../sync/wait-group.js";
  * @example
  * ```ts
  * const pages = yield* map(urls, get, { concurrency: 10 });
+ * const outcomes = yield* map(urls, get, { concurrency: 10, settle: true });
  * ```
  */
 export interface MapOptions {
   /** How many items are processed at once, at most (default: all of them). */
   concurrency?: number;
+  /** Collect every outcome, `{ status: "fulfilled", value }` or `{ status: "rejected", reason }`,
+   * instead of failing at the first error (default false). */
+  settle?: boolean;
 }
 
 /**
  * Apply `fn` to every item, with at most `concurrency` applications in flight, and return the
- * results in input order. `items` may be any iterable or async iterable (a stream of work is
- * pulled only as capacity frees). The first failure cancels every application still running,
- * waits for their cleanup, and is thrown. `fn` may return an operation, a promise or a value.
+ * results in input order. `items` may be any iterable or async iterable: items are pulled only
+ * as capacity frees, so a stream of work is never read ahead, and an async source is ended
+ * (`return()`) if map stops early. The first failure cancels every application still running,
+ * waits for their cleanup, and is thrown; with `settle: true` every application runs and map
+ * returns each outcome instead, as `Promise.allSettled` does. `fn` may return an operation, a
+ * promise or a value.
  *
  * @throws TypeError/RangeError at the call for bad arguments.
  * @example
  * ```ts
  * function* crawl(urls: string[]) {
- *   return yield* map(urls, (url) => timeout(5000, get(url)), { concurrency: 10 });
+ *   const pages = yield* map(urls, (url) => timeout(5000, get(url)), { concurrency: 10 });
+ *   const checks = yield* map(urls, (url) => get(url), { concurrency: 10, settle: true });
+ *   const broken = urls.filter((_, i) => checks[i]!.status === "rejected");
  * }
  * ```
  */
 export function map<T, R>(
   items: Iterable<T> | AsyncIterable<T>,
-  fn: (item: T, index: number) => Operation<R> | PromiseLike<R> | R,
-  options: MapOptions = {},
-): Operation<Awaited<R extends Operation<infer U> ? U : R>[]> {
+  fn: (item: T, index: number) => R,
+  options: MapOptions & { settle: true },
+): Operation<Settled<Returned<R>>[]>;
+export function map<T, R>(items: Iterable<T> | AsyncIterable<T>, fn: (item: T, index: number) => R, options?: MapOptions): Operation<Returned<R>[]>;
+export function map<T, R>(items: Iterable<T> | AsyncIterable<T>, fn: (item: T, index: number) => R, options: MapOptions = {}): Operation<unknown[]> {
   const concurrency = options.concurrency ?? Infinity;
   if (!(concurrency >= 1) || (concurrency !== Infinity && !Number.isInteger(concurrency))) {
     throw new RangeError(`map() expects concurrency to be a whole number >= 1 (or Infinity), got ${describe(concurrency)}`);
@@ -49,41 +61,100 @@ export function map<T, R>(
   if (!asynchronous && typeof (items as Iterable<T> | null)?.[Symbol.iterator] !== "function") {
     throw new TypeError(`map() expects an iterable or async iterable of items, got ${describe(items)}`);
   }
-  type Out = Awaited<R extends Operation<infer U> ? U : R>;
+  const settle = options.settle === true;
   return call(function* map() {
-    const results: Out[] = [];
-    const slots = concurrency === Infinity ? undefined : semaphore(concurrency);
-    let index = 0;
-    const running = waitGroup();
-    function* apply(item: T, i: number) {
+    const results: unknown[] = [];
+    const source = new Source(items, asynchronous);
+    if (asynchronous) {
+      yield* ensure(function* () {
+        const me = yield* self();
+        yield* source.end((e) => me.sched.report(e, me));
+      });
+    }
+
+    function* apply(item: T, i: number): Operation<void> {
+      if (!settle) {
+        results[i] = yield* call(fn as (item: T, index: number) => Operation<unknown>, item, i);
+        return;
+      }
       try {
-        results[i] = (yield* call(fn as (item: T, index: number) => Operation<Out>, item, i)) as Out;
-      } finally {
-        slots?.release();
-        running.done();
+        results[i] = { status: "fulfilled", value: yield* call(fn as (item: T, index: number) => Operation<unknown>, item, i) };
+      } catch (e) {
+        if (isCancelled(e) && (yield* self()).top.flags & HALTED) throw e; // map itself is stopped
+        results[i] = { status: "rejected", reason: e };
       }
     }
-    // The factory passed to fork runs at the child's first step: bind item and index now.
-    const start = (item: T) => {
-      const i = index++;
-      running.add();
-      return fork(() => apply(item, i), { name: `map[${i}]` });
-    };
-    if (asynchronous) {
-      const source = yield* stream(items as AsyncIterable<T & ({} | null)>); // pulled one at a time
-      for (let item = yield* source.receive(); item !== undefined; item = yield* source.receive()) {
-        if (slots) yield* slots.acquire();
-        yield* start(item);
+    function* worker(): Operation<void> {
+      for (let next = yield* source.next(); next !== DONE; next = yield* source.next()) yield* apply(next.item, next.index);
+    }
+
+    const tasks: Task[] = [];
+    if (concurrency === Infinity) {
+      // No limit: a task per item, started as the items come.
+      for (let next = yield* source.next(); next !== DONE; next = yield* source.next()) {
+        const { item, index } = next;
+        tasks.push(yield* fork(() => apply(item, index), { name: `map[${index}]` }));
       }
     } else {
-      for (const item of items as Iterable<T>) {
-        if (slots) yield* slots.acquire();
-        yield* start(item);
-      }
+      const n = Array.isArray(items) ? Math.min(concurrency, items.length) : concurrency;
+      for (let w = 1; w <= n; w++) tasks.push(yield* fork(worker, { name: `map worker ${w}` }));
     }
-    // Wait for the forks here, in the body: cancelled meanwhile, map throws instead of returning
-    // an array the forks never finished (a body's returned value would stand).
-    yield* running.wait();
+    // Joined here, in the body: cancelled meanwhile, map throws instead of returning an array
+    // the workers never finished (a body's returned value would stand).
+    for (const t of tasks) yield* join(t);
     return results;
   });
+}
+
+const DONE: unique symbol = Symbol("skein.map.done");
+
+/** The items, pulled one at a time by whichever worker is free; an async source's pulls are
+ * chained, so each item gets its index in order. */
+class Source<T> {
+  private readonly it: Iterator<T> | AsyncIterator<T>;
+  private index = 0;
+  private ended = false;
+  private pulling: Promise<unknown> = Promise.resolve();
+  private pending = 0;
+
+  constructor(
+    items: Iterable<T> | AsyncIterable<T>,
+    private readonly asynchronous: boolean,
+  ) {
+    this.it = asynchronous ? (items as AsyncIterable<T>)[Symbol.asyncIterator]() : (items as Iterable<T>)[Symbol.iterator]();
+  }
+
+  *next(): Operation<{ item: T; index: number } | typeof DONE> {
+    if (this.ended) return DONE;
+    if (!this.asynchronous) return this.take((this.it as Iterator<T>).next());
+    const it = this.it as AsyncIterator<T>;
+    const pull = this.pulling.then(() => (this.ended ? ({ done: true } as IteratorResult<T>) : it.next())).then((r) => this.take(r));
+    this.pending++; // until the source answers, even if the worker stops waiting
+    this.pulling = pull.then(
+      () => void this.pending--,
+      () => void this.pending--,
+    );
+    return yield* wait(pull);
+  }
+
+  private take(r: IteratorResult<T>): { item: T; index: number } | typeof DONE {
+    if (r.done === true) {
+      this.ended = true;
+      return DONE;
+    }
+    return { item: r.value, index: this.index++ };
+  }
+
+  /** Stopped early: end the source. With a pull still pending an async generator would queue
+   * the return() behind it, maybe for ever: then it is asked for without waiting, and a failure
+   * of it is reported. */
+  *end(report: (error: unknown) => void): Operation<void> {
+    if (this.ended) return;
+    this.ended = true;
+    const it = this.it as AsyncIterator<T>;
+    if (typeof it.return !== "function") return;
+    const ending = Promise.resolve(it.return());
+    if (this.pending > 0) ending.catch(report);
+    else yield* wait(ending);
+  }
 }

@@ -1,7 +1,7 @@
 // all(): every result in the input's shape; the first failure cancels the rest and is thrown.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { all, call, cancel, channel, fork, semaphore, shield, sleep, suspend, type Operation } from "../../lib/index.js";
+import { all, allSettled, call, cancel, channel, fork, semaphore, shield, sleep, suspend, type Operation } from "../../lib/index.js";
 import { runVirtual } from "../helpers.js";
 
 function* after<T>(ms: number, value: T): Operation<T> {
@@ -104,6 +104,49 @@ test("when all is cancelled, a value received in the same instant goes back too"
     return [both.state, ch.tryReceive()];
   });
   assert.equal(value, ["cancelled", "kept"]);
+});
+
+test("allSettled collects every outcome in the shape given; a failure stops nothing", async () => {
+  const err = new Error("b failed");
+  const { value, now } = await runVirtual(function* () {
+    const list = yield* allSettled([after(10, "a"), function* b() {
+      yield* sleep(5);
+      throw err;
+    }]);
+    const record = yield* allSettled({ x: after(20, 1), y: after(1, "y") });
+    const first: string = list[0].status === "fulfilled" ? list[0].value : "";
+    const x: number = record.x.status === "fulfilled" ? record.x.value : 0;
+    return [list, record, first, x];
+  });
+  assert.equal(value, [
+    [{ status: "fulfilled", value: "a" }, { status: "rejected", reason: err }],
+    { x: { status: "fulfilled", value: 1 }, y: { status: "fulfilled", value: "y" } },
+    "a",
+    1,
+  ]);
+  assert.is(now, 30);
+});
+
+test("allSettled cancelled is cancelled with everything it started", async () => {
+  const log: string[] = [];
+  const { value } = await runVirtual(function* () {
+    const t = yield* fork(() =>
+      allSettled([
+        function* () {
+          try {
+            yield* suspend();
+          } finally {
+            log.push("member stopped");
+          }
+        },
+      ]),
+    );
+    yield* sleep(1);
+    yield* cancel(t);
+    return t.state;
+  });
+  assert.is(value, "cancelled");
+  assert.equal(log, ["member stopped"]);
 });
 
 test("bad input throws at the call site", () => {

@@ -1,7 +1,7 @@
 // map(): at most n in flight, results in input order, first failure cancels the rest.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { cancel, fork, isCancelled, map, sleep, type Operation } from "../../lib/index.js";
+import { cancel, fork, isCancelled, map, self, sleep, type Operation } from "../../lib/index.js";
 import { runVirtual } from "../helpers.js";
 
 test("keeps at most `concurrency` in flight and returns results in input order", async () => {
@@ -126,6 +126,85 @@ test("a failure stops a map over a source that never ends", async () => {
     .then(() => "completed", (e) => e);
   assert.is(o, err);
   assert.ok(performance.now() - t0 < 1000);
+});
+
+test("with settle: every item runs and every outcome is returned, in order", async () => {
+  const { value } = await runVirtual(function* () {
+    return yield* map(
+      [1, 2, 3, 4],
+      function* (n) {
+        yield* sleep(n);
+        if (n % 2 === 0) throw new Error(`${n} is even`);
+        return `${n} is odd`;
+      },
+      { concurrency: 2, settle: true },
+    );
+  });
+  assert.equal(
+    value.map((s) => (s.status === "fulfilled" ? s.value : (s.reason as Error).message)),
+    ["1 is odd", "2 is even", "3 is odd", "4 is even"],
+  );
+});
+
+test("a pool of `concurrency` tasks serves every item: 10,000 items, 10 tasks", async () => {
+  const { value } = await runVirtual(function* () {
+    const tasks = new Set<number>();
+    const out = yield* map(
+      Array.from({ length: 10_000 }, (_, i) => i),
+      function* (i) {
+        tasks.add((yield* self()).id);
+        if (i % 100 === 0) yield* sleep(1);
+        return i;
+      },
+      { concurrency: 10 },
+    );
+    return [tasks.size, out.length, out[9_999]];
+  });
+  assert.equal(value, [10, 10_000, 9_999]);
+});
+
+test("an async source is ended when map stops early, and its items may be undefined", async () => {
+  let returned = 0;
+  async function* source() {
+    try {
+      yield undefined;
+      yield 1;
+      for (;;) yield 2;
+    } finally {
+      returned++;
+    }
+  }
+  const { value } = await runVirtual(function* () {
+    const seen: unknown[] = [];
+    try {
+      yield* map(
+        source(),
+        function* (v) {
+          seen.push(v);
+          if (v === 2) throw new Error("stop");
+        },
+        { concurrency: 1 },
+      );
+    } catch (e) {
+      return [seen, (e as Error).message];
+    }
+  });
+  assert.equal(value, [[undefined, 1, 2], "stop"]);
+  assert.is(returned, 1);
+});
+
+test("results are typed from fn: strings, arrays, promises and operations", async () => {
+  const { value } = await runVirtual(function* () {
+    const a: string[] = yield* map([1], (n) => `page ${n}`);
+    const b: number[][] = yield* map([1], (n) => [n]);
+    const c: number[] = yield* map([1], (n) => Promise.resolve(n));
+    const d: boolean[] = yield* map([1], function* () {
+      yield* sleep(1);
+      return true;
+    });
+    return [a, b, c, d];
+  });
+  assert.equal(value, [["page 1"], [[1]], [1], [true]]);
 });
 
 test("bad arguments fail at the call", () => {
