@@ -20,6 +20,7 @@ export { race } from "./combinators/race.js";
 export { timeout } from "./combinators/timeout.js";
 export { resource } from "./combinators/resource.js";
 export { retry, type RetryPolicy } from "./combinators/retry.js";
+export { Context, createContext } from "./combinators/context.js";
 export { Cancelled, ChannelClosedError, DeadlockError, TimeoutError, isCancelled } from "./core/errors.js";
 export { channel, Channel, Receive, Send, type ChannelOptions, type Overflow } from "./sync/channel.js";
 export { select, type SelectCaseOf, type SelectOptions, type SelectResult } from "./sync/select.js";
