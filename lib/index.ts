@@ -25,7 +25,9 @@ export { Cancelled, ChannelClosedError, DeadlockError, TimeoutError, isCancelled
 export { channel, Channel, Receive, Send, type ChannelOptions, type Overflow } from "./sync/channel.js";
 export { select, type SelectCaseOf, type SelectOptions, type SelectResult } from "./sync/select.js";
 export { droppedMessages, receive, tell, type ReceiveOptions } from "./sync/mailbox.js";
-export { mutex, Mutex, semaphore, Semaphore } from "./sync/semaphore.js";
+export { semaphore, Semaphore } from "./sync/semaphore.js";
+export { mutex, Mutex } from "./sync/mutex.js";
+export { condition, Condition } from "./sync/condition.js";
 export { signal, Signal } from "./sync/signal.js";
 export { waitGroup, WaitGroup } from "./sync/wait-group.js";
 export { map, type MapOptions } from "./combinators/map.js";

@@ -9,7 +9,7 @@ import { Deque } from "./deque.js";
 import { Timers } from "./timers.js";
 import { checkOperation, describe, isIterator, isOperation, isThenable, type OperationLike } from "./operation.js";
 import {
-  CallFrame, CLOSING, Deferred, Scope, DELIVERED, DELIVERY, DONE, FAILED, Frame, GENERATOR, HALTED, OVERDUE, QUEUED, REPLACEABLE,
+  CallFrame, CLOSING, current, Deferred, Scope, DELIVERED, DELIVERY, DONE, FAILED, Frame, GENERATOR, HALTED, OVERDUE, QUEUED, REPLACEABLE,
   SHIELD, STARTED, STOPPING, SUSPENDED, Task, taskOf, THROWING,
 } from "./task.js";
 
@@ -236,7 +236,9 @@ export class Scheduler {
           if (this.fireTimers()) continue;
           break;
         }
+        current.task = t;
         this.step(t);
+        current.task = null;
         if (this.sliceOver || ((++n & 63) === 0 && this.clock.realNow() >= this.sliceEnd)) {
           this.sliceOver = this.queue.size > 0 || this.preempted !== null;
           if (this.sliceOver) break;
@@ -244,6 +246,7 @@ export class Scheduler {
       }
     } finally {
       this.running = false;
+      current.task = null;
     }
     this.clock.arm(this.timers.next(), this);
     if (this.sliceOver) this.deferLoop();

@@ -166,6 +166,10 @@ export class Cancel extends Effect<void> {
 }
 tag(Cancel, "cancel");
 
+/** @internal The task whose body the scheduler is running now (null between steps), so that a
+ * plain function called from a coroutine (`mutex.unlock()`) can tell which task called it. */
+export const current: { task: Task | null } = { task: null };
+
 /** @internal The task whose body (or call) `f` is; null for a scheduler's frame of root tasks. */
 export function taskOf(f: Frame): Task | null {
   return f instanceof Task ? f : f instanceof CallFrame ? f.task : null;

@@ -5,7 +5,7 @@ import { Deque } from "../core/deque.js";
 import type { Operation } from "../core/effect.js";
 import { self, sleep } from "../core/effects.js";
 import { describe } from "../core/operation.js";
-import { mutex } from "./semaphore.js";
+import { mutex } from "./mutex.js";
 
 /**
  * A limit on how often work may start, shared by every task that takes from it.

@@ -1,5 +1,5 @@
-// Semaphores and mutexes: at most n holders at once; waiters get permits first in, first out.
-// A released permit goes straight to the oldest waiter, so no late-comer can barge in ahead.
+// Semaphores: at most n holders at once; waiters get permits first in, first out. A released
+// permit goes straight to the oldest waiter, so no late-comer can barge in ahead.
 
 import { Deque } from "../core/deque.js";
 import type { Operation } from "../core/effect.js";
@@ -146,74 +146,4 @@ export function semaphore(permits: number): Semaphore {
     throw new RangeError(`semaphore(permits) expects a whole number >= 1, got ${describe(permits)}`);
   }
   return new Semaphore(permits);
-}
-
-/**
- * A lock: one holder at a time, waiters served first in, first out.
- *
- * @example
- * ```ts
- * const file = mutex();
- * function* append(line: string) {
- *   yield* file.withLock(() => call(fs.promises.appendFile, "log.txt", line + "\n"));
- * }
- * ```
- */
-export class Mutex {
-  private readonly sem = new Semaphore(1);
-
-  /** True while someone holds the lock. */
-  get locked(): boolean {
-    return this.sem.available === 0;
-  }
-
-  /**
-   * Take the lock, waiting if it is held.
-   *
-   * @example
-   * ```ts
-   * yield* m.lock();
-   * try { yield* critical(); } finally { m.unlock(); }
-   * ```
-   */
-  lock(): Operation<void> {
-    return this.sem.acquire();
-  }
-
-  /**
-   * Release the lock: the oldest waiter gets it.
-   *
-   * @throws Error if the lock is not held.
-   * @example
-   * ```ts
-   * m.unlock();
-   * ```
-   */
-  unlock(): void {
-    this.sem.release();
-  }
-
-  /**
-   * Run `op` holding the lock, released however it ends.
-   *
-   * @example
-   * ```ts
-   * yield* m.withLock(function* () { balance += yield* fetchDelta(); });
-   * ```
-   */
-  withLock<T>(op: OperationLike<T>): Operation<T> {
-    return this.sem.withPermit(op);
-  }
-}
-
-/**
- * Make a mutex (a lock).
- *
- * @example
- * ```ts
- * const m = mutex();
- * ```
- */
-export function mutex(): Mutex {
-  return new Mutex();
 }

@@ -6,7 +6,7 @@ import { call, self, wait } from "../core/effects.js";
 import { resource } from "../combinators/resource.js";
 import { isCancelled } from "../core/errors.js";
 import { describe } from "../core/operation.js";
-import { mutex } from "./semaphore.js";
+import { mutex } from "./mutex.js";
 
 /**
  * An async iterable being read by coroutines: `receive()` gives the next item, or `undefined`

@@ -1,7 +1,7 @@
-// Semaphores and mutexes: at most n holders, FIFO waiters, permits released however work ends.
+// Semaphores: at most n holders, FIFO waiters, permits released however work ends.
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { all, cancel, fork, mutex, semaphore, sleep } from "../../lib/index.js";
+import { all, cancel, fork, semaphore, sleep } from "../../lib/index.js";
 import { runVirtual } from "../helpers.js";
 
 const S = suite("semaphore");
@@ -75,33 +75,6 @@ S("tryAcquire never waits and never jumps the queue", async () => {
     return [first, second, sem.available];
   });
   assert.equal(value, [true, false, 1]);
-});
-
-S("mutex: one holder at a time; unlock without lock is an error", async () => {
-  const { value } = await runVirtual(function* () {
-    const m = mutex();
-    let balance = 0;
-    yield* all(
-      Array.from({ length: 5 }, () =>
-        m.withLock(function* () {
-          const read = balance;
-          yield* sleep(1); // without the lock, the writes would race
-          balance = read + 10;
-        }),
-      ),
-    );
-    yield* m.lock();
-    const locked = m.locked;
-    m.unlock();
-    let error = "";
-    try {
-      m.unlock();
-    } catch (e) {
-      error = String(e);
-    }
-    return [balance, locked, m.locked, error];
-  });
-  assert.equal(value, [50, true, false, "Error: semaphore(1/1 free).release() called more often than acquire()"]);
 });
 
 S("bad permits fail at the call", () => {
