@@ -25,6 +25,7 @@ export { Cancelled, ChannelClosedError, DeadlockError, TimeoutError, isCancelled
 export { channel, Channel, Receive, Send, type ChannelOptions, type Overflow } from "./sync/channel.js";
 export { select, type SelectCaseOf, type SelectOptions, type SelectResult } from "./sync/select.js";
 export { droppedMessages, receive, tell, type ReceiveOptions } from "./sync/mailbox.js";
+export { Down, isDown, monitor, type Monitor } from "./sync/monitor.js";
 export { semaphore, Semaphore } from "./sync/semaphore.js";
 export { mutex, Mutex } from "./sync/mutex.js";
 export { condition, Condition } from "./sync/condition.js";

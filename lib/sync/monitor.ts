@@ -1,0 +1,101 @@
+// Monitors, Erlang style: watch another task without touching it, and get a message in your
+// mailbox when it ends, saying how: returned (with what), failed (with what) or cancelled.
+
+import type { Operation } from "../core/effect.js";
+import { self } from "../core/effects.js";
+import { describe } from "../core/operation.js";
+import { Task } from "../core/task.js";
+import { tell } from "./mailbox.js";
+
+/**
+ * The message a {@link monitor} delivers when the watched task ends, as Erlang's `'DOWN'`:
+ * which task, and how it ended (`state`), with its value or its error.
+ *
+ * @example
+ * ```ts
+ * const down = yield* receive((m): m is Down => isDown(m, worker));
+ * if (down.state === "failed") console.error(`${down.task} failed:`, down.error);
+ * ```
+ */
+export class Down<T = unknown> {
+  /** @internal */
+  constructor(
+    /** The task that ended. */
+    readonly task: Task<T>,
+    /** How it ended. */
+    readonly state: "completed" | "failed" | "cancelled",
+    /** What it returned, when it completed. */
+    readonly value: T | undefined,
+    /** Its error, when it failed. */
+    readonly error: unknown,
+  ) {}
+
+  toString(): string {
+    return `down(${this.task}: ${this.state})`;
+  }
+}
+
+/**
+ * A monitor made by {@link monitor}: `stop()` it to get no message.
+ *
+ * @example
+ * ```ts
+ * const m = yield* monitor(worker);
+ * m.stop(); // no longer interested
+ * ```
+ */
+export interface Monitor {
+  /** The watched task. */
+  readonly task: Task<unknown>;
+  /** Stop watching: no message comes after this (one delivered already stays in the mailbox). */
+  stop(): void;
+}
+
+/**
+ * Watch `task`: when it ends (or at once, if it has ended already) a {@link Down} message goes
+ * to the mailbox of the task that called `monitor`. The watched task is not affected in any
+ * way, and need not be related to the watcher: unlike a child, its failure does not fail you.
+ * Receive the message with `receive` (see {@link isDown}).
+ *
+ * @throws TypeError at the call site if `task` is not a task.
+ * @example
+ * ```ts
+ * function* watch(worker: Task) {
+ *   yield* monitor(worker);
+ *   const down = yield* receive((m): m is Down => isDown(m, worker));
+ *   console.log(`${down.task} ended: ${down.state}`);
+ * }
+ * ```
+ */
+export function monitor(task: Task<unknown>): Operation<Monitor> {
+  if (!(task instanceof Task)) throw new TypeError(`monitor() expects a task to watch, got ${describe(task)}`);
+  return watch(task);
+}
+
+function* watch(task: Task<unknown>): Operation<Monitor> {
+  const watcher = yield* self();
+  const notify = (t: Task) => void tell(watcher, down(t));
+  if (task.state !== "running") {
+    notify(task);
+    return { task, stop: () => {} };
+  }
+  task.sched.watch(task, notify);
+  return { task, stop: () => task.sched.unwatch(task, notify) };
+}
+
+function down(t: Task): Down {
+  const state = t.state as Down["state"];
+  return new Down(t, state, state === "completed" ? t.result : undefined, state === "failed" ? t.result : undefined);
+}
+
+/**
+ * True for a {@link Down} message, of `task` if given: the match function for `receive`.
+ *
+ * @example
+ * ```ts
+ * const down = yield* receive((m): m is Down => isDown(m, worker), { timeout: 5000 });
+ * ```
+ */
+export function isDown(message: unknown, task?: Task<unknown>): message is Down {
+  return message instanceof Down && (task === undefined || message.task === task);
+}
