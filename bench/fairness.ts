@@ -140,7 +140,6 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     const r = await measure(load, ms);
     console.log(`| ${load === "control" ? "plain JS, 5 ms chunks on setImmediate" : "skein: a task looping on self() + a sleep(10) ticker"} | ${r.timer} | ${r.echo} | ${r.immediates} |`);
   }
-}
   console.log("\n200 sequential GETs to a skein serve() whose handler sleeps 1 ms:");
   console.log("| beside | p50 | max |");
   console.log("|---|---:|---:|");
@@ -148,3 +147,4 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     const r = await serveLatency(busy, 200);
     console.log(`| ${busy ? "a background task: 2 ms of work, then cooperate()" : "nothing"} | ${r.p50.toFixed(1)} ms | ${r.max.toFixed(1)} ms |`);
   }
+}

@@ -8,7 +8,7 @@ import { describe, isIterator, isOperation, isThenable } from "./operation.js";
 import { SUSPEND, toIterator, type Handlers, type Scheduler } from "./scheduler.js";
 import { PARKED, type Park } from "./park.js";
 import type { Bucket } from "./timers.js";
-import { DONE, FAILED, FORK, HALTED, SPAWN, taskOf, type Task } from "./task.js";
+import { DONE, FAILED, FORK, HALTED, RETURNED, SPAWN, taskOf, type Task } from "./task.js";
 
 /** What a task waits on while a promise or an action's callback is outstanding. */
 class Pending {
@@ -64,6 +64,11 @@ function yieldTurn(e: Cooperate | Sleep, t: Task, s: Scheduler): typeof SUSPEND 
   s.suspend(t, e);
   s.yieldTurn(t);
   return SUSPEND;
+}
+
+function isAncestor(a: Task, t: Task): boolean {
+  for (let p = taskOf(t.owner); p !== null; p = taskOf(p.owner)) if (p === a) return true;
+  return false;
 }
 
 /** Joining `target` from `t` could never end if `target` is `t` or one of its ancestors. */
@@ -145,10 +150,11 @@ export const handlers: Handlers = {
     run(e: Cancel, t, s) {
       const target = e.task;
       if (target.flags & DONE) return undefined;
-      if (target === t) {
-        // Stop right here, unless cancelled already (nothing changes) or inside a shield.
+      if (target === t || isAncestor(target, t)) {
+        // Stop right here, unless cancelled already (nothing changes) or inside a shield. It
+        // cannot wait: an ancestor waits for its descendants.
         const already = t.top.flags & HALTED;
-        s.halt(t);
+        s.halt(target);
         if (already || !(t.top.flags & HALTED)) return undefined;
         throw s.cancelled(t);
       }
@@ -182,6 +188,8 @@ export const handlers: Handlers = {
 
   action: {
     run(e: Action, t, s) {
+      // In a cancelled scope its wait would throw at once: do not start the work at all.
+      if ((t.top.flags & (HALTED | RETURNED)) === HALTED) throw s.cancelled(t);
       const on = new Pending(e);
       s.suspend(t, on);
       const settle = (value: unknown, threw: boolean) => {

@@ -54,19 +54,30 @@ export abstract class Park<T = unknown> extends Effect<T> {
   /** `task`, parked on this effect, is being cancelled: remove it from where `enter` put it. */
   abstract leave(task: Task): void;
   /**
-   * Take back `value`, which this effect gave a task that could not use it: the task was a
-   * contestant of `race` that lost, or of `all` that failed or was cancelled. A channel puts
-   * the value back first in line, a semaphore its permit, so that nothing taken is lost. By
-   * default nothing is done (a signal, say, gives nothing away).
+   * Take back `value`, which this effect gave `task` but which could not be used: the task was
+   * a contestant of `race` that lost, or of `all` that failed or was cancelled. A channel puts
+   * the value back first in line, a semaphore its permit, a mailbox its message, so that nothing
+   * taken is lost. By default nothing is done (a signal, say, gives nothing away).
    */
-  restore(value: T): void {
+  restore(value: T, task: Task): void {
     void value;
+    void task;
   }
 }
 
-/** @internal Give back what `op` produced, if it is a bare Park effect (see {@link Park.restore}). */
-export function giveBack(op: unknown, value: unknown): void {
-  if (op instanceof Park) op.restore(value);
+/** @internal How an operation that is not a Park gives back what it took: `select` with a
+ * timeout, `timeout(ms, op)`, `race` and `all` carry one (see {@link Park.restore}). */
+export const RESTORE: unique symbol = Symbol("skein.restore");
+
+/** @internal Give `op` a way to give back what it produced. */
+export function restorable<O extends object>(op: O, restore: (value: any, task: Task) => void): O {
+  return Object.assign(op, { [RESTORE]: restore });
+}
+
+/** @internal Give back what `op` produced for `task`, if it can (see {@link Park.restore}). */
+export function giveBack(op: unknown, value: unknown, task: Task): void {
+  if (op instanceof Park) op.restore(value, task);
+  else if (typeof op === "object" && op !== null && RESTORE in op) (op[RESTORE] as (v: unknown, t: Task) => void)(value, task);
 }
 tag(Park, "park");
 

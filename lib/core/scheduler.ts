@@ -10,7 +10,7 @@ import { Timers } from "./timers.js";
 import { checkOperation, describe, isIterator, isOperation, isThenable, type OperationLike } from "./operation.js";
 import {
   CallFrame, CLOSING, current, Deferred, Scope, DELIVERED, DELIVERY, DONE, FAILED, Frame, GENERATOR, HALTED, OVERDUE, QUEUED, REPLACEABLE,
-  SHIELD, STARTED, STOPPING, SUSPENDED, Task, taskOf, THROWING,
+  RETURNED, SHIELD, STARTED, STOPPING, SUSPENDED, Task, taskOf, THROWING,
 } from "./task.js";
 
 /** @internal Longest run of the loop before it lets the host handle timers and I/O, in ms. */
@@ -102,8 +102,12 @@ function* performOnce(effect: Effect): Generator<unknown, unknown, unknown> {
 }
 
 function throwInto(it: Iterator<unknown>, error: unknown, t: Task): IteratorResult<unknown> {
-  // A body being stopped is returned, not thrown into: its catch blocks cannot hold it.
-  if (t.top.flags & STOPPING && error instanceof Cancelled) return typeof it.return === "function" ? it.return(undefined) : ENDED;
+  // A body being stopped is returned, not thrown into: its catch blocks cannot hold it; then its
+  // finally blocks run to their end.
+  if (t.top.flags & STOPPING && error instanceof Cancelled) {
+    t.top.flags |= RETURNED;
+    return typeof it.return === "function" ? it.return(undefined) : ENDED;
+  }
   if (t.flags & GENERATOR) return genThrow.call(it as Generator, error);
   if (typeof it.throw === "function") return it.throw(error);
   it.return?.();
@@ -317,9 +321,9 @@ export class Scheduler {
       }
       forgetOpening();
       if (t.flags & OVERDUE) {
-        // A cancelled task that kept busy without waiting for a whole slice: stopped here.
+        // Cancelled while it ran: its first effect since throws, unless it has had its Cancelled.
         t.flags &= ~OVERDUE;
-        if (t.top.flags & HALTED) {
+        if ((t.top.flags & (HALTED | DELIVERED | RETURNED)) === HALTED) {
           threw = true;
           input = this.cancelled(t);
           continue;
@@ -335,15 +339,17 @@ export class Scheduler {
       }
       if (input === SUSPEND) {
         // Phase 4: cancellation is level-triggered. In a cancelled scope every wait throws
-        // Cancelled, so a catch that swallows it cannot keep the task alive.
-        if (t.top.flags & HALTED && t.flags & SUSPENDED) this.deliver(t);
+        // Cancelled, so a catch that swallows it cannot keep the task alive. (A cancel waits on:
+        // it waits for a teardown it started; and so do the finally blocks of a returned body.)
+        const top = t.top.flags;
+        if (top & HALTED && !(top & RETURNED) && t.flags & SUSPENDED && (t.slot as Effect).type !== "cancel") this.deliver(t);
         return;
       }
       if (--budget === 0) {
         budget = BUDGET;
         if (this.clock.realNow() >= this.sliceEnd) {
           t.slot = input;
-          t.flags |= (threw ? THROWING : 0) | (t.top.flags & HALTED ? OVERDUE : 0);
+          if (threw) t.flags |= THROWING;
           return this.preempt(t);
         }
       }
@@ -441,7 +447,8 @@ export class Scheduler {
    * resumes with the call's outcome once the call and its children are done. */
   enter(t: Task, it: Iterator<unknown>, shield = false): void {
     // A call made in a cancelled (or stopping) scope is cancelled (stopping) too, unless it is a shield.
-    const flags = (t.flags & GENERATOR) | (shield ? SHIELD : t.top.flags & (HALTED | STOPPING));
+    const top = t.top.flags;
+    const flags = (t.flags & GENERATOR) | (shield ? SHIELD : top & RETURNED ? 0 : top & (HALTED | STOPPING));
     t.top = new CallFrame(t, t.top, t.it, flags);
     t.it = it;
     t.flags = isGenerator(it) ? t.flags | GENERATOR : t.flags & ~GENERATOR;
@@ -450,7 +457,7 @@ export class Scheduler {
   /** @internal Start a child task owned by frame `owner` (FORK, SPAWN, or 0 for a root). A
    * child started in a cancelled scope is cancelled from the start: its body never runs. */
   child<T>(owner: Frame, op: OperationLike<T>, kind: number, name: string | undefined): Task<T> {
-    const t = new Task<T>(this, owner, op, kind | (owner.flags & HALTED), name);
+    const t = new Task<T>(this, owner, op, kind | (owner.flags & RETURNED ? 0 : owner.flags & HALTED), name);
     owner.adopt(t);
     this.live++;
     this.enqueue(t);
@@ -531,10 +538,12 @@ export class Scheduler {
   }
 
   /** A cancellation reaches the running body of `t`: delivered now if it waits (or was woken
-   * with nothing to lose); if it is running, or queued with a result it must not lose, its next
-   * wait throws. A body that has ended waits only for its children, cancelled with it. */
+   * with nothing to lose); if it is running, or queued with a result it must not lose, at its
+   * next effect (OVERDUE). A body that has ended waits only for its children, cancelled with it. */
   private interrupt(t: Task): void {
-    if (t.it !== null && t.flags & (SUSPENDED | REPLACEABLE)) this.deliver(t);
+    if (t.it === null) return;
+    if (t.flags & (SUSPENDED | REPLACEABLE)) this.deliver(t);
+    else t.flags |= OVERDUE;
   }
 
   /** Throw a Cancelled into `t` where it waits: undo the wait, queue the error. */
@@ -561,9 +570,15 @@ export class Scheduler {
     const f = t.top;
     if (f.flags & HALTED) {
       f.flags |= DELIVERED;
-      const count = f.flags >>> 16; // the Cancelled errors its body got before: it swallowed each
+      const count = f.flags >>> 17; // the Cancelled errors its body got before: it swallowed each
       if (count <= SWALLOW_LIMIT) f.flags += DELIVERY;
-      if (count >= SWALLOW_LIMIT) f.flags |= STOPPING;
+      if (count >= SWALLOW_LIMIT) {
+        // Stop it, and the cancelled frames below it (a retry loop around a retry loop…).
+        for (let g: Frame = f; g.flags & HALTED; g = (g as CallFrame).caller) {
+          g.flags |= STOPPING;
+          if (g === t) break;
+        }
+      }
       if (count === SWALLOW_LIMIT) {
         this.report(
           new Error(

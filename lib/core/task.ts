@@ -33,6 +33,9 @@ export const DELIVERED = 256;
  * stopped: a Cancelled due to it returns the body instead (its `finally` blocks run, its `catch`
  * blocks are skipped). Calls entered in it are stopping too. */
 export const STOPPING = 16384;
+/** @internal Frame bit: a stopping frame whose body has been returned. Only its `finally` blocks
+ * can run now, and they run to their end: its waits, calls and children are not cancelled. */
+export const RETURNED = 1 << 16;
 /** @internal The queued input carries nothing that would be lost (a timer fired, a join or a
  * promise settled): a cancellation arriving meanwhile replaces it, and is delivered at that wait. */
 export const REPLACEABLE = 8192;
@@ -45,11 +48,12 @@ export const DONE = 2048;
 /** @internal Task bit: the running body is a native generator, resumed without looking up
  * `next`. On a CallFrame the same bit records it for the caller's body, restored on return. */
 export const GENERATOR = 4096;
-/** @internal Task bit: the task ran a whole time slice in a cancelled scope without waiting:
- * its next effect throws Cancelled instead of being performed, so a busy loop is stopped too. */
+/** @internal Task bit: the task was cancelled while it ran (or was queued with a result it must
+ * not lose): its next effect throws Cancelled instead of being performed, unless its body has had
+ * one already. So a task that computes without waiting is stopped too. */
 export const OVERDUE = 32768;
-/** @internal Frame bits 16 and up count the Cancelled errors thrown into the frame's body (to 101). */
-export const DELIVERY = 1 << 16;
+/** @internal Frame bits 17 and up count the Cancelled errors thrown into the frame's body (to 101). */
+export const DELIVERY = 1 << 17;
 
 /**
  * A body and what it owns (an implementation detail of {@link Task}): children, cleanups and
@@ -169,6 +173,10 @@ tag(Cancel, "cancel");
 /** @internal The task whose body the scheduler is running now (null between steps), so that a
  * plain function called from a coroutine (`mutex.unlock()`) can tell which task called it. */
 export const current: { task: Task | null } = { task: null };
+
+/** @internal Helper tasks that a combinator (race, all, map) runs an operation of yours in read
+ * the mailbox of the task that started them: `receive()` in a contestant is still yours. */
+export const mailboxHost = new WeakMap<Task, Task>();
 
 /** @internal The task whose body (or call) `f` is; null for a scheduler's frame of root tasks. */
 export function taskOf(f: Frame): Task | null {

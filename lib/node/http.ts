@@ -8,7 +8,7 @@ import { action, call, self } from "../core/effects.js";
 import { isCancelled } from "../core/errors.js";
 import { resource } from "../combinators/resource.js";
 import { describe } from "../core/operation.js";
-import type { Task } from "../core/task.js";
+import { HALTED, type Task } from "../core/task.js";
 import { checkFunction, checkPort } from "./checks.js";
 import { bind, Server, serveConnections } from "./net.js";
 import { Reader } from "./reader.js";
@@ -349,7 +349,7 @@ function* exchange({ req, res }: Arrival, handler: Handler): Operation<void> {
     yield* call(handler, new Request(req), new Reply(res));
     if (!res.writableEnded) res.end();
   } catch (e) {
-    if (isCancelled(e)) return; // cancelled: the response is dropped below
+    if (isCancelled(e) && me.flags & HALTED) return; // cancelled: the response is dropped below
     me.sched.report(e, me);
     if (!res.headersSent && !res.destroyed) {
       res.writeHead(500, { "content-type": "text/plain", connection: "close" }).end("Internal Server Error\n");

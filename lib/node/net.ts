@@ -8,7 +8,7 @@ import { action, call, cancel, fork, self, shield, spawn, wait } from "../core/e
 import { channel } from "../sync/channel.js";
 import { isCancelled } from "../core/errors.js";
 import { resource } from "../combinators/resource.js";
-import type { Task } from "../core/task.js";
+import { HALTED, type Task } from "../core/task.js";
 import { checkFunction, checkPort } from "./checks.js";
 import { Reader } from "./reader.js";
 import { endAll, until, writeAll } from "./wait.js";
@@ -284,10 +284,9 @@ function* connection(socket: Socket, handler: (socket: Socket) => Operation<unkn
     // it (a writer task hitting EPIPE, say) is the handler's own, not the server's.
     yield* call(handler, socket);
   } catch (e) {
-    if (!isCancelled(e)) {
-      const me = yield* self();
-      me.sched.report(e, me);
-    }
+    const me = yield* self();
+    // Its own cancellation (the server closing) is no failure; another task's Cancelled is.
+    if (!(isCancelled(e) && me.flags & HALTED)) me.sched.report(e, me);
   } finally {
     yield* shield(() => socket.close());
   }

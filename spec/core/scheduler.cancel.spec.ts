@@ -3,7 +3,7 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import {
-  call, cancel, Cancelled, channel, cooperate, createScheduler, fork, isCancelled, join, select, self, shield, sleep, spawn, suspend,
+  action, call, cancel, Cancelled, channel, cooperate, createScheduler, fork, isCancelled, join, select, self, shield, sleep, spawn, suspend,
   timeout, TimeoutError, type Task,
   type Operation,
 } from "../../lib/index.js";
@@ -666,27 +666,188 @@ L("a task that swallows Cancelled and waits again is reported once, by name, and
   assert.match(message, /shield/);
 });
 
-L("a task that computes without waiting in a cancelled scope is stopped within a slice", async () => {
+L("a task cancelled while it computes gets Cancelled at its next effect: 50 busy tasks stop at once", async () => {
   const s = virtual();
-  let spins = 0;
+  const after: number[] = [];
+  let cancelling = false;
+  let started = 0;
   const value = await s.run(function* () {
-    const hog = yield* spawn(function* () {
+    const group = yield* fork(function* group() {
+      for (let i = 0; i < 50; i++) {
+        yield* fork(function* hog() {
+          let effects = 0;
+          started++;
+          try {
+            for (;;) {
+              yield* call((x: number) => x + 1, effects); // completes at once: never a wait
+              if (cancelling) effects++;
+            }
+          } finally {
+            after.push(effects);
+          }
+        });
+      }
+    });
+    while (started < 50) yield* cooperate(); // the hogs run, a slice each (virtual time stands still)
+    cancelling = true;
+    yield* cancel(group); // every hog at once
+    return group.state;
+  });
+  assert.is(value, "cancelled");
+  assert.is(after.length, 50);
+  assert.ok(Math.max(...after) <= 1, `effects performed after the cancel: up to ${Math.max(...after)}`);
+});
+
+L("a loop over an action that settles in its executor is cancelled too", async () => {
+  const s = createScheduler();
+  let rounds = 0;
+  const value = await s.run(function* () {
+    const t = yield* spawn(function* () {
       for (;;) {
+        yield* action<number>((resolve) => resolve(1));
+        rounds++;
+      }
+    });
+    yield* sleep(5);
+    yield* cancel(t);
+    return t.state;
+  });
+  assert.is(value, "cancelled");
+  assert.ok(rounds > 0);
+});
+
+L("cleanup after the Cancelled may compute as long as it needs without being cut", async () => {
+  const log: string[] = [];
+  const s = createScheduler(); // the real clock: the cleanup below takes more than a time slice
+  await s.run(function* () {
+    const t = yield* fork(function* () {
+      try {
+        yield* suspend();
+      } finally {
+        const end = performance.now() + 20;
+        let n = 0;
+        while (performance.now() < end) n = yield* call((x: number) => x + 1, n); // synchronous effects only
+        yield* shield(function* () {
+          log.push("flushed");
+        });
+      }
+    });
+    yield* sleep(1);
+    yield* cancel(t);
+  });
+  assert.equal(log, ["flushed"]);
+});
+
+L("nested catch-all retry loops are reported once and stopped, not one report per level", async () => {
+  const s = virtual();
+  let waits = 0;
+  function* retryForever(op: () => Operation<void>): Operation<void> {
+    for (;;) {
+      try {
+        return yield* call(op);
+      } catch {
+        // swallows everything
+      }
+    }
+  }
+  const value = await s.run(function* () {
+    const t = yield* spawn(() =>
+      retryForever(() =>
+        retryForever(() =>
+          retryForever(function* () {
+            waits++;
+            yield* sleep(1_000_000);
+          }),
+        ),
+      ),
+    );
+    yield* sleep(1);
+    yield* cancel(t);
+    return t.state;
+  });
+  assert.is(value, "cancelled");
+  assert.is(s.reported.length, 1);
+  assert.ok(waits < 300, `${waits} waits before it stopped`);
+});
+
+L("a stopped task's finally blocks run to their end, waits included", async () => {
+  const log: string[] = [];
+  const s = virtual();
+  await s.run(function* () {
+    const t = yield* fork(function* () {
+      try {
+        for (;;) {
+          try {
+            yield* sleep(1000);
+          } catch {
+            // swallows Cancelled: stopped after a hundred
+          }
+        }
+      } finally {
         try {
-          yield* self(); // completes at once: never a wait
-          spins++;
+          yield* sleep(1);
         } catch {
-          // even a catch-all cannot hold it for long
+          log.push("the guarded wait threw");
+        }
+        log.push(`released at ${s.now()}`);
+      }
+    });
+    yield* sleep(1);
+    yield* cancel(t);
+  });
+  assert.equal(log, ["released at 2"]);
+  assert.is(s.reported.length, 1);
+});
+
+L("cancelling an ancestor from inside a shield marks it and returns: no deadlock", async () => {
+  const s = virtual();
+  const log: string[] = [];
+  const o = await outcome(
+    s.run(function* parent() {
+      const p = yield* self();
+      yield* fork(function* () {
+        yield* shield(function* () {
+          yield* cancel(p);
+          log.push("cancel returned in the shield");
+        });
+      });
+      yield* sleep(1_000_000);
+    }),
+  );
+  assert.is(o.state, "cancelled");
+  assert.equal(log, ["cancel returned in the shield"]);
+  assert.is(s.now(), 0);
+});
+
+L("in a cancelled scope cancel(other) still waits for other's cleanup; an action's work is not started", async () => {
+  const log: string[] = [];
+  const s = virtual();
+  await s.run(function* () {
+    const other = yield* spawn(function* () {
+      try {
+        yield* suspend();
+      } finally {
+        yield* shield(sleep(10));
+        log.push(`other cleaned up at ${s.now()}`);
+      }
+    });
+    const t = yield* fork(function* () {
+      try {
+        yield* suspend();
+      } finally {
+        yield* cancel(other); // a cancel waits for the teardown it started
+        log.push(`cancel returned at ${s.now()}`);
+        try {
+          yield* action(() => void log.push("executor ran (must not)"));
+        } catch (e) {
+          log.push((e as Error).name);
         }
       }
     });
-    yield* cooperate(); // the hog runs a time slice (virtual time stands still while it runs)
-    yield* cancel(hog);
-    return hog.state;
+    yield* sleep(1);
+    yield* cancel(t);
   });
-  assert.is(value, "cancelled");
-  assert.ok(spins > 1000);
-  assert.is(s.reported.length, 1); // it swallowed the Cancelled of each slice: reported, then stopped
+  assert.equal(log, ["other cleaned up at 11", "cancel returned at 11", "Cancelled"]);
 });
 
 L("cleanup in a shield that fails fails the cancelled task with its error", async () => {

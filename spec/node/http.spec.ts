@@ -4,7 +4,7 @@ import * as assert from "uvu/assert";
 import * as http from "node:http";
 import * as net from "node:net";
 import type { AddressInfo } from "node:net";
-import { fork, sleep, spawn, suspend } from "../../lib/index.js";
+import { cancel, fork, sleep, spawn, suspend } from "../../lib/index.js";
 import { get, request, serve } from "../../lib/node/index.js";
 import { ioTest, real } from "../node-helpers.js";
 
@@ -211,6 +211,23 @@ ioTest("a handler's spawned child that fails after the reply is reported; the se
   });
   assert.equal(got, [[200, "sent"], [200, "sent"]]);
   assert.equal(s.reported.map((e) => (e as Error).message).sort(), ["helper of /one failed", "helper of /two failed"]);
+});
+
+ioTest("a handler that lets another task's Cancelled escape has failed: a 500, and a report", async () => {
+  const s = real();
+  const got = await s.run(function* () {
+    const server = yield* serve({ port: 0 }, function* (_req, res) {
+      const other = yield* spawn(suspend);
+      yield* cancel(other);
+      yield* other; // joining a cancelled task throws Cancelled: not this handler's cancellation
+      yield* res.end("not reached");
+    });
+    const res = yield* get(`http://127.0.0.1:${server.port}/`);
+    return [res.status, yield* res.text()];
+  });
+  assert.equal(got, [500, "Internal Server Error\n"]);
+  assert.is(s.reported.length, 1);
+  assert.is((s.reported[0] as Error).name, "Cancelled");
 });
 
 ioTest("bad input: refused, unknown host, non-HTTP URL and bad port are clear errors; the program goes on", async () => {
