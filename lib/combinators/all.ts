@@ -1,12 +1,13 @@
-// all(): run operations concurrently and collect every result. An ordinary coroutine over the
-// primitives: each operation is a fork inside one call, so the first failure cancels the rest.
+// all() and allSettled(): run operations concurrently and collect every result, or every
+// outcome. Ordinary coroutines over the primitives: each operation is a fork inside one call, so
+// (for all) the first failure cancels the rest, and what the others took is given back.
 
 import type { Operation } from "../core/effect.js";
-import { call, fork, join, self } from "../core/effects.js";
+import { call, ensure, fork, join, self } from "../core/effects.js";
 import { isCancelled } from "../core/errors.js";
 import { checkOperation, describe, type OperationLike, type Result } from "../core/operation.js";
-import { giveBack } from "../core/park.js";
-import { HALTED, type Task } from "../core/task.js";
+import { giveBack, restorable } from "../core/park.js";
+import { HALTED, mailboxHost, type Task } from "../core/task.js";
 
 /** @internal Check a list or record of operations; return its entries and whether it is a list. */
 export function entries(
@@ -28,12 +29,31 @@ export function nameOf(op: unknown, where: string, key: string): string {
   return typeof op === "function" && op.name !== "" ? op.name : `${where}[${key}]`;
 }
 
+/** @internal What operations took for `task`, in the order they took it, so that it can be
+ * given back, the latest taken first (so a channel gets its values back in their order). */
+export class Takings {
+  private readonly list: Array<[op: unknown, value: unknown]> = [];
+  constructor(private readonly task: Task) {}
+
+  add(op: unknown, value: unknown, first = false): void {
+    if (first) this.list.unshift([op, value]);
+    else this.list.push([op, value]);
+  }
+
+  giveBack(): void {
+    for (let i = this.list.length - 1; i >= 0; i--) giveBack(this.list[i]![0], this.list[i]![1], this.task);
+    this.list.length = 0;
+  }
+}
+
 /**
  * Run every operation concurrently and return all their results, in the same shape: an array
  * for an array, an object with the same keys for an object. If one fails, the others are
  * cancelled, their cleanup finishes, and `all` throws that first error. Nothing is lost when
- * `all` fails or is cancelled: what its channel `receive()`, semaphore `acquire()` and `select`
- * operations took goes back (the value first in its channel, the permit released).
+ * `all` fails or is cancelled: what its channel `receive()`, `acquire()`, `lock()`, mailbox
+ * `receive()` and `select` operations took goes back (the values first in line, in their order;
+ * the permits released). The operations run in helper tasks, but `receive()` in one reads your
+ * mailbox.
  *
  * @throws TypeError at the call site unless given an array or object of operations.
  * @example
@@ -50,33 +70,37 @@ export function all<const T extends readonly OperationLike<unknown>[]>(
 export function all<T extends Record<string, OperationLike<unknown>>>(ops: T): Operation<{ [K in keyof T]: Result<T[K]> }>;
 export function all(ops: unknown): Operation<unknown> {
   const { list, keys, values } = entries(ops, "all()");
-  return call(function* all() {
+  const op = call(function* all() {
+    const me = yield* self();
     const out: Record<string, unknown> = list ? (new Array(values.length) as never) : {};
-    const done: boolean[] = [];
+    const taken = new Takings(me);
     let failed = false;
+    yield* ensure(() => void (failed && taken.giveBack())); // once every member has ended
     const tasks: Task[] = [];
     for (let i = 0; i < values.length; i++) {
       const op = values[i]!;
-      tasks.push(
-        yield* fork(
-          function* member() {
-            const value = yield* call(op as Operation<unknown>);
-            if (failed) return giveBack(op, value); // all has failed: nothing taken is kept
-            out[keys[i]!] = value;
-            done[i] = true;
-          },
-          { name: nameOf(op, "all", keys[i]!) },
-        ),
+      const t: Task = yield* fork(
+        function* member() {
+          const value = yield* call(op as Operation<unknown>);
+          out[keys[i]!] = value;
+          taken.add(op, value);
+        },
+        { name: nameOf(op, "all", keys[i]!) },
       );
+      mailboxHost.set(t, mailboxHost.get(me) ?? me);
+      tasks.push(t);
     }
     try {
       for (const t of tasks) yield* join(t);
     } catch (e) {
-      failed = true;
-      for (let i = 0; i < values.length; i++) if (done[i]) giveBack(values[i], out[keys[i]!]);
+      failed = true; // failed or cancelled: nothing taken is kept
       throw e;
     }
     return out;
+  });
+  // An all that loses a race gives back what each of its operations took, the last first.
+  return restorable(op, (result: Record<string, unknown>, task: Task) => {
+    for (let i = values.length - 1; i >= 0; i--) giveBack(values[i], result[keys[i]!], task);
   });
 }
 
@@ -98,7 +122,7 @@ export type Settled<T> = { status: "fulfilled"; value: T } | { status: "rejected
  * array for an array, an object with the same keys for an object. A failure does not stop the
  * others; each is recorded as `{ status: "rejected", reason }`, each value as
  * `{ status: "fulfilled", value }`. If `allSettled` itself is cancelled, so is everything it
- * started, and it throws `Cancelled`.
+ * started (what they took goes back, as with {@link all}), and it throws `Cancelled`.
  *
  * @throws TypeError at the call site unless given an array or object of operations.
  * @example
@@ -116,25 +140,36 @@ export function allSettled<T extends Record<string, OperationLike<unknown>>>(ops
 export function allSettled(ops: unknown): Operation<unknown> {
   const { list, keys, values } = entries(ops, "allSettled()");
   return call(function* allSettled() {
+    const me = yield* self();
     const out: Record<string, unknown> = list ? (new Array(values.length) as never) : {};
+    const taken = new Takings(me);
+    let cancelled = false;
+    yield* ensure(() => void (cancelled && taken.giveBack()));
     const tasks: Task[] = [];
     for (let i = 0; i < values.length; i++) {
       const op = values[i]!;
-      tasks.push(
-        yield* fork(
-          function* member() {
-            try {
-              out[keys[i]!] = { status: "fulfilled", value: yield* call(op as Operation<unknown>) };
-            } catch (e) {
-              if (isCancelled(e) && (yield* self()).top.flags & HALTED) throw e; // allSettled itself is stopped
-              out[keys[i]!] = { status: "rejected", reason: e };
-            }
-          },
-          { name: nameOf(op, "allSettled", keys[i]!) },
-        ),
+      const t: Task = yield* fork(
+        function* member() {
+          try {
+            const value = yield* call(op as Operation<unknown>);
+            out[keys[i]!] = { status: "fulfilled", value };
+            taken.add(op, value);
+          } catch (e) {
+            if (isCancelled(e) && (yield* self()).top.flags & HALTED) throw e; // allSettled itself is stopped
+            out[keys[i]!] = { status: "rejected", reason: e };
+          }
+        },
+        { name: nameOf(op, "allSettled", keys[i]!) },
       );
+      mailboxHost.set(t, mailboxHost.get(me) ?? me);
+      tasks.push(t);
     }
-    for (const t of tasks) yield* join(t);
+    try {
+      for (const t of tasks) yield* join(t);
+    } catch (e) {
+      cancelled = true;
+      throw e;
+    }
     return out;
   });
 }

@@ -6,7 +6,7 @@ import type { Operation } from "../core/effect.js";
 import { call, ensure, fork, join, self, wait } from "../core/effects.js";
 import { isCancelled } from "../core/errors.js";
 import { describe, type Returned } from "../core/operation.js";
-import { HALTED, type Task } from "../core/task.js";
+import { HALTED, mailboxHost, type Task } from "../core/task.js";
 import type { Settled } from "./all.js";
 
 /**
@@ -89,15 +89,21 @@ export function map<T, R>(items: Iterable<T> | AsyncIterable<T>, fn: (item: T, i
     }
 
     const tasks: Task[] = [];
+    const me = yield* self();
+    const host = mailboxHost.get(me) ?? me; // receive() in fn reads the caller's mailbox
     if (concurrency === Infinity) {
       // No limit: a task per item, started as the items come.
       for (let next = yield* source.next(); next !== DONE; next = yield* source.next()) {
         const { item, index } = next;
         tasks.push(yield* fork(() => apply(item, index), { name: `map[${index}]` }));
+        mailboxHost.set(tasks[tasks.length - 1]!, host);
       }
     } else {
       const n = Array.isArray(items) ? Math.min(concurrency, items.length) : concurrency;
-      for (let w = 1; w <= n; w++) tasks.push(yield* fork(worker, { name: `map worker ${w}` }));
+      for (let w = 1; w <= n; w++) {
+        tasks.push(yield* fork(worker, { name: `map worker ${w}` }));
+        mailboxHost.set(tasks[tasks.length - 1]!, host);
+      }
     }
     // Joined here, in the body: cancelled meanwhile, map throws instead of returning an array
     // the workers never finished (a body's returned value would stand).

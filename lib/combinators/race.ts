@@ -1,26 +1,31 @@
 // race(): run operations concurrently; the first to settle wins and the rest are cancelled.
-// An ordinary coroutine: contestants are spawned in one call, which cancels the losers on return.
+// An ordinary coroutine: contestants are spawned in one call, which cancels the losers on return;
+// what a loser took (a value from a channel, a permit) is given back once they have all ended.
 
 import type { Operation } from "../core/effect.js";
-import { action, call, self, spawn } from "../core/effects.js";
+import { action, call, ensure, self, spawn } from "../core/effects.js";
 import { isCancelled } from "../core/errors.js";
 import type { OperationLike, Result } from "../core/operation.js";
-import { entries, nameOf } from "./all.js";
-import { giveBack } from "../core/park.js";
+import { giveBack, restorable } from "../core/park.js";
+import { mailboxHost, type Task } from "../core/task.js";
+import { entries, nameOf, Takings } from "./all.js";
 
 /**
  * Run the operations concurrently; the first one to settle decides: its value is returned, or
  * its error thrown. The others are cancelled and have finished their cleanup (`finally` blocks,
  * shielded cleanup included) before `race` returns or throws; an error a loser raises after the
  * decision goes to the scheduler's `onError`. Given an object, the result is an object with only
- * the winner's key.
+ * the winner's key. The contestants run in helper tasks, but `self()` aside they act as you:
+ * `receive()` in one reads your mailbox.
  *
  * Nothing a loser took is lost. Contestants start in order, and once one has completed the rest
- * do not start: with two channels both ready, only the first is received from. A loser that is
- * a channel `receive()`, a semaphore's `acquire()` or a `select` and completed in the same
- * instant as the winner gives back what it took (the value goes back first in its channel, the
- * permit is released). An operation of yours that takes something must give it back itself if
- * it can lose; to take exactly one of several channel operations, use {@link select}.
+ * do not start: with two channels both ready, only the first is received from. A loser that
+ * completed in the same instant as the winner gives back what it took, if it is one of skein's
+ * taking operations (a channel `receive()`, a semaphore's `acquire()`, a mutex's `lock()`, a
+ * mailbox `receive()`, a `select`, or a `timeout`, `race` or `all` of those): the value goes
+ * back first in line, in the order it was taken; the permit or the lock is released. An
+ * operation of yours that takes something must give it back itself if it can lose; to take
+ * exactly one of several channel operations, use {@link select}.
  *
  * @throws TypeError unless given an array or object of operations; RangeError if it is empty.
  * @example
@@ -39,15 +44,24 @@ export function race<T extends Record<string, OperationLike<unknown>>>(
 export function race(ops: unknown): Operation<unknown> {
   const { list, keys, values } = entries(ops, "race()");
   if (values.length === 0) throw new RangeError("race() needs at least one operation");
-  return call(function* race() {
+  let lastWinner: unknown; // the contestant that won the latest run: a race that loses gives back through it
+  const op = call(function* race() {
+    const me = yield* self();
+    const host = mailboxHost.get(me) ?? me;
     let decided = false;
-    let over = false; // the race itself ended without taking a winner's value (cancelled)
+    let over = false; // the race itself ended without taking the winner's value (cancelled)
     let winner: { value: unknown; result: unknown; op: unknown } | undefined;
     let wake: ((value: unknown) => void) | undefined;
+    const taken = new Takings(me);
+    // Once every contestant has ended: what the losers took goes back, the latest taken first.
+    yield* ensure(() => {
+      if (over && winner !== undefined) taken.add(winner.op, winner.value, true);
+      taken.giveBack();
+    });
     for (let i = 0; i < values.length; i++) {
       const key = keys[i]!;
       const op = values[i]!;
-      yield* spawn(
+      const t: Task = yield* spawn(
         function* contestant() {
           if (decided) return; // one completed while the race was starting: no need to start
           let value: unknown;
@@ -64,13 +78,15 @@ export function race(ops: unknown): Operation<unknown> {
             }
             return;
           }
-          if (decided || over) return giveBack(op, value); // a loser: what it took goes back
+          if (decided || over) return taken.add(op, value); // a loser: what it took goes back
           decided = true;
+          lastWinner = op;
           winner = { value, result: list ? value : { [key]: value }, op };
           wake?.(winner.result);
         },
         { name: nameOf(op, "race", key) },
       );
+      mailboxHost.set(t, host);
     }
     try {
       // A contestant may have won already (if this body was preempted after spawning).
@@ -79,9 +95,11 @@ export function race(ops: unknown): Operation<unknown> {
         else wake = resolve;
       });
     } catch (e) {
-      over = true; // cancelled: a value won meanwhile goes back too
-      if (winner !== undefined) giveBack(winner.op, winner.value);
+      over = true;
       throw e;
     }
+  });
+  return restorable(op, (result: unknown, task: Task) => {
+    if (lastWinner !== undefined) giveBack(lastWinner, list ? result : Object.values(result as object)[0], task);
   });
 }

@@ -5,7 +5,8 @@ import type { Operation } from "../core/effect.js";
 import { call, self, sleep, spawn } from "../core/effects.js";
 import { isCancelled, TimeoutError } from "../core/errors.js";
 import { checkOperation, type OperationLike } from "../core/operation.js";
-import { HALTED } from "../core/task.js";
+import { giveBack, restorable } from "../core/park.js";
+import { HALTED, type Task } from "../core/task.js";
 
 /**
  * Run `op`, but give up after `ms` milliseconds: `op` is cancelled, its cleanup finishes, and a
@@ -31,7 +32,12 @@ import { HALTED } from "../core/task.js";
 export function timeout<T>(ms: number, op: OperationLike<T>): Operation<T> {
   const limit = sleep(ms); // checks ms
   checkOperation(op, "timeout()");
-  if (ms === Infinity) return call(op as Operation<T>);
+  const limited = ms === Infinity ? call(op as Operation<T>) : bounded(ms, limit, op);
+  // A timeout that loses a race gives back what its operation took.
+  return typeof op === "object" ? restorable(limited, (value: T, task: Task) => giveBack(op, value, task)) : limited;
+}
+
+function bounded<T>(ms: number, limit: Operation<void>, op: OperationLike<T>): Operation<T> {
   return call(function* timeout() {
     const outer = (yield* self()).top;
     let fired = false;

@@ -80,7 +80,7 @@ export class Receive<T> extends Park<T | undefined> {
     this.channel.receivers.remove(task);
   }
   /** A value received but not used (a lost race) goes back first in line. */
-  override restore(value: T | undefined): void {
+  override restore(value: T | undefined, _task?: Task): void {
     if (value !== undefined) this.channel.unreceive(value as T & ({} | null));
   }
   override toString(): string {

@@ -6,14 +6,38 @@ import type { Operation } from "../core/effect.js";
 import { sleep } from "../core/effects.js";
 import { describe } from "../core/operation.js";
 import { Park, PARKED, wake } from "../core/park.js";
-import { Task } from "../core/task.js";
+import { mailboxHost, Task } from "../core/task.js";
 import { timeout as withTimeout } from "../combinators/timeout.js";
 
-/** A task's queue of messages, and its pending receive, if any. Made on first use. */
+/** A task's queue of messages, and the receives waiting on it (its own, and those of the helper
+ * tasks that read its mailbox: contestants of a race, say). Made on first use. */
 class Mailbox {
   readonly messages = new Deque<unknown>();
-  waiting: Take | null = null;
+  readonly waiting: Array<{ task: Task; take: Take }> = [];
   constructor(readonly owner: Task) {}
+
+  /** Hand `message` to the first waiting receive that accepts it; false if none does. */
+  offer(message: unknown): boolean {
+    for (let i = 0; i < this.waiting.length; i++) {
+      const { task, take } = this.waiting[i]!;
+      let accepted: boolean;
+      try {
+        accepted = take.accepts(message);
+      } catch (error) {
+        // The pattern is the receiver's code: its failure is the receiver's, not the sender's.
+        this.waiting.splice(i, 1);
+        this.messages.push(message);
+        wake(task, take, error, true);
+        return true;
+      }
+      if (accepted) {
+        this.waiting.splice(i, 1);
+        wake(task, take, message);
+        return true;
+      }
+    }
+    return false;
+  }
 }
 
 const boxes = new WeakMap<Task, Mailbox>();
@@ -27,11 +51,13 @@ function release(task: Task): void {
   boxes.delete(task);
 }
 
+/** The mailbox `task` reads: its own, or that of the task it runs an operation for. */
 function mailboxOf(task: Task): Mailbox {
-  let box = boxes.get(task);
+  const owner = mailboxHost.get(task) ?? task;
+  let box = boxes.get(owner);
   if (box === undefined) {
-    boxes.set(task, (box = new Mailbox(task)));
-    task.sched.watch(task, release);
+    boxes.set(owner, (box = new Mailbox(owner)));
+    owner.sched.watch(owner, release);
   }
   return box;
 }
@@ -47,12 +73,19 @@ class Take extends Park<unknown> {
     for (let i = 0; i < messages.size; i++) {
       if (this.accepts(messages.at(i))) return messages.removeAt(i);
     }
-    box.waiting = this;
+    box.waiting.push({ task, take: this });
     return PARKED;
   }
   leave(task: Task): void {
-    const box = boxes.get(task);
-    if (box !== undefined) box.waiting = null;
+    const waiting = mailboxOf(task).waiting;
+    const i = waiting.findIndex((w) => w.task === task);
+    if (i >= 0) waiting.splice(i, 1);
+  }
+  /** A message received but not used (a lost race) goes back first in line. */
+  override restore(message: unknown, task: Task): void {
+    const box = mailboxOf(task);
+    if (box.owner.state !== "running") return void dropped++;
+    if (!box.offer(message)) box.messages.unshift(message);
   }
   accepts(message: unknown): boolean {
     return this.match === undefined || this.match(message);
@@ -85,25 +118,7 @@ export function tell(task: Task<unknown>, message: unknown): boolean {
     return false;
   }
   const box = mailboxOf(task);
-  const take = box.waiting;
-  if (take !== null) {
-    let accepted: boolean;
-    try {
-      accepted = take.accepts(message);
-    } catch (error) {
-      // The pattern is the receiver's code: its failure is the receiver's, not the sender's.
-      box.waiting = null;
-      box.messages.push(message);
-      wake(task, take, error, true);
-      return true;
-    }
-    if (accepted) {
-      box.waiting = null;
-      wake(task, take, message);
-      return true;
-    }
-  }
-  box.messages.push(message);
+  if (!box.offer(message)) box.messages.push(message);
   return true;
 }
 

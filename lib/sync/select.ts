@@ -6,7 +6,7 @@ import { Receive, Send, SelectCase, type Chooser, NONE } from "./channel.js";
 import { ChannelClosedError } from "../core/errors.js";
 import type { Operation } from "../core/effect.js";
 import { describe } from "../core/operation.js";
-import { Park, PARKED, wake } from "../core/park.js";
+import { Park, PARKED, restorable, wake } from "../core/park.js";
 import type { Task } from "../core/task.js";
 
 /**
@@ -91,9 +91,9 @@ class Choice extends Park<{ case: string; value?: unknown }> {
   }
 
   /** A value received but not used (a lost race) goes back to its channel; a send is done. */
-  override restore(result: { case: string; value?: unknown }): void {
+  override restore(result: { case: string; value?: unknown }, task: Task): void {
     const c = this.cases[this.keys.indexOf(result.case)];
-    if (c instanceof Receive) c.restore(result.value);
+    if (c instanceof Receive) c.restore(result.value, task);
   }
 
   /** The timer of a select with a timeout: fire its "timeout" case for `task`. */
@@ -230,12 +230,14 @@ export function select<C extends Record<string, SelectCaseOf>, const O extends S
     return new Choice(keys, list, immediate) as unknown as Operation<SelectResult<C, O>>;
   }
   const choice = new Choice(keys, list, false);
-  return call(function* select() {
+  const timed = call(function* select() {
     const me = yield* self();
     yield* spawn(function* timer() {
       yield* sleep(ms);
       choice.expire(me);
     });
     return yield* choice;
-  }) as unknown as Operation<SelectResult<C, O>>;
+  });
+  // A select that loses a race gives back what it received.
+  return restorable(timed, (r: { case: string; value?: unknown }, task: Task) => choice.restore(r, task)) as unknown as Operation<SelectResult<C, O>>;
 }

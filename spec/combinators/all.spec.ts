@@ -106,6 +106,22 @@ test("when all is cancelled, a value received in the same instant goes back too"
   assert.equal(value, ["cancelled", "kept"]);
 });
 
+test("values given back when all fails keep their order in the channel", async () => {
+  const { value } = await runVirtual(function* () {
+    const ch = channel<number>(3);
+    for (const v of [1, 2, 3]) yield* ch.send(v);
+    try {
+      yield* all([ch.receive(), ch.receive(), function* () {
+        yield* sleep(1);
+        throw new Error("fails");
+      }]);
+    } catch {
+      return [ch.tryReceive(), ch.tryReceive(), ch.tryReceive()];
+    }
+  });
+  assert.equal(value, [1, 2, 3]);
+});
+
 test("allSettled collects every outcome in the shape given; a failure stops nothing", async () => {
   const err = new Error("b failed");
   const { value, now } = await runVirtual(function* () {

@@ -2,9 +2,10 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import {
-  cancel, channel, createScheduler, fork, join, race, semaphore, shield, sleep, suspend, type Operation,
+  all, cancel, channel, createScheduler, fork, join, race, receive, select, semaphore, shield, sleep, suspend, tell, timeout,
+  type Channel, type Operation,
 } from "../../lib/index.js";
-import { runVirtual } from "../helpers.js";
+import { runVirtual, virtual } from "../helpers.js";
 
 function* after<T>(ms: number, value: T): Operation<T> {
   yield* sleep(ms);
@@ -167,6 +168,57 @@ test("a race cancelled after its winner took a value gives the value back", asyn
     return [racing.state, ch.tryReceive()];
   });
   assert.equal(value, ["cancelled", "kept"]);
+});
+
+test("a losing select with a timeout, timeout(receive) or nested race gives back what it took", async () => {
+  const { value } = await runVirtual(function* () {
+    const out: unknown[] = [];
+    for (const loser of [
+      (ch: Channel<number>) => select({ v: ch.receive() }, { timeout: 1000 }),
+      (ch: Channel<number>) => timeout(1000, ch.receive()),
+      (ch: Channel<number>) => race([ch.receive(), sleep(1000)]),
+      (ch: Channel<number>) => all([ch.receive()]),
+    ]) {
+      const ch = channel<number>();
+      const racing = yield* fork(() => race([sleep(10), loser(ch)]));
+      yield* sleep(10); // the sleep wins in the instant a value arrives
+      ch.trySend(7);
+      yield* join(racing);
+      out.push(ch.tryReceive());
+    }
+    return out;
+  });
+  assert.equal(value, [7, 7, 7, 7]);
+});
+
+test("values given back keep their order in the channel", async () => {
+  const { value } = await runVirtual(function* () {
+    const ch = channel<number>(3);
+    const racing = yield* fork(() => race([ch.receive(), ch.receive(), ch.receive()]));
+    yield* sleep(1); // all three wait...
+    for (const v of [1, 2, 3]) ch.trySend(v); // ...and each gets a value in the same instant
+    return [yield* join(racing), ch.tryReceive(), ch.tryReceive(), ch.tryReceive()];
+  });
+  assert.equal(value, [1, 2, 3, undefined]);
+});
+
+test("receive() in a contestant reads the racer's mailbox; a message it lost goes back", async () => {
+  const s = virtual();
+  const value = await s.run(function* () {
+    const t = yield* fork(function* () {
+      const first = yield* race([receive(), sleep(100)]);
+      yield* sleep(10);
+      const second = yield* race([sleep(20), receive()]); // "lost" arrives as the sleep wins
+      const third = yield* receive();
+      return [first, second, third];
+    });
+    yield* sleep(1);
+    tell(t, "hello");
+    yield* sleep(30); // at 31, when the race's sleep ends too
+    tell(t, "lost");
+    return yield* join(t);
+  });
+  assert.equal(value, ["hello", undefined, "lost"]);
 });
 
 test("bad input throws at the call site", () => {
