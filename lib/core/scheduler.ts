@@ -302,7 +302,14 @@ export class Scheduler {
         // A call that got its Cancelled passes one on (a value its body returned after swallowing
         // it is discarded); a call that ended before one reached it keeps its outcome.
         threw = (cf.flags & (FAILED | DELIVERED)) !== 0;
-        input = cf.flags & FAILED ? cf.result : cf.flags & DELIVERED ? this.cancelled(t) : cf.result;
+        if (cf.flags & FAILED) input = cf.result;
+        else if (!(cf.flags & DELIVERED)) input = cf.result;
+        else {
+          // A stopped call passes its stopping on with its Cancelled: a retry loop around it
+          // (or around a retry loop around it) is stopped too, with no report of its own.
+          if (cf.flags & STOPPING) t.top.flags |= t.top.flags & HALTED ? STOPPING : 0;
+          input = this.cancelled(t);
+        }
         continue;
       }
       // Phase 2: resume the body until it yields something.
@@ -572,13 +579,7 @@ export class Scheduler {
       f.flags |= DELIVERED;
       const count = f.flags >>> 17; // the Cancelled errors its body got before: it swallowed each
       if (count <= SWALLOW_LIMIT) f.flags += DELIVERY;
-      if (count >= SWALLOW_LIMIT) {
-        // Stop it, and the cancelled frames below it (a retry loop around a retry loop…).
-        for (let g: Frame = f; g.flags & HALTED; g = (g as CallFrame).caller) {
-          g.flags |= STOPPING;
-          if (g === t) break;
-        }
-      }
+      if (count >= SWALLOW_LIMIT) f.flags |= STOPPING;
       if (count === SWALLOW_LIMIT) {
         this.report(
           new Error(
