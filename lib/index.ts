@@ -21,6 +21,9 @@ export { timeout } from "./combinators/timeout.js";
 export { resource } from "./combinators/resource.js";
 export { retry, type RetryPolicy } from "./combinators/retry.js";
 export { Context, createContext } from "./combinators/context.js";
+export {
+  supervisor, Supervisor, type ChildExit, type ChildInfo, type ChildSpec, type Restart, type SupervisorOptions,
+} from "./combinators/supervisor.js";
 export { Cancelled, ChannelClosedError, DeadlockError, TimeoutError, isCancelled } from "./core/errors.js";
 export { channel, Channel, Receive, Send, type ChannelOptions, type Overflow } from "./sync/channel.js";
 export { select, type SelectCaseOf, type SelectOptions, type SelectResult } from "./sync/select.js";
