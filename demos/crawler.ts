@@ -1,7 +1,8 @@
 // A web crawler over a local site with slow and failing pages: at most N requests in flight, a
-// timeout per page, retries with backoff, and Ctrl-C (or any cancel) stopping everything
-// cleanly: every request in flight is aborted and the report still prints.
-import { all, call, isCancelled, semaphore, sleep, spawn, timeout, TimeoutError, type Operation } from "../lib/index.js";
+// timeout per page, retries with backoff (retry(), waiting without holding a permit), and Ctrl-C
+// (or any cancel) stopping everything cleanly: every request in flight is aborted and the report
+// still prints.
+import { all, call, isCancelled, retry, semaphore, sleep, spawn, timeout, TimeoutError, type Operation } from "../lib/index.js";
 import { get, serve } from "../lib/node/index.js";
 import type { Demo } from "./demo.js";
 
@@ -29,24 +30,14 @@ function* site(pages: number): Operation<number> {
   return server.port;
 }
 
-/** GET a page, each attempt limited in time, retried with exponential backoff. */
-function* fetchPage(url: string, pageTimeout: number, retries: number, report: Report): Operation<string> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return yield* timeout(pageTimeout, function* () {
-        const res = yield* get(url);
-        const body = yield* res.text();
-        if (res.status !== 200) throw new Error(`HTTP ${res.status}`);
-        return body;
-      });
-    } catch (e) {
-      if (isCancelled(e)) throw e;
-      if (e instanceof TimeoutError) report.timedOut++;
-      if (attempt === retries) throw e;
-      report.retried++;
-      yield* sleep(50 * 2 ** attempt);
-    }
-  }
+/** GET a page once, in at most `pageTimeout` ms. */
+function* fetchPage(url: string, pageTimeout: number): Operation<string> {
+  return yield* timeout(pageTimeout, function* () {
+    const res = yield* get(url);
+    const body = yield* res.text();
+    if (res.status !== 200) throw new Error(`HTTP ${res.status}`);
+    return body;
+  });
 }
 
 /** Crawl from `start`: every page once, at most `concurrency` requests at a time. */
@@ -56,15 +47,29 @@ function* crawl(base: string, start: string, concurrency: number, report: Report
   function* visit(path: string): Operation<void> {
     let body: string;
     try {
-      body = yield* limit.withPermit(function* () {
-        report.peak = Math.max(report.peak, ++report.inFlight);
-        try {
-          return yield* fetchPage(base + path, 200, 2, report);
-        } finally {
-          report.inFlight--;
-        }
-      });
+      // Each attempt holds a permit; the backoff between attempts does not.
+      body = yield* retry(
+        () =>
+          limit.withPermit(function* () {
+            report.peak = Math.max(report.peak, ++report.inFlight);
+            try {
+              return yield* fetchPage(base + path, 200);
+            } finally {
+              report.inFlight--;
+            }
+          }),
+        {
+          attempts: 3,
+          initial: 50,
+          jitter: "equal",
+          onRetry: (e) => {
+            report.retried++;
+            if (e instanceof TimeoutError) report.timedOut++;
+          },
+        },
+      );
     } catch (e) {
+      if (e instanceof TimeoutError) report.timedOut++;
       if (isCancelled(e)) throw e; // stopped, not failed
       report.failed.push(`${path} (${(e as Error).message})`);
       return;

@@ -1,7 +1,8 @@
 // A message queue in a few coroutines: producers push jobs into a bounded channel (a full queue
-// makes them wait: backpressure), a pool of workers takes them, and a supervisor replaces a
-// worker that crashes on a poisoned job. Prints throughput and the queue depth over time.
-import { all, call, channel, fork, isCancelled, sleep, spawn, type Channel, type Operation } from "../lib/index.js";
+// makes them wait: backpressure), a pool of workers takes them, and a supervisor (one-for-one,
+// as in Erlang) replaces a worker that crashes on a poisoned job. Prints throughput and the
+// queue depth over time.
+import { all, call, cancel, channel, sleep, spawn, supervisor, waitGroup, type Channel, type Operation } from "../lib/index.js";
 import type { Demo } from "./demo.js";
 import { timed } from "./timeline.js";
 
@@ -21,18 +22,6 @@ function* worker(queue: Channel<Job>, done: { count: number }): Operation<void> 
   }
 }
 
-/** Keep a worker running: when it crashes, log it and start a new one, as an Erlang supervisor. */
-function* supervise(name: string, queue: Channel<Job>, done: { count: number }, crashes: string[], log: (l: string) => void): Operation<void> {
-  for (let generation = 1; ; generation++) {
-    try {
-      return yield* call(worker(queue, done)); // a call is a scope: the crash is thrown here
-    } catch (e) {
-      if (isCancelled(e)) throw e; // stopped (Ctrl-C), not crashed: no replacement
-      crashes.push(name);
-      log(`  ${name} (generation ${generation}) crashed: ${(e as Error).message}; replaced`);
-    }
-  }
-}
 
 export const demo: Demo = {
   summary: "producers, a bounded queue with backpressure, a worker pool, a crashing worker replaced by its supervisor",
@@ -55,11 +44,23 @@ export const demo: Demo = {
         yield* sleep(quick ? 10 : 25);
       }
     });
+    // Workers are transient children: a crash restarts one, the end of the queue ends it.
+    const drained = waitGroup();
+    drained.add(workers);
+    const pool = supervisor({
+      name: "pool",
+      strategy: "one-for-one",
+      intensity: { restarts: 50, within: 1000 },
+      children: Array.from({ length: workers }, (_, w) => ({ name: `worker ${w + 1}`, run: () => worker(queue, done), restart: "transient" as const })),
+      onExit: ({ name, how, error }) => {
+        if (how === "returned") return drained.done();
+        crashes.push(name);
+        log(`  ${name} crashed: ${(error as Error).message}; replaced`);
+      },
+    });
     const [, elapsed] = yield* timed(() =>
       call(function* () {
-        yield* fork(function* pool() {
-          yield* all(Array.from({ length: workers }, (_, w) => supervise(`worker ${w + 1}`, queue, done, crashes, log)));
-        });
+        const supervising = yield* spawn(pool);
         yield* all(
           Array.from({ length: producers }, () =>
             function* producer() {
@@ -72,6 +73,8 @@ export const demo: Demo = {
           ),
         );
         queue.close(); // the workers drain what is left, then stop
+        yield* drained.wait();
+        yield* cancel(supervising);
       }),
     );
     yield* sampler.cancel();

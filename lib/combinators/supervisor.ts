@@ -63,7 +63,8 @@ export interface SupervisorOptions {
   children?: ChildSpec[];
   /** The supervisor's name, in reports. */
   name?: string;
-  /** Told of every end of a child, and whether it will be restarted. */
+  /** Told of every end of a child, and whether it will be restarted. Without it, a child's
+   * failure goes to the scheduler's `onError`. */
   onExit?: (exit: ChildExit) => void;
 }
 
@@ -401,9 +402,10 @@ export class Supervisor implements Operation<never> {
     c.task = null;
     const { restart } = c.spec;
     const restarting = restart === "permanent" || (restart === "transient" && event.how === "failed");
-    this.onExit?.({ name: c.spec.name, how: event.how, error: event.error, restarting });
     const me = yield* self();
-    if (event.how === "failed") me.sched.report(event.error, event.task);
+    // A child's error goes to onExit if there is one, else to the scheduler's onError: never lost.
+    if (this.onExit !== undefined) this.onExit({ name: c.spec.name, how: event.how, error: event.error, restarting });
+    else if (event.how === "failed") me.sched.report(event.error, event.task);
     if (!restarting) {
       if (restart === "temporary") this.list.splice(this.list.indexOf(c), 1);
       return;
@@ -442,7 +444,8 @@ export class Supervisor implements Operation<never> {
  * `transient`: after a failure; `temporary`: never), by its strategy: the child alone
  * (`one-for-one`), every child (`one-for-all`), or the child and those started after it
  * (`rest-for-one`). Children it restarts together are stopped first, the last started first. A
- * failure of a child does not fail the supervisor: it is reported (`onError`) and restarted.
+ * failure of a child does not fail the supervisor: it is reported (to `onExit` if given, else to
+ * the scheduler's `onError`) and the child restarted.
  * But more than `intensity.restarts` restarts within `intensity.within` ms, and the supervisor
  * gives up: it stops every child and fails with the last error, to its own parent, which may be
  * a supervisor too. Cancelled, it stops its children one by one, the last started first, each

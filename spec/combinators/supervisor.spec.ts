@@ -243,6 +243,7 @@ S("onExit hears every end of a child", async () => {
     yield* cancel(t);
   });
   assert.equal(exits, ["x failed true"]);
+  assert.equal(s.reported, []); // told to onExit: not reported twice
 });
 
 S("it runs once; bad options and child specs fail at the call", async () => {
