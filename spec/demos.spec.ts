@@ -2,6 +2,8 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { execFileSync } from "node:child_process";
+import { readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { run } from "../lib/index.js";
 import { demos } from "../demos/registry.js";
 import { ioTest } from "./node-helpers.js";
@@ -96,6 +98,42 @@ test("npm run demo -- --list lists the eight demos, one line each", () => {
   });
   const names = out.trim().split("\n").map((l) => l.split(/\s+/)[0]);
   assert.equal(names, ["download-pages", "blog-post", "sync-vs-async-server", "job-queue", "processes", "cpu-offload", "million", "crawler"]);
+});
+
+test("npm run demo -- --help prints the usage; an unknown demo or option is an error that shows it", () => {
+  const demo = (...args: string[]) => {
+    try {
+      return { code: 0, out: execFileSync(process.execPath, ["--import", "tsx", "demos/index.ts", ...args], { cwd: new URL("..", import.meta.url), encoding: "utf8", stdio: "pipe" }) };
+    } catch (e) {
+      return { code: (e as { status: number }).status, out: String((e as { stderr: string }).stderr) };
+    }
+  };
+  assert.match(demo("--help").out, /^usage: npm run demo -- \[NAME\] \[options\]/);
+  const unknown = demo("no-such-demo");
+  assert.is(unknown.code, 2);
+  assert.match(unknown.out, /no demo named "no-such-demo"[\s\S]*usage:/);
+  const bad = demo("--trace");
+  assert.is(bad.code, 2);
+  assert.match(bad.out, /--trace[\s\S]*usage:/);
+});
+
+test("a demo run with --trace writes a trace of its tasks that Perfetto opens (Trace Event JSON)", () => {
+  const file = `${tmpdir()}/skein-demo-trace-${process.pid}.json`;
+  try {
+    execFileSync(process.execPath, ["--import", "tsx", "demos/index.ts", "download-pages", "--quick", "--trace", file], {
+      cwd: new URL("..", import.meta.url),
+      stdio: "pipe",
+      timeout: 60_000,
+    });
+    const trace = JSON.parse(readFileSync(file, "utf8")) as { traceEvents: Array<{ ph: string; name: string; tid: number; ts: number; dur?: number }> };
+    const events = trace.traceEvents;
+    assert.ok(events.length > 50);
+    assert.ok(events.every((e) => ["X", "i", "M"].includes(e.ph) && typeof e.name === "string" && Number.isInteger(e.ts)));
+    assert.ok(events.some((e) => e.ph === "M" && e.name === "thread_name"));
+    assert.ok(events.some((e) => e.ph === "X" && /^waiting on /.test(e.name) && e.dur! > 0));
+  } finally {
+    rmSync(file, { force: true });
+  }
 });
 
 test.run();

@@ -8,10 +8,16 @@ import { join } from "node:path";
 import { createScheduler, type Scheduler } from "../lib/index.js";
 
 /** A real-clock scheduler whose unpropagated errors are collected instead of printed. */
-export function real(): Scheduler & { reported: unknown[] } {
+export function real(): Scheduler & { reported: unknown[]; what: string[] } {
   const reported: unknown[] = [];
-  const s = createScheduler({ onError: (e) => void reported.push(e) });
-  return Object.assign(s, { reported });
+  const what: string[] = [];
+  const s = createScheduler({
+    onError: (e, _task, w) => {
+      reported.push(e);
+      what.push(w);
+    },
+  });
+  return Object.assign(s, { reported, what });
 }
 
 function count(list: string[]): Map<string, number> {

@@ -68,7 +68,7 @@ export function map<T, R>(items: Iterable<T> | AsyncIterable<T>, fn: (item: T, i
     if (asynchronous) {
       yield* ensure(function* () {
         const me = yield* self();
-        yield* source.end((e) => me.sched.report(e, me));
+        yield* source.end((e) => me.sched.report(e, me, "ending the source of map() failed"));
       });
     }
 

@@ -74,7 +74,7 @@ export function race(ops: unknown): Operation<unknown> {
             }
             if (!isCancelled(e)) {
               const me = yield* self();
-              me.sched.report(e, me); // settled after the decision: reported, never dropped
+              me.sched.report(e, me, `task ${me} failed after it had lost a race: the race was decided`); // never dropped
             }
             return;
           }

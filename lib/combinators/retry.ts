@@ -2,7 +2,7 @@
 // attempts and on total time, and a predicate for the errors worth another try. Never retries a
 // cancellation; the waits between attempts are ordinary, cancellable sleeps.
 
-import type { Operation } from "../core/effect.js";
+import { used, type Operation } from "../core/effect.js";
 import { call, self, sleep } from "../core/effects.js";
 import { isCancelled } from "../core/errors.js";
 import { describe, isOperation, type Returned } from "../core/operation.js";
@@ -71,6 +71,7 @@ export function retry(op: unknown, policy: RetryPolicy = {}): Operation<unknown>
     throw new TypeError("retry() got a generator object, which can run only once: pass a function that starts each attempt, as retry(() => fetchPage(url))");
   }
   const p = checkPolicy(policy);
+  used(op); // handed to retry: not forgotten
   const attempt = typeof op === "function" ? (op as (n: number) => unknown) : () => op;
   return call(function* retry() {
     const sched = (yield* self()).sched;

@@ -405,7 +405,9 @@ export class Supervisor implements Operation<never> {
     const me = yield* self();
     // A child's error goes to onExit if there is one, else to the scheduler's onError: never lost.
     if (this.onExit !== undefined) this.onExit({ name: c.spec.name, how: event.how, error: event.error, restarting });
-    else if (event.how === "failed") me.sched.report(event.error, event.task);
+    else if (event.how === "failed") {
+      me.sched.report(event.error, event.task, `${this.name}: child ${c.spec.name} failed${restarting ? "; restarting it" : ""}`);
+    }
     if (!restarting) {
       if (restart === "temporary") this.list.splice(this.list.indexOf(c), 1);
       return;

@@ -1,8 +1,8 @@
 // timeout(): run an operation with a time limit. An ordinary coroutine: a spawned timer cancels
 // the call the operation runs in; if the operation had already finished, its result stands.
 
-import type { Operation } from "../core/effect.js";
-import { call, self, sleep, spawn } from "../core/effects.js";
+import { Effect, type Operation } from "../core/effect.js";
+import { call, checkMs, self, Sleep, spawn } from "../core/effects.js";
 import { isCancelled, TimeoutError } from "../core/errors.js";
 import { checkOperation, type OperationLike } from "../core/operation.js";
 import { giveBack, restorable } from "../core/park.js";
@@ -30,7 +30,7 @@ import { HALTED, type Task } from "../core/task.js";
  * ```
  */
 export function timeout<T>(ms: number, op: OperationLike<T>): Operation<T> {
-  const limit = sleep(ms); // checks ms
+  const limit = new Sleep(checkMs(ms, "timeout(ms)")); // performed by its timer, in another task
   checkOperation(op, "timeout()");
   const limited = ms === Infinity ? call(op as Operation<T>) : bounded(ms, limit, op);
   // A timeout that loses a race gives back what its operation took.
@@ -38,23 +38,24 @@ export function timeout<T>(ms: number, op: OperationLike<T>): Operation<T> {
 }
 
 function bounded<T>(ms: number, limit: Operation<void>, op: OperationLike<T>): Operation<T> {
+  const what = typeof op === "function" ? op.name || "an anonymous function" : op instanceof Effect ? String(op) : "an operation";
   return call(function* timeout() {
     const outer = (yield* self()).top;
-    let fired = false;
+    let fired: TimeoutError | undefined;
     try {
       return yield* call(function* limited() {
         const me = yield* self();
         const frame = me.top; // the call `op` runs in: the timer cancels it, and only it
         yield* spawn(function* timer() {
           yield* limit;
-          fired = true;
-          me.sched.halt(frame);
+          fired = new TimeoutError(ms, what); // the cause of the Cancelled, and what the caller gets
+          me.sched.halt(frame, { because: `timeout(${ms}) fired`, cause: fired });
         }, { name: `timeout(${ms})` });
         return yield* call(op as Operation<T>);
       });
     } catch (e) {
       // The limited call was cancelled by its timer (not by a cancellation of this task).
-      if (fired && isCancelled(e) && !(outer.flags & HALTED)) throw new TimeoutError(ms);
+      if (fired !== undefined && isCancelled(e) && !(outer.flags & HALTED)) throw fired;
       throw e;
     }
   });

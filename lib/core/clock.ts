@@ -9,8 +9,8 @@ export interface Ticker {
   busy(): boolean;
   /** The earliest timer deadline, or Infinity. */
   nextDeadline(): number;
-  /** Nothing can ever wake the blocked tasks: fail them with a report. */
-  deadlock(): void;
+  /** Nothing can ever wake the blocked tasks: fail them with a report (`why` says why). */
+  deadlock(why?: string): void;
 }
 
 /** @internal The host-facing interface of a scheduler. */
@@ -29,6 +29,9 @@ export interface Clock {
   idle(ticker: Ticker): void;
   /** Call `fn` once the host has had a turn (handled pending timers and I/O). */
   defer(fn: () => void): void;
+  /** The ticker has tasks (`true`), or has none left: a real clock watches for the host running
+   * out of work while some are blocked. */
+  live(ticker: Ticker, alive: boolean): void;
 }
 
 type Timer = { unref?(): void } | number;
@@ -115,6 +118,31 @@ export class RealClock implements Clock {
   defer(fn: () => void): void {
     afterHostTurn(fn);
   }
+
+  live(ticker: Ticker, alive: boolean): void {
+    if (alive) {
+      alivePrograms.add(ticker);
+      watchExit();
+    } else {
+      alivePrograms.delete(ticker);
+    }
+  }
+}
+
+/** Real-clock schedulers with tasks. */
+const alivePrograms = new Set<Ticker>();
+let watchingExit = false;
+
+/** When the host is about to stop for want of anything to do (Node's `beforeExit`), tasks still
+ * blocked can never be woken: each scheduler that has some fails them with a deadlock report. */
+function watchExit(): void {
+  if (watchingExit) return;
+  const proc = (globalThis as { process?: { on?(event: string, fn: () => void): void } }).process;
+  if (typeof proc?.on !== "function") return; // a browser: a page never "exits"
+  watchingExit = true;
+  proc.on("beforeExit", () => {
+    for (const t of [...alivePrograms]) t.deadlock("the host has nothing left to do (no timer, socket or callback can wake a task) and every task is blocked");
+  });
 }
 
 /**
@@ -173,4 +201,6 @@ export class VirtualClock implements Clock {
   defer(fn: () => void): void {
     afterHostTurn(fn);
   }
+
+  live(): void {}
 }

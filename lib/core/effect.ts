@@ -20,6 +20,62 @@ export interface Operation<T> {
 let opening: unknown = null;
 
 /**
+ * @internal Debug mode: where each task was started and each effect made is captured (a stack
+ * each, so it costs). On with `SKEIN_DEBUG=1` in the environment, or a scheduler made with
+ * `{ debug: true }`.
+ */
+export const debugging = {
+  sites: (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.SKEIN_DEBUG === "1",
+};
+
+/** @internal Where effects were made and tasks started, in debug mode. */
+export const sites = new WeakMap<object, { stack?: string }>();
+
+/** @internal The task whose body the scheduler is running now (null between steps), so that a
+ * plain function called from a coroutine (`mutex.unlock()`) can tell which task called it. */
+export const current: { task: { toString(): string } | null } = { task: null };
+
+// A forgotten `yield*` (`sleep(20);` alone) makes an effect that nothing performs. Effects the
+// public constructors make while a body runs are noted here, until the body yields them or hands
+// them to skein (to `fork`, `all`, `timeout`…); what is left when its step ends is reported.
+/** The effect made last and not yet used (the usual case: made, then yielded at once). */
+let made: object | null = null;
+/** Others made in the same step and not yet used. */
+let alsoMade: object[] | null = null;
+
+/** @internal A public constructor made `effect`: note it, if a body is running. */
+export function noteMade(effect: object): void {
+  if (current.task === null) return;
+  if (debugging.sites) sites.set(effect, new Error()); // where, for a report
+  if (made !== null && made !== effect) (alsoMade ??= []).push(made);
+  made = effect;
+}
+
+/** @internal `op` is yielded, or handed to skein: it is used. */
+export function used(op: unknown): void {
+  if (op === made) made = null;
+  else if (alsoMade !== null) {
+    const i = alsoMade.indexOf(op as object);
+    if (i >= 0) alsoMade.splice(i, 1);
+  }
+}
+
+/** @internal The effects made in the step that just ended and never used, if any (and forget them). */
+export function unused(): object[] | null {
+  if (made === null && alsoMade === null) return null;
+  const left = alsoMade ?? [];
+  if (made !== null && !left.includes(made)) left.push(made);
+  made = null;
+  alsoMade = null;
+  return left.length > 0 ? left : null;
+}
+
+/** @internal True when something made in this step is not used yet (checked after each step). */
+export function anyUnused(): boolean {
+  return made !== null || alsoMade !== null;
+}
+
+/**
  * The base of every effect: a description of work for the scheduler ("sleep 100 ms", "join that
  * task"). Constructing one does nothing; yielding it asks the scheduler to perform it and resume
  * you with the result. Effects are plain data, so a coroutine can be unit-tested by stepping it

@@ -1,9 +1,10 @@
 // The primitives: the small vocabulary of effects every coroutine is written in. Each is inert data
 // built by a one-line constructor that checks its arguments; handlers.ts performs them.
 
-import { Effect, tag, type Operation } from "./effect.js";
+import { Effect, noteMade, tag, used, type Operation } from "./effect.js";
 import { checkOperation, describe, isOperation, isThenable, type OperationLike, type Returned } from "./operation.js";
 import type { Park } from "./park.js";
+import { noteSite } from "./stacks.js";
 import { Cancel, Join, Task } from "./task.js";
 
 /**
@@ -17,6 +18,12 @@ import { Cancel, Join, Task } from "./task.js";
 export interface TaskOptions {
   /** Shown in error messages and deadlock reports; defaults to the function's name. */
   name?: string;
+}
+
+/** Note an effect a public constructor made (see `noteMade`), and return it. */
+function made<E extends object>(effect: E): E {
+  noteMade(effect);
+  return effect;
 }
 
 /**
@@ -56,12 +63,18 @@ tag(Sleep, "sleep");
  * ```
  */
 export function sleep(ms: number): Sleep {
-  if (lastSleep.ms === ms) return lastSleep; // effects are immutable: a loop's sleeps share one
-  if (typeof ms !== "number") throw new TypeError(`sleep(ms) expects a number of milliseconds, got ${describe(ms)}`);
-  if (!(ms >= 0)) throw new RangeError(`sleep(ms) expects ms >= 0, got ${ms}`);
-  return (lastSleep = new Sleep(ms));
+  if (lastSleep.ms !== ms) lastSleep = new Sleep(checkMs(ms, "sleep(ms)")); // effects are immutable: a loop's sleeps share one
+  noteMade(lastSleep);
+  return lastSleep;
 }
 let lastSleep = new Sleep(0);
+
+/** @internal Check a duration at the call site: a number of milliseconds >= 0 (or Infinity). */
+export function checkMs(ms: number, where: string): number {
+  if (typeof ms !== "number") throw new TypeError(`${where} expects a number of milliseconds, got ${describe(ms)}`);
+  if (!(ms >= 0)) throw new RangeError(`${where} expects ms >= 0, got ${ms}`);
+  return ms;
+}
 
 /**
  * The effect of {@link call}: `target` is the function (called with `args`) or the operation.
@@ -116,11 +129,14 @@ tag(Call, "call");
 export function call<T>(op: Operation<T>): Call<T>;
 export function call<A extends unknown[], R>(fn: (...args: A) => R, ...args: A): Call<Returned<R>>;
 export function call(target: unknown, ...args: unknown[]): Call {
-  if (typeof target === "function") return new Call(target, args);
-  if (!isOperation(target)) {
-    throw new TypeError(`call() expects a function or an operation, got ${describe(target)}`);
-  }
-  return new Call(target, undefined);
+  let effect: Call;
+  if (typeof target === "function") effect = new Call(target, args);
+  else if (isOperation(target)) effect = new Call(target, undefined);
+  else throw new TypeError(`call() expects a function or an operation, got ${describe(target)}`);
+  used(target);
+  noteSite(effect);
+  noteMade(effect);
+  return effect;
 }
 
 /**
@@ -159,7 +175,7 @@ tag(Wait, "wait");
  */
 export function wait<T>(promise: PromiseLike<T>): Wait<T> {
   if (!isThenable(promise)) throw new TypeError(`wait() expects a promise or thenable, got ${describe(promise)}`);
-  return new Wait(promise);
+  return made(new Wait(promise));
 }
 
 /**
@@ -229,7 +245,9 @@ tag(Spawn, "spawn");
  */
 export function fork<T>(op: OperationLike<T>, options?: TaskOptions): Fork<T> {
   checkOperation(op, "fork()");
-  return new Fork(op, options?.name);
+  const effect = new Fork(op, options?.name);
+  noteSite(effect);
+  return made(effect);
 }
 
 /**
@@ -251,7 +269,9 @@ export function fork<T>(op: OperationLike<T>, options?: TaskOptions): Fork<T> {
  */
 export function spawn<T>(op: OperationLike<T>, options?: TaskOptions): Spawn<T> {
   checkOperation(op, "spawn()");
-  return new Spawn(op, options?.name);
+  const effect = new Spawn(op, options?.name);
+  noteSite(effect);
+  return made(effect);
 }
 
 function checkTask(task: unknown, where: string): void {
@@ -272,7 +292,7 @@ function checkTask(task: unknown, where: string): void {
  */
 export function join<T>(task: Task<T>): Join<T> {
   checkTask(task, "join()");
-  return new Join(task);
+  return made(new Join(task));
 }
 
 /**
@@ -291,7 +311,7 @@ export function join<T>(task: Task<T>): Join<T> {
  */
 export function cancel(task: Task<unknown>): Cancel {
   checkTask(task, "cancel()");
-  return new Cancel(task);
+  return made(new Cancel(task));
 }
 
 /**
@@ -328,7 +348,7 @@ const SUSPEND_EFFECT = new Suspend();
  * ```
  */
 export function suspend(): Suspend {
-  return SUSPEND_EFFECT;
+  return made(SUSPEND_EFFECT);
 }
 
 /**
@@ -365,7 +385,7 @@ const COOPERATE_EFFECT = new Cooperate();
  * ```
  */
 export function cooperate(): Cooperate {
-  return COOPERATE_EFFECT;
+  return made(COOPERATE_EFFECT);
 }
 
 /**
@@ -397,7 +417,7 @@ const SELF_EFFECT = new Self();
  * ```
  */
 export function self(): Self {
-  return SELF_EFFECT;
+  return made(SELF_EFFECT);
 }
 
 /**
@@ -458,7 +478,7 @@ export function action<T>(executor: Executor<T>): Action<T> {
   if (typeof executor !== "function") {
     throw new TypeError(`action() expects an executor function, got ${describe(executor)}`);
   }
-  return new Action(executor);
+  return made(new Action(executor));
 }
 
 /**
@@ -507,7 +527,9 @@ tag(Shield, "shield");
  */
 export function shield<T>(op: OperationLike<T>): Shield<T> {
   checkOperation(op, "shield()");
-  return new Shield(op);
+  const effect = new Shield(op);
+  noteSite(effect);
+  return made(effect);
 }
 
 /**
@@ -553,7 +575,7 @@ tag(Ensure, "ensure");
  */
 export function ensure(cleanup: OperationLike<unknown> | (() => unknown)): Ensure {
   checkOperation(cleanup, "ensure()");
-  return new Ensure(cleanup);
+  return made(new Ensure(cleanup));
 }
 
 export { Cancel, Join };

@@ -6,7 +6,9 @@
  * what joining a cancelled task throws. It passes through `yield*` and runs every `finally`.
  * Cancellation is level-triggered: every later wait of the cancelled task throws it again, so
  * catching it cannot keep the task alive; rethrow it (cleanup that must wait goes in
- * `shield`). A cancelled task always ends `cancelled`.
+ * `shield`). A cancelled task always ends `cancelled`. Its message says why (a task failed, a
+ * timeout fired, who cancelled it, its scope ended), and its `cause` is the error behind it:
+ * the sibling's failure, or the `TimeoutError`.
  *
  * @example
  * ```ts
@@ -21,13 +23,13 @@
  * ```
  */
 export class Cancelled extends Error {
-  constructor(message = "task was cancelled") {
+  constructor(message = "task was cancelled", options?: { cause?: unknown }) {
     // No stack: it would show the scheduler's frames, never the code that asked for the cancel,
     // and capturing it was most of the cost of cancelling a task (a million at once, say).
     const E = Error as { stackTraceLimit?: number }; // V8's; elsewhere this changes nothing
     const limit = E.stackTraceLimit;
     E.stackTraceLimit = 0;
-    super(message);
+    super(message, options);
     E.stackTraceLimit = limit;
     this.name = "Cancelled";
   }
@@ -35,7 +37,8 @@ export class Cancelled extends Error {
 
 /**
  * Thrown by {@link timeout} once the operation has been cancelled because it ran longer than
- * `ms` milliseconds. `ms` tells which timeout fired when several are nested.
+ * `ms` milliseconds. `ms` tells which timeout fired when several are nested, and the message
+ * names the operation it cut short (`operation`, when known).
  *
  * @example
  * ```ts
@@ -49,17 +52,21 @@ export class Cancelled extends Error {
 export class TimeoutError extends Error {
   /** The limit that was exceeded, in milliseconds. */
   readonly ms: number;
-  constructor(ms: number) {
-    super(`timed out after ${ms} ms`);
+  /** What was cut short: the function's name, or the effect (`receive(channel#3)`), when known. */
+  readonly operation: string | undefined;
+  constructor(ms: number, operation?: string) {
+    super(operation === undefined ? `timed out after ${ms} ms` : `timeout(${ms}) cut short ${operation} after ${ms} ms`);
     this.name = "TimeoutError";
     this.ms = ms;
+    this.operation = operation;
   }
 }
 
 /**
- * The failure of every root task of a virtual-clock scheduler when all its tasks are blocked
- * and nothing (no timer, no promise) can ever wake them. The message lists each blocked task and
- * what it waits on.
+ * The failure of every root task of a scheduler whose tasks are all blocked when nothing can
+ * ever wake them: on the virtual clock, no timer and no promise is pending; on the real clock,
+ * the host has nothing left to do (Node is about to exit). The message lists each blocked task
+ * and what it waits on.
  *
  * @example
  * ```ts
@@ -72,8 +79,8 @@ export class TimeoutError extends Error {
  * ```
  */
 export class DeadlockError extends Error {
-  constructor(report: string) {
-    super(`deadlock: every task is blocked and nothing is pending\n${report}`);
+  constructor(report: string, why = "every task is blocked and nothing is pending") {
+    super(`deadlock: ${why}\n${report}`);
     this.name = "DeadlockError";
   }
 }

@@ -7,6 +7,7 @@ import { Cancelled } from "./errors.js";
 import { describe, isIterator, isOperation, isThenable } from "./operation.js";
 import { SUSPEND, toIterator, type Handlers, type Scheduler } from "./scheduler.js";
 import { PARKED, type Park } from "./park.js";
+import { copySite, debugging } from "./stacks.js";
 import type { Bucket } from "./timers.js";
 import { DONE, FAILED, FORK, HALTED, RETURNED, SPAWN, taskOf, type Task } from "./task.js";
 
@@ -71,6 +72,12 @@ function isAncestor(a: Task, t: Task): boolean {
   return false;
 }
 
+function start(e: Start, t: Task, s: Scheduler, kind: number): Task {
+  const child = s.child(t.top, e.op, kind, e.name);
+  if (debugging.sites) copySite(e, child); // debug mode: where it was started
+  return child;
+}
+
 /** Joining `target` from `t` could never end if `target` is `t` or one of its ancestors. */
 function checkJoinable(target: Task, t: Task, verb: string): void {
   for (let a: Task | null = t; a !== null; a = taskOf(a.owner)) {
@@ -93,9 +100,10 @@ export const handlers: Handlers = {
 
   call: {
     run(e: Call, t, s) {
-      const v = e.args === undefined ? e.target : (e.target as (...a: unknown[]) => unknown)(...e.args);
+      const fn = e.target as (...a: unknown[]) => unknown; // called bare: its stack frame is its own name
+      const v = e.args === undefined ? e.target : fn(...e.args);
       if (isOperation(v) || isIterator(v)) {
-        s.enter(t, toIterator(v)); // the step loop runs the call's body next
+        s.enter(t, toIterator(v), false, e); // the step loop runs the call's body next
         return undefined;
       }
       return isThenable(v) ? awaitPromise(v, e, t, s) : v;
@@ -105,7 +113,7 @@ export const handlers: Handlers = {
 
   shield: {
     run(e: Shield, t, s) {
-      s.enter(t, toIterator(e.op), true);
+      s.enter(t, toIterator(e.op), true, e);
       return undefined;
     },
   },
@@ -122,16 +130,16 @@ export const handlers: Handlers = {
     ...promiseHandler,
   },
 
-  fork: { run: (e: Start, t, s) => s.child(t.top, e.op, FORK, e.name) },
+  fork: { run: (e: Start, t, s) => start(e, t, s, FORK) },
 
-  spawn: { run: (e: Start, t, s) => s.child(t.top, e.op, SPAWN, e.name) },
+  spawn: { run: (e: Start, t, s) => start(e, t, s, SPAWN) },
 
   join: {
     run(e: Join, t, s) {
       const target = e.task;
       if (target.flags & DONE) {
         if (target.flags & FAILED) throw target.result;
-        if (target.flags & HALTED) throw new Cancelled(`task ${target} was cancelled`);
+        if (target.flags & HALTED) throw s.cancelError(target);
         return target.result;
       }
       // A task of another scheduler is waited for as a promise: this clock counts it in flight.
@@ -154,14 +162,14 @@ export const handlers: Handlers = {
         // Stop right here, unless cancelled already (nothing changes) or inside a shield. It
         // cannot wait: an ancestor waits for its descendants.
         const already = t.top.flags & HALTED;
-        s.halt(target);
+        s.halt(target, { because: target === t ? "it cancelled itself" : `task ${t} cancelled task ${target}` });
         if (already || !(t.top.flags & HALTED)) return undefined;
         throw s.cancelled(t);
       }
-      if (target.sched !== s) return awaitPromise(target.cancel(), e, t, s);
+      if (target.sched !== s) return awaitPromise(target.cancel(`task ${t} cancelled it`), e, t, s);
       s.watch(target, t);
       s.suspend(t, e);
-      s.halt(target);
+      s.halt(target, { because: `task ${t} cancelled task ${target}` });
       return SUSPEND;
     },
     cancel(on: Cancel | Pending, t, s) {
@@ -203,7 +211,7 @@ export const handlers: Handlers = {
         // is a failure of the cleanup; after a settlement it can only be reported.
         if (s.waiting(t, on)) settle(err, true);
         else if (on.cancelled) s.fail(t.top, err, t);
-        else s.report(err, t);
+        else s.report(err, t, `the executor of ${e} threw after it had settled`);
         return SUSPEND;
       }
       if (teardown !== undefined && typeof teardown !== "function") {

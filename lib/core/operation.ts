@@ -1,7 +1,7 @@
 // What may be run as a task or a call, how to turn it into an iterator, and how to name values
 // in error messages. Shared by the effect constructors (to check input) and the scheduler.
 
-import type { Operation } from "./effect.js";
+import { used, type Operation } from "./effect.js";
 
 /**
  * An operation, or a zero-argument function that returns one. Everything that starts work
@@ -80,7 +80,7 @@ export function isThenable(value: unknown): value is PromiseLike<unknown> {
 
 /** @internal Throw a TypeError at the call site unless `op` can be started as work. */
 export function checkOperation(op: unknown, where: string): void {
-  if (typeof op === "function" || isIterator(op) || isOperation(op) || isThenable(op)) return;
+  if (typeof op === "function" || isIterator(op) || isOperation(op) || isThenable(op)) return used(op); // handed to skein: not forgotten
   throw new TypeError(
     `${where} expects an operation (a generator, an effect, a task) or a function returning one, got ${describe(op)}`,
   );

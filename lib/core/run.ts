@@ -4,6 +4,7 @@
 import { RealClock, VirtualClock } from "./clock.js";
 import type { TaskOptions } from "./effects.js";
 import { handlers } from "./handlers.js";
+import { debugging } from "./stacks.js";
 import { describe, type OperationLike } from "./operation.js";
 import { Scheduler, type SchedulerOptions } from "./scheduler.js";
 import type { Task } from "./task.js";
@@ -32,7 +33,10 @@ export function createScheduler(options: SchedulerOptions = {}): Scheduler {
   if (options.onError !== undefined && typeof options.onError !== "function") {
     throw new TypeError(`createScheduler() expects onError to be a function, got ${describe(options.onError)}`);
   }
-  return new Scheduler(clock === "virtual" ? new VirtualClock() : new RealClock(), handlers, options.onError);
+  if (options.debug === true) debugging.sites = true;
+  const s = new Scheduler(clock === "virtual" ? new VirtualClock() : new RealClock(), handlers, options.onError);
+  if (options.observer !== undefined) s.observer = options.observer;
+  return s;
 }
 
 let shared: Scheduler | undefined;
@@ -54,5 +58,19 @@ let shared: Scheduler | undefined;
  * ```
  */
 export function run<T>(op: OperationLike<T>, options?: TaskOptions): Task<T> {
-  return (shared ??= createScheduler()).run(op, options);
+  return defaultScheduler().run(op, options);
+}
+
+/**
+ * The scheduler behind `run` (and `main`, `serve`, `listen` and the async iterators of
+ * channels): a real-clock one, made when first needed. Set its `onError` to route the errors it
+ * reports.
+ *
+ * @example
+ * ```ts
+ * defaultScheduler().onError = (error, task, what) => logger.error(`${what} in ${task}`, error);
+ * ```
+ */
+export function defaultScheduler(): Scheduler {
+  return (shared ??= createScheduler());
 }

@@ -2,11 +2,12 @@
 // and the lifecycle of tasks and frames (children, cancellation, errors). It never touches the host.
 
 import type { Clock } from "./clock.js";
-import { Effect, effectTypes, forgetOpening } from "./effect.js";
+import { anyUnused, Effect, effectTypes, forgetOpening, unused, used } from "./effect.js";
 import { Call, Join, Wait, type AnyEffect, type TaskOptions } from "./effects.js";
 import { Cancelled, DeadlockError, isCancelled } from "./errors.js";
 import { Deque } from "./deque.js";
-import { Timers } from "./timers.js";
+import { Bucket, Timers } from "./timers.js";
+import { annotate, debugging, noteSite, siteOf, waitingSince } from "./stacks.js";
 import { checkOperation, describe, isIterator, isOperation, isThenable, type OperationLike } from "./operation.js";
 import {
   CallFrame, CLOSING, current, Deferred, Scope, DELIVERED, DELIVERY, DONE, FAILED, Frame, GENERATOR, HALTED, OVERDUE, QUEUED, REPLACEABLE,
@@ -30,6 +31,35 @@ const CLEANUP = 2;
 
 /** What a task whose body has ended waits on until its children have finished. */
 const CHILDREN = { type: "children", code: -1, toString: () => "its children to finish" } as const;
+
+/** @internal Why a frame was cancelled: said in the message of its Cancelled, with the cause. */
+export interface Reason {
+  because: string;
+  cause?: unknown;
+}
+
+/**
+ * What {@link SchedulerOptions.onError} is called with: the error, the task it happened in, and
+ * what failed, in words.
+ *
+ * @example
+ * ```ts
+ * const onError: ErrorHandler = (error, task, what) => logger.error({ task: task.name, what }, error);
+ * ```
+ */
+export type ErrorHandler = (error: unknown, task: Task, what: string) => void;
+
+/** An error of skein's own about your code: the run loop's stack would say nothing, so it has
+ * none, or just the line it is about when that is known. */
+function notice(name: string, message: string, at?: string): Error {
+  const error = new Error(message);
+  error.name = name;
+  error.stack = `${name}: ${message}${at === undefined ? "" : `\n    at ${at}`}`;
+  return error;
+}
+
+/** The default: print it. */
+const printError: ErrorHandler = (error, _task, what) => console.error(`skein: ${what}:`, error);
 
 /** @internal What waits for a task to finish. */
 export type Watcher = Task | Deferred | ((finished: Task) => void);
@@ -63,10 +93,43 @@ export interface SchedulerOptions {
   /** "real" (the default) follows wall-clock time; "virtual" jumps to the next timer whenever
    * every task is blocked, so tests of timing run instantly and deterministically. */
   clock?: "real" | "virtual";
-  /** Called with errors that cannot propagate because the scope's outcome is already decided (a
-   * second failing child, a cleanup that throws while failing, a race loser failing after the
-   * winner). Defaults to `console.error`. */
-  onError?: (error: unknown, task: Task) => void;
+  /** Called with the errors skein reports instead of throwing: a server handler that failed, a
+   * supervised child that crashed, a second failure in a scope that has failed already, a race
+   * loser failing after the winner. `what` says what failed, in words ("GET /users failed").
+   * Defaults to printing `skein: <what>:` and the error on `console.error`. */
+  onError?: ErrorHandler;
+  /** Debug mode: capture where each task is started and each call made, and show those lines
+   * in the logical stack traces of errors. It costs a stack capture per fork and call, and it
+   * applies to every scheduler of the process (so does `SKEIN_DEBUG=1` in the environment). */
+  debug?: boolean;
+  /** Told what each task does: started, suspended on what, resumed, ended. A trace recorder
+   * (`recordTrace`) is one. Costs nothing when not given. */
+  observer?: Observer;
+}
+
+/**
+ * What {@link SchedulerOptions.observer} is told, between the steps of the run loop (a step runs
+ * a task from one wait to the next). Each method is optional; none may throw.
+ *
+ * @example
+ * ```ts
+ * const waits = new Map<string, number>();
+ * const observer: Observer = {
+ *   suspended: (task, on) => waits.set(String(on), (waits.get(String(on)) ?? 0) + 1),
+ * };
+ * const s = createScheduler({ observer });
+ * ```
+ */
+export interface Observer {
+  /** The task's body runs for the first time. */
+  started?(task: Task): void;
+  /** It runs again, after a wait or after others had their turn. */
+  resumed?(task: Task): void;
+  /** It stopped: it waits on `on` (an effect, or a record of it: `String(on)` says what), or,
+   * with `on` null, it is ready to go on after the others (its time slice was used up). */
+  suspended?(task: Task, on: unknown): void;
+  /** It has finished, its children too: `task.state` says how. */
+  ended?(task: Task): void;
 }
 
 // Native generators are resumed through these, not through a `next` looked up on each object:
@@ -135,9 +198,14 @@ export class Scheduler {
   /** @internal Promises being waited on: a virtual clock does not jump past them. */ inFlight = 0;
   /** The handler table, indexed by effect code (see `tag` in effect.ts). */
   private readonly handlers: Array<Handler<unknown> | undefined>;
-  private readonly onError: (error: unknown, task: Task) => void;
-  /** Owner of the root tasks. */
-  private readonly roots = new Frame(0);
+  private handleError: ErrorHandler;
+  private watcher: Observer | null = null;
+  /** @internal Owner of the root tasks. */
+  readonly roots = new Frame(0);
+  /** The effect each error thrown into a body came from, for its stack trace. */
+  private readonly failedIn = new WeakMap<object, unknown>();
+  /** Why frames were cancelled, kept on the frame each halt started at. */
+  private readonly reasons = new WeakMap<Frame, Reason>();
   /** Tasks joining or cancelling a task, promises handed out for it, and functions to call when
    * it finishes (few tasks have any). */
   private readonly waiters = new Map<Task, Watcher[]>();
@@ -170,12 +238,11 @@ export class Scheduler {
   private readonly wakeFn = (t: Task) => this.resume(t, undefined, false, true);
 
   /** @internal Use {@link createScheduler}. */
-  constructor(clock: Clock, handlers: Handlers, onError?: (error: unknown, task: Task) => void) {
+  constructor(clock: Clock, handlers: Handlers, onError?: ErrorHandler) {
     this.clock = clock;
     const table = handlers as unknown as Record<string, Handler<unknown>>;
     this.handlers = effectTypes.map((type) => table[type]);
-    this.onError =
-      onError ?? ((error, task) => console.error(`skein: error in task ${task} that could not propagate (its scope had already failed or settled):`, error));
+    this.handleError = onError ?? printError;
   }
 
   /**
@@ -191,6 +258,7 @@ export class Scheduler {
   run<T>(op: OperationLike<T>, options?: TaskOptions): Task<T> {
     checkOperation(op, "run()");
     const t = this.child(this.roots, op, 0, options?.name);
+    noteSite(t); // debug mode: where it was run
     this.kick();
     return t;
   }
@@ -241,8 +309,10 @@ export class Scheduler {
           break;
         }
         current.task = t;
-        this.step(t);
+        if (this.watcher === null) this.step(t);
+        else this.observed(t);
         current.task = null;
+        if (anyUnused()) this.forgotten(t);
         if (this.sliceOver || ((++n & 63) === 0 && this.clock.realNow() >= this.sliceEnd)) {
           this.sliceOver = this.queue.size > 0 || this.preempted !== null;
           if (this.sliceOver) break;
@@ -327,6 +397,7 @@ export class Scheduler {
         continue;
       }
       forgetOpening();
+      used(value); // a forgotten yield* is one never used (see noteMade)
       if (t.flags & OVERDUE) {
         // Cancelled while it ran: its first effect since throws, unless it has had its Cancelled.
         t.flags &= ~OVERDUE;
@@ -343,6 +414,7 @@ export class Scheduler {
       } catch (e) {
         threw = true;
         input = e;
+        if (typeof e === "object" && e !== null) this.failedIn.set(e, value); // for its stack trace
       }
       if (input === SUSPEND) {
         // Phase 4: cancellation is level-triggered. In a cancelled scope every wait throws
@@ -400,6 +472,7 @@ export class Scheduler {
   suspend(t: Task, on: unknown): typeof SUSPEND {
     t.slot = on;
     t.flags |= SUSPENDED;
+    if (debugging.sites) waitingSince.set(t, this.clock.now()); // debug mode: for the task tree
     return SUSPEND;
   }
 
@@ -425,6 +498,9 @@ export class Scheduler {
   /** @internal Wake suspended `t`: its body continues with `value`, or has it thrown in. A
    * `replaceable` input loses nothing if a cancellation arriving before `t` runs replaces it. */
   resume(t: Task, value: unknown, threw = false, replaceable = false): void {
+    if (threw && t.flags & SUSPENDED && typeof value === "object" && value !== null && !(value instanceof Cancelled)) {
+      this.failedIn.set(value, t.slot); // the error came from what it waited on: its stack says so
+    }
     t.flags = (t.flags & ~(SUSPENDED | THROWING | REPLACEABLE)) | (threw ? THROWING : 0) | (replaceable ? REPLACEABLE : 0);
     t.slot = value;
     if (!(t.flags & QUEUED)) this.enqueue(t);
@@ -452,11 +528,11 @@ export class Scheduler {
 
   /** @internal Run `it` as a call: a frame of its own on top of `t`'s running body, which
    * resumes with the call's outcome once the call and its children are done. */
-  enter(t: Task, it: Iterator<unknown>, shield = false): void {
+  enter(t: Task, it: Iterator<unknown>, shield: boolean, what: unknown): void {
     // A call made in a cancelled (or stopping) scope is cancelled (stopping) too, unless it is a shield.
     const top = t.top.flags;
     const flags = (t.flags & GENERATOR) | (shield ? SHIELD : top & RETURNED ? 0 : top & (HALTED | STOPPING));
-    t.top = new CallFrame(t, t.top, t.it, flags);
+    t.top = new CallFrame(t, t.top, t.it, flags, what);
     t.it = it;
     t.flags = isGenerator(it) ? t.flags | GENERATOR : t.flags & ~GENERATOR;
   }
@@ -466,7 +542,7 @@ export class Scheduler {
   child<T>(owner: Frame, op: OperationLike<T>, kind: number, name: string | undefined): Task<T> {
     const t = new Task<T>(this, owner, op, kind | (owner.flags & RETURNED ? 0 : owner.flags & HALTED), name);
     owner.adopt(t);
-    this.live++;
+    if (this.live++ === 0) this.clock.live(this, true);
     this.enqueue(t);
     return t;
   }
@@ -494,12 +570,15 @@ export class Scheduler {
    * received from a channel is never thrown away on its way up; the caller's next wait throws. */
   private ended(t: Task, threw: boolean, value: unknown): void {
     const f = t.top;
-    t.it = null;
     if (!threw) {
+      t.it = null;
       if (!(f.flags & (FAILED | DELIVERED))) f.result = value; // a failure of the frame (a child's error) stays its outcome
     } else if (f.flags & HALTED && isCancelled(value)) {
+      t.it = null;
       f.flags |= DELIVERED; // it ended by its cancellation
     } else {
+      if (!(value instanceof Cancelled)) annotate(value, t, this.failedIn.get(value as object));
+      t.it = null;
       this.fail(f, value, t);
     }
   }
@@ -508,12 +587,12 @@ export class Scheduler {
    * wins and cancels the rest of the frame; any later one is reported, never dropped. */
   fail(f: Frame, error: unknown, from: Task): void {
     if (f.flags & FAILED) {
-      if (error !== f.result) this.report(error, from);
+      if (error !== f.result) this.report(error, from, `task ${from} failed while its scope (in task ${taskOf(f) ?? from}) was failing already with another error`);
       return;
     }
     f.flags |= FAILED;
     f.result = error;
-    this.halt(f);
+    this.halt(f, { because: `task ${from} failed`, cause: error });
   }
 
   /**
@@ -522,7 +601,8 @@ export class Scheduler {
    * then children newest first); every later wait in a cancelled frame throws one too. Frames
    * cancelled already are left alone. Iterative, so no depth of task tree grows the stack.
    */
-  halt(start: Frame): void {
+  halt(start: Frame, reason?: Reason): void {
+    if (reason !== undefined && !(start.flags & HALTED)) this.reasons.set(start, reason);
     const work: Frame[] = [start];
     for (let i = 0; i < work.length; i++) {
       const f = work[i]!;
@@ -570,6 +650,16 @@ export class Scheduler {
     this.resume(t, this.cancelled(t), true);
   }
 
+  /** @internal The Cancelled of task `t`, saying why: the reason of the halt that reached it (on
+   * the nearest frame below, or above in its parents). Also what joining it throws. */
+  cancelError(t: Task): Cancelled {
+    for (let f: Frame | null = t.top; f !== null; f = f instanceof CallFrame ? f.caller : f instanceof Task ? f.owner : null) {
+      const r = this.reasons.get(f);
+      if (r !== undefined) return new Cancelled(`task ${t} was cancelled: ${r.because}`, r.cause === undefined ? undefined : { cause: r.cause });
+    }
+    return new Cancelled(`task ${t} was cancelled`);
+  }
+
   /** @internal The Cancelled thrown into the top body of `t`, which is marked as having got it.
    * A body that swallows them and waits again and again is reported once, and then stopped:
    * its catch blocks are skipped from then on, its finally blocks run. */
@@ -582,16 +672,18 @@ export class Scheduler {
       if (count >= SWALLOW_LIMIT) f.flags |= STOPPING;
       if (count === SWALLOW_LIMIT) {
         this.report(
-          new Error(
+          notice(
+            "SwallowedCancel",
             `task ${t} caught Cancelled and waited again ${SWALLOW_LIMIT} times: a catch that swallows every error keeps a cancelled task looping. ` +
               "Rethrow it (catch (e) { if (isCancelled(e)) throw e; … }), and wait in yield* shield(…) for cleanup that must finish. " +
               "skein is stopping it: its catch blocks are skipped from now on, its finally blocks run.",
           ),
           t,
+          `task ${t} swallows Cancelled`,
         );
       }
     }
-    return new Cancelled(`task ${t} was cancelled`);
+    return this.cancelError(t);
   }
 
   /** @internal Run `cleanup` when frame `f` ends, after its children, before the cleanups
@@ -610,20 +702,22 @@ export class Scheduler {
     if (scope.newest !== null) {
       if (scope.forks === 0 && !(f.flags & CLOSING)) {
         f.flags |= CLOSING;
-        for (let c: Task | null = scope.newest; c !== null; c = c.prev) this.halt(c);
+        const reason = { because: `its scope in task ${t} ended (a spawned task stops then)` };
+        for (let c: Task | null = scope.newest; c !== null; c = c.prev) this.halt(c, reason);
       }
       return WAIT;
     }
     const cleanups = scope.cleanups;
     while (cleanups !== null && cleanups.length > 0) {
+      const cleanup = cleanups.pop();
       let it: Iterator<unknown>;
       try {
-        it = toIterator(cleanups.pop());
+        it = toIterator(cleanup);
       } catch (e) {
         this.fail(f, e, t); // a cleanup function that throws at once; the others still run
         continue;
       }
-      this.enter(t, it, true);
+      this.enter(t, it, true, typeof cleanup === "function" ? cleanup : null);
       return CLEANUP;
     }
     return SETTLED;
@@ -632,7 +726,7 @@ export class Scheduler {
   /** `t` and all its children are over: publish the outcome and tell the owner. */
   private finish(t: Task): void {
     t.flags |= DONE;
-    this.live--;
+    if (--this.live === 0) this.clock.live(this, false);
     const owner = t.owner;
     owner.release(t);
     const failed = (t.flags & FAILED) !== 0;
@@ -649,7 +743,7 @@ export class Scheduler {
         } else if (w instanceof Deferred) {
           if (!w.joins) w.resolve(undefined);
           else if (failed) (w.reject(t.result), (observed = true));
-          else if (halted) w.reject(new Cancelled(`task ${t} was cancelled`));
+          else if (halted) w.reject(this.cancelError(t));
           else w.resolve(t.result);
           if (w.joins) t.slot = w.promise;
         } else if ((w.slot as Effect).type !== "join") {
@@ -658,7 +752,7 @@ export class Scheduler {
           this.resume(w, t.result, true, true);
           observed = true;
         } else if (halted) {
-          this.resume(w, new Cancelled(`task ${t} was cancelled`), true, true);
+          this.resume(w, this.cancelError(t), true, true);
         } else {
           this.resume(w, t.result, false, true);
         }
@@ -686,9 +780,9 @@ export class Scheduler {
   }
 
   /** @internal Fail every root with a DeadlockError describing what each blocked task waits on. */
-  deadlock(): void {
+  deadlock(why?: string): void {
     if (this.live === 0) return;
-    const error = new DeadlockError(this.describeTree(this.roots, ""));
+    const error = new DeadlockError(this.describeTree(this.roots, ""), why);
     let failedAny = false;
     for (let r = this.roots.children; r !== null; r = r.prev) {
       if (r.flags & FAILED) continue;
@@ -697,22 +791,33 @@ export class Scheduler {
     }
     // If every root had failed already, their cleanup is what is stuck: say so and stop.
     if (failedAny) this.kick();
-    else this.report(error, this.roots.children!);
+    else this.report(error, this.roots.children!, "the cleanup of failed tasks is stuck");
   }
 
-  private describeTree(f: Frame, indent: string): string {
+  /** @internal The tasks under `f`, a line each with what it waits on, indented by depth: the
+   * deadlock report, and `describeTasks()`. In debug mode, also since when and where it started. */
+  describeTree(f: Frame, indent: string): string {
     let out = "";
     const kids: Task[] = [];
     for (let c = f.children; c !== null; c = c.prev) kids.unshift(c);
     for (const c of kids) {
-      const on = c.flags & SUSPENDED ? String(c.slot) : c.flags & QUEUED ? "ready" : "running";
-      out += `${indent}task ${c} waits on ${on}\n`;
+      const on = c.flags & SUSPENDED ? `waits on ${this.waitsOn(c)}` : c.flags & QUEUED ? "is ready to run" : "is running";
+      const since = c.flags & SUSPENDED ? waitingSince.get(c) : undefined;
+      const site = siteOf(c);
+      out += `${indent}task ${c} ${on}${since === undefined ? "" : ` for ${Math.round(this.clock.now() - since)} ms`}${site === undefined ? "" : `, started at ${site}`}\n`;
       for (let g: Frame = c.top; ; g = (g as CallFrame).caller) {
         out += this.describeTree(g, `${indent}  `);
         if (g === c) break;
       }
     }
     return out;
+  }
+
+  /** @internal What suspended `t` waits on, for people: a sleep says when it ends. */
+  waitsOn(t: Task): string {
+    const on = t.slot;
+    if (on instanceof Bucket) return `sleep (ends in ${Math.max(0, Math.round(on.deadline - this.clock.now()))} ms)`;
+    return String(on);
   }
 
   // ---- internals -----------------------------------------------------------------------------
@@ -727,12 +832,84 @@ export class Scheduler {
     this.queue.push(t);
   }
 
-  /** @internal Hand an error that cannot propagate to `onError`. */
-  report(error: unknown, task: Task): void {
+  /**
+   * Where reported errors go (see {@link SchedulerOptions.onError}); set it to route them, to
+   * your logger, say, or to `undefined` to print them again.
+   *
+   * @throws TypeError when set to something that is not a function.
+   * @example
+   * ```ts
+   * defaultScheduler().onError = (error, task, what) => log.error(`${what} (in ${task})`, error);
+   * ```
+   */
+  get onError(): ErrorHandler {
+    return this.handleError;
+  }
+
+  set onError(handler: ErrorHandler | undefined) {
+    if (handler !== undefined && typeof handler !== "function") throw new TypeError(`onError must be a function, got ${describe(handler)}`);
+    this.handleError = handler ?? printError;
+  }
+
+  /** A step, told to the observer. */
+  private observed(t: Task): void {
+    const w = this.watcher!;
     try {
-      this.onError(error, task);
+      if (t.flags & STARTED) w.resumed?.(t);
+      else w.started?.(t);
     } catch (e) {
-      console.error("skein: onError threw", e, "while reporting", error);
+      this.report(e, t, "the scheduler's observer threw");
+    }
+    this.step(t);
+    try {
+      if (t.flags & DONE) w.ended?.(t);
+      else w.suspended?.(t, t.flags & SUSPENDED ? t.slot : null);
+    } catch (e) {
+      this.report(e, t, "the scheduler's observer threw");
+    }
+  }
+
+  /**
+   * What is told of every task's steps (see {@link SchedulerOptions.observer}); set it to start
+   * watching, `undefined` to stop.
+   *
+   * @throws TypeError when set to something that is not an object.
+   * @example
+   * ```ts
+   * const trace = recordTrace(defaultScheduler());
+   * ```
+   */
+  get observer(): Observer | undefined {
+    return this.watcher ?? undefined;
+  }
+
+  set observer(observer: Observer | undefined) {
+    if (observer !== undefined && (typeof observer !== "object" || observer === null)) {
+      throw new TypeError(`observer must be an object with started/resumed/suspended/ended methods, got ${describe(observer)}`);
+    }
+    this.watcher = observer ?? null;
+  }
+
+  /** Effects the step of `t` made and never yielded: each a forgotten `yield*`, reported. */
+  private forgotten(t: Task): void {
+    for (const effect of unused() ?? []) {
+      const text = String(effect);
+      const error = notice(
+        "ForgottenYield",
+        `${text} was made in task ${t} but not yielded, so it does nothing: put \`yield*\` before the call that made it ` +
+          "(to keep an effect and yield it later, or in another task, make it where it is yielded)",
+        siteOf(effect), // known in debug mode
+      );
+      this.report(error, t, `a forgotten yield* in task ${t}`);
+    }
+  }
+
+  /** @internal Hand an error that nobody can catch to `onError`; `what` says what failed. */
+  report(error: unknown, task: Task, what: string): void {
+    try {
+      this.handleError(error, task, what);
+    } catch (e) {
+      console.error("skein: onError threw", e, "while reporting", what, error);
     }
   }
 }

@@ -1,7 +1,10 @@
 // Tasks and frames: the data of a green thread and of each body that owns children.
 // The scheduler (scheduler.ts) drives them; this file holds their state and the public Task API.
 
-import { Effect, tag, type Operation } from "./effect.js";
+import { current as running, Effect, tag, type Operation } from "./effect.js";
+
+/** @internal The task whose body the scheduler is running now (null between steps). */
+export const current = running as { task: Task | null };
 import { Cancelled } from "./errors.js";
 import type { OperationLike } from "./operation.js";
 import type { Scheduler } from "./scheduler.js";
@@ -122,11 +125,14 @@ export class CallFrame extends Frame {
   readonly task: Task;
   readonly caller: Frame;
   readonly callerIt: Iterator<unknown, unknown, unknown> | null;
-  constructor(task: Task, caller: Frame, callerIt: Iterator<unknown, unknown, unknown> | null, flags: number) {
+  /** What was called (the Call or Shield effect, a cleanup), for stack traces and reports. */
+  readonly what: unknown;
+  constructor(task: Task, caller: Frame, callerIt: Iterator<unknown, unknown, unknown> | null, flags: number, what: unknown) {
     super(flags);
     this.task = task;
     this.caller = caller;
     this.callerIt = callerIt;
+    this.what = what;
   }
 }
 
@@ -169,10 +175,6 @@ export class Cancel extends Effect<void> {
   }
 }
 tag(Cancel, "cancel");
-
-/** @internal The task whose body the scheduler is running now (null between steps), so that a
- * plain function called from a coroutine (`mutex.unlock()`) can tell which task called it. */
-export const current: { task: Task | null } = { task: null };
 
 /** @internal Helper tasks that a combinator (race, all, map) runs an operation of yours in read
  * the mailbox of the task that started them: `receive()` in a contestant is still yours. */
@@ -267,21 +269,28 @@ export class Task<T = unknown> extends Frame implements Promise<T>, Operation<T>
    * Cancel the task now; what it returns resolves (as a promise) or returns (as an operation,
    * with `yield*`) once the task and all its descendants have finished their cleanup. From
    * outside coroutines `await` it; inside one, `yield* task.cancel()` is `yield* cancel(task)`.
+   * `reason` says why, in the message of the `Cancelled` the task gets (and, if it is an error,
+   * as its `cause`).
    *
    * @example
    * ```ts
    * const t = run(server());
-   * process.on("SIGINT", () => t.cancel().then(() => console.log("closed")));
+   * process.on("SIGINT", () => t.cancel("SIGINT").then(() => console.log("closed")));
    * ```
    */
-  cancel(): Promise<void> & Operation<void> {
+  cancel(reason?: string | Error): Promise<void> & Operation<void> {
     let done: Promise<void>;
     if (this.flags & DONE) {
       done = Promise.resolve();
     } else {
       const d = new Deferred(false);
       this.sched.watch(this, d);
-      this.sched.halt(this);
+      this.sched.halt(
+        this,
+        reason instanceof Error
+          ? { because: reason.message, cause: reason }
+          : { because: reason === undefined ? "task.cancel() was called" : String(reason) },
+      );
       this.sched.kick();
       done = d.promise as Promise<void>;
     }
@@ -361,7 +370,7 @@ export class Task<T = unknown> extends Frame implements Promise<T>, Operation<T>
   settled(): Promise<T> {
     const f = this.flags;
     if (f & FAILED) return Promise.reject(this.result);
-    if (f & HALTED) return Promise.reject(new Cancelled(`task ${this} was cancelled`));
+    if (f & HALTED) return Promise.reject(this.sched.cancelError(this));
     return Promise.resolve(this.result as T);
   }
 }

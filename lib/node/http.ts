@@ -350,7 +350,7 @@ function* exchange({ req, res }: Arrival, handler: Handler): Operation<void> {
     if (!res.writableEnded) res.end();
   } catch (e) {
     if (isCancelled(e) && me.flags & HALTED) return; // cancelled: the response is dropped below
-    me.sched.report(e, me);
+    me.sched.report(e, me, `${req.method} ${req.url} failed`);
     if (!res.headersSent && !res.destroyed) {
       res.writeHead(500, { "content-type": "text/plain", connection: "close" }).end("Internal Server Error\n");
     } else if (!res.writableFinished) {

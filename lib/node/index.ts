@@ -15,4 +15,4 @@ export { lookup } from "./dns.js";
 export { exec, Subprocess, subprocess, type ExecResult, type ExitStatus, type ProcessOptions } from "./process.js";
 export { createPool, runInWorker, WorkerPool } from "./pool.js";
 export { abortSignal, on, once } from "./interop.js";
-export { main } from "./main.js";
+export { main, type MainOptions } from "./main.js";

@@ -4,17 +4,36 @@
 import type { TaskOptions } from "../core/effects.js";
 import { isCancelled } from "../core/errors.js";
 import { checkOperation, type OperationLike } from "../core/operation.js";
-import { run } from "../core/run.js";
+import { defaultScheduler, run } from "../core/run.js";
+import type { ErrorHandler } from "../core/scheduler.js";
+import { describeTasks } from "../debug/inspect.js";
 import type { Task } from "../core/task.js";
 
 const CODES = { SIGINT: 130, SIGTERM: 143 } as const;
 
 /**
- * Run `op` as the root of a command-line program, keep the process alive while it runs, and exit
- * when it ends: with 0 when it returns (or is cancelled through its task); on SIGINT (Ctrl-C)
- * or SIGTERM, after cancelling it and letting every `finally` run, with 130 or 143; on an error
- * (a cleanup that fails after a signal included), after the cleanup, by printing the error and
- * exiting with 1. A second signal during the cleanup exits at once.
+ * Options of {@link main}.
+ *
+ * @example
+ * ```ts
+ * const options: MainOptions = { name: "server", onError: (error, task, what) => log.error(what, error) };
+ * ```
+ */
+export interface MainOptions extends TaskOptions {
+  /** Where the errors skein reports go (a failed request handler, a crashed supervised child):
+   * the default scheduler's `onError`. By default they are printed. */
+  onError?: ErrorHandler;
+}
+
+/**
+ * Run `op` as the root of a command-line program and exit when it ends: with 0 when it returns
+ * (or is cancelled through its task); on SIGINT (Ctrl-C) or SIGTERM, after cancelling it and
+ * letting every `finally` run, with 130 or 143; on an error (a cleanup that fails after a signal
+ * included), after the cleanup, by printing the error and exiting with 1. A second signal
+ * during the cleanup exits at once. The process lives as long as what the program waits on (a
+ * server, a timer, a child process) can wake it; if nothing can any more while it still waits,
+ * that is a deadlock: it fails with the report of what each task waits on, and exits 1. SIGUSR2
+ * (`kill -USR2 <pid>`) prints the task tree to stderr, and changes nothing.
  *
  * @throws TypeError if `op` is not an operation or a function.
  * @example
@@ -26,20 +45,23 @@ const CODES = { SIGINT: 130, SIGTERM: 143 } as const;
  * });
  * ```
  */
-export function main<T>(op: OperationLike<T>, options?: TaskOptions): Task<T> {
+export function main<T>(op: OperationLike<T>, options?: MainOptions): Task<T> {
   checkOperation(op, "main()");
+  if (options?.onError !== undefined) defaultScheduler().onError = options.onError;
   let code: number | undefined;
   const onSignal = (signal: keyof typeof CODES) => {
     if (code !== undefined) process.exit(code); // a second signal: do not wait any longer
     code = CODES[signal];
-    void task.cancel();
+    void task.cancel(`${signal} was received`);
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
+  // What is it doing? `kill -USR2 <pid>` prints the task tree, and changes nothing.
+  const onUsr2 = () => process.stderr.write(`skein: the tasks of process ${process.pid}:\n${describeTasks()}`);
+  process.on("SIGUSR2", onUsr2);
   const task = run(op, options);
-  // The program lives as long as its root, even when the root waits on nothing but a signal.
-  const alive = setInterval(() => {}, 1 << 30);
-  task.finally(() => clearInterval(alive)).catch(() => {});
+  // Nothing here keeps the process alive: what the root waits on does (a server, a timer). When
+  // nothing does, every task is stuck: the real clock reports the deadlock, and main exits 1.
   const exit = (status: number) => {
     // Let what was printed reach a pipe (asynchronous on some platforms) before exiting.
     process.stdout.write("", () => process.stderr.write("", () => process.exit(status)));

@@ -279,6 +279,7 @@ export function* serveConnections<I extends {}, R>(
 }
 
 function* connection(socket: Socket, handler: (socket: Socket) => Operation<unknown>): Operation<void> {
+  const from = socket.remote; // known while it is open
   try {
     // A call is a scope: what the handler starts is finished with it, and a failure of any of
     // it (a writer task hitting EPIPE, say) is the handler's own, not the server's.
@@ -286,7 +287,7 @@ function* connection(socket: Socket, handler: (socket: Socket) => Operation<unkn
   } catch (e) {
     const me = yield* self();
     // Its own cancellation (the server closing) is no failure; another task's Cancelled is.
-    if (!(isCancelled(e) && me.flags & HALTED)) me.sched.report(e, me);
+    if (!(isCancelled(e) && me.flags & HALTED)) me.sched.report(e, me, `the handler of the connection from ${from} failed`);
   } finally {
     yield* shield(() => socket.close());
   }

@@ -3,6 +3,7 @@
 
 import { ChannelClosedError } from "../core/errors.js";
 import { Deque } from "../core/deque.js";
+import { noteMade } from "../core/effect.js";
 import { describe } from "../core/operation.js";
 import { Park, PARKED, wake } from "../core/park.js";
 import { run } from "../core/run.js";
@@ -182,7 +183,9 @@ export class Channel<T extends {} | null> implements AsyncIterable<T> {
     if (value === undefined) {
       throw new TypeError(`${this}.send() cannot send undefined: receive() returns undefined at the end of the channel`);
     }
-    return new Send(this, value);
+    const effect = new Send(this, value);
+    noteMade(effect);
+    return effect;
   }
 
   /**
@@ -196,6 +199,7 @@ export class Channel<T extends {} | null> implements AsyncIterable<T> {
    * ```
    */
   receive(): Receive<T> {
+    noteMade(this.receiving);
     return this.receiving;
   }
 

@@ -2,8 +2,8 @@
 // receive() takes the first message a pattern accepts and leaves the others queued, in order.
 
 import { Deque } from "../core/deque.js";
-import type { Operation } from "../core/effect.js";
-import { sleep } from "../core/effects.js";
+import { noteMade, type Operation } from "../core/effect.js";
+import { checkMs } from "../core/effects.js";
 import { describe } from "../core/operation.js";
 import { Park, PARKED, wake } from "../core/park.js";
 import { mailboxHost, Task } from "../core/task.js";
@@ -160,8 +160,11 @@ export function receive(match?: (message: unknown) => boolean, options?: Receive
   }
   const take = match === undefined ? ANY : new Take(match);
   const ms = options?.timeout;
-  if (ms === undefined) return take;
-  sleep(ms); // checks the duration
+  if (ms === undefined) {
+    noteMade(take);
+    return take;
+  }
+  checkMs(ms, "receive(…, { timeout })");
   return withTimeout(ms, take);
 }
 

@@ -3,7 +3,7 @@
 // deadlock. As Trio's Lock.
 
 import { Deque } from "../core/deque.js";
-import type { Operation } from "../core/effect.js";
+import { noteMade, type Operation } from "../core/effect.js";
 import { call } from "../core/effects.js";
 import { checkOperation, type OperationLike } from "../core/operation.js";
 import { Park, PARKED, wake } from "../core/park.js";
@@ -80,6 +80,7 @@ export class Mutex {
    * ```
    */
   lock(): Operation<void> {
+    noteMade(this.locking);
     return this.locking;
   }
 

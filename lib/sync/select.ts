@@ -1,10 +1,10 @@
 // select(): wait on several channel operations at once; exactly one fires, the rest leave no
 // trace. A Park effect registered in each channel's queue, plus a timer child for a timeout.
 
-import { call, self, sleep, spawn } from "../core/effects.js";
+import { call, checkMs, self, sleep, spawn } from "../core/effects.js";
 import { Receive, Send, SelectCase, type Chooser, NONE } from "./channel.js";
 import { ChannelClosedError } from "../core/errors.js";
-import type { Operation } from "../core/effect.js";
+import { noteMade, used, type Operation } from "../core/effect.js";
 import { describe } from "../core/operation.js";
 import { Park, PARKED, restorable, wake } from "../core/park.js";
 import type { Task } from "../core/task.js";
@@ -217,9 +217,10 @@ export function select<C extends Record<string, SelectCaseOf>, const O extends S
     if (!(c instanceof Receive || c instanceof Send)) {
       throw new TypeError(`select() case "${keys[i]}" must be ch.receive() or ch.send(value), got ${describe(c)}`);
     }
+    used(c); // handed to select: not forgotten
   });
   const ms = options?.timeout;
-  if (ms !== undefined) sleep(ms); // checks the duration
+  if (ms !== undefined) checkMs(ms, "select(…, { timeout })");
   for (const reserved of ["timeout", "default"] as const) {
     if (options?.[reserved] !== undefined && keys.includes(reserved)) {
       throw new TypeError(`select() case "${reserved}" clashes with the ${reserved} option; rename the case`);
@@ -227,7 +228,9 @@ export function select<C extends Record<string, SelectCaseOf>, const O extends S
   }
   const immediate = options?.default === true;
   if (ms === undefined || immediate || ms === Infinity) {
-    return new Choice(keys, list, immediate) as unknown as Operation<SelectResult<C, O>>;
+    const choice = new Choice(keys, list, immediate);
+    noteMade(choice);
+    return choice as unknown as Operation<SelectResult<C, O>>;
   }
   const choice = new Choice(keys, list, false);
   const timed = call(function* select() {

@@ -2,7 +2,7 @@
 // permit goes straight to the oldest waiter, so no late-comer can barge in ahead.
 
 import { Deque } from "../core/deque.js";
-import type { Operation } from "../core/effect.js";
+import { noteMade, type Operation } from "../core/effect.js";
 import { call } from "../core/effects.js";
 import { describe, checkOperation, type OperationLike } from "../core/operation.js";
 import { Park, PARKED, wake } from "../core/park.js";
@@ -72,6 +72,7 @@ export class Semaphore {
    * ```
    */
   acquire(): Operation<void> {
+    noteMade(this.acquiring);
     return this.acquiring;
   }
 

@@ -1,7 +1,7 @@
 // A one-shot signal (an event): set once, waited for by any number of tasks, before or after.
 
 import { Deque } from "../core/deque.js";
-import type { Operation } from "../core/effect.js";
+import { noteMade, type Operation } from "../core/effect.js";
 import { Park, PARKED, wake } from "../core/park.js";
 import type { Task } from "../core/task.js";
 
@@ -78,6 +78,7 @@ export class Signal<T = void> {
    * ```
    */
   wait(): Operation<T> {
+    noteMade(this.waiting);
     return this.waiting;
   }
 }

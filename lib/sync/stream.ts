@@ -88,7 +88,7 @@ export class Stream<T extends {} | null> {
       // A next() is still pending: an async generator would queue return() behind it, maybe
       // for ever; ask for the end without waiting, and report if it fails.
       const me = yield* self();
-      Promise.resolve(this.it.return()).catch((e) => me.sched.report(e, me));
+      Promise.resolve(this.it.return()).catch((e) => me.sched.report(e, me, "ending the source of a stream failed"));
       return;
     }
     yield* wait(Promise.resolve(this.it.return()));

@@ -1,7 +1,7 @@
 // A wait group (a latch): count work in with add(), out with done(); wait() returns at zero.
 
 import { Deque } from "../core/deque.js";
-import type { Operation } from "../core/effect.js";
+import { noteMade, type Operation } from "../core/effect.js";
 import { describe } from "../core/operation.js";
 import { Park, PARKED, wake } from "../core/park.js";
 import type { Task } from "../core/task.js";
@@ -87,6 +87,7 @@ export class WaitGroup {
    * ```
    */
   wait(): Operation<void> {
+    noteMade(this.zero);
     return this.zero;
   }
 }

@@ -1,10 +1,10 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import {
-  action, call, cancel, cooperate, createScheduler, Effect, fork, join, self, sleep, Sleep, spawn, suspend, wait,
-  type Operation,
+  action, all, call, cancel, channel, cooperate, createScheduler, Effect, fork, join, race, select, self, sleep, Sleep, spawn,
+  suspend, timeout, wait, type Operation,
 } from "../../lib/index.js";
-import { runVirtual } from "../helpers.js";
+import { runVirtual, virtual } from "../helpers.js";
 
 test("yield* an effect returns what the scheduler produced, typed", async () => {
   const { value } = await runVirtual(function* () {
@@ -103,6 +103,41 @@ test("every effect describes itself for messages and deadlock reports", async ()
     "fork(function job)", "spawn(a Generator)", "fork(n)",
     "join(#1 worker)", "cancel(#1 worker)", "suspend()", "cooperate()", "self()", "action(executor)", "action(anonymous)",
   ]);
+});
+
+test("a forgotten yield* is reported, naming the effect and the task, with what to write", async () => {
+  const s = virtual();
+  const out = channel<number>(10);
+  await s.run(function* handler() {
+    sleep(20); // forgotten
+    fork(function* audit() {}); // forgotten
+    out.send(1); // forgotten
+    yield* sleep(1);
+  });
+  const messages = s.reported.map((e) => (e as Error).message);
+  assert.equal(messages.length, 3);
+  assert.match(messages[0]!, /^sleep\(20\) was made in task #1 handler but not yielded, so it does nothing: put `yield\*` before the call that made it/);
+  assert.match(messages[1]!, /^fork\(function audit\) was made in task #1 handler but not yielded/);
+  assert.match(messages[2]!, /^send\(channel#\d+, 1\) was made in task #1 handler but not yielded/);
+  assert.is(out.size, 0);
+});
+
+test("effects yielded, or handed to skein (fork, all, timeout, select, race…), are not reported", async () => {
+  const s = virtual();
+  await s.run(function* () {
+    const ch = channel<number>(1);
+    yield* sleep(1);
+    const later = sleep(2);
+    yield* timeout(100, later);
+    yield* all([sleep(1), call(() => 1)]);
+    yield* race([ch.receive(), sleep(1)]);
+    yield* select({ a: ch.send(1), b: ch.receive() });
+    const t = yield* fork(sleep(1));
+    yield* join(t);
+    yield* fork(() => ch.receive());
+    yield* ch.send(2);
+  });
+  assert.equal(s.reported, []);
 });
 
 test.run();

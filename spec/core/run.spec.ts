@@ -49,7 +49,7 @@ test("without onError, a secondary error is printed with the task's name", async
     console.error = original;
   }
   assert.is(printed.length, 1);
-  assert.match(String(printed[0]![0]), /skein: error in task #\d+ second that could not propagate/);
+  assert.match(String(printed[0]![0]), /^skein: task #\d+ second failed while its scope \(in task #1 anonymous\) was failing already with another error:$/);
   assert.is((printed[0]![1] as Error).message, "second");
 });
 

@@ -4,7 +4,7 @@ import * as assert from "uvu/assert";
 import * as http from "node:http";
 import * as net from "node:net";
 import type { AddressInfo } from "node:net";
-import { cancel, fork, sleep, spawn, suspend } from "../../lib/index.js";
+import { cancel, createScheduler, fork, sleep, spawn, suspend } from "../../lib/index.js";
 import { get, request, serve } from "../../lib/node/index.js";
 import { ioTest, real } from "../node-helpers.js";
 
@@ -148,6 +148,30 @@ ioTest("a failing handler answers 500 and is reported; closing the server cancel
   });
   assert.equal(got, { status: [500, "Internal Server Error\n"], finallies: 1, client: "ECONNRESET" });
   assert.is((s.reported[0] as Error).message, "handler failed");
+  assert.equal(s.what, ["GET /fail failed"]);
+});
+
+ioTest("by default a failed handler is printed once, as what it is, with a stack that says where", async () => {
+  const printed: unknown[][] = [];
+  const original = console.error;
+  console.error = (...args: unknown[]) => void printed.push(args);
+  try {
+    await createScheduler().run(function* () {
+      const server = yield* serve({ port: 0 }, function* bad(req) {
+        if (req.url === "/bad") throw new Error("no such user");
+      });
+      const res = yield* get(`http://127.0.0.1:${server.port}/bad`);
+      yield* res.text();
+    });
+  } finally {
+    console.error = original;
+  }
+  assert.is(printed.length, 1);
+  assert.is(printed[0]![0], "skein: GET /bad failed:");
+  const stack = (printed[0]![1] as Error).stack!;
+  assert.match(stack, /^Error: no such user\n {4}at bad \(/);
+  assert.match(stack, /at skein: in call bad\n {4}at skein: in task #\d+ request, forked by #\d+ server \d+/);
+  assert.ok(stack.split("\n").length < 12, stack);
 });
 
 ioTest("a handler owns its children: a forked child that fails is the handler's failure, and the server goes on", async () => {

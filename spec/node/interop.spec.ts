@@ -147,4 +147,43 @@ test("main(): a cleanup that fails after a signal exits 1; a root cancelled thro
   assert.equal([cancelled.code, cancelled.out, cancelled.err], [0, "started\ncleaned up\n", ""]);
 });
 
+test("main(): onError routes what skein reports", async () => {
+  const r = await program("routed");
+  assert.is(r.code, 0);
+  assert.match(r.out, /routed: task #\d+ loser failed after it had lost a race: the race was decided: late\n/);
+  assert.is(r.err, "");
+});
+
+test("main(): a program that waits on nothing that can wake it fails with the deadlock report, after its cleanup", async () => {
+  const r = await program("deadlock");
+  assert.is(r.code, 1);
+  assert.is(r.out, "started\ncleaned up\n");
+  assert.match(r.err, /DeadlockError: deadlock: the host has nothing left to do .* and every task is blocked/);
+  assert.match(r.err, /task #1 program waits on suspend\(\)/);
+});
+
+test("a deadlock on the real clock is reported under await run(), run() and main(): every finally runs, exit non-zero", async () => {
+  const fixture = new URL("../fixtures/deadlock.ts", import.meta.url).pathname;
+  const outcomes = await Promise.all(
+    ["await-run", "run", "main"].map(
+      (how) =>
+        new Promise<{ how: string; code: number | null; out: string; err: string }>((resolve) => {
+          const child = spawnProcess(process.execPath, ["--import", "tsx", fixture, how], { stdio: "pipe" });
+          let out = "";
+          let err = "";
+          child.stdout.on("data", (d) => (out += d));
+          child.stderr.on("data", (d) => (err += d));
+          child.on("close", (code) => resolve({ how, code, out, err }));
+        }),
+    ),
+  );
+  for (const { how, code, out, err } of outcomes) {
+    assert.is(code, 1, how);
+    assert.equal(out.trim().split("\n").sort(), ["worker 1 cleaned up", "worker 2 cleaned up", "worker 3 cleaned up"], how);
+    assert.match(err, /DeadlockError: deadlock: the host has nothing left to do/, how);
+    assert.match(err, /task #\d+ app waits on join\(#\d+ worker-1\)/, how);
+    assert.match(err, /task #\d+ worker-2 waits on send\(channel#\d+, 2\)/, how);
+  }
+});
+
 test.run();

@@ -1,0 +1,99 @@
+// The live task tree: what every task of a running program is doing, as data (for tools) and as
+// the text a deadlock report shows (for people). A snapshot; it changes nothing.
+
+import type { Scheduler } from "../core/scheduler.js";
+import { defaultScheduler } from "../core/run.js";
+import { callName, siteOf, waitingSince } from "../core/stacks.js";
+import { CallFrame, FORK, QUEUED, SPAWN, SUSPENDED, taskOf, type Frame, type Task, type TaskState } from "../core/task.js";
+
+/**
+ * A task in a snapshot made by {@link inspect}.
+ *
+ * @example
+ * ```ts
+ * const busy = inspect().flatMap(function walk(t): TaskInfo[] {
+ *   return [t, ...t.children.flatMap(walk)];
+ * }).filter((t) => t.waitsOn === "running");
+ * ```
+ */
+export interface TaskInfo {
+  readonly id: number;
+  readonly name: string;
+  readonly state: TaskState;
+  /** How it was started: by `run` (a root), `fork` or `spawn`. */
+  readonly kind: "root" | "fork" | "spawn";
+  /** The id of the task that started it; null for a root. */
+  readonly parent: number | null;
+  /** What it waits on (`sleep (ends in 250 ms)`, `receive(channel#3)`, `its children to
+   * finish`…), or "ready" (to run, after the others) or "running". */
+  readonly waitsOn: string;
+  /** Since when it waits, on its scheduler's clock: known in debug mode. */
+  readonly since: number | undefined;
+  /** Where it was started (`file:line:column`): known in debug mode. */
+  readonly startedAt: string | undefined;
+  /** The calls it is in, the innermost first (`call fetchPage`). */
+  readonly calls: readonly string[];
+  /** The tasks it started that are still running. */
+  readonly children: readonly TaskInfo[];
+  /** The task itself: join it, cancel it, tell it. */
+  readonly task: Task;
+}
+
+/**
+ * A snapshot of the task tree of `scheduler` (by default the one behind `run`): the root tasks,
+ * each with its children, and what each is doing. Taking it changes nothing; call it from
+ * anywhere, any time.
+ *
+ * @example
+ * ```ts
+ * for (const root of inspect()) console.log(root.name, root.waitsOn, root.children.length);
+ * ```
+ */
+export function inspect(scheduler: Scheduler = defaultScheduler()): TaskInfo[] {
+  return childrenOf(scheduler.roots);
+}
+
+function childrenOf(f: Frame): TaskInfo[] {
+  const out: TaskInfo[] = [];
+  for (let c = f.children; c !== null; c = c.prev) out.unshift(info(c));
+  return out;
+}
+
+function info(t: Task): TaskInfo {
+  const calls: string[] = [];
+  const children: TaskInfo[] = [];
+  for (let g: Frame = t.top; ; g = (g as CallFrame).caller) {
+    children.unshift(...childrenOf(g));
+    if (!(g instanceof CallFrame)) break;
+    calls.push(callName(g));
+  }
+  const parent = taskOf(t.owner);
+  return {
+    id: t.id,
+    name: t.name,
+    state: t.state,
+    kind: parent === null ? "root" : t.flags & FORK ? "fork" : t.flags & SPAWN ? "spawn" : "root",
+    parent: parent === null ? null : parent.id,
+    waitsOn: t.flags & SUSPENDED ? t.sched.waitsOn(t) : t.flags & QUEUED ? "ready" : "running",
+    since: t.flags & SUSPENDED ? waitingSince.get(t) : undefined,
+    startedAt: siteOf(t),
+    calls,
+    children,
+    task: t,
+  };
+}
+
+/**
+ * The task tree of `scheduler` as text, a line per task with what it waits on, indented by depth:
+ * what a deadlock report shows, and what `main()` prints on SIGUSR2. In debug mode, also since
+ * when each waits and where it was started.
+ *
+ * @example
+ * ```ts
+ * process.on("SIGUSR2", () => console.error(describeTasks()));
+ * ```
+ */
+export function describeTasks(scheduler: Scheduler = defaultScheduler()): string {
+  const text = scheduler.describeTree(scheduler.roots, "");
+  return text === "" ? "no task is running\n" : text;
+}

@@ -1,0 +1,213 @@
+// Errors say where they came from: an error that leaves a coroutine gets, once, its calls, its
+// task and the tasks above it, and the effect it failed in; call sites in debug mode. A Cancelled
+// says why; a TimeoutError says which timeout and what it cut short.
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import {
+  call, cancel, Cancelled, createScheduler, fork, isCancelled, run, sleep, spawn, suspend, timeout, TimeoutError,
+  type Operation,
+} from "../../lib/index.js";
+import { debugging } from "../../lib/core/stacks.js";
+import { outcome, virtual } from "../helpers.js";
+
+const S = suite("logical stack traces");
+
+function* level3(): Operation<void> {
+  yield* sleep(5);
+  throw new Error("level3 failed");
+}
+function* level2(): Operation<void> {
+  yield* call(level3);
+}
+function* level1(): Operation<void> {
+  yield* call(level2);
+}
+function* app(): Operation<void> {
+  yield* fork(function* pool() {
+    yield* fork(level1, { name: "worker-A" });
+    yield* sleep(100);
+  });
+}
+
+S("an error 3 calls deep in a task forked 2 levels below the root shows its calls and its tasks, once", async () => {
+  const o = await outcome(virtual().run(app));
+  const stack = ((o as { error: Error }).error.stack ?? "").split("\n");
+  assert.equal(stack[0], "Error: level3 failed");
+  assert.match(stack[1]!, /^ {4}at level3 \(.*stacks\.spec\.ts:\d+:\d+\)$/);
+  assert.equal(stack.slice(2), [
+    "    at skein: in call level3",
+    "    at skein: in call level2",
+    "    at skein: in task #3 worker-A, forked by #2 pool",
+    "    at skein: in task #2 pool, forked by #1 app",
+    "    at skein: in task #1 app, a root task",
+  ]);
+  assert.not.ok(stack.some((l) => /Scheduler\.|\.next \(<anonymous>\)/.test(l)), "no run-loop frames");
+});
+
+S("the effect an error came from is named: a rejected promise, a failing handler", async () => {
+  const s = virtual();
+  const o = await outcome(
+    s.run(function* query() {
+      yield* call(() => Promise.reject(new Error("db down")));
+    }),
+  );
+  const stack = (o as { error: Error }).error.stack!;
+  assert.match(stack, /\n {4}at skein: performing call\(anonymous\)\n {4}at skein: in task #1 query, a root task$/);
+});
+
+S("debug mode adds where each call was made and each task started", async () => {
+  const before = debugging.sites;
+  try {
+    const s = createScheduler({ clock: "virtual", debug: true, onError: () => {} });
+    const o = await outcome(s.run(app));
+    const stack = (o as { error: Error }).error.stack!;
+    assert.match(stack, /at skein: in call level2 \(.*stacks\.spec\.ts:\d+:\d+\)/);
+    assert.match(stack, /at skein: in task #3 worker-A, forked by #2 pool \(.*stacks\.spec\.ts:\d+:\d+\)/);
+    assert.match(stack, /at skein: in task #1 app, a root task \(.*stacks\.spec\.ts:\d+:\d+\)/);
+  } finally {
+    debugging.sites = before;
+  }
+});
+
+S("a value that is not an Error, or a frozen error, passes through untouched", async () => {
+  const frozen = Object.freeze(new Error("frozen"));
+  for (const thrown of [42, "text", frozen]) {
+    const o = await outcome(
+      virtual().run(function* () {
+        yield* sleep(1);
+        throw thrown;
+      }),
+    );
+    assert.is((o as { error: unknown }).error, thrown);
+  }
+});
+
+S.run();
+
+const C = suite("Cancelled says why");
+
+const why = (e: unknown) => [(e as Error).message, (e as Error & { cause?: unknown }).cause];
+
+C("a sibling's failure: the message names it, the cause is its error", async () => {
+  const err = new Error("audit failed");
+  let seen: unknown;
+  await outcome(
+    virtual().run(function* () {
+      yield* fork(function* dbQuery() {
+        try {
+          yield* suspend();
+        } catch (e) {
+          seen = e;
+          throw e;
+        }
+      });
+      yield* fork(function* audit() {
+        yield* sleep(5);
+        throw err;
+      });
+    }),
+  );
+  assert.instance(seen, Cancelled);
+  assert.equal(why(seen), ["task #2 dbQuery was cancelled: task #3 audit failed", err]);
+});
+
+C("a timeout: the cause is the very TimeoutError its caller gets, which names what it cut short", async () => {
+  let seen: unknown;
+  let caught: unknown;
+  await virtual().run(function* () {
+    try {
+      yield* timeout(60, function* fetchPage() {
+        try {
+          yield* suspend();
+        } catch (e) {
+          seen = e;
+          throw e;
+        }
+      });
+    } catch (e) {
+      caught = e;
+    }
+  });
+  assert.instance(caught, TimeoutError);
+  assert.is((caught as Error).message, "timeout(60) cut short fetchPage after 60 ms");
+  assert.is((caught as TimeoutError).operation, "fetchPage");
+  assert.equal(why(seen), ["task #1 anonymous was cancelled: timeout(60) fired", caught]);
+  const r = await outcome(virtual().run(timeout(5, sleep(10))));
+  assert.is(((r as { error: Error }).error).message, "timeout(5) cut short sleep(10) after 5 ms");
+});
+
+C("who cancelled it, a scope that ended, task.cancel(reason): each is said; joining says it too", async () => {
+  const got: unknown[] = [];
+  const s = virtual();
+  await s.run(function* main() {
+    const victim = yield* fork(function* victim() {
+      yield* suspend();
+    });
+    yield* sleep(1);
+    yield* cancel(victim);
+    try {
+      yield* victim;
+    } catch (e) {
+      got.push((e as Error).message);
+    }
+    yield* call(function* scope() {
+      yield* spawn(function* helper() {
+        try {
+          yield* suspend();
+        } catch (e) {
+          got.push((e as Error).message);
+          throw e;
+        }
+      });
+      yield* sleep(1);
+    });
+  });
+  const t = s.run(function* background() {
+    yield* suspend();
+  });
+  await new Promise((r) => setImmediate(r));
+  await t.cancel("SIGINT was received");
+  const joined = await t.then(
+    () => "completed",
+    (e: unknown) => (isCancelled(e) ? (e as Error).message : "other"),
+  );
+  assert.equal(got, [
+    "task #2 victim was cancelled: task #1 main cancelled task #2 victim",
+    "task #3 helper was cancelled: its scope in task #1 main ended (a spawned task stops then)",
+  ]);
+  assert.is(joined, "task #4 background was cancelled: SIGINT was received");
+});
+
+C.run();
+
+const R = suite("errors routed");
+
+R("the default scheduler's onError can be set, and reports say what failed", async () => {
+  const { defaultScheduler } = await import("../../lib/index.js");
+  const s = defaultScheduler();
+  const previous = s.onError;
+  const seen: string[] = [];
+  s.onError = (error, task, what) => seen.push(`${what} | ${task.name} | ${(error as Error).message}`);
+  try {
+    await run(function* main() {
+      yield* fork(function* first() {
+        yield* sleep(1);
+        throw new Error("first");
+      });
+      yield* fork(function* second() {
+        try {
+          yield* suspend();
+        } finally {
+          throw new Error("second"); // while the scope fails already
+        }
+      });
+    }).catch(() => {});
+  } finally {
+    s.onError = previous;
+  }
+  assert.is(seen.length, 1);
+  assert.match(seen[0]!, /^task #\d+ second failed while its scope \(in task #\d+ main\) was failing already with another error \| second \| second$/);
+  assert.throws(() => (s.onError = 42 as never), TypeError);
+});
+
+R.run();

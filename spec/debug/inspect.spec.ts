@@ -1,0 +1,60 @@
+// The live task tree: a snapshot as data and as text; since when and where, in debug mode.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { call, channel, createScheduler, describeTasks, fork, inspect, sleep, spawn, suspend, type TaskInfo } from "../../lib/index.js";
+import { debugging } from "../../lib/core/stacks.js";
+
+function* program() {
+  const jobs = channel<number>();
+  yield* spawn(function* server() {
+    yield* call(function* accept() {
+      yield* jobs.receive();
+    });
+  });
+  yield* fork(function* worker() {
+    yield* sleep(1000);
+  });
+  yield* suspend();
+}
+
+test("inspect() is a snapshot of the task tree as data: each task, what it waits on, its calls and children", async () => {
+  const s = createScheduler({ clock: "virtual" });
+  const root = s.run(program, { name: "app" });
+  await new Promise((r) => setImmediate(r));
+  const [app] = inspect(s);
+  const strip = (t: TaskInfo): unknown => ({ name: t.name, kind: t.kind, waitsOn: t.waitsOn, calls: t.calls, children: t.children.map(strip) });
+  assert.equal(strip(app!), {
+    name: "app",
+    kind: "root",
+    waitsOn: "suspend()",
+    calls: [],
+    children: [
+      { name: "server", kind: "spawn", waitsOn: "receive(channel#" + /#(\d+)/.exec(app!.children[0]!.waitsOn)![1] + ")", calls: ["call accept"], children: [] },
+      { name: "worker", kind: "fork", waitsOn: "sleep (ends in 1000 ms)", calls: [], children: [] },
+    ],
+  });
+  assert.is(app!.task, root);
+  assert.is(app!.children[1]!.parent, app!.id);
+  await root.cancel();
+  assert.equal(inspect(s), []);
+});
+
+test("describeTasks() is the same tree as text, as a deadlock report shows it; in debug mode, since when and where", async () => {
+  const before = debugging.sites;
+  debugging.sites = true;
+  try {
+    const s = createScheduler({ clock: "virtual" });
+    const root = s.run(program, { name: "app" });
+    await new Promise((r) => setImmediate(r));
+    const text = describeTasks(s);
+    assert.match(text, /^task #1 app waits on suspend\(\) for 0 ms, started at .*inspect\.spec\.ts:\d+:\d+\n/);
+    assert.match(text, /\n {2}task #2 server waits on receive\(channel#\d+\) for 0 ms, started at .*inspect\.spec\.ts:\d+:\d+\n/);
+    assert.match(text, /\n {2}task #3 worker waits on sleep \(ends in 1000 ms\) for 0 ms, started at /);
+    await root.cancel();
+    assert.is(describeTasks(s), "no task is running\n");
+  } finally {
+    debugging.sites = before;
+  }
+});
+
+test.run();

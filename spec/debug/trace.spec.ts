@@ -1,0 +1,72 @@
+// The observer and the trace recorder: a track per task, a span per run and per wait, in the
+// Trace Event format that Perfetto and chrome://tracing open.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { channel, createScheduler, fork, recordTrace, sleep, type Observer, type TraceEvent } from "../../lib/index.js";
+
+function* pingPong() {
+  const ball = channel<number>();
+  yield* fork(function* ping() {
+    for (let i = 0; i < 3; i++) {
+      yield* ball.send(i);
+      yield* sleep(10);
+    }
+  });
+  yield* fork(function* pong() {
+    for (let i = 0; i < 3; i++) yield* ball.receive();
+  });
+}
+
+test("the observer is told of each task's start, suspensions, resumptions and end, in order", async () => {
+  const log: string[] = [];
+  const observer: Observer = {
+    started: (t) => log.push(`${t.name} started`),
+    suspended: (t, on) => log.push(`${t.name} waits on ${on === null ? "(ready)" : String(on)}`),
+    resumed: (t) => log.push(`${t.name} resumed`),
+    ended: (t) => log.push(`${t.name} ${t.state}`),
+  };
+  const s = createScheduler({ clock: "virtual", observer });
+  await s.run(function* main() {
+    yield* sleep(5);
+  });
+  assert.equal(log, ["main started", "main waits on sleep(until 5)", "main resumed", "main completed"]);
+  s.observer = undefined;
+  await s.run(function* quiet() {});
+  assert.is(log.length, 4);
+  assert.throws(() => (s.observer = 42 as never), TypeError);
+});
+
+test("a recorded trace is valid Trace Event JSON: named tracks, run and wait spans, starts and ends", async () => {
+  const s = createScheduler({ clock: "virtual" });
+  const recording = recordTrace(s);
+  await s.run(pingPong, { name: "main" });
+  const trace = JSON.parse(JSON.stringify(recording.stop())) as { traceEvents: TraceEvent[]; displayTimeUnit: string };
+  assert.is(trace.displayTimeUnit, "ms");
+  const events = trace.traceEvents;
+  // The format: every event has a name, a known phase, a time, a pid and a tid; spans a duration.
+  for (const e of events) {
+    assert.type(e.name, "string");
+    assert.ok(["X", "i", "M"].includes(e.ph), `phase ${e.ph}`);
+    assert.ok(Number.isInteger(e.ts) && e.ts >= 0, `ts ${e.ts}`);
+    assert.ok(Number.isInteger(e.pid) && Number.isInteger(e.tid), "pid and tid");
+    if (e.ph === "X") assert.ok(Number.isInteger(e.dur) && e.dur! >= 0, `dur ${e.dur}`);
+    if (e.ph === "i") assert.is(e.s, "t");
+    if (e.ph === "M") assert.ok(["thread_name", "thread_sort_index", "process_name"].includes(e.name));
+  }
+  // A named track per task, and on each track spans that do not overlap.
+  const names = new Map(events.filter((e) => e.name === "thread_name").map((e) => [e.tid, e.args!.name]));
+  assert.equal([...names.values()].sort(), ["#1 main", "#2 ping", "#3 pong"]);
+  for (const tid of names.keys()) {
+    const spans = events.filter((e) => e.ph === "X" && e.tid === tid).sort((a, b) => a.ts - b.ts);
+    for (let i = 1; i < spans.length; i++) assert.ok(spans[i]!.ts >= spans[i - 1]!.ts + spans[i - 1]!.dur!, `overlap on track ${tid}`);
+  }
+  // What ping waited on, for how long (virtual time: exact), and how each task ended.
+  const pingWaits = events.filter((e) => e.tid === 2 && e.cat === "wait").map((e) => `${e.name} ${e.dur}`);
+  assert.ok(pingWaits.includes("waiting on sleep (ends in 10 ms) 10000"), pingWaits.join("; "));
+  assert.equal(events.filter((e) => e.ph === "i" && e.cat === "task").map((e) => `${e.tid} ${e.name}`).sort(), [
+    "1 completed", "1 started", "2 completed", "2 started", "3 completed", "3 started",
+  ]);
+  assert.is(s.observer, undefined);
+});
+
+test.run();
