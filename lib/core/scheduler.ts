@@ -164,6 +164,11 @@ function* performOnce(effect: Effect): Generator<unknown, unknown, unknown> {
   return yield effect;
 }
 
+/** ensure() and shield(): effects that only guard cleanup, never refused to a task just cancelled. */
+function isGuard(value: unknown): boolean {
+  return value instanceof Effect && (value.type === "ensure" || value.type === "shield");
+}
+
 function throwInto(it: Iterator<unknown>, error: unknown, t: Task): IteratorResult<unknown> {
   // A body being stopped is returned, not thrown into: its catch blocks cannot hold it; then its
   // finally blocks run to their end.
@@ -399,9 +404,11 @@ export class Scheduler {
       forgetOpening();
       used(value); // a forgotten yield* is one never used (see noteMade)
       if (t.flags & OVERDUE) {
-        // Cancelled while it ran: its first effect since throws, unless it has had its Cancelled.
+        // Cancelled while it ran: its first effect since throws, unless it has had its Cancelled,
+        // or it is an ensure() or a shield(), which only guard cleanup: a resource just opened
+        // still gets its close registered, a lock its taking back.
         t.flags &= ~OVERDUE;
-        if ((t.top.flags & (HALTED | DELIVERED | RETURNED)) === HALTED) {
+        if ((t.top.flags & (HALTED | DELIVERED | RETURNED)) === HALTED && !isGuard(value)) {
           threw = true;
           input = this.cancelled(t);
           continue;
@@ -789,9 +796,18 @@ export class Scheduler {
       failedAny = true;
       this.fail(r, error, r);
     }
-    // If every root had failed already, their cleanup is what is stuck: say so and stop.
-    if (failedAny) this.kick();
-    else this.report(error, this.roots.children!, "the cleanup of failed tasks is stuck");
+    if (failedAny) return this.kick();
+    // Every root had failed already: their cleanup is what is stuck, and can never end. Say so,
+    // and settle what waits for the roots with the report, so that nobody waits for ever.
+    this.report(error, this.roots.children!, "the cleanup of failed tasks is stuck");
+    for (let r = this.roots.children; r !== null; r = r.prev) {
+      const waiters = this.waiters.get(r);
+      this.waiters.delete(r);
+      for (const w of waiters ?? []) {
+        if (w instanceof Deferred) w.reject(error);
+        else if (w instanceof Task) this.resume(w, error, true, true);
+      }
+    }
   }
 
   /** @internal The tasks under `f`, a line each with what it waits on, indented by depth: the
