@@ -214,6 +214,8 @@ export class Scheduler {
   /** Tasks joining or cancelling a task, promises handed out for it, and functions to call when
    * it finishes (few tasks have any). */
   private readonly waiters = new Map<Task, Watcher[]>();
+  /** Roots whose cleanup can never end, with the deadlock report that says so. */
+  private stuck: WeakMap<Task, DeadlockError> | undefined;
   private live = 0;
   /** Ready tasks, FIFO. */
   private readonly queue = new Deque<Task>();
@@ -403,12 +405,12 @@ export class Scheduler {
       }
       forgetOpening();
       used(value); // a forgotten yield* is one never used (see noteMade)
-      if (t.flags & OVERDUE) {
-        // Cancelled while it ran: its first effect since throws, unless it has had its Cancelled,
-        // or it is an ensure() or a shield(), which only guard cleanup: a resource just opened
-        // still gets its close registered, a lock its taking back.
+      if (t.flags & OVERDUE && !isGuard(value)) {
+        // Cancelled while it ran: its first effect since throws, unless it has had its Cancelled.
+        // An ensure() or a shield() only guards cleanup, so it passes (and the effect after it
+        // throws): a resource just opened still gets its close registered, a lock its release.
         t.flags &= ~OVERDUE;
-        if ((t.top.flags & (HALTED | DELIVERED | RETURNED)) === HALTED && !isGuard(value)) {
+        if ((t.top.flags & (HALTED | DELIVERED | RETURNED)) === HALTED) {
           threw = true;
           input = this.cancelled(t);
           continue;
@@ -516,6 +518,8 @@ export class Scheduler {
 
   /** @internal `w` waits for `t` to finish: a joiner or canceller, a promise, or a function. */
   watch(t: Task, w: Watcher): void {
+    const stuck = this.stuck?.get(t);
+    if (stuck !== undefined && w instanceof Deferred) return w.reject(stuck);
     const list = this.waiters.get(t);
     if (list === undefined) this.waiters.set(t, [w]);
     else list.push(w);
@@ -801,6 +805,7 @@ export class Scheduler {
     // and settle what waits for the roots with the report, so that nobody waits for ever.
     this.report(error, this.roots.children!, "the cleanup of failed tasks is stuck");
     for (let r = this.roots.children; r !== null; r = r.prev) {
+      (this.stuck ??= new WeakMap()).set(r, error);
       const waiters = this.waiters.get(r);
       this.waiters.delete(r);
       for (const w of waiters ?? []) {

@@ -2,7 +2,7 @@
 // ends; after the scope's children, in reverse order, shielded; never left open.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { call, cancel, fork, resource, sleep, spawn, suspend, timeout, type Operation } from "../../lib/index.js";
+import { call, cancel, channel, fork, resource, sleep, spawn, suspend, timeout, type Operation } from "../../lib/index.js";
 import { outcome, runVirtual, virtual } from "../helpers.js";
 
 class Conn {
@@ -147,6 +147,39 @@ test("a failing close fails the scope with its error", async () => {
 test("bad input throws at the call site", () => {
   assert.throws(() => resource(42 as never, () => {}), (e: unknown) => e instanceof TypeError && /resource\(\) expects an operation/.test(String(e)));
   assert.throws(() => resource(() => 1, "close" as never), (e: unknown) => e instanceof TypeError && /resource\(\) expects a close function/.test(String(e)));
+});
+
+
+test("cancelled the instant its opening completes, a resource is still closed", async () => {
+  const log: string[] = [];
+  const s = virtual();
+  await s.run(function* () {
+    const handles = channel<Conn>();
+    const user = yield* fork(function* () {
+      yield* resource(() => handles.receive(), (c) => c!.close());
+      yield* suspend();
+    });
+    yield* sleep(1);
+    yield* handles.send(new Conn("r", log)); // the opening completes…
+    void user.cancel(); // …and its task is cancelled before it runs again
+  });
+  assert.equal(log, ["open r", "closed r"]);
+});
+
+test("opened by a task cancelled while it ran, a resource is still closed", async () => {
+  const log: string[] = [];
+  const s = virtual();
+  const root = s.run(function* () {
+    yield* fork(function* () {
+      yield* call(() => void root.cancel()); // a callback cancels this task's ancestor
+      yield* conn("r", log);
+      yield* sleep(1);
+      log.push("not reached");
+    });
+    yield* suspend();
+  });
+  assert.equal((await outcome(root)).state, "cancelled");
+  assert.equal(log, ["open r", "closed r"]);
 });
 
 test.run();

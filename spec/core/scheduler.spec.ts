@@ -382,6 +382,23 @@ Virtual("if cleanup after a deadlock blocks again, the second deadlock is report
   assert.instance(s.reported[0], DeadlockError);
   assert.match((s.reported[0] as Error).message, /task #1 stubborn waits on suspend\(\)/);
   assert.is(t.state, "running");
+  // Its cleanup can never end: whoever awaits the task is told so rather than left waiting.
+  const o = await Promise.race([outcome(t), new Promise((r) => setTimeout(r, 1000, "still waiting"))]);
+  assert.is((o as { error: unknown }).error, s.reported[0]);
+});
+
+Virtual("a failed root whose cleanup is stuck settles with the deadlock report", async () => {
+  const s = virtual();
+  const t = s.run(function* () {
+    try {
+      throw new Error("boom");
+    } finally {
+      yield* shield(suspend());
+    }
+  });
+  const o = await Promise.race([outcome(t), new Promise((r) => setTimeout(r, 1000, "still waiting"))]);
+  assert.instance((o as { error: unknown }).error, DeadlockError);
+  assert.match(String((o as { error: unknown }).error), /the cleanup of failed tasks is stuck|waits on suspend\(\)/);
 });
 
 Virtual("gives the host a turn every time slice too, so a task can wait for a host callback by polling", async () => {

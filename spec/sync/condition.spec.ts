@@ -119,4 +119,28 @@ C("a cancelled wait holds the lock again before the Cancelled goes on", async ()
   assert.equal(value, [["main releases", "Cancelled, lock held by me: true"], "cancelled", false, 0]);
 });
 
+C("notified and cancelled in the same instant, a wait still holds the lock again", async () => {
+  const { value } = await runVirtual(function* () {
+    const cond = condition();
+    const log: string[] = [];
+    const waiter = yield* fork(function* () {
+      yield* cond.withLock(function* () {
+        try {
+          yield* cond.wait();
+        } finally {
+          log.push(`finally, lock held by me: ${cond.lock.holder === waiter}`);
+        }
+      });
+    });
+    yield* sleep(1);
+    yield* cond.withLock(function* () {
+      cond.notify(); // the waiter is woken with nothing to lose…
+      void waiter.cancel(); // …and cancelled before it runs
+    });
+    yield* sleep(1); // the waiter's cleanup has ended
+    return [log, waiter.state, cond.lock.locked];
+  });
+  assert.equal(value, [["finally, lock held by me: true"], "cancelled", false]);
+});
+
 C.run();
