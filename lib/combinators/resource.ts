@@ -3,6 +3,7 @@
 
 import type { Operation } from "../core/effect.js";
 import { ensure, wait } from "../core/effects.js";
+import { current, type Task } from "../core/task.js";
 import { checkOperation, describe, isOperation, isThenable, type OperationLike, type Returned } from "../core/operation.js";
 
 /**
@@ -15,6 +16,8 @@ import { checkOperation, describe, isOperation, isThenable, type OperationLike, 
  * theirs; inside a `call` (or `timeout`, `all`…) the resource closes when that call ends.
  * `close` may return an operation or a promise, which is waited for; if it fails, the scope fails
  * with its error. Children that `open` spawns belong to the same scope (a heartbeat, a reader).
+ * A promise cannot be cancelled: if the caller is cancelled while `open`'s promise is pending,
+ * the resource it gives later is closed as soon as it arrives (a failing close is reported).
  *
  * @throws TypeError at the call site unless `open` is an operation or a function and `close` a
  * function.
@@ -40,7 +43,30 @@ export function resource(open: unknown, close: (resource: unknown) => unknown): 
 function* acquire(open: OperationLike<unknown> | (() => unknown), close: (resource: unknown) => unknown): Operation<unknown> {
   const opening = typeof open === "function" ? open() : open;
   // Delegated, not called: what the opening spawns belongs to the caller's scope too.
-  const it = isOperation(opening) ? yield* opening : isThenable(opening) ? yield* wait(opening) : opening;
+  const it = isOperation(opening) ? yield* opening : isThenable(opening) ? yield* opened(opening, close) : opening;
   yield* ensure(() => close(it));
   return it;
+}
+
+/** Wait for a promised resource. If the wait is cancelled, the promise cannot be: what it gives
+ * later is closed then, in a task of its own (a failing close is reported). */
+function* opened(promise: PromiseLike<unknown>, close: (resource: unknown) => unknown): Operation<unknown> {
+  const task = current.task!;
+  let taken = false;
+  try {
+    const it = yield* wait(promise);
+    taken = true;
+    return it;
+  } finally {
+    if (!taken) promise.then((late) => closeLate(task, late, close), () => {}); // failed to open: nothing to close
+  }
+}
+
+function closeLate(task: Task, late: unknown, close: (resource: unknown) => unknown): void {
+  const closing = task.sched.run(function* closeLate() {
+    const c = close(late);
+    if (isOperation(c)) yield* c;
+    else if (isThenable(c)) yield* wait(c);
+  });
+  closing.then(undefined, (e) => task.sched.report(e, closing, `the close of a resource that task ${task} opened after it was cancelled`));
 }

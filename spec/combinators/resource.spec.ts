@@ -3,7 +3,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { call, cancel, channel, fork, resource, sleep, spawn, suspend, timeout, type Operation } from "../../lib/index.js";
-import { outcome, runVirtual, virtual } from "../helpers.js";
+import { hostTurn, outcome, runVirtual, virtual } from "../helpers.js";
 
 class Conn {
   closed = false;
@@ -180,6 +180,43 @@ test("opened by a task cancelled while it ran, a resource is still closed", asyn
   });
   assert.equal((await outcome(root)).state, "cancelled");
   assert.equal(log, ["open r", "closed r"]);
+});
+
+test("cancelled while a promised opening is pending, the handle it gives later is closed", async () => {
+  const log: string[] = [];
+  const s = virtual();
+  let resolveOpen!: (c: Conn) => void;
+  const user = s.run(function* () {
+    yield* resource(
+      () => new Promise<Conn>((r) => (resolveOpen = r)),
+      (c) => c.close(),
+    );
+    log.push("not reached");
+  });
+  await hostTurn();
+  await user.cancel();
+  resolveOpen(new Conn("late", log)); // the connection completes after nobody wants it
+  for (let i = 0; i < 5 && !log.includes("closed late"); i++) await hostTurn();
+  assert.equal(log, ["open late", "closed late"]);
+  assert.equal(s.reported, []);
+});
+
+test("a late handle whose close fails is reported, naming the resource's task", async () => {
+  const s = virtual();
+  let resolveOpen!: (n: number) => void;
+  const user = s.run(function* opener() {
+    yield* resource(
+      () => new Promise<number>((r) => (resolveOpen = r)),
+      () => {
+        throw new Error("close failed");
+      },
+    );
+  });
+  await hostTurn();
+  await user.cancel();
+  resolveOpen(1);
+  for (let i = 0; i < 5 && s.reported.length === 0; i++) await hostTurn();
+  assert.equal(s.reported.map(String), ["Error: close failed"]);
 });
 
 test.run();
