@@ -111,7 +111,7 @@ interface Child {
 
 type Event =
   | { type: "exit"; task: Task; how: ChildExit["how"]; error: unknown }
-  | { type: "add"; spec: Required<ChildSpec>; reply: Reply }
+  | { type: "add"; child: Child; reply: Reply }
   | { type: "remove"; name: string; reply: Reply }
   | { type: "shutdown" };
 
@@ -119,6 +119,10 @@ type Event =
 class Inbox extends Park<Event> {
   private readonly events = new Deque<Event>();
   private waiter: Task | null = null;
+  /** An event posted and not yet taken, if any. */
+  take(): Event | undefined {
+    return this.events.shift();
+  }
   post(e: Event): void {
     const w = this.waiter;
     this.waiter = null;
@@ -176,17 +180,21 @@ class Reply extends Park<unknown> {
  * ```
  */
 export class Supervisor implements Operation<never> {
-  private readonly list: Child[] = [];
+  /** The children by name, in start order (a Map keeps the order its entries were added in). */
+  private readonly byName = new Map<string, Child>();
+  /** The running children by task, and the tasks it is stopping (whose ends it only reports). */
+  private readonly byTask = new Map<Task, Child | "stopping">();
+  /** The children waiting for a restart after a backoff. */
+  private readonly delayed = new Set<Child>();
   private readonly inbox = new Inbox();
-  private started = false;
-  private running = false;
+  private state: "new" | "running" | "stopped" = "new";
   private readonly strategy: NonNullable<SupervisorOptions["strategy"]>;
   private readonly intensity: { restarts: number; within: number };
   private readonly backoff: (restarts: number) => number;
   private readonly name: string;
   private readonly onExit: ((exit: ChildExit) => void) | undefined;
   /** When the restarts of the current window happened. */
-  private readonly restartTimes: number[] = [];
+  private readonly restartTimes = new Deque<number>();
 
   /** @internal Use {@link supervisor}. */
   constructor(options: SupervisorOptions) {
@@ -209,12 +217,19 @@ export class Supervisor implements Operation<never> {
     this.backoff = typeof backoff === "function" ? backoff : () => backoff;
     this.name = String(name);
     this.onExit = onExit;
-    for (const spec of children) this.list.push(this.child(spec));
+    for (const spec of children) this.keep(this.child(spec));
   }
 
-  /** The children, in start order. */
+  /**
+   * The children, in start order.
+   *
+   * @example
+   * ```ts
+   * const down = sup.children.filter((c) => !c.running).map((c) => c.name);
+   * ```
+   */
   get children(): readonly ChildInfo[] {
-    return this.list.map((c) => ({
+    return [...this.byName.values()].map((c) => ({
       name: c.spec.name,
       restart: c.spec.restart,
       task: c.task,
@@ -225,9 +240,10 @@ export class Supervisor implements Operation<never> {
 
   /**
    * Add a child and start it after the others (before the supervisor runs: add it to the list
-   * it starts with). Returns its task once started.
+   * it starts with). Returns its task once started (null before the supervisor runs).
    *
-   * @throws Error at the `yield*` if a child has that name already; TypeError for a bad spec.
+   * @throws Error at the `yield*` if a child has that name already, or the supervisor has
+   * stopped; TypeError for a bad spec.
    * @example
    * ```ts
    * const task = yield* sup.add({ name: "worker-5", run: () => worker(jobs) });
@@ -235,60 +251,72 @@ export class Supervisor implements Operation<never> {
    */
   *add(spec: ChildSpec): Operation<Task | null> {
     const child = this.child(spec);
-    if (!this.running) {
-      if (this.started) throw new Error(`${this.name} has stopped: cannot add ${child.spec.name}`);
-      this.list.push(child);
+    if (this.state === "new") {
+      this.keep(child);
       return null;
     }
-    const reply = new Reply();
-    this.inbox.post({ type: "add", spec: child.spec, reply });
-    return (yield* reply) as Task;
+    return (yield* this.ask({ type: "add", child, reply: new Reply() }, `add ${child.spec.name}`)) as Task;
   }
 
   /**
    * Stop the child named `name` (it is cancelled and its cleanup finishes) and forget it.
    *
-   * @throws Error at the `yield*` if there is no such child.
+   * @throws Error at the `yield*` if there is no such child, or the supervisor has stopped.
    * @example
    * ```ts
    * yield* sup.remove("worker-5");
    * ```
    */
   *remove(name: string): Operation<void> {
-    if (!this.running) {
-      const i = this.list.findIndex((c) => c.spec.name === name);
-      if (i < 0) throw new Error(`${this.name} has no child named ${describe(name)}`);
-      if (!this.started) this.list.splice(i, 1);
+    if (this.state === "new") {
+      if (!this.byName.delete(name)) throw this.noChild(name);
       return;
     }
-    const reply = new Reply();
-    this.inbox.post({ type: "remove", name, reply });
-    yield* reply;
+    yield* this.ask({ type: "remove", name, reply: new Reply() }, `remove ${name}`);
   }
 
   /** Running it: `yield* sup` (it returns only by failing), or `yield* spawn(sup)`. */
   [Symbol.iterator](): Iterator<unknown, never, unknown> {
-    if (this.started) throw new TypeError(`${this.name} runs once: make another with supervisor(options)`);
-    this.started = true;
+    if (this.state !== "new") throw new TypeError(`${this.name} runs once: make another with supervisor(options)`);
+    this.state = "running"; // from now on, add and remove go through the inbox
     const sup = this;
     return call(function* supervise() {
       const inbox = sup.inbox;
-      // A cancellation of the supervisor is held by the shield below; this sentinel turns it
-      // into a shutdown event, so the loop stops the children in order.
-      yield* spawn(
-        function* sentinel() {
-          try {
-            yield* suspend();
-          } finally {
-            inbox.post({ type: "shutdown" });
-          }
-        },
-        { name: `${sup.name} sentinel` },
-      );
-      yield* cooperate(); // the sentinel takes its post before any child starts
-      yield* shield(() => sup.loop()); // returns after a shutdown: it was cancelled
-      return yield* suspend(); // so this wait throws its Cancelled
+      try {
+        // A cancellation of the supervisor is held by the shield below; this sentinel turns it
+        // into a shutdown event, so the loop stops the children in order.
+        yield* spawn(
+          function* sentinel() {
+            try {
+              yield* suspend();
+            } finally {
+              inbox.post({ type: "shutdown" });
+            }
+          },
+          { name: `${sup.name} sentinel` },
+        );
+        yield* cooperate(); // the sentinel takes its post before any child starts
+        yield* shield(() => sup.loop()); // returns after a shutdown: it was cancelled
+        return yield* suspend(); // so this wait throws its Cancelled
+      } finally {
+        sup.stopped();
+      }
     })[Symbol.iterator]() as Iterator<unknown, never, unknown>;
+  }
+
+  private *ask(event: Extract<Event, { reply: Reply }>, what: string): Operation<unknown> {
+    if (this.state === "stopped") throw new Error(`${this.name} has stopped: cannot ${what}`);
+    this.inbox.post(event);
+    return yield* event.reply;
+  }
+
+  /** It has stopped: what still waits in its inbox is told so. */
+  private stopped(): void {
+    this.state = "stopped";
+    for (let e = this.inbox.take(); e !== undefined; e = this.inbox.take()) {
+      if (e.type === "add") e.reply.settle(new Error(`${this.name} has stopped: cannot add ${e.child.spec.name}`), true);
+      else if (e.type === "remove") e.reply.settle(new Error(`${this.name} has stopped: cannot remove ${e.name}`), true);
+    }
   }
 
   private child(spec: ChildSpec): Child {
@@ -301,53 +329,58 @@ export class Supervisor implements Operation<never> {
     if (restart !== "permanent" && restart !== "transient" && restart !== "temporary") {
       throw new TypeError(`child ${name}: restart must be "permanent", "transient" or "temporary", got ${describe(restart)}`);
     }
-    if (this.list.some((c) => c.spec.name === name)) throw new Error(`${this.name} has a child named ${describe(name)} already`);
     return { spec: { name, run, restart }, task: null, restarts: 0, due: Infinity };
   }
 
+  /** Add `c` to the children, its name unique. */
+  private keep(c: Child): void {
+    if (this.byName.has(c.spec.name)) throw new Error(`${this.name} has a child named ${describe(c.spec.name)} already`);
+    this.byName.set(c.spec.name, c);
+  }
+
+  private noChild(name: string): Error {
+    return new Error(`${this.name} has no child named ${describe(name)}`);
+  }
+
   private *loop(): Operation<void> {
-    this.running = true;
-    try {
-      for (const c of this.list) yield* this.start(c);
-      for (;;) {
-        const due = Math.min(...this.list.map((c) => c.due));
-        const event = yield* this.next(due);
-        if (event === "due") {
-          const now = (yield* self()).sched.now();
-          for (const c of this.list) if (c.due <= now) (c.due = Infinity), yield* this.start(c);
-          continue;
-        }
-        switch (event.type) {
-          case "shutdown":
-            return yield* this.stopAll();
-          case "add": {
-            if (this.list.some((c) => c.spec.name === event.spec.name)) {
-              event.reply.settle(new Error(`${this.name} has a child named ${describe(event.spec.name)} already`), true);
-              break;
-            }
-            const c: Child = { spec: event.spec, task: null, restarts: 0, due: Infinity };
-            this.list.push(c);
-            yield* this.start(c);
-            event.reply.settle(c.task);
-            break;
-          }
-          case "remove": {
-            const c = this.list.find((c) => c.spec.name === event.name);
-            if (c === undefined) {
-              event.reply.settle(new Error(`${this.name} has no child named ${describe(event.name)}`), true);
-              break;
-            }
-            yield* this.stop(c);
-            this.list.splice(this.list.indexOf(c), 1);
-            event.reply.settle(undefined);
-            break;
-          }
-          case "exit":
-            yield* this.exited(event);
-        }
+    for (const c of this.byName.values()) yield* this.start(c);
+    for (;;) {
+      let due = Infinity;
+      for (const c of this.delayed) due = Math.min(due, c.due);
+      const event = yield* this.next(due);
+      if (event === "due") {
+        const now = (yield* self()).sched.now();
+        for (const c of [...this.delayed]) if (c.due <= now) yield* this.start(c);
+        continue;
       }
-    } finally {
-      this.running = false;
+      switch (event.type) {
+        case "shutdown":
+          return yield* this.stopAll();
+        case "add": {
+          try {
+            this.keep(event.child);
+          } catch (e) {
+            event.reply.settle(e, true);
+            break;
+          }
+          yield* this.start(event.child);
+          event.reply.settle(event.child.task);
+          break;
+        }
+        case "remove": {
+          const c = this.byName.get(event.name);
+          if (c === undefined) {
+            event.reply.settle(this.noChild(event.name), true);
+            break;
+          }
+          yield* this.stop(c);
+          this.byName.delete(event.name);
+          event.reply.settle(undefined);
+          break;
+        }
+        case "exit":
+          yield* this.exited(event);
+      }
     }
   }
 
@@ -367,6 +400,8 @@ export class Supervisor implements Operation<never> {
   private *start(c: Child): Operation<void> {
     const inbox = this.inbox;
     const run = c.spec.run;
+    c.due = Infinity;
+    this.delayed.delete(c);
     c.task = yield* spawn(
       function* supervised() {
         const me = yield* self();
@@ -381,57 +416,103 @@ export class Supervisor implements Operation<never> {
       },
       { name: c.spec.name },
     );
+    this.byTask.set(c.task, c);
   }
 
-  /** Cancel a child and wait for its cleanup; its exit event is then ignored. */
+  /** Cancel a child and wait for its cleanup; its exit event then only reports a failure. */
   private *stop(c: Child): Operation<void> {
     const t = c.task;
     c.task = null;
     c.due = Infinity;
-    if (t !== null && t.state === "running") yield* cancel(t);
+    this.delayed.delete(c);
+    if (t === null) return;
+    this.byTask.set(t, "stopping");
+    if (t.state === "running") yield* cancel(t);
   }
 
   /** Stop every child, the last started first. */
   private *stopAll(): Operation<void> {
-    for (let i = this.list.length - 1; i >= 0; i--) yield* this.stop(this.list[i]!);
+    const all = [...this.byName.values()];
+    for (let i = all.length - 1; i >= 0; i--) yield* this.stop(all[i]!);
+  }
+
+  /** Tell onExit, or else the scheduler's onError, how a child ended: never lost. */
+  private tell(me: Task, exit: ChildExit, task: Task): void {
+    if (this.onExit === undefined) {
+      if (exit.how === "failed") me.sched.report(exit.error, task, `${this.name}: child ${exit.name} failed${exit.restarting ? "; restarting it" : ""}`);
+      return;
+    }
+    try {
+      this.onExit(exit);
+    } catch (e) {
+      me.sched.report(e, me, `${this.name}: its onExit threw, told that child ${exit.name} ${exit.how}`);
+    }
   }
 
   private *exited(event: Extract<Event, { type: "exit" }>): Operation<void> {
-    const c = this.list.find((c) => c.task === event.task);
-    if (c === undefined) return; // stopped by the supervisor itself: nothing to decide
+    const me = yield* self();
+    const c = this.byTask.get(event.task);
+    this.byTask.delete(event.task);
+    if (c === "stopping") {
+      // Stopped by the supervisor: a cancellation it asked for, unless its cleanup failed.
+      if (event.how === "failed") this.tell(me, { name: event.task.name, how: "failed", error: event.error, restarting: false }, event.task);
+      return;
+    }
+    if (c === undefined) return;
     c.task = null;
     const { restart } = c.spec;
     const restarting = restart === "permanent" || (restart === "transient" && event.how === "failed");
-    const me = yield* self();
-    // A child's error goes to onExit if there is one, else to the scheduler's onError: never lost.
-    if (this.onExit !== undefined) this.onExit({ name: c.spec.name, how: event.how, error: event.error, restarting });
-    else if (event.how === "failed") {
-      me.sched.report(event.error, event.task, `${this.name}: child ${c.spec.name} failed${restarting ? "; restarting it" : ""}`);
-    }
+    const exit: ChildExit = { name: c.spec.name, how: event.how, error: event.error, restarting };
     if (!restarting) {
-      if (restart === "temporary") this.list.splice(this.list.indexOf(c), 1);
+      this.tell(me, exit, event.task);
+      if (restart === "temporary") this.byName.delete(c.spec.name);
       return;
     }
     // Restart intensity: more than `restarts` within `within` ms, and it gives up.
     const now = me.sched.now();
     const times = this.restartTimes;
-    while (times.length > 0 && times[0]! <= now - this.intensity.within) times.shift();
-    times.push(now);
-    if (times.length > this.intensity.restarts) {
+    while (times.size > 0 && times.peek()! <= now - this.intensity.within) times.shift();
+    if (times.size >= this.intensity.restarts) {
+      // Giving up: the error goes to the supervisor's parent, not reported here as well.
+      if (this.onExit !== undefined) this.tell(me, { ...exit, restarting: false }, event.task);
       yield* this.stopAll();
       throw event.how === "failed"
         ? event.error
         : new Error(`${this.name} gave up: child ${c.spec.name} ${event.how} and needed restarting more than ${this.intensity.restarts} times in ${this.intensity.within} ms`);
     }
-    // The children to restart, in start order; those still running are stopped first, last first.
-    const i = this.list.indexOf(c);
-    const affected = this.strategy === "one-for-one" ? [c] : this.strategy === "one-for-all" ? [...this.list] : this.list.slice(i);
+    times.push(now);
+    this.tell(me, exit, event.task);
+    // The children to restart, in start order; those still running are stopped first, the last
+    // started first. A temporary sibling is stopped and forgotten, never restarted.
+    const affected = this.strategy === "one-for-one" ? [c] : this.affected(c);
     for (let j = affected.length - 1; j >= 0; j--) if (affected[j] !== c) yield* this.stop(affected[j]!);
-    const delay = this.backoff(times.length);
+    const delay = this.delay(me, times.size);
     for (const a of affected) {
+      if (a !== c && a.spec.restart === "temporary") {
+        this.byName.delete(a.spec.name);
+        continue;
+      }
       a.restarts++;
-      if (delay > 0) a.due = now + delay;
+      if (delay > 0) (a.due = now + delay), this.delayed.add(a);
       else yield* this.start(a);
+    }
+  }
+
+  /** Every child (one-for-all), or `c` and those started after it (rest-for-one). */
+  private affected(c: Child): Child[] {
+    const all = [...this.byName.values()];
+    return this.strategy === "one-for-all" ? all : all.slice(all.indexOf(c));
+  }
+
+  /** The backoff before the `n`th restart of the window: a throwing or bad backoff is reported. */
+  private delay(me: Task, n: number): number {
+    try {
+      const ms = this.backoff(n);
+      if (typeof ms === "number" && ms >= 0) return ms;
+      throw new TypeError(`${this.name}: backoff(${n}) returned ${describe(ms)}, not a number of ms >= 0`);
+    } catch (e) {
+      me.sched.report(e, me, `${this.name}: its backoff failed; restarting without a delay`);
+      return 0;
     }
   }
 

@@ -4,7 +4,7 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import {
-  cancel, shield, sleep, spawn, supervisor, suspend, type ChildSpec, type Operation, type Task,
+  cancel, cooperate, shield, sleep, spawn, supervisor, suspend, type ChildSpec, type Operation, type Task,
 } from "../../lib/index.js";
 import { outcome, virtual } from "../helpers.js";
 
@@ -264,6 +264,156 @@ S("it runs once; bad options and child specs fail at the call", async () => {
   assert.throws(() => supervisor({ intensity: { restarts: -1, within: 10 } }), RangeError);
   assert.throws(() => supervisor({ children: [{ name: "x", run: 5 as never }] }), /run must be a function/);
   assert.throws(() => supervisor({ children: [{ name: "x", run: () => 1 }, { name: "x", run: () => 1 }] }), /has a child named "x" already/);
+});
+
+S("a child whose cleanup fails while the supervisor stops it is reported, not dropped", async () => {
+  const s = virtual();
+  const exits: string[] = [];
+  let bStops = 0;
+  await s.run(function* () {
+    const t = yield* spawn(
+      supervisor({
+        strategy: "one-for-all",
+        children: [
+          child("a", [], () => s.now(), { failAt: [1] }),
+          {
+            name: "b",
+            run: function* () {
+              try {
+                yield* suspend();
+              } finally {
+                if (++bStops === 1) throw new Error("b could not close"); // only the first time
+              }
+            },
+          },
+        ],
+        onExit: (e) => exits.push(`${e.name} ${e.how} ${e.restarting} ${(e.error as Error | undefined)?.message ?? ""}`.trim()),
+      }),
+    );
+    yield* sleep(20);
+    yield* cancel(t);
+  });
+  assert.equal(exits, ["a failed true a crashed", "b failed false b could not close"]);
+});
+
+S("one-for-all and rest-for-one stop a temporary sibling and forget it, never restart it", async () => {
+  for (const strategy of ["one-for-all", "rest-for-one"] as const) {
+    const s = virtual();
+    const log: string[] = [];
+    const now = () => s.now();
+    const names = await s.run(function* () {
+      const sup = supervisor({ strategy, children: [child("a", log, now, { failAt: [1] }), { ...child("tmp", log, now), restart: "temporary" }] });
+      const t = yield* spawn(sup);
+      yield* sleep(20);
+      const names = sup.children.map((c) => c.name);
+      yield* cancel(t);
+      return names;
+    });
+    assert.equal(log.join(", "), "a start 1 at 0, tmp start 1 at 0, a stop 1, tmp stop 1, a start 2 at 10, a stop 2", strategy);
+    assert.equal(names, ["a"], strategy);
+  }
+});
+
+S("add and remove never hang: queued as it stops, they fail saying it has stopped", async () => {
+  const s = virtual();
+  const value = await s.run(function* () {
+    const sup = supervisor({ children: [child("a", [], () => s.now())] });
+    const t = yield* spawn(sup);
+    yield* sleep(1);
+    void t.cancel(); // its shutdown is posted before the add below
+    yield* cooperate();
+    const errors: string[] = [];
+    for (const op of [() => sup.add(child("b", [], () => s.now())), () => sup.remove("a")]) {
+      try {
+        yield* op();
+      } catch (e) {
+        errors.push((e as Error).message);
+      }
+    }
+    return errors;
+  });
+  assert.equal(value.length, 2);
+  for (const m of value) assert.match(m, /supervisor has stopped: cannot (add b|remove a)/);
+});
+
+S("add and remove work while it is starting", async () => {
+  const s = virtual();
+  const log: string[] = [];
+  const now = () => s.now();
+  await s.run(function* () {
+    const sup = supervisor({ children: [child("a", log, now)] });
+    const t = yield* spawn(sup);
+    yield* cooperate(); // it has taken its first step, and not yet started its children
+    const b = yield* sup.add(child("b", log, now));
+    log.push(`added ${b?.name}`);
+    yield* sup.remove("a");
+    yield* cancel(t);
+  });
+  assert.equal(log, ["a start 1 at 0", "b start 1 at 0", "added b", "a stop 1", "b stop 1"]);
+});
+
+S("a supervisor of 100,000 children starts, restarts one and stops them all", async () => {
+  const s = virtual();
+  const N = 100_000;
+  let starts = 0;
+  let stops = 0;
+  await s.run(function* () {
+    const children: ChildSpec[] = [];
+    for (let i = 0; i < N; i++) {
+      children.push({
+        name: `w${i}`,
+        run: function* () {
+          starts++;
+          try {
+            yield* sleep(i === N - 1 && starts <= N ? 5 : 1e9); // the last fails once
+            throw new Error("once");
+          } finally {
+            stops++;
+          }
+        },
+      });
+    }
+    const t = yield* spawn(supervisor({ children, backoff: 1 }));
+    yield* sleep(100);
+    yield* cancel(t);
+  });
+  assert.is(starts, N + 1);
+  assert.is(stops, N + 1);
+  assert.is(s.reported.length, 1);
+});
+
+S("an onExit or a backoff that throws is reported, and the supervisor carries on", async () => {
+  const s = virtual();
+  const log: string[] = [];
+  const now = () => s.now();
+  await s.run(function* () {
+    const t = yield* spawn(
+      supervisor({
+        children: [child("a", log, now, { failAt: [1] })],
+        onExit: () => {
+          throw new Error("onExit broke");
+        },
+        backoff: () => {
+          throw new Error("backoff broke");
+        },
+      }),
+    );
+    yield* sleep(50);
+    yield* cancel(t);
+  });
+  assert.equal(log, ["a start 1 at 0", "a stop 1", "a start 2 at 10", "a stop 2"]);
+  assert.equal((s.reported as Error[]).map((e) => e.message), ["onExit broke", "backoff broke"]);
+});
+
+S("a child failure that makes it give up is reported once: by whoever gets the error", async () => {
+  const s = virtual();
+  const o = await outcome(
+    s.run(function* () {
+      yield* supervisor({ intensity: { restarts: 0, within: 1000 }, children: [child("w", [], () => s.now(), { failAt: [1] })] });
+    }),
+  );
+  assert.is(o.state, "failed");
+  assert.equal(s.reported, []); // the error fails the supervisor: it is not also reported as a restart
 });
 
 S.run();
