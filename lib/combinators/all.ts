@@ -7,7 +7,7 @@ import { call, ensure, fork, join, self } from "../core/effects.js";
 import { isCancelled } from "../core/errors.js";
 import { checkOperation, describe, type OperationLike, type Result } from "../core/operation.js";
 import { giveBack, restorable } from "../core/park.js";
-import { HALTED, mailboxHost, type Task } from "../core/task.js";
+import { type Frame, HALTED, mailboxHost, type Task } from "../core/task.js";
 
 /** @internal Check a list or record of operations; return its entries and whether it is a list. */
 export function entries(
@@ -141,6 +141,7 @@ export function allSettled(ops: unknown): Operation<unknown> {
   const { list, keys, values } = entries(ops, "allSettled()");
   return call(function* allSettled() {
     const me = yield* self();
+    const frame = me.top; // allSettled's own scope: cancelled, it stops; a member cancelled alone is an outcome
     const out: Record<string, unknown> = list ? (new Array(values.length) as never) : {};
     const taken = new Takings(me);
     let cancelled = false;
@@ -155,7 +156,7 @@ export function allSettled(ops: unknown): Operation<unknown> {
             out[keys[i]!] = { status: "fulfilled", value };
             taken.add(op, value);
           } catch (e) {
-            if (isCancelled(e) && (yield* self()).top.flags & HALTED) throw e; // allSettled itself is stopped
+            if (isCancelled(e) && frame.flags & HALTED) throw e; // allSettled itself is stopped
             out[keys[i]!] = { status: "rejected", reason: e };
           }
         },
@@ -165,11 +166,22 @@ export function allSettled(ops: unknown): Operation<unknown> {
       tasks.push(t);
     }
     try {
-      for (const t of tasks) yield* join(t);
+      for (const t of tasks) yield* settled(t, frame);
     } catch (e) {
       cancelled = true;
       throw e;
     }
     return out;
   });
+}
+
+/** Wait for member `t` of the combinator whose scope is `frame`. A member cancelled on its own
+ * (it cancelled itself) has its outcome recorded already: only a cancellation of the combinator
+ * itself goes on. @internal */
+export function* settled(t: Task, frame: Frame): Operation<void> {
+  try {
+    yield* join(t);
+  } catch (e) {
+    if (!isCancelled(e) || frame.flags & HALTED) throw e;
+  }
 }

@@ -7,7 +7,7 @@ import { call, ensure, fork, join, self, wait } from "../core/effects.js";
 import { isCancelled } from "../core/errors.js";
 import { describe, type Returned } from "../core/operation.js";
 import { HALTED, mailboxHost, type Task } from "../core/task.js";
-import type { Settled } from "./all.js";
+import { settled, type Settled } from "./all.js";
 
 /**
  * Options of {@link map}.
@@ -50,7 +50,16 @@ export function map<T, R>(
   fn: (item: T, index: number) => R,
   options: MapOptions & { settle: true },
 ): Operation<Settled<Returned<R>>[]>;
-export function map<T, R>(items: Iterable<T> | AsyncIterable<T>, fn: (item: T, index: number) => R, options?: MapOptions): Operation<Returned<R>[]>;
+export function map<T, R>(
+  items: Iterable<T> | AsyncIterable<T>,
+  fn: (item: T, index: number) => R,
+  options?: MapOptions & { settle?: false },
+): Operation<Returned<R>[]>;
+export function map<T, R>(
+  items: Iterable<T> | AsyncIterable<T>,
+  fn: (item: T, index: number) => R,
+  options: MapOptions,
+): Operation<Returned<R>[] | Settled<Returned<R>>[]>;
 export function map<T, R>(items: Iterable<T> | AsyncIterable<T>, fn: (item: T, index: number) => R, options: MapOptions = {}): Operation<unknown[]> {
   const concurrency = options.concurrency ?? Infinity;
   if (!(concurrency >= 1) || (concurrency !== Infinity && !Number.isInteger(concurrency))) {
@@ -72,6 +81,9 @@ export function map<T, R>(items: Iterable<T> | AsyncIterable<T>, fn: (item: T, i
       });
     }
 
+    const me = yield* self();
+    const frame = me.top; // map's own scope: cancelled, it stops; an item cancelled alone is an outcome
+    const host = mailboxHost.get(me) ?? me; // receive() in fn reads the caller's mailbox
     function* apply(item: T, i: number): Operation<void> {
       if (!settle) {
         results[i] = yield* call(fn as (item: T, index: number) => Operation<unknown>, item, i);
@@ -80,17 +92,25 @@ export function map<T, R>(items: Iterable<T> | AsyncIterable<T>, fn: (item: T, i
       try {
         results[i] = { status: "fulfilled", value: yield* call(fn as (item: T, index: number) => Operation<unknown>, item, i) };
       } catch (e) {
-        if (isCancelled(e) && (yield* self()).top.flags & HALTED) throw e; // map itself is stopped
+        if (isCancelled(e) && frame.flags & HALTED) throw e; // map itself is stopped
         results[i] = { status: "rejected", reason: e };
       }
     }
     function* worker(): Operation<void> {
-      for (let next = yield* source.next(); next !== DONE; next = yield* source.next()) yield* apply(next.item, next.index);
+      for (let next = yield* source.next(); next !== DONE; next = yield* source.next()) {
+        if (!settle) {
+          yield* apply(next.item, next.index);
+          continue;
+        }
+        // Settling, each item runs in a task of its own: one that cancels its task is one outcome.
+        const { item, index } = next;
+        const t = yield* fork(() => apply(item, index), { name: `map[${index}]` });
+        mailboxHost.set(t, host);
+        yield* settled(t, frame);
+      }
     }
 
     const tasks: Task[] = [];
-    const me = yield* self();
-    const host = mailboxHost.get(me) ?? me; // receive() in fn reads the caller's mailbox
     if (concurrency === Infinity) {
       // No limit: a task per item, started as the items come.
       for (let next = yield* source.next(); next !== DONE; next = yield* source.next()) {
@@ -107,7 +127,7 @@ export function map<T, R>(items: Iterable<T> | AsyncIterable<T>, fn: (item: T, i
     }
     // Joined here, in the body: cancelled meanwhile, map throws instead of returning an array
     // the workers never finished (a body's returned value would stand).
-    for (const t of tasks) yield* join(t);
+    for (const t of tasks) yield* (settle ? settled(t, frame) : join(t));
     return results;
   });
 }

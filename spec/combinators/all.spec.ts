@@ -1,7 +1,7 @@
 // all(): every result in the input's shape; the first failure cancels the rest and is thrown.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { all, allSettled, call, cancel, channel, fork, semaphore, shield, sleep, suspend, type Operation } from "../../lib/index.js";
+import { all, allSettled, call, cancel, channel, fork, isCancelled, self, semaphore, shield, sleep, suspend, type Operation } from "../../lib/index.js";
 import { runVirtual } from "../helpers.js";
 
 function* after<T>(ms: number, value: T): Operation<T> {
@@ -168,6 +168,24 @@ test("allSettled cancelled is cancelled with everything it started", async () =>
 test("bad input throws at the call site", () => {
   assert.throws(() => all(42 as never), (e: unknown) => e instanceof TypeError && /all\(\) expects an array or an object/.test(String(e)));
   assert.throws(() => all([sleep(1), 3] as never), (e: unknown) => e instanceof TypeError && /all\(\) \(at 1\) expects an operation/.test(String(e)));
+});
+
+test("allSettled: a member that cancels itself is one rejected outcome; the rest and the caller go on", async () => {
+  const { value } = await runVirtual(function* () {
+    const out = yield* allSettled([
+      function* () {
+        yield* cancel(yield* self()); // cancels the task it runs in
+        return "never";
+      },
+      function* () {
+        yield* sleep(10);
+        return "ok";
+      },
+    ]);
+    yield* sleep(1); // the caller is not cancelled
+    return out.map((o) => (o.status === "fulfilled" ? o.value : isCancelled(o.reason) ? "cancelled" : String(o.reason)));
+  });
+  assert.equal(value, ["cancelled", "ok"]);
 });
 
 test.run();

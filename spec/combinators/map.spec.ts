@@ -1,7 +1,7 @@
 // map(): at most n in flight, results in input order, first failure cancels the rest.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { cancel, fork, isCancelled, map, self, sleep, type Operation } from "../../lib/index.js";
+import { cancel, fork, isCancelled, map, self, sleep, type MapOptions, type Operation, type Settled } from "../../lib/index.js";
 import { runVirtual } from "../helpers.js";
 
 test("keeps at most `concurrency` in flight and returns results in input order", async () => {
@@ -214,4 +214,32 @@ test("bad arguments fail at the call", () => {
   assert.throws(() => map(7 as never, (x) => x), (e: unknown) => e instanceof TypeError && /iterable or async iterable/.test(String(e)));
 });
 
+test("with settle: an item that cancels its task is one rejected outcome; the items after it still run", async () => {
+  const { value } = await runVirtual(function* () {
+    const out = yield* map(
+      [1, 2, 3],
+      function* (n) {
+        if (n === 1) yield* cancel(yield* self());
+        yield* sleep(1);
+        return n;
+      },
+      { concurrency: 1, settle: true },
+    );
+    yield* sleep(1);
+    return out.map((o) => (o.status === "fulfilled" ? o.value : isCancelled(o.reason) ? "cancelled" : String(o.reason)));
+  });
+  assert.equal(value, ["cancelled", 2, 3]);
+});
+
 test.run();
+
+// Types: what map returns follows `settle`, also when the options are a variable.
+export function* mapTypes(urls: string[], options: MapOptions, settleNow: boolean): Operation<void> {
+  const get = (u: string) => Promise.resolve(u.length);
+  const plain: number[] = yield* map(urls, get, { concurrency: 2 });
+  const outcomes: Settled<number>[] = yield* map(urls, get, { settle: true });
+  // @ts-expect-error the options may ask for outcomes: not a number[] for sure
+  const unknownShape: number[] = yield* map(urls, get, options);
+  const either: number[] | Settled<number>[] = yield* map(urls, get, { settle: settleNow });
+  void [plain, outcomes, unknownShape, either];
+}
