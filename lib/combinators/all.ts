@@ -7,7 +7,7 @@ import { call, ensure, fork, join, self } from "../core/effects.js";
 import { isCancelled } from "../core/errors.js";
 import { checkOperation, describe, type OperationLike, type Result } from "../core/operation.js";
 import { giveBack, restorable } from "../core/park.js";
-import { type Frame, HALTED, mailboxHost, type Task } from "../core/task.js";
+import { actorOf, type Frame, HALTED, mailboxHost, type Task } from "../core/task.js";
 
 /** @internal Check a list or record of operations; return its entries and whether it is a list. */
 export function entries(
@@ -87,7 +87,7 @@ export function all(ops: unknown): Operation<unknown> {
         },
         { name: nameOf(op, "all", keys[i]!) },
       );
-      mailboxHost.set(t, mailboxHost.get(me) ?? me);
+      mailboxHost.set(t, actorOf(me));
       tasks.push(t);
     }
     try {
@@ -162,7 +162,7 @@ export function allSettled(ops: unknown): Operation<unknown> {
         },
         { name: nameOf(op, "allSettled", keys[i]!) },
       );
-      mailboxHost.set(t, mailboxHost.get(me) ?? me);
+      mailboxHost.set(t, actorOf(me));
       tasks.push(t);
     }
     try {

@@ -4,7 +4,7 @@
 
 import type { Operation } from "../core/effect.js";
 import { call, self } from "../core/effects.js";
-import { checkOperation, describe, type OperationLike } from "../core/operation.js";
+import { checkOperation, describe, reusable, type OperationLike } from "../core/operation.js";
 import { CallFrame, Scope, Task, type Frame } from "../core/task.js";
 
 const NONE: unique symbol = Symbol("skein.context.none");
@@ -41,7 +41,7 @@ export class Context<T> {
    * ```
    */
   get(): Operation<T> {
-    return this.lookup();
+    return reusable(() => this.lookup());
   }
 
   private *lookup(): Operation<T> {

@@ -6,7 +6,7 @@ import type { Operation } from "../core/effect.js";
 import { call, ensure, fork, join, self, wait } from "../core/effects.js";
 import { isCancelled } from "../core/errors.js";
 import { describe, type Returned } from "../core/operation.js";
-import { HALTED, mailboxHost, type Task } from "../core/task.js";
+import { actorOf, HALTED, mailboxHost, type Task } from "../core/task.js";
 import { settled, type Settled } from "./all.js";
 
 /**
@@ -83,7 +83,7 @@ export function map<T, R>(items: Iterable<T> | AsyncIterable<T>, fn: (item: T, i
 
     const me = yield* self();
     const frame = me.top; // map's own scope: cancelled, it stops; an item cancelled alone is an outcome
-    const host = mailboxHost.get(me) ?? me; // receive() in fn reads the caller's mailbox
+    const host = actorOf(me); // receive() in fn reads the caller's mailbox
     function* apply(item: T, i: number): Operation<void> {
       if (!settle) {
         results[i] = yield* call(fn as (item: T, index: number) => Operation<unknown>, item, i);

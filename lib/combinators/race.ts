@@ -7,7 +7,7 @@ import { action, call, ensure, self, spawn } from "../core/effects.js";
 import { isCancelled } from "../core/errors.js";
 import type { OperationLike, Result } from "../core/operation.js";
 import { giveBack, restorable } from "../core/park.js";
-import { mailboxHost, type Task } from "../core/task.js";
+import { actorOf, mailboxHost, type Task } from "../core/task.js";
 import { entries, nameOf, Takings } from "./all.js";
 
 /**
@@ -47,7 +47,7 @@ export function race(ops: unknown): Operation<unknown> {
   let lastWinner: unknown; // the contestant that won the latest run: a race that loses gives back through it
   const op = call(function* race() {
     const me = yield* self();
-    const host = mailboxHost.get(me) ?? me;
+    const host = actorOf(me);
     let decided = false;
     let over = false; // the race itself ended without taking the winner's value (cancelled)
     let winner: { value: unknown; result: unknown; op: unknown } | undefined;

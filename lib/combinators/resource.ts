@@ -4,7 +4,7 @@
 import type { Operation } from "../core/effect.js";
 import { ensure, wait } from "../core/effects.js";
 import { current, type Task } from "../core/task.js";
-import { checkOperation, describe, isOperation, isThenable, type OperationLike, type Returned } from "../core/operation.js";
+import { checkOperation, describe, isOperation, isThenable, reusable, type OperationLike, type Returned } from "../core/operation.js";
 
 /**
  * Open a resource and tie it to the caller's scope: `open` runs (an operation, or a function
@@ -37,7 +37,7 @@ export function resource<R>(open: () => R, close: (resource: Returned<R>) => unk
 export function resource(open: unknown, close: (resource: unknown) => unknown): Operation<unknown> {
   checkOperation(open, "resource()");
   if (typeof close !== "function") throw new TypeError(`resource() expects a close function, got ${describe(close)}`);
-  return acquire(open as OperationLike<unknown>, close);
+  return reusable(() => acquire(open as OperationLike<unknown>, close));
 }
 
 function* acquire(open: OperationLike<unknown> | (() => unknown), close: (resource: unknown) => unknown): Operation<unknown> {

@@ -18,6 +18,12 @@ import { used, type Operation } from "./effect.js";
  */
 export type OperationLike<T> = Operation<T> | (() => Operation<T>);
 
+/** @internal An operation that runs `body` afresh each time it is iterated, as effects do: one
+ * kept in a variable can be `yield*`ed again (a generator object can be run once only). */
+export function reusable<T>(body: () => Operation<T>): Operation<T> {
+  return { [Symbol.iterator]: () => body()[Symbol.iterator]() };
+}
+
 /**
  * The value an operation (or a function returning one) produces.
  *

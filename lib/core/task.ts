@@ -180,6 +180,12 @@ tag(Cancel, "cancel");
  * the mailbox of the task that started them: `receive()` in a contestant is still yours. */
 export const mailboxHost = new WeakMap<Task, Task>();
 
+/** @internal The task `t` acts for: the caller of the all(), race() or map() that `t` is a helper
+ * task of, or `t` itself. Its mailbox is the one `t` reads, and monitors set up in `t` report to. */
+export function actorOf(t: Task): Task {
+  return mailboxHost.get(t) ?? t;
+}
+
 /** @internal The task whose body (or call) `f` is; null for a scheduler's frame of root tasks. */
 export function taskOf(f: Frame): Task | null {
   return f instanceof Task ? f : f instanceof CallFrame ? f.task : null;

@@ -6,7 +6,7 @@ import { noteMade, type Operation } from "../core/effect.js";
 import { checkMs } from "../core/effects.js";
 import { describe } from "../core/operation.js";
 import { Park, PARKED, wake } from "../core/park.js";
-import { mailboxHost, Task } from "../core/task.js";
+import { actorOf, Task } from "../core/task.js";
 import { timeout as withTimeout } from "../combinators/timeout.js";
 
 /** A task's queue of messages, and the receives waiting on it (its own, and those of the helper
@@ -53,7 +53,7 @@ function release(task: Task): void {
 
 /** The mailbox `task` reads: its own, or that of the task it runs an operation for. */
 function mailboxOf(task: Task): Mailbox {
-  const owner = mailboxHost.get(task) ?? task;
+  const owner = actorOf(task);
   let box = boxes.get(owner);
   if (box === undefined) {
     boxes.set(owner, (box = new Mailbox(owner)));

@@ -3,8 +3,8 @@
 
 import type { Operation } from "../core/effect.js";
 import { self } from "../core/effects.js";
-import { describe } from "../core/operation.js";
-import { Task } from "../core/task.js";
+import { describe, reusable } from "../core/operation.js";
+import { actorOf, Task } from "../core/task.js";
 import { tell } from "./mailbox.js";
 
 /**
@@ -55,7 +55,9 @@ export interface Monitor {
  * Watch `task`: when it ends (or at once, if it has ended already) a {@link Down} message goes
  * to the mailbox of the task that called `monitor`. The watched task is not affected in any
  * way, and need not be related to the watcher: unlike a child, its failure does not fail you.
- * Receive the message with `receive` (see {@link isDown}).
+ * Receive the message with `receive` (see {@link isDown}). Called in a helper task of `all`,
+ * `race` or `map`, the message goes to the mailbox of the task that called them (the one such a
+ * helper reads). A watcher that ends stops watching; so does `stop()`.
  *
  * @throws TypeError at the call site if `task` is not a task.
  * @example
@@ -69,18 +71,33 @@ export interface Monitor {
  */
 export function monitor(task: Task<unknown>): Operation<Monitor> {
   if (!(task instanceof Task)) throw new TypeError(`monitor() expects a task to watch, got ${describe(task)}`);
-  return watch(task);
+  return reusable(() => watch(task));
 }
 
 function* watch(task: Task<unknown>): Operation<Monitor> {
-  const watcher = yield* self();
-  const notify = (t: Task) => void tell(watcher, down(t));
+  // The mailbox the Down goes to: the caller's, also from a helper task of all(), race() or map().
+  const watcher = actorOf(yield* self());
   if (task.state !== "running") {
-    notify(task);
+    tell(watcher, down(task));
     return { task, stop: () => {} };
   }
+  // A task of another scheduler ends when that one runs it: until then, the watcher's scheduler
+  // counts the message as in flight, so that it does not take the wait for a deadlock.
+  const foreign = task.sched !== watcher.sched;
+  let watching = true;
+  const stop = (): boolean => {
+    if (!watching) return false;
+    watching = false;
+    task.sched.unwatch(task, notify);
+    watcher.sched.unwatch(watcher, stop);
+    if (foreign) watcher.sched.inFlight--;
+    return true;
+  };
+  const notify = (t: Task) => void (stop() && tell(watcher, down(t)));
   task.sched.watch(task, notify);
-  return { task, stop: () => task.sched.unwatch(task, notify) };
+  watcher.sched.watch(watcher, stop); // a watcher that ends stops watching
+  if (foreign) watcher.sched.inFlight++;
+  return { task, stop: () => void stop() };
 }
 
 function down(t: Task): Down {

@@ -2,7 +2,7 @@
 // default; nested provisions shadow; no default and no value is a clear error.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { all, call, createContext, fork, map, sleep, spawn, timeout } from "../../lib/index.js";
+import { all, call, createContext, fork, isDown, map, monitor, receive, resource, sleep, spawn, timeout } from "../../lib/index.js";
 import { runVirtual } from "../helpers.js";
 
 test("a value provided for an operation reaches its calls, forks, spawns and combinators", async () => {
@@ -70,6 +70,27 @@ test("undefined is a value like any other, as a default or provided", async () =
 test("bad input throws at the call site", () => {
   assert.throws(() => createContext(42 as never), TypeError);
   assert.throws(() => createContext("x", 1).with(2, 5 as never), (e: unknown) => e instanceof TypeError && /x\.with\(\) expects an operation/.test(String(e)));
+});
+
+test("get(), resource() and monitor() make operations that can be run again", async () => {
+  const Id = createContext<string>("request id", "none");
+  const { value } = await runVirtual(function* () {
+    const id = Id.get();
+    let opened = 0;
+    const conn = resource(() => ++opened, () => {});
+    const worker = yield* fork(function* () {
+      yield* sleep(1);
+    });
+    const watch = monitor(worker);
+    const got: unknown[] = [yield* id, yield* Id.with("r1", function* () {
+      return yield* id;
+    }), yield* conn, yield* conn];
+    yield* watch;
+    yield* watch;
+    got.push((yield* receive(isDown)).task === worker, (yield* receive(isDown)).task === worker);
+    return got;
+  });
+  assert.equal(value, ["none", "r1", 1, 2, true, true]);
 });
 
 test.run();

@@ -2,7 +2,7 @@
 // effect on the watched task; at once for one that has ended; none after stop().
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { Down, fork, isDown, monitor, receive, sleep, suspend, type Task } from "../../lib/index.js";
+import { all, cancel, createScheduler, Down, fork, isDown, monitor, race, receive, sleep, suspend, type Task } from "../../lib/index.js";
 import { outcome, virtual } from "../helpers.js";
 
 test("a Down message says how the watched task ended: returned, failed or cancelled", async () => {
@@ -67,6 +67,56 @@ test("monitoring a task that has ended delivers at once; stop() means no message
 
 test("monitor() checks its argument at the call site", () => {
   assert.throws(() => monitor({} as Task), (e: unknown) => e instanceof TypeError && /monitor\(\) expects a task/.test(String(e)));
+});
+
+test("a monitor set up inside all() or race() reports to the task that called them", async () => {
+  const s = virtual();
+  const value = await s.run(function* () {
+    const worker = yield* fork(function* worker() {
+      yield* sleep(10);
+      return "done";
+    });
+    yield* all([monitor(worker)]); // the helper task that ran it has ended when the Down comes
+    yield* race([monitor(worker)]);
+    const a = yield* receive(isDown, { timeout: 100 });
+    const b = yield* receive(isDown, { timeout: 100 });
+    return [a.task.name, b.task.name, a.state];
+  });
+  assert.equal(value, ["worker", "worker", "completed"]);
+});
+
+test("a watcher that ends takes its monitors with it: 10,000 short-lived watchers leave nothing behind", async () => {
+  const s = virtual();
+  const left = await s.run(function* () {
+    const server = yield* fork(function* server() {
+      yield* suspend();
+    });
+    for (let i = 0; i < 10_000; i++) {
+      yield* fork(function* client() {
+        yield* monitor(server);
+      });
+    }
+    yield* sleep(1); // every client has ended
+    const left = s.watchers(server).length;
+    yield* cancel(server);
+    return left;
+  });
+  assert.is(left, 0);
+});
+
+test("monitoring a task of another scheduler is not a deadlock while it runs", async () => {
+  const elsewhere = createScheduler({ clock: "real" });
+  const other = elsewhere.run(function* remote() {
+    yield* sleep(20);
+    return "remote done";
+  });
+  const s = virtual();
+  const value = await s.run(function* () {
+    yield* monitor(other);
+    const d = yield* receive(isDown);
+    return [d.task.name, d.value];
+  });
+  assert.equal(value, ["remote", "remote done"]);
 });
 
 test.run();
