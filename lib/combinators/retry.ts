@@ -47,7 +47,9 @@ export interface RetryPolicy {
  * with the attempt's number (1 for the first), and may return an operation, a promise or a value;
  * each attempt runs as a scope of its own (what it starts is finished before the next). The last
  * error is thrown when the attempts run out or `retryIf` declines it. A cancellation is never
- * retried, and cancelling the task stops a wait between attempts at once.
+ * retried (nor is a `Cancelled` from a task the attempt joined), and cancelling the task stops a
+ * wait between attempts at once. A `retryIf` or `onRetry` that throws ends the retries with its
+ * error, and the attempt's error is reported to the scheduler's `onError`.
  *
  * @throws TypeError/RangeError at the call site for a bad `op` or policy (a generator object can
  * run only once: pass a function that starts each attempt).
@@ -74,19 +76,29 @@ export function retry(op: unknown, policy: RetryPolicy = {}): Operation<unknown>
   used(op); // handed to retry: not forgotten
   const attempt = typeof op === "function" ? (op as (n: number) => unknown) : () => op;
   return call(function* retry() {
-    const sched = (yield* self()).sched;
+    const me = yield* self();
+    const sched = me.sched;
     const until = sched.now() + p.deadline;
+    // A hook that throws ends the retries with its error; the attempt's error is reported.
+    const hook = <R>(name: string, e: unknown, n: number, f: () => R): R => {
+      try {
+        return f();
+      } catch (hookError) {
+        sched.report(e, me, `retry(): the error of attempt ${n}, not retried because ${name} threw`);
+        throw hookError;
+      }
+    };
     for (let n = 1; ; n++) {
       try {
         const run = call(attempt, n) as Operation<unknown>;
         return yield* (p.deadline === Infinity ? run : timeout(Math.max(0, until - sched.now()), run));
       } catch (e) {
-        if (isCancelled(e) || n >= p.attempts || sched.now() >= until || !p.retryIf(e, n)) throw e;
+        if (isCancelled(e) || n >= p.attempts || sched.now() >= until || !hook("retryIf", e, n, () => p.retryIf(e, n))) throw e;
         const ceiling = Math.min(p.max, p.initial * p.factor ** (n - 1));
         const r = sched.clock.random();
         const delay = p.jitter === "none" ? ceiling : p.jitter === "equal" ? ceiling / 2 + (r * ceiling) / 2 : r * ceiling;
         if (sched.now() + delay >= until) throw e; // the deadline would pass while waiting
-        p.onRetry?.(e, n, delay);
+        if (p.onRetry !== undefined) hook("onRetry", e, n, () => p.onRetry!(e, n, delay));
         yield* sleep(delay);
       }
     }

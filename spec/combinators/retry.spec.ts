@@ -3,7 +3,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { Cancelled, cancel, fork, retry, sleep, spawn, suspend, TimeoutError, type Operation } from "../../lib/index.js";
-import { runVirtual, virtual } from "../helpers.js";
+import { outcome, runVirtual, virtual } from "../helpers.js";
 
 /** An operation that fails its first `failures` attempts, logging when each started. */
 function flaky(failures: number, log: string[], now: () => number) {
@@ -136,6 +136,31 @@ test("bad input throws at the call site", () => {
   assert.throws(() => retry(() => 1, { deadline: -1 }), RangeError);
   assert.throws(() => retry(() => 1, { jitter: "some" as never }), TypeError);
   assert.throws(() => retry(() => 1, { retryIf: true as never }), TypeError);
+});
+
+test("a retryIf or onRetry that throws ends the retries with its error; the attempt's error is reported", async () => {
+  for (const hook of ["retryIf", "onRetry"] as const) {
+    const s = virtual();
+    let attempts = 0;
+    const o = await outcome(
+      s.run(
+        retry(
+          function* () {
+            attempts++;
+            yield* sleep(1);
+            throw new Error("attempt failed");
+          },
+          {
+            [hook]: () => {
+              throw new Error(`${hook} broke`);
+            },
+          },
+        ),
+      ),
+    );
+    assert.equal([attempts, String((o as { error: unknown }).error)], [1, `Error: ${hook} broke`], hook);
+    assert.equal(s.reported.map(String), ["Error: attempt failed"], hook);
+  }
 });
 
 test.run();
