@@ -74,12 +74,10 @@ export function map<T, R>(items: Iterable<T> | AsyncIterable<T>, fn: (item: T, i
   return call(function* map() {
     const results: unknown[] = [];
     const source = new Source(items, asynchronous);
-    if (asynchronous) {
-      yield* ensure(function* () {
-        const me = yield* self();
-        yield* source.end((e) => me.sched.report(e, me, "ending the source of map() failed"));
-      });
-    }
+    yield* ensure(function* () {
+      const me = yield* self();
+      yield* source.end((e) => me.sched.report(e, me, "ending the source of map() failed"));
+    });
 
     const me = yield* self();
     const frame = me.top; // map's own scope: cancelled, it stops; an item cancelled alone is an outcome
@@ -171,14 +169,22 @@ class Source<T> {
     return { item: r.value, index: this.index++ };
   }
 
-  /** Stopped early: end the source. With a pull still pending an async generator would queue
+  /** Stopped early: end the source (its return(), as for…of calls it). With a pull still pending an async generator would queue
    * the return() behind it, maybe for ever: then it is asked for without waiting, and a failure
    * of it is reported. */
   *end(report: (error: unknown) => void): Operation<void> {
     if (this.ended) return;
     this.ended = true;
-    const it = this.it as AsyncIterator<T>;
+    const it = this.it;
     if (typeof it.return !== "function") return;
+    if (!this.asynchronous) {
+      try {
+        it.return(); // a generator's finally blocks run, as a for…of stopped early runs them
+      } catch (e) {
+        report(e);
+      }
+      return;
+    }
     const ending = Promise.resolve(it.return());
     if (this.pending > 0) ending.catch(report);
     else yield* wait(ending);

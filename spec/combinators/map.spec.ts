@@ -231,6 +231,30 @@ test("with settle: an item that cancels its task is one rejected outcome; the it
   assert.equal(value, ["cancelled", 2, 3]);
 });
 
+test("stopped early, map ends a generator source: its finally blocks run, as for…of runs them", async () => {
+  const log: string[] = [];
+  function* items() {
+    try {
+      for (let i = 1; ; i++) yield i;
+    } finally {
+      log.push("source ended");
+    }
+  }
+  const { value } = await runVirtual(function* () {
+    try {
+      yield* map(items(), function* (n) {
+        yield* sleep(1);
+        if (n === 3) throw new Error("item 3 failed");
+        return n;
+      }, { concurrency: 2 });
+    } catch (e) {
+      log.push(String(e));
+    }
+    return log;
+  });
+  assert.equal(value, ["source ended", "Error: item 3 failed"]);
+});
+
 test.run();
 
 // Types: what map returns follows `settle`, also when the options are a variable.
