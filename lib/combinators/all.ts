@@ -7,7 +7,7 @@ import { call, ensure, fork, join, self } from "../core/effects.js";
 import { isCancelled } from "../core/errors.js";
 import { checkOperation, describe, type OperationLike, type Result } from "../core/operation.js";
 import { giveBack, restorable } from "../core/park.js";
-import { actorOf, type Frame, HALTED, mailboxHost, type Task } from "../core/task.js";
+import { actorOf, type Frame, isHalted, mailboxHost, type Task } from "../core/task.js";
 
 /** @internal Check a list or record of operations; return its entries and whether it is a list. */
 export function entries(
@@ -156,7 +156,7 @@ export function allSettled(ops: unknown): Operation<unknown> {
             out[keys[i]!] = { status: "fulfilled", value };
             taken.add(op, value);
           } catch (e) {
-            if (isCancelled(e) && frame.flags & HALTED) throw e; // allSettled itself is stopped
+            if (isCancelled(e) && isHalted(frame)) throw e; // allSettled itself is stopped
             out[keys[i]!] = { status: "rejected", reason: e };
           }
         },
@@ -182,6 +182,6 @@ export function* settled(t: Task, frame: Frame): Operation<void> {
   try {
     yield* join(t);
   } catch (e) {
-    if (!isCancelled(e) || frame.flags & HALTED) throw e;
+    if (!isCancelled(e) || isHalted(frame)) throw e;
   }
 }

@@ -6,7 +6,7 @@ import type { Operation } from "../core/effect.js";
 import { call, ensure, fork, join, self, wait } from "../core/effects.js";
 import { isCancelled } from "../core/errors.js";
 import { describe, type Returned } from "../core/operation.js";
-import { actorOf, HALTED, mailboxHost, type Task } from "../core/task.js";
+import { actorOf, isHalted, mailboxHost, type Task } from "../core/task.js";
 import { settled, type Settled } from "./all.js";
 
 /**
@@ -90,7 +90,7 @@ export function map<T, R>(items: Iterable<T> | AsyncIterable<T>, fn: (item: T, i
       try {
         results[i] = { status: "fulfilled", value: yield* call(fn as (item: T, index: number) => Operation<unknown>, item, i) };
       } catch (e) {
-        if (isCancelled(e) && frame.flags & HALTED) throw e; // map itself is stopped
+        if (isCancelled(e) && isHalted(frame)) throw e; // map itself is stopped
         results[i] = { status: "rejected", reason: e };
       }
     }

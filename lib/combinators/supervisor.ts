@@ -9,7 +9,7 @@ import { call, cancel, cooperate, self, shield, spawn, suspend } from "../core/e
 import { isCancelled, TimeoutError } from "../core/errors.js";
 import { describe } from "../core/operation.js";
 import { Park, PARKED, wake } from "../core/park.js";
-import { HALTED, type Task } from "../core/task.js";
+import { isHalted, type Task } from "../core/task.js";
 import { timeout } from "./timeout.js";
 
 /**
@@ -408,11 +408,11 @@ export class Supervisor implements Operation<never> {
         try {
           yield* call(run);
         } catch (error) {
-          const own = isCancelled(error) && (me.flags & HALTED) !== 0;
+          const own = isCancelled(error) && isHalted(me);
           inbox.post({ type: "exit", task: me, how: own ? "cancelled" : "failed", error: own ? undefined : error });
           return;
         }
-        inbox.post({ type: "exit", task: me, how: me.flags & HALTED ? "cancelled" : "returned", error: undefined });
+        inbox.post({ type: "exit", task: me, how: isHalted(me) ? "cancelled" : "returned", error: undefined });
       },
       { name: c.spec.name },
     );

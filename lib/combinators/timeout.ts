@@ -6,7 +6,7 @@ import { call, checkMs, self, Sleep, spawn } from "../core/effects.js";
 import { isCancelled, TimeoutError } from "../core/errors.js";
 import { checkOperation, type OperationLike } from "../core/operation.js";
 import { giveBack, restorable } from "../core/park.js";
-import { HALTED, type Task } from "../core/task.js";
+import { isHalted, type Task } from "../core/task.js";
 
 /**
  * Run `op`, but give up after `ms` milliseconds: `op` is cancelled, its cleanup finishes, and a
@@ -55,7 +55,7 @@ function bounded<T>(ms: number, limit: Operation<void>, op: OperationLike<T>): O
       });
     } catch (e) {
       // The limited call was cancelled by its timer (not by a cancellation of this task).
-      if (fired !== undefined && isCancelled(e) && !(outer.flags & HALTED)) throw fired;
+      if (fired !== undefined && isCancelled(e) && !isHalted(outer)) throw fired;
       throw e;
     }
   });

@@ -180,6 +180,12 @@ tag(Cancel, "cancel");
  * the mailbox of the task that started them: `receive()` in a contestant is still yours. */
 export const mailboxHost = new WeakMap<Task, Task>();
 
+/** @internal Whether frame `f` (a task's body or a call in it) has been cancelled: a `Cancelled`
+ * caught there is its own, not one it got from a task it joined. */
+export function isHalted(f: Frame): boolean {
+  return (f.flags & HALTED) !== 0;
+}
+
 /** @internal The task `t` acts for: the caller of the all(), race() or map() that `t` is a helper
  * task of, or `t` itself. Its mailbox is the one `t` reads, and monitors set up in `t` report to. */
 export function actorOf(t: Task): Task {
