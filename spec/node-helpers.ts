@@ -61,6 +61,7 @@ export function tempDir(): { dir: string; remove: () => void } {
 
 /** Whether a process with this pid exists. */
 export function alive(pid: number): boolean {
+  if (!(pid > 0)) throw new Error(`alive(${pid}): not a process id (kill(0) would signal the whole group)`);
   try {
     process.kill(pid, 0);
     return true;

@@ -130,7 +130,14 @@ export class Condition {
     return this.lock.withLock(op);
   }
 
-  /** How many tasks wait to be notified. */
+  /**
+   * How many tasks wait to be notified.
+   *
+   * @example
+   * ```ts
+   * if (cond.waiting > 0) yield* cond.withLock(function* () { cond.notify(); });
+   * ```
+   */
   get waiting(): number {
     return this.waiters.size;
   }

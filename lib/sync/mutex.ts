@@ -59,12 +59,26 @@ export class Mutex {
   private readonly locking = new Lock(this);
   private readonly id = ++mutexes;
 
-  /** True while a task holds the lock. */
+  /**
+   * True while a task holds the lock.
+   *
+   * @example
+   * ```ts
+   * if (!m.locked) console.log("free now (another task may take it before you do)");
+   * ```
+   */
   get locked(): boolean {
     return this.owner !== null;
   }
 
-  /** The task that holds the lock, or null. */
+  /**
+   * The task that holds the lock, or null.
+   *
+   * @example
+   * ```ts
+   * console.log(`held by ${m.holder ?? "nobody"}`); // "held by #4 writer"
+   * ```
+   */
   get holder(): Task | null {
     return this.owner;
   }

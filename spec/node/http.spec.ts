@@ -4,7 +4,7 @@ import * as assert from "uvu/assert";
 import * as http from "node:http";
 import * as net from "node:net";
 import type { AddressInfo } from "node:net";
-import { cancel, createScheduler, fork, sleep, spawn, suspend } from "../../lib/index.js";
+import { cancel, channel, createScheduler, fork, sleep, spawn, suspend } from "../../lib/index.js";
 import { get, request, serve } from "../../lib/node/index.js";
 import { ioTest, real } from "../node-helpers.js";
 
@@ -132,9 +132,11 @@ ioTest("a failing handler answers 500 and is reported; closing the server cancel
     const base = `http://127.0.0.1:${server.port}`;
     const failed = yield* get(`${base}/fail`);
     const status = [failed.status, yield* failed.text()];
+    const reading = channel<true>();
     const hanging = yield* fork(function* () {
       const res = yield* get(`${base}/hang`);
       yield* res.readLine();
+      yield* reading.send(true); // the handler is in flight: it wrote its first line
       try {
         yield* res.text();
         return "complete";
@@ -142,7 +144,7 @@ ioTest("a failing handler answers 500 and is reported; closing the server cancel
         return (e as NodeJS.ErrnoException).code;
       }
     });
-    yield* sleep(30);
+    yield* reading.receive(); // not a sleep: on a loaded machine the request may take longer
     yield* server.close();
     return { status, finallies: inFlightFinally, client: yield* hanging };
   });

@@ -1,7 +1,7 @@
 // skein/node child processes: real processes, output collected or streamed, stopped on cancel.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { cancel, fork, sleep } from "../../lib/index.js";
+import { cancel, channel, fork } from "../../lib/index.js";
 import { exec, subprocess } from "../../lib/node/index.js";
 import { alive, ioTest, real } from "../node-helpers.js";
 
@@ -47,12 +47,14 @@ ioTest("cancelling a run kills the process: its pid no longer exists", async () 
   const s = real();
   let pid = 0;
   await s.run(function* () {
+    const started = channel<true>();
     const runner = yield* fork(function* () {
       const child = yield* subprocess(node, ["-e", "setInterval(() => {}, 1000)"]);
       pid = child.pid;
+      yield* started.send(true);
       yield* child.wait();
     });
-    yield* sleep(100);
+    yield* started.receive(); // not a sleep: a loaded machine may take longer to spawn it
     assert.ok(alive(pid));
     yield* cancel(runner);
     assert.not.ok(alive(pid), "the process outlived its task");
