@@ -26,12 +26,33 @@ ioTest("download-pages: both pages at once take about one latency, one after the
   assert.match(out, /page 0 +░+✓/);
 });
 
-ioTest("blog-post: the three versions render the same page; the coroutine is the flattest and shortest", async () => {
-  const { claims: c, out } = await quick("blog-post");
+let blogPost: ReturnType<typeof quick> | undefined; // one run for both blog-post specs
+ioTest("blog-post: the four versions render the same page; async/await and the coroutine are the flattest", async () => {
+  const { claims: c, out } = await (blogPost ??= quick("blog-post"));
   assert.is(c.same, 1);
   assert.ok(c.skeinDepth! < c.promisesDepth! && c.promisesDepth! < c.callbacksDepth!, JSON.stringify(c));
+  assert.is(c.asyncDepth, c.skeinDepth, JSON.stringify(c));
   assert.ok(c.skeinChars! < c.callbacksChars!, JSON.stringify(c));
   assert.match(out, /<li><b>Grace<\/b>: No more callback pyramids.<\/li>/);
+  assert.match(out, /^async\/await +5 +\d+ +1 /m);
+});
+
+ioTest("blog-post: what coroutines add over async/await, each shown by a run", async () => {
+  const { claims: c, out } = await (blogPost ??= quick("blog-post"));
+  // A deadline: async/await leaves the handler running and renders for no one; timeout() aborts.
+  assert.is(c.deadlineAsyncRendered, 1, JSON.stringify(c));
+  assert.is(c.deadlineAsyncAnswered, 1, JSON.stringify(c));
+  assert.is(c.deadlineSkeinRendered, 0, JSON.stringify(c));
+  assert.is(c.deadlineSkeinLeft, 1, JSON.stringify(c));
+  // A failing sibling: Promise.all leaves the other running, its error seen by no one; all() cancels it.
+  assert.is(c.siblingAsyncAnswered, 1, JSON.stringify(c));
+  assert.is(c.siblingSkeinLeft, 1, JSON.stringify(c));
+  // A promise not awaited fails apart from its caller; a fork's failure reaches the caller.
+  assert.is(c.forgottenAsyncGotPage, 1, JSON.stringify(c));
+  assert.is(c.forgottenAsyncUnhandled, 1, JSON.stringify(c));
+  assert.is(c.forgottenSkeinFailed, 1, JSON.stringify(c));
+  assert.match(out, /skein, timeout\(\): TimeoutError at \d+ ms/);
+  assert.match(out, /an unhandled rejection: 0 so far/);
 });
 
 ioTest("sync-vs-async-server: every request is counted; the thread pool serves at most threads × 20/s, the coroutine server more, sooner", async () => {
