@@ -25,7 +25,9 @@ export const demo: Demo = {
   summary: "1,000,000 concurrent sleeping coroutines: heap bytes each, beside the documented sizes of an Erlang process and a goroutine",
   *main({ quick, log }) {
     const count = quick ? 100_000 : 1_000_000;
-    const nap = quick ? 1000 : 2000; // long enough that every one is forked before the first wakes
+    // Long enough that every one is forked before the first wakes, even on a loaded machine
+    // (forking 100,000 took over a second with 8 runnable processes per core).
+    const nap = quick ? 2500 : 5000;
     const woke = { n: 0 };
     const before = heap();
     let perCoroutine = 0;
