@@ -66,6 +66,8 @@ class Kernel implements BlockingServer {
   private readonly agent = new http.Agent({ keepAlive: true });
   private nextConn = 1;
   private closing = false;
+  /** The first error a thread died of, if any: close() throws it, so that it is not lost. */
+  private failure: Error | undefined;
   /** Called when every thread has made its first accept: the server is ready. */
   private ready: (() => void) | undefined;
 
@@ -85,10 +87,16 @@ class Kernel implements BlockingServer {
       const worker = new Worker(threadCode, { workerData: { port: port2, flag, backend: this.backend }, transferList: [port2] });
       const thread: Thread = { worker, port: port1, flag, call: undefined };
       port1.on("message", (m: { name: string; args: unknown[] }) => this.syscall(thread, m.name, m.args));
+      worker.on("error", (e) => (this.failure ??= e));
       online.push(new Promise((resolve, reject) => worker.once("online", resolve).once("error", reject)));
       this.pool.push(thread);
     }
-    await Promise.all(online);
+    try {
+      await Promise.all(online);
+    } catch (e) {
+      await this.close().catch(() => {}); // the threads that did start are stopped
+      throw e;
+    }
     this.startMs = performance.now() - t0;
     this.rssPerThread = (process.memoryUsage().rss - rss0) / this.threads;
     await new Promise<void>((resolve, reject) => this.server.once("error", reject).listen(0, "127.0.0.1", resolve));
@@ -109,6 +117,7 @@ class Kernel implements BlockingServer {
     clearTimeout(backstop);
     for (const t of this.pool) t.port.close();
     this.agent.destroy();
+    if (this.failure !== undefined) throw this.failure;
   }
 
   /** Wake `thread` with the answer to its system call (or a shutdown, once closing). */
