@@ -150,13 +150,13 @@ export const demo: Demo = {
 
     const blockingURL = `http://127.0.0.1:${blocking.port}`;
     const concurrentURL = `http://127.0.0.1:${concurrent.port}`;
-    yield* warm(blockingURL, 2 * threads);
-    yield* warm(concurrentURL, 2 * threads);
+    yield* warm(blockingURL, clients);
+    yield* warm(concurrentURL, clients);
 
     log(`Backend latency ${latency} ms. The same load against each server: ${clients} clients, each sending a`);
     log(`request, waiting for its reply or giving up after ${patience} ms, then sending the next, for ${seconds} s.`);
     log(`Requests still waiting at the end are waited for, so every request is counted; a timed-out`);
-    log(`request counts at its timeout. Each server first answers ${2 * threads} requests, not counted (warm-up).\n`);
+    log(`request counts at its timeout. Each server first answers ${clients} requests at once, not counted (warm-up).\n`);
     log(`blocking: a fixed pool of ${threads} threads (node:worker_threads), each serving one connection at a`);
     log(`  time with blocking calls: accept, read, the backend call, write, close. Node has no blocking`);
     log(`  sockets, so the main thread plays the kernel: it owns the sockets, and a thread's system call`);
@@ -184,10 +184,10 @@ export const demo: Demo = {
     log(`\nThe coroutine server gave ${(cRps / bRps).toFixed(1)}× the replies a second (p50 ${p(c, 50).toFixed(0)} ms against ${p(b, 50).toFixed(0)} ms, p99`);
     log(`${p(c, 99).toFixed(0)} ms against ${p(b, 99).toFixed(0)} ms): while one request waits on the backend, the others run. The blocking`);
     log(`server serves ${threads} requests at once, however idle its threads are while they wait for the backend;`);
-    log(`the other clients queue in the listen backlog. Past ${threads} × ${1000 / latency}/s × ${patience / 1000} s = ${collapse} clients (fewer if the`);
-    log(`threads cannot even keep up ${1000 / latency}/s each), every request would wait longer than its timeout, and the`);
-    log(`threads would spend their time on requests whose clients had given up. More threads help, at a`);
-    log(`thread's memory each: ${clients} clients at once need ${clients} threads.`);
+    log(`the other clients queue in the listen backlog. Past ${threads} × ${1000 / latency}/s × ${patience / 1000} s = ${collapse} clients (at this run's`);
+    log(`${bRps.toFixed(0)} replies/s, ${Math.round((bRps * patience) / 1000)}), every request would wait longer than its timeout, and the threads would`);
+    log(`spend their time on requests whose clients had given up. More threads help, at a thread's`);
+    log(`memory each: ${clients} clients at once need ${clients} threads.`);
     if (cRps < ideal / 2) {
       log(`The coroutine server was short of CPU in this run: it would give ${clients} clients ${ideal} replies/s if`);
       log(`the CPU kept up, and gave ${cRps.toFixed(0)}. The load generator, both servers and the backend share this`);
