@@ -4,8 +4,11 @@ import * as assert from "uvu/assert";
 import { execFileSync } from "node:child_process";
 import { readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { run } from "../lib/index.js";
+import { run, sleep } from "../lib/index.js";
+import { serve } from "../lib/node/index.js";
 import { demos } from "../demos/registry.js";
+import { blockingServer } from "../demos/blocking-server.js";
+import { load, report } from "../demos/sync-vs-async-server.js";
 import { ioTest } from "./node-helpers.js";
 
 async function quick(name: string): Promise<{ claims: Record<string, number>; out: string }> {
@@ -23,19 +26,64 @@ ioTest("download-pages: both pages at once take about one latency, one after the
   assert.match(out, /page 0 +░+✓/);
 });
 
-ioTest("blog-post: the three versions render the same page; the coroutine is the flattest and shortest", async () => {
-  const { claims: c, out } = await quick("blog-post");
+let blogPost: ReturnType<typeof quick> | undefined; // one run for both blog-post specs
+ioTest("blog-post: the four versions render the same page; async/await and the coroutine are the flattest", async () => {
+  const { claims: c, out } = await (blogPost ??= quick("blog-post"));
   assert.is(c.same, 1);
   assert.ok(c.skeinDepth! < c.promisesDepth! && c.promisesDepth! < c.callbacksDepth!, JSON.stringify(c));
+  assert.is(c.asyncDepth, c.skeinDepth, JSON.stringify(c));
   assert.ok(c.skeinChars! < c.callbacksChars!, JSON.stringify(c));
   assert.match(out, /<li><b>Grace<\/b>: No more callback pyramids.<\/li>/);
+  assert.match(out, /^async\/await +5 +\d+ +1 /m);
 });
 
-ioTest("sync-vs-async-server: the coroutine server serves many times what the blocking one can", async () => {
-  const { claims: c } = await quick("sync-vs-async-server");
-  assert.ok(c.blockingRps! <= 21, JSON.stringify(c)); // one 50 ms backend call at a time
-  assert.ok(c.concurrentRps! > 5 * c.blockingRps!, JSON.stringify(c));
+ioTest("blog-post: what coroutines add over async/await, each shown by a run", async () => {
+  const { claims: c, out } = await (blogPost ??= quick("blog-post"));
+  // A deadline: async/await leaves the handler running and renders for no one; timeout() aborts.
+  assert.is(c.deadlineAsyncRendered, 1, JSON.stringify(c));
+  assert.is(c.deadlineAsyncAnswered, 1, JSON.stringify(c));
+  assert.is(c.deadlineSkeinRendered, 0, JSON.stringify(c));
+  assert.is(c.deadlineSkeinLeft, 1, JSON.stringify(c));
+  // A failing sibling: Promise.all leaves the other running, its error seen by no one; all() cancels it.
+  assert.is(c.siblingAsyncAnswered, 1, JSON.stringify(c));
+  assert.is(c.siblingSkeinLeft, 1, JSON.stringify(c));
+  // A promise not awaited fails apart from its caller; a fork's failure reaches the caller.
+  assert.is(c.forgottenAsyncGotPage, 1, JSON.stringify(c));
+  assert.is(c.forgottenAsyncUnhandled, 1, JSON.stringify(c));
+  assert.is(c.forgottenSkeinFailed, 1, JSON.stringify(c));
+  assert.match(out, /skein, timeout\(\): TimeoutError at \d+ ms/);
+  assert.match(out, /an unhandled rejection: 0 so far/);
+});
+
+ioTest("sync-vs-async-server: every request is counted; the thread pool serves at most threads × 20/s, the coroutine server more, sooner", async () => {
+  const { claims: c, out } = await quick("sync-vs-async-server");
+  assert.is(c.blockingCounted, c.blockingRequests, "every request is a reply, a timeout or a failure");
+  assert.ok(c.blockingRps! <= c.threads! * 20 * 1.05, JSON.stringify(c)); // each thread: one 50 ms backend call at a time
+  assert.ok(c.concurrentRps! > 1.5 * c.blockingRps!, JSON.stringify(c));
   assert.ok(c.concurrentP50! < c.blockingP50!, JSON.stringify(c));
+  assert.is(c.concurrentServed, c.clients, JSON.stringify(c));
+  assert.ok(c.blockingPeak! <= c.threads! && c.concurrentPeak! > c.threads!, JSON.stringify(c)); // really one request a thread
+  assert.match(out, /blocking \(2 threads, one connection each at a time\): at most \d requests at the backend at once\n  \d+ requests: \d+ replies, \d+ timed out, \d+ failed; \d+ of 20 clients got a reply/);
+  assert.match(out, /p50 \d+ ms.*p90 .*p99 .*max /);
+  assert.match(out, / +timed out │/);
+});
+
+ioTest("sync-vs-async-server: a request that times out is counted, at its timeout, and reported as such", async () => {
+  const out = await run(function* () {
+    const backend = yield* serve({ port: 0 }, function* (_req, res) {
+      yield* sleep(50);
+      yield* res.end("ok");
+    });
+    const server = yield* blockingServer(`http://127.0.0.1:${backend.port}`, 1);
+    return yield* load(`http://127.0.0.1:${server.port}`, 8, 0.3, 120); // 8 clients, one thread: most wait too long
+  });
+  assert.ok(out.timedOut > 0 && out.replies > 0, JSON.stringify(out));
+  assert.is(out.samples.length, out.replies + out.timedOut + out.failed);
+  assert.ok(out.samples.filter((s) => s.outcome === "timed out").every((s) => s.ms === 120));
+  const lines = report(out, 8, 120).join("\n");
+  assert.match(lines, new RegExp(`${out.timedOut} timed out`));
+  assert.match(lines, new RegExp(`timed out │█* +${out.timedOut} `));
+  assert.match(lines, /max 120 ms \(timed out\)/);
 });
 
 ioTest("job-queue: every job is done or poisoned, each crash replaced, and producers felt backpressure", async () => {
