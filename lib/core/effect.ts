@@ -37,34 +37,60 @@ export const current: { task: { toString(): string } | null } = { task: null };
 
 // A forgotten `yield*` (`sleep(20);` alone) makes an effect that nothing performs. Effects the
 // public constructors make while a body runs are noted here, until the body yields them or hands
-// them to skein (to `fork`, `all`, `timeout`…); what is left when its step ends is reported.
+// them to skein (to `fork`, `all`, `timeout`…). What is left when its step ends is only a suspect:
+// a combinator may wait first and yield it later (`withDelay(10, call(f))`). The scheduler
+// reports a suspect still unused when its task returns, or when it is garbage-collected unused.
 /** The effect made last and not yet used (the usual case: made, then yielded at once). */
 let made: object | null = null;
 /** Others made in the same step and not yet used. */
-let alsoMade: object[] | null = null;
+let alsoMade: Set<object> | null = null;
+
+/** @internal An effect left unused at the end of the step that made it. */
+export interface Suspect {
+  /** Still unused: cleared when it is yielded or handed to skein, or reported. */
+  live: boolean;
+}
+/** @internal Suspects by effect; `suspected` counts the live ones, so `used` looks only when some exist. */
+export const suspects = new WeakMap<object, Suspect>();
+let suspected = 0;
+
+/** @internal `effect` was left unused by its step: watch it until it is used or reported. */
+export function suspect(effect: object, s: Suspect): void {
+  suspects.set(effect, s);
+  suspected++;
+}
+
+/** @internal Stop watching a suspect (used, reported, or its task ended otherwise). */
+export function clearSuspect(s: Suspect): void {
+  if (s.live) {
+    s.live = false;
+    suspected--;
+  }
+}
 
 /** @internal A public constructor made `effect`: note it, if a body is running. */
 export function noteMade(effect: object): void {
   if (current.task === null) return;
   if (debugging.sites) sites.set(effect, new Error()); // where, for a report
-  if (made !== null && made !== effect) (alsoMade ??= []).push(made);
+  if (made !== null && made !== effect) (alsoMade ??= new Set()).add(made);
   made = effect;
 }
 
 /** @internal `op` is yielded, or handed to skein: it is used. */
 export function used(op: unknown): void {
   if (op === made) made = null;
-  else if (alsoMade !== null) {
-    const i = alsoMade.indexOf(op as object);
-    if (i >= 0) alsoMade.splice(i, 1);
+  else if (alsoMade !== null) alsoMade.delete(op as object);
+  if (suspected !== 0) {
+    const s = suspects.get(op as object);
+    if (s !== undefined) clearSuspect(s);
   }
 }
 
 /** @internal The effects made in the step that just ended and never used, if any (and forget them). */
 export function unused(): object[] | null {
   if (made === null && alsoMade === null) return null;
-  const left = alsoMade ?? [];
-  if (made !== null && !left.includes(made)) left.push(made);
+  const left = alsoMade === null ? [] : [...alsoMade];
+  if (made !== null && alsoMade?.has(made) !== true) left.push(made);
   made = null;
   alsoMade = null;
   return left.length > 0 ? left : null;

@@ -121,5 +121,9 @@ export class ChannelClosedError extends Error {
  * ```
  */
 export function isCancelled(error: unknown): error is Cancelled {
-  return error instanceof Cancelled;
+  try {
+    return error instanceof Cancelled;
+  } catch {
+    return false; // a revoked Proxy thrown as an error: not a Cancelled, and no reason to crash
+  }
 }

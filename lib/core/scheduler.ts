@@ -2,7 +2,7 @@
 // and the lifecycle of tasks and frames (children, cancellation, errors). It never touches the host.
 
 import type { Clock } from "./clock.js";
-import { anyUnused, Effect, effectTypes, forgetOpening, unused, used } from "./effect.js";
+import { anyUnused, clearSuspect, Effect, effectTypes, forgetOpening, suspect, suspects, unused, used, type Suspect } from "./effect.js";
 import { Call, Join, Wait, type AnyEffect, type TaskOptions } from "./effects.js";
 import { Cancelled, DeadlockError, isCancelled } from "./errors.js";
 import { Deque } from "./deque.js";
@@ -51,6 +51,13 @@ export type ErrorHandler = (error: unknown, task: Task, what: string) => void;
 
 /** An error of skein's own about your code: the run loop's stack would say nothing, so it has
  * none, or just the line it is about when that is known. */
+/** A suspect of a forgotten `yield*`: what to report, and about whom. */
+interface Forgotten extends Suspect {
+  readonly task: Task;
+  readonly text: string;
+  readonly site: string | undefined;
+}
+
 function notice(name: string, message: string, at?: string): Error {
   const error = new Error(message);
   error.name = name;
@@ -172,7 +179,7 @@ function isGuard(value: unknown): boolean {
 function throwInto(it: Iterator<unknown>, error: unknown, t: Task): IteratorResult<unknown> {
   // A body being stopped is returned, not thrown into: its catch blocks cannot hold it; then its
   // finally blocks run to their end.
-  if (t.top.flags & STOPPING && error instanceof Cancelled) {
+  if (t.top.flags & STOPPING && isCancelled(error)) {
     t.top.flags |= RETURNED;
     return typeof it.return === "function" ? it.return(undefined) : ENDED;
   }
@@ -507,7 +514,7 @@ export class Scheduler {
   /** @internal Wake suspended `t`: its body continues with `value`, or has it thrown in. A
    * `replaceable` input loses nothing if a cancellation arriving before `t` runs replaces it. */
   resume(t: Task, value: unknown, threw = false, replaceable = false): void {
-    if (threw && t.flags & SUSPENDED && typeof value === "object" && value !== null && !(value instanceof Cancelled)) {
+    if (threw && t.flags & SUSPENDED && typeof value === "object" && value !== null && !isCancelled(value)) {
       this.failedIn.set(value, t.slot); // the error came from what it waited on: its stack says so
     }
     t.flags = (t.flags & ~(SUSPENDED | THROWING | REPLACEABLE)) | (threw ? THROWING : 0) | (replaceable ? REPLACEABLE : 0);
@@ -581,6 +588,7 @@ export class Scheduler {
    * received from a channel is never thrown away on its way up; the caller's next wait throws. */
   private ended(t: Task, threw: boolean, value: unknown): void {
     const f = t.top;
+    if (f === t) this.verdict(t, !threw && !(f.flags & HALTED)); // its root body ended
     if (!threw) {
       t.it = null;
       if (!(f.flags & (FAILED | DELIVERED))) f.result = value; // a failure of the frame (a child's error) stays its outcome
@@ -588,7 +596,7 @@ export class Scheduler {
       t.it = null;
       f.flags |= DELIVERED; // it ended by its cancellation
     } else {
-      if (!(value instanceof Cancelled)) annotate(value, t, this.failedIn.get(value as object));
+      if (!isCancelled(value)) annotate(value, t, this.failedIn.get(value as object));
       t.it = null;
       this.fail(f, value, t);
     }
@@ -911,19 +919,52 @@ export class Scheduler {
     this.watcher = observer ?? null;
   }
 
-  /** Effects the step of `t` made and never yielded: each a forgotten `yield*`, reported. */
+  /** Effects the step of `t` made and did not use: suspects, until they are used or reported. */
   private forgotten(t: Task): void {
     for (const effect of unused() ?? []) {
-      const text = String(effect);
-      const error = notice(
-        "ForgottenYield",
-        `${text} was made in task ${t} but not yielded, so it does nothing: put \`yield*\` before the call that made it ` +
-          "(to keep an effect and yield it later, or in another task, make it where it is yielded)",
-        siteOf(effect), // known in debug mode
-      );
-      this.report(error, t, `a forgotten yield* in task ${t}`);
+      const s: Forgotten = { live: true, task: t, text: String(effect), site: siteOf(effect) };
+      suspect(effect, s);
+      let list = this.suspected.get(t);
+      if (list === undefined) this.suspected.set(t, (list = []));
+      list.push(new WeakRef(effect));
+      this.collected.register(effect, s, s);
     }
   }
+
+  /** The body of `t` has ended: a suspect it made and still never used is a forgotten `yield*`
+   * if it returned; if it failed or was cancelled, that is why the effect went unused. */
+  private verdict(t: Task, returned: boolean): void {
+    const list = this.suspected.get(t);
+    if (list === undefined) return;
+    this.suspected.delete(t);
+    for (const ref of list) {
+      const effect = ref.deref();
+      const s = effect === undefined ? undefined : (suspects.get(effect) as Forgotten | undefined);
+      if (s === undefined || !s.live) continue;
+      clearSuspect(s);
+      this.collected.unregister(s);
+      if (returned) this.forget(s, "before the task returned");
+    }
+  }
+
+  /** Report a forgotten `yield*`. */
+  private forget(s: Forgotten, when: string): void {
+    const error = notice(
+      "ForgottenYield",
+      `${s.text} was made in task ${s.task} but never yielded ${when}, so it did nothing: put \`yield*\` before the call that made it`,
+      s.site, // known in debug mode
+    );
+    this.report(error, s.task, `a forgotten yield* in task ${s.task}`);
+  }
+
+  /** Suspects garbage-collected unused while their task still ran can never be yielded now. */
+  private readonly collected = new FinalizationRegistry<Forgotten>((s) => {
+    if (!s.live) return;
+    clearSuspect(s);
+    if (s.task.state === "running") this.forget(s, "(it was garbage-collected unused)");
+  });
+  /** The suspects each task made, weakly, for the verdict when its body ends. */
+  private readonly suspected = new WeakMap<Task, WeakRef<object>[]>();
 
   /** @internal Hand an error that nobody can catch to `onError`; `what` says what failed. */
   report(error: unknown, task: Task, what: string): void {

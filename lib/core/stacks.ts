@@ -73,21 +73,22 @@ const annotated = new WeakSet<object>();
  * the error came from one. Cheap enough for every failure: names and ids, a few string joins.
  */
 export function annotate(error: unknown, t: Task, effect: unknown): void {
-  if (typeof error !== "object" || error === null || annotated.has(error)) return;
-  const stack = (error as { stack?: unknown }).stack;
-  if (typeof stack !== "string") return;
-  annotated.add(error);
-  // The JavaScript stack below the run loop is only how the host got to it: drop it, and the
-  // generator machinery, which says nothing.
-  const lines = stack.split("\n");
-  const loop = lines.findIndex((l) => /\bScheduler\.(step|loop)\b/.test(l));
-  const kept = (loop < 0 ? lines : lines.slice(0, loop)).filter((l) => !/^\s*at (?:\S+\.)?next \(<anonymous>\)$/.test(l));
-  if (effect !== undefined) kept.push(`    at skein: performing ${String(effect)}`);
-  for (let f: Frame = t.top; f instanceof CallFrame; f = f.caller) kept.push(at(f.what ?? f, `in ${callName(f)}`));
-  for (let task: Task | null = t; task !== null; task = taskOf(task.owner)) kept.push(at(task, `in ${origin(task)}`));
   try {
+    if (typeof error !== "object" || error === null || annotated.has(error)) return;
+    const stack = (error as { stack?: unknown }).stack;
+    if (typeof stack !== "string") return;
+    annotated.add(error);
+    // The JavaScript stack below the run loop is only how the host got to it: drop it, and the
+    // generator machinery, which says nothing.
+    const lines = stack.split("\n");
+    const loop = lines.findIndex((l) => /\bScheduler\.(step|loop)\b/.test(l));
+    const kept = (loop < 0 ? lines : lines.slice(0, loop)).filter((l) => !/^\s*at (?:\S+\.)?next \(<anonymous>\)$/.test(l));
+    if (effect !== undefined) kept.push(`    at skein: performing ${String(effect)}`);
+    for (let f: Frame = t.top; f instanceof CallFrame; f = f.caller) kept.push(at(f.what ?? f, `in ${callName(f)}`));
+    for (let task: Task | null = t; task !== null; task = taskOf(task.owner)) kept.push(at(task, `in ${origin(task)}`));
     (error as { stack: string }).stack = kept.join("\n");
   } catch {
-    // a frozen error keeps its stack
+    // A frozen error, a stack getter or setter that throws, a Proxy: it keeps the stack it has.
+    // Nothing an error does may break the scheduler.
   }
 }

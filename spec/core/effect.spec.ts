@@ -1,4 +1,6 @@
 import { test } from "uvu";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import * as assert from "uvu/assert";
 import {
   action, all, call, cancel, channel, cooperate, createScheduler, Effect, fork, join, race, select, self, sleep, Sleep, spawn,
@@ -116,9 +118,9 @@ test("a forgotten yield* is reported, naming the effect and the task, with what 
   });
   const messages = s.reported.map((e) => (e as Error).message);
   assert.equal(messages.length, 3);
-  assert.match(messages[0]!, /^sleep\(20\) was made in task #1 handler but not yielded, so it does nothing: put `yield\*` before the call that made it/);
-  assert.match(messages[1]!, /^fork\(function audit\) was made in task #1 handler but not yielded/);
-  assert.match(messages[2]!, /^send\(channel#\d+, 1\) was made in task #1 handler but not yielded/);
+  assert.match(messages[0]!, /^sleep\(20\) was made in task #1 handler but never yielded before the task returned, so it did nothing: put `yield\*` before the call that made it/);
+  assert.match(messages[1]!, /^fork\(function audit\) was made in task #1 handler but never yielded/);
+  assert.match(messages[2]!, /^send\(channel#\d+, 1\) was made in task #1 handler but never yielded/);
   assert.is(out.size, 0);
 });
 
@@ -138,6 +140,80 @@ test("effects yielded, or handed to skein (fork, all, timeout, select, race…),
     yield* ch.send(2);
   });
   assert.equal(s.reported, []);
+});
+
+test("an effect made in one step and yielded in a later one is not reported: a combinator that waits first", async () => {
+  function* withDelay<T>(ms: number, op: Operation<T>): Operation<T> {
+    yield* sleep(ms);
+    return yield* op;
+  }
+  const ch = channel<number>(1);
+  const { value, s } = await runVirtual(function* () {
+    const reused = sleep(1); // one effect, yielded again and again
+    for (let i = 0; i < 3; i++) yield* reused;
+    const later = ch.receive(); // made before a wait, yielded after it
+    yield* sleep(1);
+    yield* ch.send(7);
+    const got = yield* later;
+    const ops = [call(() => 1), call(() => 2)]; // built, then a wait, then handed to all()
+    yield* sleep(1);
+    const sum = (yield* all(ops)).reduce((a, b) => a + b, 0);
+    return [yield* withDelay(10, call(() => "ran")), got, sum];
+  });
+  assert.equal(value, ["ran", 7, 3]);
+  assert.equal(s.reported, []);
+});
+
+test("an effect left unused because its task failed or was cancelled is not reported: that is why", async () => {
+  const s = virtual();
+  await s.run(function* () {
+    const t = yield* fork(function* () {
+      const op = call(() => "never");
+      yield* sleep(100); // cancelled here: op is never yielded, and nobody forgot it
+      yield* op;
+    });
+    const failing = yield* spawn(function* () {
+      const op = call(() => "never");
+      yield* sleep(1);
+      throw new Error("before it could yield op");
+      yield* op; // eslint-disable-line no-unreachable
+    });
+    yield* sleep(10);
+    yield* cancel(t);
+    assert.is(failing.state, "failed");
+  }).catch((e: Error) => assert.is(e.message, "before it could yield op")); // the failure reached the root
+  assert.equal(s.reported, []);
+});
+
+test("100,000 effects made in one step and handed to all() in a later one: no report, and no scan per effect", async () => {
+  const { value, s } = await runVirtual(function* () {
+    const ops = Array.from({ length: 100_000 }, (_, i) => call(() => i));
+    yield* sleep(1);
+    return (yield* all(ops)).length;
+  });
+  assert.is(value, 100_000);
+  assert.equal(s.reported, []);
+});
+
+test("a task that runs on and forgets a yield* in a loop is reported once the forgotten effect is collected", async () => {
+  setFlagsFromString("--expose-gc");
+  const gc = runInNewContext("gc") as () => void;
+  const reported: string[] = [];
+  const s = createScheduler({ onError: (e) => void reported.push((e as Error).message) });
+  const out = channel<number>(100);
+  const loop = s.run(function* server() {
+    for (let i = 0; ; i++) {
+      out.send(i); // forgotten, in a task that never returns
+      yield* sleep(1);
+    }
+  });
+  for (let i = 0; i < 50 && reported.length === 0; i++) {
+    await new Promise((r) => setTimeout(r, 5));
+    gc();
+  }
+  await loop.cancel();
+  assert.ok(reported.length > 0, "reported while the task still ran");
+  assert.match(reported[0]!, /^send\(channel#\d+, \d+\) was made in task #1 server but never yielded \(it was garbage-collected unused\)/);
 });
 
 test.run();

@@ -211,3 +211,41 @@ R("the default scheduler's onError can be set, and reports say what failed", asy
 });
 
 R.run();
+
+const Odd = suite("odd things thrown");
+
+Odd("an error whose stack getter throws, a Proxy that throws on every trap or a revoked one: the task fails with it, the scheduler goes on", async () => {
+  const things: [string, () => unknown][] = [
+    ["getter", () => {
+      const e = new Error("getter");
+      Object.defineProperty(e, "stack", { get() { throw new Error("no stack for you"); }, configurable: true });
+      return e;
+    }],
+    ["proxy", () => new Proxy({}, { get() { throw new Error("get"); }, has() { throw new Error("has"); }, getPrototypeOf() { throw new Error("proto"); } })],
+    ["revoked", () => {
+      const p = Proxy.revocable({}, {});
+      p.revoke();
+      return p.proxy;
+    }],
+  ];
+  for (const [label, make] of things) {
+    const s = virtual();
+    const thrown = make();
+    const t = s.run(function* app() {
+      yield* fork(function* child() {
+        yield* sleep(1);
+        throw thrown;
+      });
+    });
+    let caught: unknown = "nothing";
+    await new Promise<void>((r) => t.then(() => r(), (e) => ((caught = [e]), r())));
+    assert.is(t.state, "failed", label);
+    assert.ok((caught as unknown[])[0] === thrown, label);
+    assert.is(await s.run(function* () {
+      yield* sleep(1);
+      return "still running";
+    }), "still running", label);
+  }
+});
+
+Odd.run();
