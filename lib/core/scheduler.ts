@@ -11,7 +11,7 @@ import { annotate, debugging, noteSite, siteOf, waitingSince } from "./stacks.js
 import { checkOperation, describe, isIterator, isOperation, isThenable, type OperationLike } from "./operation.js";
 import {
   CallFrame, CLOSING, current, Deferred, Scope, DELIVERED, DELIVERY, DONE, FAILED, Frame, GENERATOR, HALTED, OVERDUE, QUEUED, REPLACEABLE,
-  RETURNED, SHIELD, STARTED, STOPPING, SUSPENDED, Task, taskOf, THROWING,
+  RETURNED, SHIELD, STARTED, STOPPING, SUSPENDED, Task, taskOf, THROWING, childrenOf, tasksUnder,
 } from "./task.js";
 
 /** @internal Longest run of the loop before it lets the host handle timers and I/O, in ms. */
@@ -230,6 +230,8 @@ export class Scheduler {
    * after what woke meanwhile (timers, I/O): a busy task delays the others by one slice at most. */
   private preempted: Task | null = null;
   private running = false;
+  /** @internal How many times the run loop has run (the real clock's deadlock check compares two looks). */
+  turns = 0;
   /** A run of the loop is due on a microtask. */
   private scheduled = false;
   /** A run of the loop is due after the host's turn: never more than one such callback. */
@@ -306,6 +308,7 @@ export class Scheduler {
   private loop(): void {
     if (this.running) return;
     this.running = true;
+    this.turns++;
     this.sliceOver = false;
     this.sliceEnd = this.clock.realNow() + SLICE_MS;
     let n = 0;
@@ -824,20 +827,51 @@ export class Scheduler {
   }
 
   /** @internal The tasks under `f`, a line each with what it waits on, indented by depth: the
-   * deadlock report, and `describeTasks()`. In debug mode, also since when and where it started. */
+   * deadlock report, and `describeTasks()`. In debug mode, also since when and where it started.
+   * Iterative (a tree 10,000 deep is fine); past a depth of 32 the depth is written, not indented;
+   * a long run of alike siblings with no children (10,000 sleepers) is shown as three and a count. */
   describeTree(f: Frame, indent: string): string {
     let out = "";
-    const kids: Task[] = [];
-    for (let c = f.children; c !== null; c = c.prev) kids.unshift(c);
-    for (const c of kids) {
-      const on = c.flags & SUSPENDED ? `waits on ${this.waitsOn(c)}` : c.flags & QUEUED ? "is ready to run" : "is running";
-      const since = c.flags & SUSPENDED ? waitingSince.get(c) : undefined;
-      const site = siteOf(c);
-      out += `${indent}task ${c} ${on}${since === undefined ? "" : ` for ${Math.round(this.clock.now() - since)} ms`}${site === undefined ? "" : `, started at ${site}`}\n`;
-      for (let g: Frame = c.top; ; g = (g as CallFrame).caller) {
-        out += this.describeTree(g, `${indent}  `);
-        if (g === c) break;
+    const todo: [Task | string, number][] = [];
+    const push = (kids: Task[], depth: number): void => {
+      const items = this.collapse(kids);
+      for (let i = items.length - 1; i >= 0; i--) todo.push([items[i]!, depth]);
+    };
+    push(childrenOf(f), 0);
+    while (todo.length > 0) {
+      const [c, depth] = todo.pop()!;
+      const pad = indent + (depth <= 32 ? "  ".repeat(depth) : `${"  ".repeat(32)}[depth ${depth}] `);
+      if (typeof c === "string") {
+        out += `${pad}${c}\n`;
+        continue;
       }
+      out += `${pad}task ${c} ${this.doing(c)}\n`;
+      push(tasksUnder(c), depth + 1);
+    }
+    return out;
+  }
+
+  /** What `c` is doing, for people: what it waits on and, in debug mode, since when and where it started. */
+  private doing(c: Task): string {
+    const on = c.flags & SUSPENDED ? `waits on ${this.waitsOn(c)}` : c.flags & QUEUED ? "is ready to run" : "is running";
+    const since = c.flags & SUSPENDED ? waitingSince.get(c) : undefined;
+    const site = siteOf(c);
+    return `${on}${since === undefined ? "" : ` for ${Math.round(this.clock.now() - since)} ms`}${site === undefined ? "" : `, started at ${site}`}`;
+  }
+
+  /** Siblings, with each run of more than 5 alike ones (same name, same kind of wait, no
+   * children) cut to its first three and a line that counts the rest. */
+  private collapse(kids: Task[]): (Task | string)[] {
+    if (kids.length <= 5) return kids;
+    const alike = (t: Task): string | null => (tasksUnder(t).length > 0 ? null : `${t.name}\0${this.doing(t).replace(/\d+/g, "#")}`);
+    const out: (Task | string)[] = [];
+    for (let i = 0; i < kids.length; ) {
+      const key = alike(kids[i]!);
+      let j = i + 1;
+      if (key !== null) while (j < kids.length && alike(kids[j]!) === key) j++;
+      if (j - i > 5) out.push(kids[i]!, kids[i + 1]!, kids[i + 2]!, `… and ${(j - i - 3).toLocaleString("en")} more like task ${kids[i]} (up to task ${kids[j - 1]})`);
+      else for (let k = i; k < j; k++) out.push(kids[k]!);
+      i = j;
     }
     return out;
   }

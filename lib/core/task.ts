@@ -197,6 +197,24 @@ export function taskOf(f: Frame): Task | null {
   return f instanceof Task ? f : f instanceof CallFrame ? f.task : null;
 }
 
+/** @internal The children of frame `f` that still run, oldest first. */
+export function childrenOf(f: Frame): Task[] {
+  const out: Task[] = [];
+  for (let c = f.children; c !== null; c = c.prev) out.push(c);
+  return out.reverse();
+}
+
+/** @internal The tasks `t` started that still run: its body's children, then those of each call
+ * it is in, the outermost first. */
+export function tasksUnder(t: Task): Task[] {
+  const frames: Frame[] = [];
+  for (let g: Frame = t.top; ; g = (g as CallFrame).caller) {
+    frames.push(g);
+    if (g === t) break;
+  }
+  return frames.reverse().flatMap(childrenOf);
+}
+
 /** @internal Settles a promise handed out by `then` (join) or `cancel()`. */
 export class Deferred {
   readonly promise: Promise<unknown>;

@@ -4,7 +4,7 @@
 import type { Scheduler } from "../core/scheduler.js";
 import { defaultScheduler } from "../core/run.js";
 import { callName, siteOf, waitingSince } from "../core/stacks.js";
-import { CallFrame, FORK, QUEUED, SPAWN, SUSPENDED, taskOf, type Frame, type Task, type TaskState } from "../core/task.js";
+import { CallFrame, childrenOf, FORK, QUEUED, SPAWN, SUSPENDED, taskOf, tasksUnder, type Frame, type Task, type TaskState } from "../core/task.js";
 
 /**
  * A task in a snapshot made by {@link inspect}.
@@ -50,23 +50,22 @@ export interface TaskInfo {
  * ```
  */
 export function inspect(scheduler: Scheduler = defaultScheduler()): TaskInfo[] {
-  return childrenOf(scheduler.roots);
-}
-
-function childrenOf(f: Frame): TaskInfo[] {
-  const out: TaskInfo[] = [];
-  for (let c = f.children; c !== null; c = c.prev) out.unshift(info(c));
-  return out;
-}
-
-function info(t: Task): TaskInfo {
-  const calls: string[] = [];
-  const children: TaskInfo[] = [];
-  for (let g: Frame = t.top; ; g = (g as CallFrame).caller) {
-    children.unshift(...childrenOf(g));
-    if (!(g instanceof CallFrame)) break;
-    calls.push(callName(g));
+  // Iterative, so that a tree 10,000 deep does not overflow the stack.
+  const roots: TaskInfo[] = [];
+  const todo: [Task, TaskInfo[]][] = childrenOf(scheduler.roots).reverse().map((t) => [t, roots]);
+  while (todo.length > 0) {
+    const [t, siblings] = todo.pop()!;
+    const children: TaskInfo[] = [];
+    siblings.push(info(t, children));
+    const kids = tasksUnder(t);
+    for (let i = kids.length - 1; i >= 0; i--) todo.push([kids[i]!, children]);
   }
+  return roots;
+}
+
+function info(t: Task, children: TaskInfo[]): TaskInfo {
+  const calls: string[] = [];
+  for (let g: Frame = t.top; g instanceof CallFrame; g = g.caller) calls.push(callName(g));
   const parent = taskOf(t.owner);
   return {
     id: t.id,
