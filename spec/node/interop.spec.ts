@@ -162,10 +162,10 @@ test("main(): a program that waits on nothing that can wake it fails with the de
   assert.match(r.err, /task #1 program waits on suspend\(\)/);
 });
 
-test("a deadlock on the real clock is reported under await run(), run() and main(): every finally runs, exit non-zero", async () => {
+test("a deadlock on the real clock is reported under await run(), run() and main(): every finally runs, exit non-zero; not while another beforeExit listener can still wake a task", async () => {
   const fixture = new URL("../fixtures/deadlock.ts", import.meta.url).pathname;
   const outcomes = await Promise.all(
-    ["await-run", "run", "main"].map(
+    ["await-run", "run", "main", "woken-at-exit"].map(
       (how) =>
         new Promise<{ how: string; code: number | null; out: string; err: string }>((resolve) => {
           const child = spawnProcess(process.execPath, ["--import", "tsx", fixture, how], { stdio: "pipe" });
@@ -177,6 +177,8 @@ test("a deadlock on the real clock is reported under await run(), run() and main
         }),
     ),
   );
+  const woken = outcomes.pop()!;
+  assert.equal([woken.code, woken.out, woken.err], [0, "woken by another beforeExit listener\n", ""]);
   for (const { how, code, out, err } of outcomes) {
     assert.is(code, 1, how);
     assert.equal(out.trim().split("\n").sort(), ["worker 1 cleaned up", "worker 2 cleaned up", "worker 3 cleaned up"], how);
