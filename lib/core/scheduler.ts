@@ -914,22 +914,29 @@ export class Scheduler {
     this.handleError = handler ?? printError;
   }
 
-  /** A step, told to the observer. */
+  /** A step, told to the observer. An observer that throws is reported once and removed: it
+   * would throw again at every step. */
   private observed(t: Task): void {
     const w = this.watcher!;
     try {
       if (t.flags & STARTED) w.resumed?.(t);
       else w.started?.(t);
     } catch (e) {
-      this.report(e, t, "the scheduler's observer threw");
+      this.dropObserver(w, e, t);
     }
     this.step(t);
     try {
       if (t.flags & DONE) w.ended?.(t);
       else w.suspended?.(t, t.flags & SUSPENDED ? t.slot : null);
     } catch (e) {
-      this.report(e, t, "the scheduler's observer threw");
+      this.dropObserver(w, e, t);
     }
+  }
+
+  private dropObserver(w: Observer, error: unknown, t: Task): void {
+    if (this.watcher !== w) return;
+    this.watcher = null;
+    this.report(error, t, "the scheduler's observer threw, and has been removed");
   }
 
   /**

@@ -70,15 +70,22 @@ export interface TraceRecording {
  * writeFileSync("trace.json", JSON.stringify(recording.stop())); // open it in ui.perfetto.dev
  * ```
  */
+/** Observers of recordings that have stopped, and the observer each recording replaced: a
+ * recording that stops puts back the newest one still recording. */
+const finished = new WeakSet<Observer>();
+const before = new WeakMap<Observer, Observer>();
+
 export function recordTrace(scheduler: Scheduler): TraceRecording {
   const events: TraceEvent[] = [];
-  const open = new Map<Task, { since: number; name: string; cat: string }>();
+  const open = new Map<Task, { since: number; name: string; cat: string; args?: { on: string } }>();
   const us = () => Math.round(scheduler.now() * 1000);
   const close = (t: Task, now: number) => {
     const span = open.get(t);
     if (span === undefined) return;
     open.delete(t);
-    events.push({ name: span.name, cat: span.cat, ph: "X", ts: span.since, dur: Math.max(0, now - span.since), pid: 1, tid: t.id });
+    const event: TraceEvent = { name: span.name, cat: span.cat, ph: "X", ts: span.since, dur: Math.max(0, now - span.since), pid: 1, tid: t.id };
+    if (span.args !== undefined) event.args = span.args;
+    events.push(event);
   };
   const observer: Observer = {
     started(t) {
@@ -96,7 +103,12 @@ export function recordTrace(scheduler: Scheduler): TraceRecording {
     suspended(t, on) {
       const now = us();
       close(t, now);
-      open.set(t, on === null ? { since: now, name: "ready (slice used up)", cat: "ready" } : { since: now, name: `waiting on ${scheduler.waitsOn(t)}`, cat: "wait" });
+      if (on === null) open.set(t, { since: now, name: "ready (slice used up)", cat: "ready" });
+      else {
+        // One span name per kind of wait (the time left goes in its args), so that tools group them.
+        const what = scheduler.waitsOn(t);
+        open.set(t, { since: now, name: `waiting on ${what.replace(/ \(ends in \d+ ms\)$/, "")}`, cat: "wait", args: { on: what } });
+      }
     },
     ended(t) {
       const now = us();
@@ -105,14 +117,23 @@ export function recordTrace(scheduler: Scheduler): TraceRecording {
     },
   };
   const previous = scheduler.observer;
+  if (previous !== undefined) before.set(observer, previous);
   scheduler.observer = observer;
+  let trace: Trace | undefined;
   return {
     stop() {
-      if (scheduler.observer === observer) scheduler.observer = previous;
+      if (trace !== undefined) return trace; // stopped already
+      // Recordings may stop in any order: put back the newest one still recording.
+      finished.add(observer);
+      if (scheduler.observer === observer) {
+        let back = previous;
+        while (back !== undefined && finished.has(back)) back = before.get(back);
+        scheduler.observer = back;
+      }
       const now = us();
       for (const t of [...open.keys()]) close(t, now);
       events.push({ name: "process_name", ph: "M", ts: 0, pid: 1, tid: 0, args: { name: "skein" } });
-      return { traceEvents: events, displayTimeUnit: "ms" };
+      return (trace = { traceEvents: events, displayTimeUnit: "ms" });
     },
   };
 }

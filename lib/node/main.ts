@@ -23,6 +23,10 @@ export interface MainOptions extends TaskOptions {
   /** Where the errors skein reports go (a failed request handler, a crashed supervised child):
    * the default scheduler's `onError`. By default they are printed. */
   onError?: ErrorHandler;
+  /** The signal on which the task tree is printed to stderr (nothing else happens): `SIGUSR2` by
+   * default; `false` for none. nodemon restarts a program with SIGUSR2: under nodemon, pass
+   * another (`"SIGPWR"`) or `false`, or run `nodemon --signal SIGTERM`. */
+  inspectSignal?: NodeJS.Signals | false;
 }
 
 /**
@@ -33,7 +37,8 @@ export interface MainOptions extends TaskOptions {
  * during the cleanup exits at once. The process lives as long as what the program waits on (a
  * server, a timer, a child process) can wake it; if nothing can any more while it still waits,
  * that is a deadlock: it fails with the report of what each task waits on, and exits 1. SIGUSR2
- * (`kill -USR2 <pid>`) prints the task tree to stderr, and changes nothing.
+ * (`kill -USR2 <pid>`) prints the task tree to stderr, and changes nothing (see
+ * {@link MainOptions.inspectSignal}: nodemon restarts with SIGUSR2).
  *
  * @throws TypeError if `op` is not an operation or a function.
  * @example
@@ -47,6 +52,10 @@ export interface MainOptions extends TaskOptions {
  */
 export function main<T>(op: OperationLike<T>, options?: MainOptions): Task<T> {
   checkOperation(op, "main()");
+  const inspectSignal = options?.inspectSignal ?? "SIGUSR2";
+  if (inspectSignal !== false && (typeof inspectSignal !== "string" || !/^SIG[A-Z0-9]+$/.test(inspectSignal) || inspectSignal in CODES)) {
+    throw new TypeError(`main() expects inspectSignal to be a signal name other than SIGINT and SIGTERM, or false; got ${String(inspectSignal)}`);
+  }
   if (options?.onError !== undefined) defaultScheduler().onError = options.onError;
   let code: number | undefined;
   const onSignal = (signal: keyof typeof CODES) => {
@@ -57,8 +66,9 @@ export function main<T>(op: OperationLike<T>, options?: MainOptions): Task<T> {
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
   // What is it doing? `kill -USR2 <pid>` prints the task tree, and changes nothing.
-  const onUsr2 = () => process.stderr.write(`skein: the tasks of process ${process.pid}:\n${describeTasks()}`);
-  process.on("SIGUSR2", onUsr2);
+  if (inspectSignal !== false) {
+    process.on(inspectSignal, () => process.stderr.write(`skein: the tasks of process ${process.pid}:\n${describeTasks()}`));
+  }
   const task = run(op, options);
   // Nothing here keeps the process alive: what the root waits on does (a server, a timer). When
   // nothing does, every task is stuck: the real clock reports the deadlock, and main exits 1.

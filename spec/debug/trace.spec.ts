@@ -61,11 +61,42 @@ test("a recorded trace is valid Trace Event JSON: named tracks, run and wait spa
     for (let i = 1; i < spans.length; i++) assert.ok(spans[i]!.ts >= spans[i - 1]!.ts + spans[i - 1]!.dur!, `overlap on track ${tid}`);
   }
   // What ping waited on, for how long (virtual time: exact), and how each task ended.
-  const pingWaits = events.filter((e) => e.tid === 2 && e.cat === "wait").map((e) => `${e.name} ${e.dur}`);
-  assert.ok(pingWaits.includes("waiting on sleep (ends in 10 ms) 10000"), pingWaits.join("; "));
+  const pingWaits = events.filter((e) => e.tid === 2 && e.cat === "wait").map((e) => `${e.name} ${e.dur} ${e.args!.on}`);
+  assert.ok(pingWaits.includes("waiting on sleep 10000 sleep (ends in 10 ms)"), pingWaits.join("; ")); // one name per kind of wait
   assert.equal(events.filter((e) => e.ph === "i" && e.cat === "task").map((e) => `${e.tid} ${e.name}`).sort(), [
     "1 completed", "1 started", "2 completed", "2 started", "3 completed", "3 started",
   ]);
+  assert.is(s.observer, undefined);
+});
+
+test("recordings stopped in any order: the one stopped first records nothing more, the newer is put back", async () => {
+  const s = createScheduler({ clock: "virtual" });
+  const first = recordTrace(s);
+  const second = recordTrace(s);
+  const third = recordTrace(s);
+  const stoppedSecond = second.stop();
+  assert.is(second.stop(), stoppedSecond); // stopping twice changes nothing
+  third.stop(); // puts back `first`, not the stopped `second`
+  await s.run(pingPong);
+  const tasks = (t: { traceEvents: TraceEvent[] }) => t.traceEvents.filter((e) => e.name === "thread_name").length;
+  assert.is(tasks(stoppedSecond), 0);
+  assert.is(tasks(first.stop()), 3);
+  assert.is(s.observer, undefined);
+});
+
+test("an observer that throws is reported once, and removed", async () => {
+  const reported: string[] = [];
+  const s = createScheduler({ clock: "virtual", onError: (e, _t, what) => void reported.push(`${what}: ${(e as Error).message}`) });
+  let calls = 0;
+  s.observer = {
+    resumed() {
+      calls++;
+      throw new Error("observer bug");
+    },
+  };
+  await s.run(pingPong);
+  assert.equal(reported, ["the scheduler's observer threw, and has been removed: observer bug"]);
+  assert.is(calls, 1);
   assert.is(s.observer, undefined);
 });
 

@@ -154,6 +154,31 @@ test("main(): onError routes what skein reports", async () => {
   assert.is(r.err, "");
 });
 
+test("main(): SIGUSR2 prints the task tree and changes nothing; with inspectSignal: false it is the host's again", async () => {
+  const fixture = new URL("../fixtures/main-program.ts", import.meta.url).pathname;
+  const drive = (how: string) =>
+    new Promise<{ code: number | null; signal: string | null; out: string; err: string }>((resolve) => {
+      const child = spawnProcess(process.execPath, ["--import", "tsx", fixture, how], { stdio: "pipe" });
+      let out = "";
+      let err = "";
+      child.stdout.on("data", (d) => {
+        out += d;
+        if (out === "started\n") child.kill("SIGUSR2");
+      });
+      child.stderr.on("data", (d) => {
+        err += d;
+        if (err.includes("waits on sleep")) child.kill("SIGTERM"); // it went on: stop it
+      });
+      child.on("close", (code, signal) => resolve({ code, signal, out, err }));
+    });
+  const [inspected, plain] = await Promise.all([drive("wait"), drive("no-inspect")]);
+  assert.is(inspected.code, 143);
+  assert.is(inspected.out, "started\ncleaned up\n");
+  assert.match(inspected.err, /^skein: the tasks of process \d+:\ntask #1 program waits on sleep \(ends in \d+ ms\)\n$/);
+  assert.equal([plain.code, plain.signal, plain.err], [null, "SIGUSR2", ""]); // Node's default: the process ends
+  assert.throws(() => main(function* () {}, { inspectSignal: "SIGINT" }), /inspectSignal to be a signal name other than SIGINT and SIGTERM/);
+});
+
 test("main(): a program that waits on nothing that can wake it fails with the deadlock report, after its cleanup", async () => {
   const r = await program("deadlock");
   assert.is(r.code, 1);
