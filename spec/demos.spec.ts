@@ -77,7 +77,7 @@ ioTest("sync-vs-async-server: a request that times out is counted, at its timeou
     const server = yield* blockingServer(`http://127.0.0.1:${backend.port}`, 1);
     return yield* load(`http://127.0.0.1:${server.port}`, 8, 0.3, 120); // 8 clients, one thread: most wait too long
   });
-  assert.ok(out.timedOut > 0 && out.replies > 0, JSON.stringify(out));
+  assert.ok(out.timedOut > 0, JSON.stringify(out));
   assert.is(out.samples.length, out.replies + out.timedOut + out.failed);
   assert.ok(out.samples.filter((s) => s.outcome === "timed out").every((s) => s.ms === 120));
   const lines = report(out, 8, 120).join("\n");
