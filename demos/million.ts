@@ -16,42 +16,41 @@ function heap(): number {
   return process.memoryUsage().heapUsed;
 }
 
-interface Tally {
-  woke: number;
-  measured: boolean;
-}
-
-function* sleeper(ms: number, tally: Tally): Operation<void> {
-  // On a machine slow enough that forking outlasts the nap, sleep again until the heap has been
-  // measured, so the measurement holds every coroutine asleep.
-  do yield* sleep(ms);
-  while (!tally.measured);
-  tally.woke++;
+/**
+ * Sleep `nap` ms, again and again until all are forked and measured (`wake.measured`), then
+ * count the wake-up. Always parked on one timer: a sleeping coroutine.
+ */
+function* sleeper(nap: number, wake: { measured: boolean; n: number }): Operation<void> {
+  do yield* sleep(nap);
+  while (!wake.measured);
+  wake.n++;
 }
 
 export const demo: Demo = {
   summary: "1,000,000 concurrent sleeping coroutines: heap bytes each, beside the documented sizes of an Erlang process and a goroutine",
   *main({ quick, log }) {
     const count = quick ? 100_000 : 1_000_000;
-    const nap = quick ? 1000 : 2000; // long enough that every one is forked before the first wakes
-    const tally: Tally = { woke: 0, measured: false };
+    const nap = quick ? 1000 : 2000;
+    const woke = { measured: false, n: 0 };
     const before = heap();
     let perCoroutine = 0;
     let spawnMs = 0;
     let asleepAtMeasure = 0;
     const t0 = performance.now();
     yield* call(function* () {
-      for (let i = 0; i < count; i++) yield* fork(sleeper(nap, tally));
+      // However long forking takes on a loaded machine, none ends before all are forked and
+      // measured: one that wakes sooner sleeps again.
+      for (let i = 0; i < count; i++) yield* fork(sleeper(nap, woke));
       spawnMs = performance.now() - t0;
       const during = heap();
-      tally.measured = true;
-      asleepAtMeasure = count - tally.woke; // none has finished: each sleeps until measured
+      asleepAtMeasure = count - woke.n;
       perCoroutine = (during - before) / count;
       log(`${count.toLocaleString("en")} coroutines forked in ${spawnMs.toFixed(0)} ms; ${asleepAtMeasure.toLocaleString("en")} asleep at once when measured.`);
       log(`heap: +${((during - before) / 1e6).toFixed(0)} MB, ${perCoroutine.toFixed(0)} bytes per sleeping coroutine\n`);
+      woke.measured = true;
     }); // the call returns when every fork has woken and finished
     const total = performance.now() - t0;
-    log(`All ${tally.woke.toLocaleString("en")} woke and finished ${total.toFixed(0)} ms after the first started.\n`);
+    log(`All ${woke.n.toLocaleString("en")} woke and finished ${total.toFixed(0)} ms after the first started.\n`);
     // Only the first row is measured here; the others are quoted from their documentation.
     const rows: [string, number, string][] = [
       ["skein coroutine", perCoroutine, "measured above: heap growth / count"],
@@ -66,6 +65,6 @@ export const demo: Demo = {
     log(`\nA sleeping coroutine costs less than an Erlang process or a goroutine's first stack (those two`);
     log(`are their documented sizes, not measured on this machine), and a million of them sleep in one`);
     log(`Node process.`);
-    return { count, perCoroutine, woke: tally.woke, spawnMs, asleepAtMeasure };
+    return { count, perCoroutine, woke: woke.n, spawnMs, asleepAtMeasure };
   },
 };
