@@ -21,7 +21,7 @@ ioTest("download-pages: both pages at once take about one latency, one after the
   const { claims: c, out } = await quick("download-pages");
   assert.ok(c.sequential! >= 2 * c.latency!, JSON.stringify(c));
   assert.ok(c.concurrent! < 0.75 * c.sequential!, JSON.stringify(c)); // about 0.5 unless loaded
-  assert.ok(c.limited! < (c.pages! * c.latency!) / 3, JSON.stringify(c)); // 10 in flight, not 1
+  assert.ok(c.limited! < (c.pages! * c.latency!) / 2, JSON.stringify(c)); // 10 in flight, not 1 (that would take pages × latency; about a tenth of it unless loaded)
   assert.match(out, /faster: the two waits overlap/);
   assert.match(out, /page 0 +░+✓/);
 });
