@@ -889,7 +889,7 @@ export class Scheduler {
   // ---- internals -----------------------------------------------------------------------------
 
   private fireTimers(): boolean {
-    return this.timers.size !== 0 && this.timers.fire(this.clock.now(), this.wakeFn);
+    return this.timers.size !== 0 && this.timers.fire(this.clock.dueBy(), this.wakeFn);
   }
 
   /** @internal Append `t` to the run queue. */
