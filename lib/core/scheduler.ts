@@ -819,8 +819,13 @@ export class Scheduler {
       if (failed && !observed) t.slot = Promise.reject(t.result);
       return;
     }
+    // A body that has ended waits for its children: it is woken when the last one is done, or
+    // when the last fork is (its spawns are cancelled then), not once for each child.
     const parent = taskOf(owner)!;
-    if (parent.top === owner && parent.it === null && parent.flags & SUSPENDED) this.resume(parent, undefined);
+    if (parent.top === owner && parent.it === null && parent.flags & SUSPENDED) {
+      const scope = owner.scope!;
+      if (scope.newest === null || (scope.forks === 0 && !(owner.flags & CLOSING))) this.resume(parent, undefined);
+    }
   }
 
   // ---- the Ticker side: what the clock asks ---------------------------------------------------
