@@ -101,10 +101,7 @@ export const handlers: Handlers = {
   call: {
     run(e: Call, t, s) {
       const fn = e.target as (...a: unknown[]) => unknown; // called bare: its stack frame is its own name
-      const args = e.args;
-      // Small arities are called directly: a spread call costs more than the call itself.
-      const v = args === undefined ? e.target : args.length === 0 ? fn() : args.length === 1 ? fn(args[0]) : args.length === 2 ? fn(args[0], args[1]) : fn(...args);
-      if (typeof v !== "object" && typeof v !== "function") return v; // a plain value: the usual case
+      const v = e.args === undefined ? e.target : fn(...e.args);
       if (isOperation(v) || isIterator(v)) {
         s.enter(t, toIterator(v), false, e); // the step loop runs the call's body next
         return undefined;
