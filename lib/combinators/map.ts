@@ -3,7 +3,7 @@
 // the rest (the workers are forks of one call), unless every outcome is asked for (`settle`).
 
 import type { Operation } from "../core/effect.js";
-import { call, ensure, fork, join, self, wait } from "../core/effects.js";
+import { call, cooperate, ensure, fork, join, self, wait } from "../core/effects.js";
 import { isCancelled } from "../core/errors.js";
 import { describe, type Returned } from "../core/operation.js";
 import { actorOf, isHalted, mailboxHost, type Task } from "../core/task.js";
@@ -95,6 +95,24 @@ export function map<T, R>(items: Iterable<T> | AsyncIterable<T>, fn: (item: T, i
       }
     }
     function* worker(): Operation<void> {
+      if (!asynchronous && !settle) {
+        // The usual case, kept lean: no generator, call or record per item. fn is called right
+        // here, as call(fn) would call it; only what it returns that is not a plain value (an
+        // operation, a promise) needs a trip through the scheduler, as a call of its own.
+        let plain = 0;
+        for (let item = source.pull(); item !== DONE; item = source.pull()) {
+          const i = source.taken - 1;
+          const v: unknown = (fn as (item: T, index: number) => unknown)(item as T, i);
+          if ((typeof v === "object" && v !== null) || typeof v === "function") {
+            results[i] = yield* call(() => v as Operation<unknown>);
+          } else {
+            results[i] = v;
+            // A long run of plain values lets the others (and the host) have their turn now and then.
+            if ((++plain & 1023) === 0) yield* cooperate();
+          }
+        }
+        return;
+      }
       for (let next = yield* source.next(); next !== DONE; next = yield* source.next()) {
         if (!settle) {
           yield* apply(next.item, next.index);
@@ -146,6 +164,23 @@ class Source<T> {
     private readonly asynchronous: boolean,
   ) {
     this.it = asynchronous ? (items as AsyncIterable<T>)[Symbol.asyncIterator]() : (items as Iterable<T>)[Symbol.iterator]();
+  }
+
+  /** How many items have been taken. */
+  get taken(): number {
+    return this.index;
+  }
+
+  /** The next item of a synchronous source, or DONE; its index is `taken - 1`. */
+  pull(): T | typeof DONE {
+    if (this.ended) return DONE;
+    const r = (this.it as Iterator<T>).next();
+    if (r.done === true) {
+      this.ended = true;
+      return DONE;
+    }
+    this.index++;
+    return r.value;
   }
 
   *next(): Operation<{ item: T; index: number } | typeof DONE> {

@@ -25,6 +25,9 @@ export interface Clock {
   random(): number;
   /** The deadline of a timer of `ms` milliseconds started now. */
   deadline(ms: number): number;
+  /** Timers with a deadline at or before this are due: now, or on a real clock the deadline
+   * its host timer was armed for, once that has fired (the host's word that the time is up). */
+  dueBy(): number;
   /** Arrange one `tick()` at `deadline` (replacing any earlier arrangement); Infinity: none. */
   arm(deadline: number, ticker: Ticker): void;
   /** Nothing is ready to run: a virtual clock moves time forward here. */
@@ -79,6 +82,8 @@ const monotonic: () => number = perf ? () => perf.now() : () => Date.now();
 export class RealClock implements Clock {
   private timer: Timer | undefined = undefined;
   private armedFor = Infinity;
+  /** The latest deadline whose host timer has fired. */
+  private reached = -Infinity;
 
   /** `host` is where the timer is armed: the global one, or a stand-in in a test. */
   constructor(private readonly host: Host = globalHost) {}
@@ -95,10 +100,18 @@ export class RealClock implements Clock {
     return Math.random();
   }
 
-  /** Rounded up to a whole millisecond, the host timers' resolution: never early, and sleepers
-   * started within the same millisecond share one deadline. */
+  /** `now + ms`, at least 1 ms as for setTimeout, rounded down to 1/8 ms: sleepers started
+   * within the same 1/8 ms share one deadline (a burst of them costs one heap entry), and the
+   * host timer armed for it (whole milliseconds, rounded up) waits as `setTimeout(ms)` would. A
+   * sleep therefore lasts what `setTimeout` does: rounding up here as well (and again when
+   * arming) made `sleep(5)` last 6 ms. */
   deadline(ms: number): number {
-    return Math.ceil(monotonic() + ms);
+    return Math.floor((monotonic() + (ms < 1 ? 1 : ms)) * 8) / 8;
+  }
+
+  dueBy(): number {
+    const now = monotonic();
+    return this.reached > now ? this.reached : now;
   }
 
   arm(deadline: number, ticker: Ticker): void {
@@ -107,10 +120,14 @@ export class RealClock implements Clock {
     this.timer = undefined;
     this.armedFor = deadline;
     if (deadline === Infinity) return;
+    // Host timers count whole milliseconds from the current one: they may fire up to a
+    // millisecond before `deadline` by this clock, which then is due all the same (`dueBy`),
+    // rather than being armed again for the rest (a whole millisecond more).
     const delay = Math.min(MAX_DELAY, Math.max(0, Math.ceil(deadline - this.now())));
     this.timer = this.host.setTimeout(() => {
       this.timer = undefined;
       this.armedFor = Infinity;
+      if (delay < MAX_DELAY && deadline > this.reached) this.reached = deadline;
       ticker.tick();
     }, delay);
   }
@@ -183,6 +200,10 @@ export class VirtualClock implements Clock {
 
   deadline(ms: number): number {
     return this.time + ms;
+  }
+
+  dueBy(): number {
+    return this.time;
   }
 
   /** mulberry32: small, fast, and the same sequence on every run. */

@@ -1,5 +1,5 @@
-// A first-in first-out ring buffer: the scheduler's run queue, channel buffers and every queue of
-// waiting tasks. O(1) at both ends; removal from the middle (a cancelled waiter) is O(n).
+// A first-in first-out ring buffer: the scheduler's run queue, channel buffers, mailboxes. O(1) at
+// both ends; removal from the middle is O(n) (waiting tasks are in a WaitQueue, which is O(1)).
 
 /**
  * @internal A growable ring buffer. Its array length stays a power of two (indexes wrap with a

@@ -6,6 +6,7 @@ import { anyUnused, clearSuspect, Effect, effectTypes, forgetOpening, suspect, s
 import { Call, Join, Wait, type AnyEffect, type TaskOptions } from "./effects.js";
 import { Cancelled, DeadlockError, isCancelled } from "./errors.js";
 import { Deque } from "./deque.js";
+import { queueWork } from "./wait-queue.js";
 import { Bucket, Timers } from "./timers.js";
 import { annotate, debugging, noteSite, siteOf, waitingSince } from "./stacks.js";
 import { checkOperation, describe, isIterator, isOperation, isThenable, type OperationLike } from "./operation.js";
@@ -70,6 +71,52 @@ const printError: ErrorHandler = (error, _task, what) => console.error(`skein: $
 
 /** @internal What waits for a task to finish. */
 export type Watcher = Task | Deferred | ((finished: Task) => void);
+
+/** What waits for one task, in order. A task waiting there (a joiner, a canceller) knows its
+ * place (`waitIndex`), so it leaves in O(1) when cancelled; holes are squeezed out once they are
+ * half of the list, so every hole is copied once at most. */
+class Watchers {
+  private readonly list: Array<Watcher | null> = [];
+  private holes = 0;
+
+  add(w: Watcher): void {
+    if (w instanceof Task) w.waitIndex = this.list.length;
+    this.list.push(w);
+  }
+
+  remove(w: Watcher): void {
+    const list = this.list;
+    const i = w instanceof Task && list[w.waitIndex] === w ? w.waitIndex : list.indexOf(w);
+    if (i < 0) return;
+    list[i] = null;
+    this.holes++;
+    while (list.length > 0 && list[list.length - 1] === null) {
+      list.pop();
+      this.holes--;
+    }
+    if (this.holes > 8 && this.holes * 2 > list.length) this.compact();
+  }
+
+  /** The watchers, holes left out. */
+  live(): Watcher[] {
+    if (this.holes > 0) this.compact();
+    return this.list as Watcher[];
+  }
+
+  private compact(): void {
+    const list = this.list;
+    queueWork.steps += list.length;
+    let n = 0;
+    for (let i = 0; i < list.length; i++) {
+      const w = list[i]!;
+      if (w === null) continue;
+      if (w instanceof Task) w.waitIndex = n;
+      list[n++] = w;
+    }
+    list.length = n;
+    this.holes = 0;
+  }
+}
 
 /**
  * @internal How the scheduler performs one kind of effect. Handlers receive everything they need
@@ -219,8 +266,8 @@ export class Scheduler {
   /** Why frames were cancelled, kept on the frame each halt started at. */
   private readonly reasons = new WeakMap<Frame, Reason>();
   /** Tasks joining or cancelling a task, promises handed out for it, and functions to call when
-   * it finishes (few tasks have any). */
-  private readonly waiters = new Map<Task, Watcher[]>();
+   * it finishes (few tasks have any). A joiner that leaves (cancelled) leaves a hole. */
+  private readonly waiters = new Map<Task, Watchers>();
   /** Roots whose cleanup can never end, with the deadlock report that says so. */
   private stuck: WeakMap<Task, DeadlockError> | undefined;
   private live = 0;
@@ -530,21 +577,19 @@ export class Scheduler {
   watch(t: Task, w: Watcher): void {
     const stuck = this.stuck?.get(t);
     if (stuck !== undefined && w instanceof Deferred) return w.reject(stuck);
-    const list = this.waiters.get(t);
-    if (list === undefined) this.waiters.set(t, [w]);
-    else list.push(w);
+    let list = this.waiters.get(t);
+    if (list === undefined) this.waiters.set(t, (list = new Watchers()));
+    list.add(w);
   }
 
-  /** @internal `w` no longer waits for `t`. */
+  /** @internal `w` no longer waits for `t`: O(1) for a task (a cancelled joiner). */
   unwatch(t: Task, w: Watcher): void {
-    const list = this.waiters.get(t);
-    const i = list === undefined ? -1 : list.indexOf(w);
-    if (i >= 0) list!.splice(i, 1);
+    this.waiters.get(t)?.remove(w);
   }
 
   /** @internal What waits for `t`. */
   watchers(t: Task): ReadonlyArray<Watcher> {
-    return this.waiters.get(t) ?? [];
+    return this.waiters.get(t)?.live() ?? [];
   }
 
   /** @internal Run `it` as a call: a frame of its own on top of `t`'s running body, which
@@ -759,7 +804,7 @@ export class Scheduler {
     const waiters = this.waiters.get(t);
     if (waiters !== undefined) {
       this.waiters.delete(t);
-      for (const w of waiters) {
+      for (const w of waiters.live()) {
         if (typeof w === "function") {
           w(t);
         } else if (w instanceof Deferred) {
@@ -785,8 +830,13 @@ export class Scheduler {
       if (failed && !observed) t.slot = Promise.reject(t.result);
       return;
     }
+    // A body that has ended waits for its children: it is woken when the last one is done, or
+    // when the last fork is (its spawns are cancelled then), not once for each child.
     const parent = taskOf(owner)!;
-    if (parent.top === owner && parent.it === null && parent.flags & SUSPENDED) this.resume(parent, undefined);
+    if (parent.top === owner && parent.it === null && parent.flags & SUSPENDED) {
+      const scope = owner.scope!;
+      if (scope.newest === null || (scope.forks === 0 && !(owner.flags & CLOSING))) this.resume(parent, undefined);
+    }
   }
 
   // ---- the Ticker side: what the clock asks ---------------------------------------------------
@@ -819,7 +869,7 @@ export class Scheduler {
       (this.stuck ??= new WeakMap()).set(r, error);
       const waiters = this.waiters.get(r);
       this.waiters.delete(r);
-      for (const w of waiters ?? []) {
+      for (const w of waiters?.live() ?? []) {
         if (w instanceof Deferred) w.reject(error);
         else if (w instanceof Task) this.resume(w, error, true, true);
       }
@@ -886,7 +936,7 @@ export class Scheduler {
   // ---- internals -----------------------------------------------------------------------------
 
   private fireTimers(): boolean {
-    return this.timers.size !== 0 && this.timers.fire(this.clock.now(), this.wakeFn);
+    return this.timers.size !== 0 && this.timers.fire(this.clock.dueBy(), this.wakeFn);
   }
 
   /** @internal Append `t` to the run queue. */

@@ -275,8 +275,10 @@ export class Task<T = unknown> extends Frame implements Promise<T>, Operation<T>
   top: Frame = this;
   /** @internal What the task waits on (when SUSPENDED), or the input of its next resume. */
   slot: unknown = undefined;
-  /** @internal Position among the tasks sleeping until the same deadline; -1 when not asleep. */
-  timerIndex = -1;
+  /** @internal Where the task is in what it waits in: its place among the tasks sleeping until
+   * the same deadline, or its position in a wait queue (see WaitQueue). It waits in one at a
+   * time, so one field serves all; a stale value is harmless (queues check it). */
+  waitIndex = -1;
 
   /** @internal Use `run`, `fork` or `spawn`. */
   constructor(sched: Scheduler, owner: Frame, op: OperationLike<T>, flags: number, name: string | undefined) {

@@ -44,7 +44,7 @@ export class Timers {
       b = this.buckets.get(deadline) ?? this.open(deadline);
       this.last = b;
     }
-    t.timerIndex = b.tasks.length;
+    t.waitIndex = b.tasks.length;
     b.tasks.push(t);
     b.live++;
     this.size++;
@@ -52,8 +52,8 @@ export class Timers {
   }
 
   remove(t: Task, b: Bucket): void {
-    b.tasks[t.timerIndex] = null;
-    t.timerIndex = -1;
+    b.tasks[t.waitIndex] = null;
+    t.waitIndex = -1;
     this.size--;
     if (--b.live === 0) this.drop(b);
   }
@@ -66,7 +66,7 @@ export class Timers {
       this.drop(b);
       for (const t of b.tasks) {
         if (t === null) continue;
-        t.timerIndex = -1;
+        t.waitIndex = -1;
         this.size--;
         fired = true;
         wake(t);

@@ -3,6 +3,7 @@
 
 import { ChannelClosedError } from "../core/errors.js";
 import { Deque } from "../core/deque.js";
+import { WaitQueue } from "../core/wait-queue.js";
 import { noteMade } from "../core/effect.js";
 import { describe } from "../core/operation.js";
 import { Park, PARKED, wake } from "../core/park.js";
@@ -48,6 +49,8 @@ export interface Chooser {
   fire(entry: SelectCase, value: unknown): SelectCase | null;
 }
 export class SelectCase {
+  /** Where it is in its channel's queue (see WaitQueue). */
+  waitIndex = -1;
   constructor(
     readonly chooser: Chooser,
     readonly index: number,
@@ -145,8 +148,8 @@ export class Channel<T extends {} | null> implements AsyncIterable<T> {
   /** How many values the overflow policy has discarded so far. */
   dropped = 0;
   /** @internal */ readonly buffer = new Deque<T>();
-  /** @internal Tasks (or select cases) waiting to receive. */ readonly receivers = new Deque<Waiter>();
-  /** @internal Tasks (or select cases) waiting to send. */ readonly senders = new Deque<Waiter>();
+  /** @internal Tasks (or select cases) waiting to receive. */ readonly receivers = new WaitQueue<Waiter>();
+  /** @internal Tasks (or select cases) waiting to send. */ readonly senders = new WaitQueue<Waiter>();
   private ended = false;
   private readonly receiving: Receive<T>;
   private readonly id = ++channels;

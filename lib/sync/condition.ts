@@ -2,7 +2,7 @@
 // change (the lock is released meanwhile and held again when it returns), and another task,
 // holding the lock, notifies one or all waiters.
 
-import { Deque } from "../core/deque.js";
+import { WaitQueue } from "../core/wait-queue.js";
 import type { Operation } from "../core/effect.js";
 import { shield } from "../core/effects.js";
 import type { OperationLike } from "../core/operation.js";
@@ -53,7 +53,7 @@ class Notified extends Park<void> {
  * ```
  */
 export class Condition {
-  /** @internal Tasks waiting to be notified, first in, first out. */ readonly waiters = new Deque<Task>();
+  /** @internal Tasks waiting to be notified, first in, first out. */ readonly waiters = new WaitQueue<Task>();
   private readonly notified = new Notified(this);
 
   /** @internal Use {@link condition}. */

@@ -2,6 +2,7 @@
 // receive() takes the first message a pattern accepts and leaves the others queued, in order.
 
 import { Deque } from "../core/deque.js";
+import { WaitQueue } from "../core/wait-queue.js";
 import { noteMade, type Operation } from "../core/effect.js";
 import { checkMs } from "../core/effects.js";
 import { describe } from "../core/operation.js";
@@ -13,25 +14,30 @@ import { timeout as withTimeout } from "../combinators/timeout.js";
  * tasks that read its mailbox: contestants of a race, say). Made on first use. */
 class Mailbox {
   readonly messages = new Deque<unknown>();
-  readonly waiting: Array<{ task: Task; take: Take }> = [];
+  /** The tasks waiting in a receive, each on its Take (its `slot`): in order, and each leaves
+   * in O(1) when cancelled. */
+  readonly waiting = new WaitQueue<Task>();
   constructor(readonly owner: Task) {}
 
   /** Hand `message` to the first waiting receive that accepts it; false if none does. */
   offer(message: unknown): boolean {
-    for (let i = 0; i < this.waiting.length; i++) {
-      const { task, take } = this.waiting[i]!;
+    const waiting = this.waiting;
+    for (let i = 0; i < waiting.length; i++) {
+      const task = waiting.at(i);
+      if (task === null) continue;
+      const take = task.slot as Take;
       let accepted: boolean;
       try {
         accepted = take.accepts(message);
       } catch (error) {
         // The pattern is the receiver's code: its failure is the receiver's, not the sender's.
-        this.waiting.splice(i, 1);
+        waiting.remove(task);
         this.messages.push(message);
         wake(task, take, error, true);
         return true;
       }
       if (accepted) {
-        this.waiting.splice(i, 1);
+        waiting.remove(task);
         wake(task, take, message);
         return true;
       }
@@ -73,13 +79,11 @@ class Take extends Park<unknown> {
     for (let i = 0; i < messages.size; i++) {
       if (this.accepts(messages.at(i))) return messages.removeAt(i);
     }
-    box.waiting.push({ task, take: this });
+    box.waiting.push(task);
     return PARKED;
   }
   leave(task: Task): void {
-    const waiting = mailboxOf(task).waiting;
-    const i = waiting.findIndex((w) => w.task === task);
-    if (i >= 0) waiting.splice(i, 1);
+    mailboxOf(task).waiting.remove(task);
   }
   /** A message received but not used (a lost race) goes back first in line. */
   override restore(message: unknown, task: Task): void {

@@ -2,7 +2,7 @@
 // the holder may unlock it. Not re-entrant: locking it again from its holder is an error, not a
 // deadlock. As Trio's Lock.
 
-import { Deque } from "../core/deque.js";
+import { WaitQueue } from "../core/wait-queue.js";
 import { noteMade, type Operation } from "../core/effect.js";
 import { call } from "../core/effects.js";
 import { checkOperation, type OperationLike } from "../core/operation.js";
@@ -55,7 +55,7 @@ let mutexes = 0;
  */
 export class Mutex {
   /** @internal The task that holds it, or null. */ owner: Task | null = null;
-  /** @internal */ readonly waiters = new Deque<Task>();
+  /** @internal */ readonly waiters = new WaitQueue<Task>();
   private readonly locking = new Lock(this);
   private readonly id = ++mutexes;
 

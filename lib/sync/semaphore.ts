@@ -1,7 +1,7 @@
 // Semaphores: at most n holders at once; waiters get permits first in, first out. A released
 // permit goes straight to the oldest waiter, so no late-comer can barge in ahead.
 
-import { Deque } from "../core/deque.js";
+import { WaitQueue } from "../core/wait-queue.js";
 import { noteMade, type Operation } from "../core/effect.js";
 import { call } from "../core/effects.js";
 import { describe, checkOperation, type OperationLike } from "../core/operation.js";
@@ -44,7 +44,7 @@ class Acquire extends Park<void> {
  * ```
  */
 export class Semaphore {
-  /** @internal */ readonly waiters = new Deque<Task>();
+  /** @internal */ readonly waiters = new WaitQueue<Task>();
   private free: number;
   private readonly acquiring = new Acquire(this);
 

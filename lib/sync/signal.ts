@@ -1,6 +1,6 @@
 // A one-shot signal (an event): set once, waited for by any number of tasks, before or after.
 
-import { Deque } from "../core/deque.js";
+import { WaitQueue } from "../core/wait-queue.js";
 import { noteMade, type Operation } from "../core/effect.js";
 import { Park, PARKED, wake } from "../core/park.js";
 import type { Task } from "../core/task.js";
@@ -37,7 +37,7 @@ class Await<T> extends Park<T> {
  * ```
  */
 export class Signal<T = void> {
-  /** @internal */ readonly waiters = new Deque<Task>();
+  /** @internal */ readonly waiters = new WaitQueue<Task>();
   private done = false;
   private result: T | undefined;
   private readonly waiting = new Await<T>(this);

@@ -1,6 +1,6 @@
 // A wait group (a latch): count work in with add(), out with done(); wait() returns at zero.
 
-import { Deque } from "../core/deque.js";
+import { WaitQueue } from "../core/wait-queue.js";
 import { noteMade, type Operation } from "../core/effect.js";
 import { describe } from "../core/operation.js";
 import { Park, PARKED, wake } from "../core/park.js";
@@ -40,7 +40,7 @@ class Zero extends Park<void> {
  * ```
  */
 export class WaitGroup {
-  /** @internal */ readonly waiters = new Deque<Task>();
+  /** @internal */ readonly waiters = new WaitQueue<Task>();
   private outstanding = 0;
   private readonly zero = new Zero(this);
 

@@ -1,7 +1,7 @@
 // map(): at most n in flight, results in input order, first failure cancels the rest.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { cancel, fork, isCancelled, map, self, sleep, type MapOptions, type Operation, type Settled } from "../../lib/index.js";
+import { cancel, cooperate, fork, isCancelled, map, self, sleep, type MapOptions, type Operation, type Settled } from "../../lib/index.js";
 import { runVirtual } from "../helpers.js";
 
 test("keeps at most `concurrency` in flight and returns results in input order", async () => {
@@ -253,6 +253,24 @@ test("stopped early, map ends a generator source: its finally blocks run, as for
     return log;
   });
   assert.equal(value, ["source ended", "Error: item 3 failed"]);
+});
+
+test("a long map of plain values lets other tasks run now and then, and still returns every result in order", async () => {
+  const { value } = await runVirtual(function* () {
+    let turns = 0;
+    let mapping = true;
+    yield* fork(function* () {
+      while (mapping) {
+        turns++;
+        yield* cooperate();
+      }
+    });
+    const out = yield* map(Array.from({ length: 10_000 }, (_, i) => i), (x) => x * 2, { concurrency: 3 });
+    mapping = false;
+    return { turns, ok: out.every((v, i) => v === 2 * i) && out.length === 10_000 };
+  });
+  assert.ok(value.ok);
+  assert.ok(value.turns >= 5, `the other task ran ${value.turns} times during the map`);
 });
 
 test.run();

@@ -70,12 +70,46 @@ test("the real clock's host timer fires on the real host", async () => {
   assert.is(t.ticks, 1);
 });
 
-test("real deadlines are whole milliseconds, never early", () => {
+test("a real deadline is now + ms to 1/8 ms, shared by sleepers started within that 1/8 ms", () => {
   const clock = new RealClock();
   const now = clock.now();
   const d = clock.deadline(10);
-  assert.ok(Number.isInteger(d));
-  assert.ok(d >= now + 10 && d < now + 11 + 1);
+  assert.ok(Number.isInteger(d * 8));
+  assert.ok(d > now + 10 - 0.125 && d <= clock.now() + 10, `${d} for 10 ms from ${now}`);
+  assert.ok(clock.deadline(0.2) > now + 1 - 0.125, "at least 1 ms, as setTimeout");
+});
+
+test("sleep(5) arms a host timer of 5 ms, not 6 (a deadline rounded up once, not twice)", () => {
+  const timers = fakeTimers();
+  const clock = new RealClock(timers.host);
+  for (let i = 0; i < 50; i++) {
+    clock.arm(clock.deadline(5), ticker());
+    const armed = [...timers.armed.values()][0]!;
+    assert.ok(armed.ms <= 5, `armed for ${armed.ms} ms`);
+    clock.arm(Infinity, ticker());
+  }
+});
+
+test("a host timer that fires makes its deadline due, though the clock may read a little earlier", () => {
+  const timers = fakeTimers();
+  const clock = new RealClock(timers.host);
+  const t = ticker();
+  const deadline = clock.now() + 3.9;
+  clock.arm(deadline, t);
+  assert.ok(clock.dueBy() < deadline);
+  timers.fire(); // the host's millisecond ticks can come before this clock's
+  assert.is(t.ticks, 1);
+  assert.ok(clock.dueBy() >= deadline);
+  const far = clock.now() + 2 ** 40;
+  clock.arm(far, t); // beyond the host's range: armed in range, and not due when that fires
+  timers.fire();
+  assert.ok(clock.dueBy() < far);
+});
+
+test("the virtual clock's deadlines and due time are exact", () => {
+  const clock = new VirtualClock();
+  assert.is(clock.deadline(5.3), 5.3);
+  assert.is(clock.dueBy(), 0);
 });
 
 test("a deadline beyond the host's timer range is armed in range", () => {

@@ -2,7 +2,7 @@
 // a scope, and errors propagate like exceptions — first error wins, the rest are reported.
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { call, Cancelled, fork, isCancelled, join, sleep, spawn, suspend, type Operation } from "../../lib/index.js";
+import { call, Cancelled, createScheduler, fork, isCancelled, join, sleep, spawn, suspend, type Operation, type Task } from "../../lib/index.js";
 import { outcome, runVirtual, virtual } from "../helpers.js";
 
 const Fork = suite("fork and spawn lifetimes");
@@ -104,6 +104,24 @@ Fork("no task outlives its parent", async () => {
     if (parent) assert.ok(ended.indexOf(name) < ended.indexOf(parent), `${name} outlived ${parent}`);
   }
   assert.is(ended.length, 15);
+});
+
+Fork("a body that has ended is woken once its children are done, not once for each child", async () => {
+  for (const cancelled of [false, true]) {
+    let wakes = 0;
+    let parent: Task | undefined;
+    const s = createScheduler({ clock: "virtual", observer: { resumed: (t) => void (t === parent && wakes++) } });
+    parent = s.run(function* () {
+      for (let i = 0; i < 1000; i++) yield* fork(() => sleep(10 + i)); // each ends alone
+      for (let i = 0; i < 1000; i++) yield* spawn(() => sleep(Infinity));
+    });
+    if (cancelled) setImmediate(() => parent!.cancel());
+    await parent.then(
+      () => {},
+      () => {},
+    );
+    assert.ok(wakes <= 10, `woken ${wakes} times for 2000 children${cancelled ? ", cancelled" : ""}`);
+  }
 });
 
 Fork.run();

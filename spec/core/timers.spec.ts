@@ -4,7 +4,7 @@ import * as assert from "uvu/assert";
 import { Timers } from "../../lib/core/timers.js";
 import type { Task } from "../../lib/core/task.js";
 
-const task = (id: number) => ({ id, timerIndex: -1 }) as unknown as Task;
+const task = (id: number) => ({ id, waitIndex: -1 }) as unknown as Task;
 function drain(timers: Timers, now: number): number[] {
   const woken: number[] = [];
   timers.fire(now, (t) => woken.push(t.id));
@@ -36,7 +36,7 @@ test("removal works anywhere, and an emptied deadline disappears", () => {
   assert.is(timers.size, 25);
   const woken = drain(timers, 100);
   assert.equal(woken, ts.filter((_, i) => i % 2 === 1).sort((x, y) => ((x.id * 7) % 13) - ((y.id * 7) % 13) || x.id - y.id).map((t) => t.id));
-  for (const t of ts) assert.is(t.timerIndex, -1);
+  for (const t of ts) assert.is(t.waitIndex, -1);
 });
 
 test("the next deadline follows removals", () => {
