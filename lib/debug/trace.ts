@@ -55,6 +55,11 @@ export interface TraceRecording {
   stop(): Trace;
 }
 
+/** Observers of recordings that have stopped, and the observer each recording replaced: a
+ * recording that stops puts back the newest one still recording. */
+const finished = new WeakSet<Observer>();
+const before = new WeakMap<Observer, Observer>();
+
 /**
  * Record what the tasks of `scheduler` do, as a trace: a track per task (named `#3 worker`), with
  * a span for each time it runs and each time it waits (named after what it waits on), and
@@ -70,11 +75,6 @@ export interface TraceRecording {
  * writeFileSync("trace.json", JSON.stringify(recording.stop())); // open it in ui.perfetto.dev
  * ```
  */
-/** Observers of recordings that have stopped, and the observer each recording replaced: a
- * recording that stops puts back the newest one still recording. */
-const finished = new WeakSet<Observer>();
-const before = new WeakMap<Observer, Observer>();
-
 export function recordTrace(scheduler: Scheduler): TraceRecording {
   const events: TraceEvent[] = [];
   const open = new Map<Task, { since: number; name: string; cat: string; args?: { on: string } }>();
