@@ -30,12 +30,12 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Start redis-server. With `persist`, every write is appended to a file and fsynced, so a restart keeps the data. */
+/** Start redis-server. With `persist`, writes go to an append-only file (fsynced every second, and at a clean shutdown), so a restart keeps the data. */
 export async function startRedis(options: { persist?: boolean } = {}): Promise<RedisServer> {
   const dir = mkdtempSync(join(tmpdir(), "skein-redis-"));
   const port = await freePort();
   const args = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--dir", dir, "--daemonize", "no", "--protected-mode", "no"];
-  args.push(...(options.persist ? ["--appendonly", "yes", "--appendfsync", "always"] : ["--appendonly", "no"]));
+  args.push(...(options.persist ? ["--appendonly", "yes", "--appendfsync", "everysec"] : ["--appendonly", "no"]));
   let child: ChildProcess | null = null;
   const start = () =>
     new Promise<void>((resolve, reject) => {
