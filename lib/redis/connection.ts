@@ -41,7 +41,7 @@ export function where(address: Address): string {
  * reconnects by itself (every 50 ms at first, then every second) for as long as it is open, and
  * commands wait for the connection to come back rather than fail.
  */
-export function* connect(address: Address, name: string): Operation<Redis> {
+export function* connect(address: Address, name: string, pipelined = false): Operation<Redis> {
   const Client = yield* wait(loadClient());
   const base: RedisOptions = typeof address === "string" ? {} : address;
   const options: RedisOptions = {
@@ -51,6 +51,8 @@ export function* connect(address: Address, name: string): Operation<Redis> {
     // Not before the first connection: Redis down at start is an error, not a wait.
     retryStrategy: (times) => (ready ? Math.min(50 * times, 1000) : null),
     connectionName: name,
+    // Commands issued in the same tick (the acks and sends of many coroutines) go in one write.
+    enableAutoPipelining: pipelined,
   };
   let ready = false;
   const redis = typeof address === "string" ? new Client(address, options) : new Client(options);

@@ -526,7 +526,7 @@ export function queue<T = unknown>(name: string, options: QueueOptions = {}): Op
 }
 
 function* open<T>(name: string, settings: Settings): Operation<Queue<T>> {
-  const redis = yield* connect(settings.redis, `skein:${settings.consumer}`);
+  const redis = yield* connect(settings.redis, `skein:${settings.consumer}`, true);
   let q: Queue<T> | undefined;
   try {
     yield* wait(createGroup(redis, name, settings.group));
