@@ -259,7 +259,9 @@ export class Queue<T> {
           const claimed = yield* this.again(() => this.claim(n));
           if (claimed.length > 0) return claimed;
         }
-        const block = Math.max(1, Math.ceil(this.lastClaim + this.settings.poll - Date.now()));
+        // At most a second at a time: a cancelled read that Redis sees only after its CLIENT
+        // UNBLOCK still answers well within the cleanup bound.
+        const block = Math.min(1000, Math.max(1, Math.ceil(this.lastClaim + this.settings.poll - Date.now())));
         const fresh = yield* this.again(() => this.read(n, block));
         if (fresh.length > 0) return fresh;
       }
@@ -268,14 +270,16 @@ export class Queue<T> {
     }
   }
 
-  /** Run `op`; if Redis lost the consumer group (a restart without persistence), make it again and retry. */
+  /** Run `op`; if Redis lost the stream or the consumer group (a restart without persistence, a
+   * deleted key: XREADGROUP fails with NOGROUP, or a blocked one with UNBLOCKED), make them again and retry. */
   private *again<R>(op: () => Operation<R>): Operation<R> {
-    try {
-      return yield* op();
-    } catch (e) {
-      if (!String((e as Error)?.message).startsWith("NOGROUP")) throw e;
-      yield* wait(createGroup(this.redis, this.name, this.settings.group));
-      return yield* op();
+    for (let tries = 1; ; tries++) {
+      try {
+        return yield* op();
+      } catch (e) {
+        if (tries === 3 || !/^(NOGROUP|UNBLOCKED the stream key no longer exists)/.test(String((e as Error)?.message))) throw e;
+        yield* wait(createGroup(this.redis, this.name, this.settings.group));
+      }
     }
   }
 

@@ -51,4 +51,28 @@ ioTest("Redis stopped and restarted mid-run: producer and worker reconnect by th
   assert.ok(twice <= 8 + 8, `${twice} jobs ran twice: at most those in flight (8) and sends in flight at the kill`);
 });
 
+ioTest("Redis gone while a receive waits: cancelling it and closing the queue end within the cleanup bound, nothing left open", async () => {
+  let cancelMs = 0;
+  let closeMs = 0;
+  await real().run(function* () {
+    let t0 = 0;
+    yield* call(function* () {
+      const jobs = yield* queue("gone", { redis: server.url, poll: 100 });
+      const receiving = yield* spawn(() => jobs.receive());
+      yield* sleep(50);
+      yield* call(() => server.stop("SIGKILL"));
+      yield* sleep(100);
+      t0 = Date.now();
+      yield* receiving.cancel();
+      cancelMs = Date.now() - t0;
+      t0 = Date.now();
+    });
+    closeMs = Date.now() - t0;
+  });
+  await server.start();
+  if (process.env.SKEIN_REDIS_REPORT) console.log(`Redis gone: cancel ${cancelMs} ms, close ${closeMs} ms`);
+  assert.ok(cancelMs < 5000, `the cancel took ${cancelMs} ms`);
+  assert.ok(closeMs < 5000, `the close took ${closeMs} ms`);
+});
+
 test.run();
