@@ -6,6 +6,7 @@ import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
 import type { Operation } from "../core/effect.js";
 import { shield, sleep, spawn, wait } from "../core/effects.js";
+import { TimeoutError } from "../core/errors.js";
 import { describe } from "../core/operation.js";
 import { restorable } from "../core/park.js";
 import { resource } from "../combinators/resource.js";
@@ -346,7 +347,9 @@ export class Queue<T> {
       yield* timeout(CLEANUP_MS, () => wait(reply.then(giveBack)));
       return true;
     } catch {
-      return false; // Redis did not answer: the visibility timeout brings back what was taken
+      // No answer in time, or none at all (the connection failed): either way the safe course is
+      // the fallback, since the visibility timeout brings back whatever was taken.
+      return false;
     }
   }
 
@@ -424,8 +427,9 @@ export class Queue<T> {
         yield* wait(this.returnJobs([...this.held.values()], false));
         yield* wait(Promise.allSettled([...this.background]));
       }.bind(this));
-    } catch {
+    } catch (e) {
       // Redis did not answer in time: the jobs still held come back after the visibility timeout.
+      if (!(e instanceof TimeoutError)) throw e;
     } finally {
       if (this.reader !== null) yield* disconnect(this.reader);
       yield* disconnect(this.redis);
