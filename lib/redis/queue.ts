@@ -169,8 +169,8 @@ export class Queue<T> {
    * Take the next job, waiting until there is one: first any job another consumer abandoned
    * (past its visibility timeout), else a new one. Ack it when done ({@link Delivery.ack}), or
    * fail it. A receive cancelled while it waits takes nothing: a job Redis handed it in that
-   * instant is given back at once, as if never delivered. So does a receive that loses a
-   * `race` or `select`, or finishes as its `timeout` fires.
+   * instant is given back at once, as if never delivered. So is the job of a receive that
+   * loses a `race`; under a `timeout`, a job taken as the timeout fires is returned, not lost.
    *
    * @example
    * ```ts
