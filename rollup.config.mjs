@@ -2,10 +2,10 @@
 import typescript from "@rollup/plugin-typescript";
 import { dts } from "rollup-plugin-dts";
 
-// Two entries, skein and skein/node; what they share goes into one chunk, so both see the same
-// scheduler, Task and effect classes.
-const input = { index: "lib/index.ts", node: "lib/node/index.ts" };
-const external = /^node:/;
+// Three entries, skein, skein/node and skein/redis; what they share goes into one chunk, so all
+// see the same scheduler, Task and effect classes. ioredis is skein/redis's optional peer.
+const input = { index: "lib/index.ts", node: "lib/node/index.ts", redis: "lib/redis/index.ts" };
+const external = /^(node:|ioredis$)/;
 const compilerOptions = { stripInternal: true };
 
 export default [

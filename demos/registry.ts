@@ -3,6 +3,7 @@ import type { Demo } from "./demo.js";
 import { demo as blogPost } from "./blog-post.js";
 import { demo as cpuOffload } from "./cpu-offload.js";
 import { demo as crawler } from "./crawler.js";
+import { demo as distributed } from "./distributed.js";
 import { demo as downloadPages } from "./download-pages.js";
 import { demo as jobQueue } from "./job-queue.js";
 import { demo as million } from "./million.js";
@@ -18,4 +19,5 @@ export const demos: Record<string, Demo> = {
   "cpu-offload": cpuOffload,
   million,
   crawler,
+  distributed,
 };

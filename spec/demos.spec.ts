@@ -117,6 +117,17 @@ ioTest("million: 100,000 sleeping coroutines in the quick mode, a few hundred by
   assert.ok(c.perCoroutine! > 50 && c.perCoroutine! < 600, JSON.stringify(c));
 });
 
+ioTest("distributed: a producer and three worker processes on Redis, one killed: every job done or dead-lettered, none lost", async () => {
+  const { claims: c, out } = await quick("distributed");
+  assert.is(c.lost, 0);
+  assert.is(c.killed, 1);
+  assert.is(c.dead, 2); // jobs 499 and 999 always fail
+  assert.is(c.done! + c.dead!, c.total);
+  assert.ok(c.retried! >= 8, JSON.stringify(c)); // every 100th fails once (one of them, 500, never lands on a 499)
+  assert.match(out, /SIGKILL to worker 1/);
+  assert.match(out, /lost: 0/);
+});
+
 ioTest("crawler: limits, timeouts and retries hold; every reachable page is crawled or given up", async () => {
   const { claims: c } = await quick("crawler");
   assert.ok(c.peak! <= c.concurrency!, JSON.stringify(c));
@@ -142,13 +153,13 @@ ioTest("job-queue: cancelled half-way, it stops: no worker is restarted on a can
   assert.not.match(lines.join("\n"), /cancelled; replaced/);
 });
 
-test("npm run demo -- --list lists the eight demos, one line each", () => {
+test("npm run demo -- --list lists the nine demos, one line each", () => {
   const out = execFileSync(process.execPath, ["--import", "tsx", "demos/index.ts", "--list"], {
     cwd: new URL("..", import.meta.url),
     encoding: "utf8",
   });
   const names = out.trim().split("\n").map((l) => l.split(/\s+/)[0]);
-  assert.equal(names, ["download-pages", "blog-post", "sync-vs-async-server", "job-queue", "processes", "cpu-offload", "million", "crawler"]);
+  assert.equal(names, ["download-pages", "blog-post", "sync-vs-async-server", "job-queue", "processes", "cpu-offload", "million", "crawler", "distributed"]);
 });
 
 test("npm run demo -- --help prints the usage; an unknown demo or option is an error that shows it", () => {

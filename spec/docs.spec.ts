@@ -4,7 +4,7 @@ import * as assert from "uvu/assert";
 import ts from "typescript";
 import { fileURLToPath } from "node:url";
 
-for (const [name, path, least] of [["skein", "../lib/index.ts", 30], ["skein/node", "../lib/node/index.ts", 20]] as const) {
+for (const [name, path, least] of [["skein", "../lib/index.ts", 30], ["skein/node", "../lib/node/index.ts", 20], ["skein/redis", "../lib/redis/index.ts", 5]] as const) {
   const entry = fileURLToPath(new URL(path, import.meta.url));
 
   test(`every export of ${name} has a JSDoc comment with an @example`, () => {
