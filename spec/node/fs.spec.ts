@@ -2,7 +2,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { join } from "node:path";
-import { call, cancel, fork, sleep } from "../../lib/index.js";
+import { call, cancel, channel, fork, sleep } from "../../lib/index.js";
 import { appendFile, makeDir, open, readDir, readFile, remove, stat, writeFile, type File } from "../../lib/node/index.js";
 import { ioTest, real, tempDir } from "../node-helpers.js";
 
@@ -45,11 +45,13 @@ ioTest("a file handle reads and writes in chunks and is closed when its scope en
       const chunks: number[] = [];
       let chunk;
       while ((chunk = yield* reader.read(1500)) !== undefined) chunks.push(chunk.length);
+      const opened = channel<true>();
       const holder = yield* fork(function* () {
         held = yield* open(path);
+        yield* opened.send(true);
         yield* sleep(60_000);
       });
-      yield* sleep(20);
+      yield* opened.receive(); // not a sleep: a loaded machine may take longer to open it
       const openWhileRunning = held!.handle.fd !== -1;
       yield* cancel(holder);
       return { closedAfterScope, chunks, openWhileRunning, closedOnCancel: held!.handle.fd === -1 };
