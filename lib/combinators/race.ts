@@ -7,7 +7,7 @@ import { action, call, ensure, self, spawn } from "../core/effects.js";
 import { isCancelled } from "../core/errors.js";
 import type { OperationLike, Result } from "../core/operation.js";
 import { giveBack, restorable } from "../core/park.js";
-import { actorOf, mailboxHost, type Task } from "../core/task.js";
+import { actorOf, endReasons, mailboxHost, type Task } from "../core/task.js";
 import { entries, nameOf, Takings } from "./all.js";
 
 /**
@@ -47,6 +47,7 @@ export function race(ops: unknown): Operation<unknown> {
   let lastWinner: unknown; // the contestant that won the latest run: a race that loses gives back through it
   const op = call(function* race() {
     const me = yield* self();
+    const frame = me.top; // this race's call: its losers stop when it ends
     const host = actorOf(me);
     let decided = false;
     let over = false; // the race itself ended without taking the winner's value (cancelled)
@@ -80,6 +81,7 @@ export function race(ops: unknown): Operation<unknown> {
           }
           if (decided || over) return taken.add(op, value); // a loser: what it took goes back
           decided = true;
+          endReasons.set(frame, `the race in task ${me} was decided: task ${t} won`);
           lastWinner = op;
           winner = { value, result: list ? value : { [key]: value }, op };
           wake?.(winner.result);

@@ -12,7 +12,7 @@ import { annotate, debugging, noteSite, siteOf, waitingSince } from "./stacks.js
 import { checkOperation, describe, isIterator, isOperation, isThenable, type OperationLike } from "./operation.js";
 import {
   CallFrame, CLOSING, current, Deferred, Scope, DELIVERED, DELIVERY, DONE, FAILED, Frame, GENERATOR, HALTED, OVERDUE, QUEUED, REPLACEABLE,
-  RETURNED, SHIELD, STARTED, STOPPING, SUSPENDED, Task, taskOf, THROWING, childrenOf, tasksUnder,
+  RETURNED, SHIELD, STARTED, STOPPING, SUSPENDED, Task, taskOf, THROWING, childrenOf, tasksUnder, endReasons,
 } from "./task.js";
 
 /** @internal Longest run of the loop before it lets the host handle timers and I/O, in ms. */
@@ -769,7 +769,7 @@ export class Scheduler {
     if (scope.newest !== null) {
       if (scope.forks === 0 && !(f.flags & CLOSING)) {
         f.flags |= CLOSING;
-        const reason = { because: `its scope in task ${t} ended (a spawned task stops then)` };
+        const reason = { because: endReasons.get(f) ?? `its scope in task ${t} ended (a spawned task stops then)` };
         for (let c: Task | null = scope.newest; c !== null; c = c.prev) this.halt(c, reason);
       }
       return WAIT;

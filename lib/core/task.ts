@@ -197,6 +197,10 @@ export function taskOf(f: Frame): Task | null {
   return f instanceof Task ? f : f instanceof CallFrame ? f.task : null;
 }
 
+/** @internal Why a frame's spawned children are cancelled when its body ends, when a combinator
+ * knows better than "its scope ended" (a race that was decided). */
+export const endReasons = new WeakMap<Frame, string>();
+
 /** @internal The children of frame `f` that still run, oldest first. */
 export function childrenOf(f: Frame): Task[] {
   const out: Task[] = [];

@@ -4,7 +4,7 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import {
-  call, cancel, Cancelled, createScheduler, fork, isCancelled, run, sleep, spawn, suspend, timeout, TimeoutError,
+  call, cancel, Cancelled, createScheduler, race, fork, isCancelled, run, sleep, spawn, suspend, timeout, TimeoutError,
   type Operation,
 } from "../../lib/index.js";
 import { debugging } from "../../lib/core/stacks.js";
@@ -176,6 +176,22 @@ C("who cancelled it, a scope that ended, task.cancel(reason): each is said; join
     "task #3 helper was cancelled: its scope in task #1 main ended (a spawned task stops then)",
   ]);
   assert.is(joined, "task #4 background was cancelled: SIGINT was received");
+});
+
+C("a race's loser: its Cancelled says the race was decided, and who won", async () => {
+  const s = virtual();
+  let got: unknown;
+  await s.run(function* app() {
+    yield* race([sleep(5), function* slow() {
+      try {
+        yield* sleep(100);
+      } catch (e) {
+        got = e;
+        throw e;
+      }
+    }]);
+  });
+  assert.match((got as Error).message, /^task #3 slow was cancelled: the race in task #1 app was decided: task #2 race\[0\] won$/);
 });
 
 C.run();
