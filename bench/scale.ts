@@ -314,17 +314,24 @@ const workloads: Record<string, Workload> = {
 
 // ---- how long a sleep lasts ------------------------------------------------------------------
 
-/** Mean duration of `n` sleeps of `ms`, skein's and setTimeout's alternating, in ms. */
+/** Mean duration of `n` sleeps of `ms` in one task, and of `n` awaited setTimeouts of `ms` in one
+ * async function, in blocks of 50 taking turns (so both see the same load), in ms. */
 async function sleepAccuracy(ms: number, n: number): Promise<{ skein: number; native: number }> {
   let skeinTotal = 0;
   let nativeTotal = 0;
-  for (let i = 0; i < n; i++) {
-    let t0 = performance.now();
-    await delay(ms);
-    nativeTotal += performance.now() - t0;
-    t0 = performance.now();
-    await real.run(sleep(ms));
-    skeinTotal += performance.now() - t0;
+  for (let done = 0; done < n; done += 50) {
+    for (let i = 0; i < 50; i++) {
+      const t0 = performance.now();
+      await delay(ms);
+      nativeTotal += performance.now() - t0;
+    }
+    await real.run(function* () {
+      for (let i = 0; i < 50; i++) {
+        const t0 = performance.now();
+        yield* sleep(ms);
+        skeinTotal += performance.now() - t0;
+      }
+    });
   }
   return { skein: skeinTotal / n, native: nativeTotal / n };
 }
