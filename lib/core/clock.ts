@@ -11,8 +11,8 @@ export interface Ticker {
   nextDeadline(): number;
   /** Nothing can ever wake the blocked tasks: fail them with a report (`why` says why). */
   deadlock(why?: string): void;
-  /** How many times its run loop has run: whether anything happened between two looks. */
-  readonly turns: number;
+  /** Whether a task that existed at the last call has been woken from a wait since; look again from now. */
+  wokeOld(): boolean;
 }
 
 /** @internal The host-facing interface of a scheduler. */
@@ -156,24 +156,25 @@ let watchingExit = false;
  * blocked can never be woken: each scheduler that has some fails them with a deadlock report.
  * Not at the first `beforeExit`, though: other listeners run after this one, and what they do
  * (resolve a promise a task waits on, start a timer) can still wake a task. So the first one
- * gives the host one more turn; only if the host runs dry again with no scheduler having run
- * meanwhile is it a deadlock. */
+ * gives the host one more turn; if the host runs dry again and no task that was blocked has been
+ * woken meanwhile (tasks the listeners started, a logger's flush, do not count), it is a
+ * deadlock. */
 function watchExit(): void {
   if (watchingExit) return;
   const proc = (globalThis as { process?: { on?(event: string, fn: () => void): void } }).process;
   if (typeof proc?.on !== "function") return; // a browser: a page never "exits"
   watchingExit = true;
-  let seen = -1; // the schedulers' turns at the last beforeExit, or -1: none yet
+  let looked = false; // the last beforeExit gave the host one more turn
   proc.on("beforeExit", () => {
     if (alivePrograms.size === 0) return;
-    let turns = 0;
-    for (const t of alivePrograms) turns += t.turns;
-    if (turns !== seen) {
-      seen = turns;
+    let woke = false;
+    for (const t of alivePrograms) woke = t.wokeOld() || woke; // every one looks again from now
+    if (!looked || woke) {
+      looked = true;
       setTimeout(() => {}, 0); // one more host turn for the other listeners' work
       return;
     }
-    seen = -1;
+    looked = false;
     for (const t of [...alivePrograms]) t.deadlock("the host has nothing left to do (no timer, socket or callback can wake a task) and every task is blocked");
   });
 }

@@ -49,14 +49,19 @@ let alsoMade: Set<object> | null = null;
 export interface Suspect {
   /** Still unused: cleared when it is yielded or handed to skein, or reported. */
   live: boolean;
+  /** Forget it where it is kept (its task's list, the collection watch). */
+  drop(): void;
 }
-/** @internal Suspects by effect; `suspected` counts the live ones, so `used` looks only when some exist. */
-export const suspects = new WeakMap<object, Suspect>();
+/** @internal Suspects by effect (several, for an effect object that is shared: `ch.receive()`);
+ * `suspected` counts the live ones, so that `used` looks only when some exist. */
+export const suspects = new WeakMap<object, Suspect[]>();
 let suspected = 0;
 
 /** @internal `effect` was left unused by its step: watch it until it is used or reported. */
 export function suspect(effect: object, s: Suspect): void {
-  suspects.set(effect, s);
+  const list = suspects.get(effect);
+  if (list === undefined) suspects.set(effect, [s]);
+  else list.push(s);
   suspected++;
 }
 
@@ -65,6 +70,7 @@ export function clearSuspect(s: Suspect): void {
   if (s.live) {
     s.live = false;
     suspected--;
+    s.drop();
   }
 }
 
@@ -81,8 +87,11 @@ export function used(op: unknown): void {
   if (op === made) made = null;
   else if (alsoMade !== null) alsoMade.delete(op as object);
   if (suspected !== 0) {
-    const s = suspects.get(op as object);
-    if (s !== undefined) clearSuspect(s);
+    const list = suspects.get(op as object);
+    if (list !== undefined) {
+      suspects.delete(op as object);
+      for (const s of list) clearSuspect(s);
+    }
   }
 }
 

@@ -2,7 +2,7 @@
 // and the lifecycle of tasks and frames (children, cancellation, errors). It never touches the host.
 
 import type { Clock } from "./clock.js";
-import { anyUnused, clearSuspect, Effect, effectTypes, forgetOpening, suspect, suspects, unused, used, type Suspect } from "./effect.js";
+import { anyUnused, clearSuspect, Effect, effectTypes, forgetOpening, suspect, unused, used, type Suspect } from "./effect.js";
 import { Call, Join, Wait, type AnyEffect, type TaskOptions } from "./effects.js";
 import { Cancelled, DeadlockError, isCancelled } from "./errors.js";
 import { Deque } from "./deque.js";
@@ -277,8 +277,19 @@ export class Scheduler {
    * after what woke meanwhile (timers, I/O): a busy task delays the others by one slice at most. */
   private preempted: Task | null = null;
   private running = false;
-  /** @internal How many times the run loop has run (the real clock's deadlock check compares two looks). */
-  turns = 0;
+  /** The lowest id of a task woken from a wait since `wokeOld()` last looked, and the last id
+   * given out then: the real clock's deadlock check asks whether a task that was blocked woke. */
+  private oldestWoken = Infinity;
+  private idMark = 0;
+
+  /** @internal Whether a task that existed at the last call has been woken from a wait since
+   * (a task started meanwhile, a logger's flush say, does not count); and look again from now. */
+  wokeOld(): boolean {
+    const woke = this.oldestWoken <= this.idMark;
+    this.oldestWoken = Infinity;
+    this.idMark = this.nextId - 1;
+    return woke;
+  }
   /** A run of the loop is due on a microtask. */
   private scheduled = false;
   /** A run of the loop is due after the host's turn: never more than one such callback. */
@@ -355,7 +366,6 @@ export class Scheduler {
   private loop(): void {
     if (this.running) return;
     this.running = true;
-    this.turns++;
     this.sliceOver = false;
     this.sliceEnd = this.clock.realNow() + SLICE_MS;
     let n = 0;
@@ -567,6 +577,7 @@ export class Scheduler {
     if (threw && t.flags & SUSPENDED && typeof value === "object" && value !== null && !isCancelled(value)) {
       this.failedIn.set(value, t.slot); // the error came from what it waited on: its stack says so
     }
+    if (t.id < this.oldestWoken) this.oldestWoken = t.id;
     t.flags = (t.flags & ~(SUSPENDED | THROWING | REPLACEABLE)) | (threw ? THROWING : 0) | (replaceable ? REPLACEABLE : 0);
     t.slot = value;
     if (!(t.flags & QUEUED)) this.enqueue(t);
@@ -913,7 +924,7 @@ export class Scheduler {
    * children) cut to its first three and a line that counts the rest. */
   private collapse(kids: Task[]): (Task | string)[] {
     if (kids.length <= 5) return kids;
-    const alike = (t: Task): string | null => (tasksUnder(t).length > 0 ? null : `${t.name}\0${this.doing(t).replace(/\d+/g, "#")}`);
+    const alike = (t: Task): string | null => (tasksUnder(t).length > 0 ? null : `${t.name}\0${this.doing(t).replace(/\d+ ms\b/g, "# ms")}`);
     const out: (Task | string)[] = [];
     for (let i = 0; i < kids.length; ) {
       const key = alike(kids[i]!);
@@ -1013,27 +1024,35 @@ export class Scheduler {
   /** Effects the step of `t` made and did not use: suspects, until they are used or reported. */
   private forgotten(t: Task): void {
     for (const effect of unused() ?? []) {
-      const s: Forgotten = { live: true, task: t, text: String(effect), site: siteOf(effect) };
-      suspect(effect, s);
       let list = this.suspected.get(t);
-      if (list === undefined) this.suspected.set(t, (list = []));
-      list.push(new WeakRef(effect));
+      if (list === undefined) this.suspected.set(t, (list = new Set()));
+      const kept = list;
+      const s: Forgotten = {
+        live: true,
+        task: t,
+        text: String(effect),
+        site: siteOf(effect),
+        drop: () => {
+          kept.delete(s);
+          this.collected.unregister(s);
+        },
+      };
+      suspect(effect, s);
+      list.add(s);
       this.collected.register(effect, s, s);
     }
   }
 
-  /** The body of `t` has ended: a suspect it made and still never used is a forgotten `yield*`
-   * if it returned; if it failed or was cancelled, that is why the effect went unused. */
+  /** The root body of `t` has ended (in its last step: what that step made is suspect too). A
+   * suspect it made and still never used is a forgotten `yield*` if it returned; if it failed or
+   * was cancelled, that is why the effect went unused. */
   private verdict(t: Task, returned: boolean): void {
+    if (anyUnused()) this.forgotten(t);
     const list = this.suspected.get(t);
     if (list === undefined) return;
     this.suspected.delete(t);
-    for (const ref of list) {
-      const effect = ref.deref();
-      const s = effect === undefined ? undefined : (suspects.get(effect) as Forgotten | undefined);
-      if (s === undefined || !s.live) continue;
+    for (const s of [...list]) {
       clearSuspect(s);
-      this.collected.unregister(s);
       if (returned) this.forget(s, "before the task returned");
     }
   }
@@ -1042,7 +1061,8 @@ export class Scheduler {
   private forget(s: Forgotten, when: string): void {
     const error = notice(
       "ForgottenYield",
-      `${s.text} was made in task ${s.task} but never yielded ${when}, so it did nothing: put \`yield*\` before the call that made it`,
+      `${s.text} was made in task ${s.task} but never yielded ${when}, so it did nothing: put \`yield*\` before the call that made it ` +
+        "(to keep an effect and yield it later, or in another task, make it where it is yielded)",
       s.site, // known in debug mode
     );
     this.report(error, s.task, `a forgotten yield* in task ${s.task}`);
@@ -1054,8 +1074,8 @@ export class Scheduler {
     clearSuspect(s);
     if (s.task.state === "running") this.forget(s, "(it was garbage-collected unused)");
   });
-  /** The suspects each task made, weakly, for the verdict when its body ends. */
-  private readonly suspected = new WeakMap<Task, WeakRef<object>[]>();
+  /** The live suspects each task made, for the verdict when its root body ends. */
+  private readonly suspected = new WeakMap<Task, Set<Forgotten>>();
 
   /** @internal Hand an error that nobody can catch to `onError`; `what` says what failed. */
   report(error: unknown, task: Task, what: string): void {

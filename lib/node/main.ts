@@ -1,6 +1,7 @@
 // main(): the root of a command-line program. Signals cancel it cleanly; errors are printed after
 // cleanup; the exit code says how it ended.
 
+import { constants } from "node:os";
 import type { TaskOptions } from "../core/effects.js";
 import { isCancelled } from "../core/errors.js";
 import { checkOperation, type OperationLike } from "../core/operation.js";
@@ -10,6 +11,7 @@ import { describeTasks } from "../debug/inspect.js";
 import type { Task } from "../core/task.js";
 
 const CODES = { SIGINT: 130, SIGTERM: 143 } as const;
+const signals: object = constants.signals;
 
 /**
  * Options of {@link main}.
@@ -53,8 +55,10 @@ export interface MainOptions extends TaskOptions {
 export function main<T>(op: OperationLike<T>, options?: MainOptions): Task<T> {
   checkOperation(op, "main()");
   const inspectSignal = options?.inspectSignal ?? "SIGUSR2";
-  if (inspectSignal !== false && (typeof inspectSignal !== "string" || !/^SIG[A-Z0-9]+$/.test(inspectSignal) || inspectSignal in CODES)) {
-    throw new TypeError(`main() expects inspectSignal to be a signal name other than SIGINT and SIGTERM, or false; got ${String(inspectSignal)}`);
+  if (inspectSignal !== false && (typeof inspectSignal !== "string" || !(inspectSignal in signals) || /^SIG(INT|TERM|KILL|STOP)$/.test(inspectSignal))) {
+    throw new TypeError(
+      `main() expects inspectSignal to be a signal this host knows (os.constants.signals), other than SIGINT, SIGTERM, SIGKILL and SIGSTOP, or false; got ${String(inspectSignal)}`,
+    );
   }
   if (options?.onError !== undefined) defaultScheduler().onError = options.onError;
   let code: number | undefined;

@@ -4,7 +4,7 @@
 import { ChannelClosedError } from "../core/errors.js";
 import { Deque } from "../core/deque.js";
 import { WaitQueue } from "../core/wait-queue.js";
-import { noteMade } from "../core/effect.js";
+import { noteMade, used } from "../core/effect.js";
 import { describe } from "../core/operation.js";
 import { Park, PARKED, wake } from "../core/park.js";
 import { run } from "../core/run.js";
@@ -186,6 +186,7 @@ export class Channel<T extends {} | null> implements AsyncIterable<T> {
     if (value === undefined) {
       throw new TypeError(`${this}.send() cannot send undefined: receive() returns undefined at the end of the channel`);
     }
+    if (typeof value === "object") used(value); // an effect sent to another task to yield: not forgotten
     const effect = new Send(this, value);
     noteMade(effect);
     return effect;

@@ -3,7 +3,7 @@
 
 import { Deque } from "../core/deque.js";
 import { WaitQueue } from "../core/wait-queue.js";
-import { noteMade, type Operation } from "../core/effect.js";
+import { noteMade, used, type Operation } from "../core/effect.js";
 import { checkMs } from "../core/effects.js";
 import { describe } from "../core/operation.js";
 import { Park, PARKED, wake } from "../core/park.js";
@@ -121,6 +121,7 @@ export function tell(task: Task<unknown>, message: unknown): boolean {
     dropped++;
     return false;
   }
+  if (typeof message === "object") used(message); // an effect handed to another task to yield: not forgotten
   const box = mailboxOf(task);
   if (!box.offer(message)) box.messages.push(message);
   return true;

@@ -16,7 +16,7 @@ function ticker(overrides: Partial<Ticker> = {}): Ticker & { ticks: number; dead
     deadlock() {
       t.deadlocks++;
     },
-    turns: 0,
+    wokeOld: () => false,
     ...overrides,
   };
   return t;

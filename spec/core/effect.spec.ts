@@ -142,6 +142,52 @@ test("effects yielded, or handed to skein (fork, all, timeout, select, race…),
   assert.equal(s.reported, []);
 });
 
+test("a forgotten yield* in the last step of a task, or as its only statement, is reported too; so is each of two tasks forgetting one shared effect", async () => {
+  const s = virtual();
+  const out = channel<number>(10);
+  const ch = channel<number>();
+  await s.run(function* () {
+    yield* fork(function* only() {
+      sleep(20);
+    });
+    yield* fork(function* last() {
+      yield* sleep(1);
+      out.send(1);
+    });
+    yield* fork(function* a() {
+      ch.receive(); // the same effect object as b's
+    });
+    yield* fork(function* b() {
+      ch.receive();
+      yield* sleep(2);
+    });
+  });
+  const messages = s.reported.map((e) => (e as Error).message.split(" but ")[0]!.replace(/channel#\d+/, "channel#N")).sort();
+  assert.equal(messages, [
+    "receive(channel#N) was made in task #4 a", "receive(channel#N) was made in task #5 b",
+    "send(channel#N, 1) was made in task #3 last", "sleep(20) was made in task #2 only",
+  ]);
+});
+
+test("an effect sent to another task through a channel or a mailbox, which yields it, is not reported", async () => {
+  const s = virtual();
+  const jobs = channel<Operation<number>>(10);
+  const { value } = await runVirtual(function* () {
+    const consumer = yield* fork(function* () {
+      let sum = 0;
+      for (let op; (op = yield* jobs.receive()) !== undefined; ) sum += yield* op;
+      return sum;
+    });
+    yield* fork(function* producer() {
+      for (let i = 1; i <= 3; i++) yield* jobs.send(call(() => i));
+      jobs.close();
+    }); // returns before the consumer has yielded them all
+    return yield* join(consumer);
+  });
+  assert.is(value, 6);
+  assert.equal(s.reported, []);
+});
+
 test("an effect made in one step and yielded in a later one is not reported: a combinator that waits first", async () => {
   function* withDelay<T>(ms: number, op: Operation<T>): Operation<T> {
     yield* sleep(ms);

@@ -176,7 +176,9 @@ test("main(): SIGUSR2 prints the task tree and changes nothing; with inspectSign
   assert.is(inspected.out, "started\ncleaned up\n");
   assert.match(inspected.err, /^skein: the tasks of process \d+:\ntask #1 program waits on sleep \(ends in \d+ ms\)\n$/);
   assert.equal([plain.code, plain.signal, plain.err], [null, "SIGUSR2", ""]); // Node's default: the process ends
-  assert.throws(() => main(function* () {}, { inspectSignal: "SIGINT" }), /inspectSignal to be a signal name other than SIGINT and SIGTERM/);
+  for (const bad of ["SIGINT", "SIGKILL", "SIGSTOP", "SIGFOO", 42]) {
+    assert.throws(() => main(function* () {}, { inspectSignal: bad as NodeJS.Signals }), /inspectSignal to be a signal this host knows/);
+  }
 });
 
 test("main(): a program that waits on nothing that can wake it fails with the deadlock report, after its cleanup", async () => {
