@@ -1,6 +1,8 @@
 // The Effect base class: inert data that is also a one-step iterator, so `yield* effect` types.
 // Effects keep no iteration state, which lets one effect object be shared and yielded by many tasks.
 
+import { brand, EFFECT } from "./brand.js";
+
 /**
  * Anything a coroutine can `yield*`: a generator, an effect, a task, or any object whose
  * iterator yields effects and returns a `T`.
@@ -125,6 +127,7 @@ export abstract class Effect<T = unknown> implements Iterator<Effect<T>, T, unkn
 }
 
 Object.defineProperty(Effect.prototype, "done", { value: false });
+brand(Effect, EFFECT); // so another copy of skein can tell one of its effects from an operation
 
 /** @internal Effect types, in the order of their codes. */
 export const effectTypes: string[] = [];

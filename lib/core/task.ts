@@ -5,6 +5,7 @@ import { current as running, Effect, tag, type Operation } from "./effect.js";
 
 /** @internal The task whose body the scheduler is running now (null between steps). */
 export const current = running as { task: Task | null };
+import { brand, TASK } from "./brand.js";
 import { Cancelled } from "./errors.js";
 import type { OperationLike } from "./operation.js";
 import type { Scheduler } from "./scheduler.js";
@@ -386,3 +387,4 @@ export class Task<T = unknown> extends Frame implements Promise<T>, Operation<T>
     return Promise.resolve(this.result as T);
   }
 }
+brand(Task, TASK); // so another copy of skein names it in its errors instead of joining it wrongly
