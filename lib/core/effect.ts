@@ -15,8 +15,25 @@ import { brand, EFFECT } from "./brand.js";
  * ```
  */
 export interface Operation<T> {
-  [Symbol.iterator](): Iterator<unknown, T, any>;
+  [Symbol.iterator](): Iterator<Yielded, T, unknown>;
 }
+
+/**
+ * What the steps of an operation may be: effects, promises (a task is one), and generators of
+ * such steps. Anything else (`yield 42`) does not type-check, as it fails at run time. `yield*`
+ * is the typed form: a plain `yield effect` works too (for JavaScript), but the value it resumes
+ * with is `unknown`, to be checked or cast.
+ *
+ * @example
+ * ```ts
+ * function* main(): Operation<void> {
+ *   const n = yield* call(() => 42); // number
+ *   const m = yield call(() => 42);  // unknown: plain yield is untyped
+ *   // yield 42;                     // a type error: not an effect or a promise
+ * }
+ * ```
+ */
+export type Yielded = Effect<unknown> | PromiseLike<unknown> | Iterator<Yielded, unknown, unknown>;
 
 /** The effect whose iterator `yield*` has just opened and not yet asked for its first step. */
 let opening: unknown = null;

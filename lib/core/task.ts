@@ -1,7 +1,7 @@
 // Tasks and frames: the data of a green thread and of each body that owns children.
 // The scheduler (scheduler.ts) drives them; this file holds their state and the public Task API.
 
-import { current as running, Effect, tag, type Operation } from "./effect.js";
+import { current as running, Effect, tag, type Operation, type Yielded } from "./effect.js";
 
 /** @internal The task whose body the scheduler is running now (null between steps). */
 export const current = running as { task: Task | null };
@@ -357,7 +357,7 @@ export class Task<T = unknown> extends Frame implements Promise<T>, Operation<T>
   }
 
   /** Joins the task: `const v = yield* task`. */
-  [Symbol.iterator](): Iterator<unknown, T, unknown> {
+  [Symbol.iterator](): Iterator<Yielded, T, unknown> {
     return new Join(this)[Symbol.iterator]();
   }
 

@@ -52,6 +52,13 @@ try {
   const mixed = run("node", ["--max-old-space-size=256", "mixed.mjs"]).trim();
   if (!/^ok \d+$/.test(mixed)) throw new Error(`import and require in one process: ${mixed}`);
 
+  // are-the-types-wrong: every entry's types resolve under node10, node16 (import and require) and bundler.
+  try {
+    run("node", [join(root, "node_modules", "@arethetypeswrong", "cli", "dist", "index.js"), join(work, packed[0].filename), "--format", "ascii"]);
+  } catch (e) {
+    throw new Error(`are-the-types-wrong found problems:\n${e.stdout}${e.stderr}`);
+  }
+
   const tsc = join(root, "node_modules", "typescript", "bin", "tsc");
   try {
     run("node", [tsc, "-p", "tsconfig.json"]);
@@ -61,7 +68,7 @@ try {
   } catch (e) {
     throw new Error(`the types do not resolve for a TypeScript consumer:\n${e.stdout}${e.stderr}`);
   }
-  console.log(`smoke: packed ${files.length} files; import, require, both in one process (${mixed}), and TypeScript consumers (ESM and CJS) of skein and skein/node ok`);
+  console.log(`smoke: packed ${files.length} files; import, require, both in one process (${mixed}), are-the-types-wrong, and TypeScript consumers (ESM and CJS) of skein and skein/node ok`);
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
