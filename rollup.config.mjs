@@ -63,9 +63,10 @@ export default [
     input,
     external,
     output: [
-      { dir: "dist", format: "es", entryFileNames: "[name].d.mts", chunkFileNames: "[name].d.mts", manualChunks },
-      { dir: "dist", format: "es", entryFileNames: "[name].d.cts", chunkFileNames: "[name].d.cts", manualChunks },
+      { dir: "dist", format: "es", entryFileNames: "[name].d.mts", chunkFileNames: "[name].d.mts", manualChunks, sourcemap: true },
+      { dir: "dist", format: "es", entryFileNames: "[name].d.cts", chunkFileNames: "[name].d.cts", manualChunks, sourcemap: true },
     ],
-    plugins: [dts({ tsconfig: "./tsconfig.build.json", compilerOptions })],
+    // Declaration maps: "go to definition" in an editor lands in lib/ (shipped in the package).
+    plugins: [dts({ tsconfig: "./tsconfig.build.json", compilerOptions, sourcemap: true })],
   },
 ];

@@ -15,7 +15,7 @@ const run = (cmd, args, cwd = work) =>
   execFileSync(cmd, args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 60_000 });
 
 try {
-  const packed = JSON.parse(run("npm", ["pack", "--json", "--pack-destination", work], root));
+  const packed = JSON.parse(run("npm", ["pack", "--json", "--ignore-scripts", "--pack-destination", work], root));
   const files = packed[0].files.map((f) => f.path);
   const needs = ["index", "node", "core"].flatMap((e) => [".mjs", ".cjs", ".d.mts", ".d.cts"].map((x) => `dist/${e}${x}`));
   needs.push("dist/wrapper/index.mjs", "dist/wrapper/node.mjs", "LICENSE");
