@@ -6,6 +6,7 @@ import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, syml
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const here = dirname(fileURLToPath(import.meta.url));
@@ -52,6 +53,18 @@ try {
   const mixed = run("node", ["--max-old-space-size=256", "mixed.mjs"]).trim();
   if (!/^ok \d+$/.test(mixed)) throw new Error(`import and require in one process: ${mixed}`);
 
+  // A browser bundler resolves "skein" to the pure ESM build, which imports no node: module.
+  writeFileSync(join(work, "browser-entry.mjs"), 'export * from "skein";\n');
+  const web = await build({
+    entryPoints: [join(work, "browser-entry.mjs")], absWorkingDir: work, bundle: true, format: "esm",
+    platform: "browser", write: false, metafile: true, logLevel: "silent",
+  });
+  const inputs = Object.keys(web.metafile.inputs).filter((f) => f.includes("node_modules/skein/")).sort();
+  if (inputs.join() !== "node_modules/skein/dist/core.mjs,node_modules/skein/dist/index.mjs") {
+    throw new Error(`a browser bundle of "skein" should use dist/index.mjs and dist/core.mjs, used ${inputs.join(", ")}`);
+  }
+  if (/(?:\bfrom|\bimport|\brequire)\s*\(?\s*["']node:/.test(web.outputFiles[0].text)) throw new Error("the browser bundle of skein imports a node: module");
+
   // are-the-types-wrong: every entry's types resolve under node10, node16 (import and require) and bundler.
   try {
     run("node", [join(root, "node_modules", "@arethetypeswrong", "cli", "dist", "index.js"), join(work, packed[0].filename), "--format", "ascii"]);
@@ -68,7 +81,7 @@ try {
   } catch (e) {
     throw new Error(`the types do not resolve for a TypeScript consumer:\n${e.stdout}${e.stderr}`);
   }
-  console.log(`smoke: packed ${files.length} files; import, require, both in one process (${mixed}), are-the-types-wrong, and TypeScript consumers (ESM and CJS) of skein and skein/node ok`);
+  console.log(`smoke: packed ${files.length} files; import, require, both in one process (${mixed}), a browser bundle, are-the-types-wrong, and TypeScript consumers (ESM and CJS) of skein and skein/node ok`);
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
