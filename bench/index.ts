@@ -1,10 +1,11 @@
-// npm run bench [-- --only roundtrip,heap] [--peers skein,native]
+// npm run bench [-- --only roundtrip,heap,http] [--peers skein,native] [--core]
 // Runs every case for every library, each in its own process, and prints one table of results
-// with ratios to native async/await measured in the same run.
-import { execFile } from "node:child_process";
+// with ratios to native async/await measured in the same run; then the I/O bench (bench/io.ts).
+import { execFile, execFileSync } from "node:child_process";
 import { cpus } from "node:os";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { benchArgs } from "./args.js";
 import type { CaseResult } from "./case.js";
 
 const run = promisify(execFile);
@@ -29,12 +30,22 @@ const targets: Record<string, string> = {
   pingpong: "≤ 150 ns",
 };
 
-function option(name: string): string[] | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i < 0 ? undefined : process.argv[i + 1]!.split(",");
-}
-const only = option("only") ?? allCases;
-const peers = (option("peers") ?? allPeers).filter((p) => p !== "skein (yield*)" || only.includes("depth"));
+const ioCases = ["http", "tcp", "pool"];
+const usage = `usage: npm run bench -- [options]
+
+Runs the core cases for every library, then the I/O cases (which need the build: npm run bench does it).
+
+options:
+  --only LIST    the cases to run, comma-separated: ${[...allCases, ...ioCases].join(", ")}
+  --peers LIST   the libraries to compare, comma-separated: ${allPeers.join(", ")}
+  --core         the core cases only (npm run bench:core)
+  --help         this text
+`;
+const args = benchArgs(usage, { only: [...allCases, ...ioCases], peers: allPeers }, ["core"]);
+const chosen = args.lists.only ?? [...allCases, ...ioCases];
+const only = chosen.filter((c) => allCases.includes(c));
+const io = args.flags.core ? [] : chosen.filter((c) => ioCases.includes(c));
+const peers = (args.lists.peers ?? allPeers).filter((p) => p !== "skein (yield*)" || only.includes("depth"));
 
 async function measure(which: string, peer: string): Promise<CaseResult | string> {
   if (peer === "skein (yield*)" && which !== "depth") return "";
@@ -103,4 +114,9 @@ if (d1 && d100) {
   const col = header.indexOf("skein");
   const ratio = parseFloat(d100[col]!) / parseFloat(d1[col]!);
   if (Number.isFinite(ratio)) console.log(`\nskein resume cost at depth 100 / depth 1: ${ratio.toFixed(2)}×`);
+}
+
+if (io.length > 0) {
+  console.log("");
+  execFileSync(process.execPath, ["--import", "tsx", fileURLToPath(new URL("io.ts", import.meta.url)), "--only", io.join(",")], { stdio: "inherit" });
 }

@@ -7,6 +7,20 @@ import * as net from "node:net";
 import { cpus } from "node:os";
 import { fileURLToPath } from "node:url";
 import type { Socket } from "../lib/node/index.js";
+import { benchArgs } from "./args.js";
+
+const ioCases = ["http", "tcp", "pool"];
+const args = benchArgs(
+  `usage: npm run bench:io -- [--only LIST] [--help]
+
+Runs the I/O cases against the build (npm run bench:io builds it first).
+
+options:
+  --only LIST    the cases to run, comma-separated: ${ioCases.join(", ")}
+  --help         this text
+`,
+  { only: ioCases },
+);
 // skein as users run it: the built package (npm run build), not the sources through tsx.
 const { all, createScheduler, fork, map, sleep } = (await import(String(new URL("../dist/index.mjs", import.meta.url)))) as typeof import("../lib/index.js");
 const { connect, createPool, listen } = (await import(String(new URL("../dist/node.mjs", import.meta.url)))) as typeof import("../lib/node/index.js");
@@ -193,7 +207,7 @@ async function pool(): Promise<void> {
 }
 
 console.log(`skein I/O bench — node ${process.version}, ${cpus()[0]?.model ?? "cpu"} ×${cpus().length}, ${new Date().toISOString().slice(0, 10)}, ${seconds} s a measurement\n`);
-const only = process.argv.includes("--only") ? process.argv[process.argv.indexOf("--only") + 1]!.split(",") : ["http", "tcp", "pool"];
+const only = args.lists.only ?? ioCases;
 if (only.includes("http")) await http();
 if (only.includes("tcp")) await tcp();
 if (only.includes("pool")) await pool();

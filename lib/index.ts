@@ -8,7 +8,7 @@
  * @module skein
  */
 
-export { Effect, type Operation } from "./core/effect.js";
+export { Effect, type Operation, type Yielded } from "./core/effect.js";
 export {
   action, call, cancel, cooperate, ensure, fork, join, self, shield, sleep, spawn, suspend, wait,
   Action, Call, Cancel, Cooperate, Ensure, Fork, Join, Self, Shield, Sleep, Spawn, Start, Suspend, Wait,

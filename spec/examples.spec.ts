@@ -1,5 +1,6 @@
 // Every TypeScript example in the README and the guide (docs/*.md) type-checks against lib/ and
-// runs, so none can drift from the code.
+// runs, so none can drift from the code. A comment `// type of NAME: TYPE` in an example is a
+// claim the compiler checks: NAME's type is exactly TYPE, at the end of that line.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { execFileSync } from "node:child_process";
@@ -15,11 +16,32 @@ const blocks = pages.flatMap((page) =>
   [...readFileSync(join(root, page), "utf8").matchAll(/```ts\n([\s\S]*?)```/g)].map((m, i) => ({ page, i, code: m[1]! })),
 );
 
-test("the TypeScript examples of the README and the guide type-check and run", async () => {
+/** Exact type equality (assignability both ways is not enough: `any` would pass). */
+const sameType = [
+  "type Same_<X, Y> = (<V>() => V extends X ? 1 : 2) extends <V>() => V extends Y ? 1 : 2 ? true : false;",
+  "type Claim_<T extends true> = T;",
+].join("\n");
+const CLAIM = /\/\/ type of ([\w.]+): (.+?)\s*$/;
+
+/** The example's code with each type claim turned into a compile-time check on the next line. */
+function withClaims(code: string, claims: Map<number, string>, where: string): string {
+  const out: string[] = [];
+  for (const line of code.split("\n")) {
+    out.push(line);
+    const m = CLAIM.exec(line);
+    if (m === null) continue;
+    claims.set(out.length, `${where}: the type of ${m[1]} is not ${m[2]}`); // the check's 0-based line
+    out.push(`type Claim${out.length} = Claim_<Same_<typeof ${m[1]}, ${m[2]}>>;`);
+  }
+  return `${out.join("\n")}\n${sameType}\n`;
+}
+
+test("the TypeScript examples of the README and the guide type-check and run, and their type claims hold", async () => {
   assert.ok(blocks.length > 0);
   // Examples of skein/redis talk to a real redis-server of their own, at REDIS_URL.
   const redis: RedisServer | undefined = blocks.some((b) => b.code.includes('from "skein/redis"')) ? await startRedis() : undefined;
   const dir = mkdtempSync(join(root, "spec", ".examples-"));
+  const claims = new Map<string, Map<number, string>>();
   try {
     const files = blocks.map(({ page, i, code }) => {
       const file = join(dir, `${page.replace(/\W/g, "_")}-${i}.mts`);
@@ -27,16 +49,24 @@ test("the TypeScript examples of the README and the guide type-check and run", a
         .replaceAll('from "skein/node"', `from ${JSON.stringify(join(root, "lib", "node", "index.js"))}`)
         .replaceAll('from "skein/redis"', `from ${JSON.stringify(join(root, "lib", "redis", "index.js"))}`)
         .replaceAll('from "skein"', `from ${JSON.stringify(join(root, "lib", "index.js"))}`);
-      writeFileSync(file, local);
+      const mine = new Map<number, string>();
+      writeFileSync(file, withClaims(local, mine, `${page}, example ${i + 1}`));
+      claims.set(file, mine);
       return file;
     });
+    const claimed = [...claims.values()].reduce((n, m) => n + m.size, 0);
+    assert.ok(claimed >= 5, `the examples claim ${claimed} types; the README's and the guide's should claim more`);
     const program = ts.createProgram(files, {
       module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, target: ts.ScriptTarget.ES2022,
       strict: true, noEmit: true, types: ["node"], skipLibCheck: true,
     });
     const problems = ts
       .getPreEmitDiagnostics(program)
-      .map((d) => `${d.file?.fileName.split("/").pop()}: ${ts.flattenDiagnosticMessageText(d.messageText, "\n")}`);
+      .map((d) => {
+        const line = d.file !== undefined && d.start !== undefined ? d.file.getLineAndCharacterOfPosition(d.start).line : -1;
+        const claim = d.file === undefined ? undefined : claims.get(d.file.fileName)?.get(line);
+        return claim ?? `${d.file?.fileName.split("/").pop()}: ${ts.flattenDiagnosticMessageText(d.messageText, "\n")}`;
+      });
     assert.equal(problems, []);
     for (const file of files) {
       try {

@@ -4,7 +4,7 @@
 // one by one, each after the one started after it has finished its cleanup.
 
 import { Deque } from "../core/deque.js";
-import type { Operation } from "../core/effect.js";
+import type { Operation, Yielded } from "../core/effect.js";
 import { call, cancel, cooperate, self, shield, spawn, suspend } from "../core/effects.js";
 import { isCancelled, TimeoutError } from "../core/errors.js";
 import { describe } from "../core/operation.js";
@@ -276,7 +276,7 @@ export class Supervisor implements Operation<never> {
   }
 
   /** Running it: `yield* sup` (it returns only by failing), or `yield* spawn(sup)`. */
-  [Symbol.iterator](): Iterator<unknown, never, unknown> {
+  [Symbol.iterator](): Iterator<Yielded, never, unknown> {
     if (this.state !== "new") throw new TypeError(`${this.name} runs once: make another with supervisor(options)`);
     this.state = "running"; // from now on, add and remove go through the inbox
     const sup = this;
@@ -301,7 +301,7 @@ export class Supervisor implements Operation<never> {
       } finally {
         sup.stopped();
       }
-    })[Symbol.iterator]() as Iterator<unknown, never, unknown>;
+    })[Symbol.iterator]() as Iterator<Yielded, never, unknown>;
   }
 
   private *ask(event: Extract<Event, { reply: Reply }>, what: string): Operation<unknown> {

@@ -1,6 +1,8 @@
 // The Effect base class: inert data that is also a one-step iterator, so `yield* effect` types.
 // Effects keep no iteration state, which lets one effect object be shared and yielded by many tasks.
 
+import { brand, EFFECT } from "./brand.js";
+
 /**
  * Anything a coroutine can `yield*`: a generator, an effect, a task, or any object whose
  * iterator yields effects and returns a `T`.
@@ -13,8 +15,25 @@
  * ```
  */
 export interface Operation<T> {
-  [Symbol.iterator](): Iterator<unknown, T, any>;
+  [Symbol.iterator](): Iterator<Yielded, T, unknown>;
 }
+
+/**
+ * What the steps of an operation may be: effects, promises (a task is one), and generators of
+ * such steps. Anything else (`yield 42`) does not type-check, as it fails at run time. `yield*`
+ * is the typed form: a plain `yield effect` works too (for JavaScript), but the value it resumes
+ * with is `unknown`, to be checked or cast.
+ *
+ * @example
+ * ```ts
+ * function* main(): Operation<void> {
+ *   const n = yield* call(() => 42); // number
+ *   const m = yield call(() => 42);  // unknown: plain yield is untyped
+ *   // yield 42;                     // a type error: not an effect or a promise
+ * }
+ * ```
+ */
+export type Yielded = Effect<unknown> | PromiseLike<unknown> | Iterator<Yielded, unknown, unknown>;
 
 /** The effect whose iterator `yield*` has just opened and not yet asked for its first step. */
 let opening: unknown = null;
@@ -160,6 +179,7 @@ export abstract class Effect<T = unknown> implements Iterator<Effect<T>, T, unkn
 }
 
 Object.defineProperty(Effect.prototype, "done", { value: false });
+brand(Effect, EFFECT); // so another copy of skein can tell one of its effects from an operation
 
 /** @internal Effect types, in the order of their codes. */
 export const effectTypes: string[] = [];

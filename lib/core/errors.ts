@@ -1,5 +1,8 @@
 // The errors skein throws at you: cancellation, timeouts and deadlocks.
-// They are plain Error subclasses so `instanceof` and stack traces work as usual.
+// They are plain Error subclasses so `instanceof` and stack traces work as usual; `instanceof`
+// also knows the same errors of another copy of skein in the process (see brand.ts).
+
+import { recognise } from "./brand.js";
 
 /**
  * Thrown into a task, at the `yield` where it is suspended, when the task is cancelled; also
@@ -34,6 +37,7 @@ export class Cancelled extends Error {
     this.name = "Cancelled";
   }
 }
+recognise(Cancelled, Symbol.for("skein.Cancelled"));
 
 /**
  * Thrown by {@link timeout} once the operation has been cancelled because it ran longer than
@@ -61,6 +65,7 @@ export class TimeoutError extends Error {
     this.operation = operation;
   }
 }
+recognise(TimeoutError, Symbol.for("skein.TimeoutError"));
 
 /**
  * The failure of every root task of a scheduler whose tasks are all blocked when nothing can
@@ -84,6 +89,7 @@ export class DeadlockError extends Error {
     this.name = "DeadlockError";
   }
 }
+recognise(DeadlockError, Symbol.for("skein.DeadlockError"));
 
 /**
  * Thrown by a send on a closed channel, and into a sender that was waiting when the channel
@@ -105,6 +111,7 @@ export class ChannelClosedError extends Error {
     this.name = "ChannelClosedError";
   }
 }
+recognise(ChannelClosedError, Symbol.for("skein.ChannelClosedError"));
 
 /**
  * True when `error` is the {@link Cancelled} error of a cancellation: use it in a `catch` to

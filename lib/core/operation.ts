@@ -1,6 +1,7 @@
 // What may be run as a task or a call, how to turn it into an iterator, and how to name values
 // in error messages. Shared by the effect constructors (to check input) and the scheduler.
 
+import { foreign, ONE_COPY } from "./brand.js";
 import { used, type Operation } from "./effect.js";
 
 /**
@@ -86,6 +87,8 @@ export function isThenable(value: unknown): value is PromiseLike<unknown> {
 
 /** @internal Throw a TypeError at the call site unless `op` can be started as work. */
 export function checkOperation(op: unknown, where: string): void {
+  const other = foreign(op);
+  if (other !== null) throw new TypeError(`${where} got ${other}: ${ONE_COPY}`);
   if (typeof op === "function" || isIterator(op) || isOperation(op) || isThenable(op)) return used(op); // handed to skein: not forgotten
   throw new TypeError(
     `${where} expects an operation (a generator, an effect, a task) or a function returning one, got ${describe(op)}`,
@@ -108,6 +111,8 @@ export function describe(value: unknown): string {
     case "function":
       return `function ${value.name || "(anonymous)"}`;
   }
+  const other = foreign(value);
+  if (other !== null) return other;
   if (Array.isArray(value)) return `an array of length ${value.length}`;
   const proto = Object.getPrototypeOf(value);
   if (proto === Object.prototype || proto === null) {

@@ -2,6 +2,7 @@
 // and the lifecycle of tasks and frames (children, cancellation, errors). It never touches the host.
 
 import type { Clock } from "./clock.js";
+import { foreign, ONE_COPY } from "./brand.js";
 import { anyUnused, clearSuspect, Effect, effectTypes, forgetOpening, suspect, unused, used, type Suspect } from "./effect.js";
 import { Call, Join, Wait, type AnyEffect, type TaskOptions } from "./effects.js";
 import { Cancelled, DeadlockError, isCancelled } from "./errors.js";
@@ -535,6 +536,9 @@ export class Scheduler {
     }
     // Other yieldables become the effect they stand for.
     if (value instanceof Task) return this.perform(new Join(value), t);
+    // Another copy's effect is iterable too, but iterating it only yields it again, forever.
+    const other = foreign(value);
+    if (other !== null) throw new TypeError(`task ${t} yielded ${other}: ${ONE_COPY}`);
     if (isIterator(value) || isOperation(value)) return this.perform(new Call(value, undefined), t);
     if (isThenable(value)) return this.perform(new Wait(value), t);
     throw new TypeError(

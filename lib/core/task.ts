@@ -1,10 +1,11 @@
 // Tasks and frames: the data of a green thread and of each body that owns children.
 // The scheduler (scheduler.ts) drives them; this file holds their state and the public Task API.
 
-import { current as running, Effect, tag, type Operation } from "./effect.js";
+import { current as running, Effect, tag, type Operation, type Yielded } from "./effect.js";
 
 /** @internal The task whose body the scheduler is running now (null between steps). */
 export const current = running as { task: Task | null };
+import { brand, TASK } from "./brand.js";
 import { Cancelled } from "./errors.js";
 import type { OperationLike } from "./operation.js";
 import type { Scheduler } from "./scheduler.js";
@@ -380,7 +381,7 @@ export class Task<T = unknown> extends Frame implements Promise<T>, Operation<T>
   }
 
   /** Joins the task: `const v = yield* task`. */
-  [Symbol.iterator](): Iterator<unknown, T, unknown> {
+  [Symbol.iterator](): Iterator<Yielded, T, unknown> {
     return new Join(this)[Symbol.iterator]();
   }
 
@@ -410,3 +411,4 @@ export class Task<T = unknown> extends Frame implements Promise<T>, Operation<T>
     return Promise.resolve(this.result as T);
   }
 }
+brand(Task, TASK); // so another copy of skein names it in its errors instead of joining it wrongly

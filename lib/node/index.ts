@@ -2,7 +2,7 @@
 
 /**
  * skein/node: files, TCP, HTTP, DNS, child processes and worker threads for coroutines, with
- * every resource owned by the scope that opened it. See the I/O guide (docs/io.md).
+ * every resource owned by the scope that opened it. See the [I/O guide](../../docs/io.md).
  *
  * @module skein/node
  */

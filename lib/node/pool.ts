@@ -127,7 +127,7 @@ export class WorkerPool {
     const ending: Promise<number>[] = [];
     for (const job of this.queue.splice(0)) job.reject(new Error("the worker pool was closed"));
     for (const t of this.threads) ending.push(this.retire(t, new Error("the worker pool was closed")));
-    return wait(Promise.all(ending).then(() => undefined));
+    return wait<void>(Promise.all(ending).then(() => undefined));
   }
 
   private dispatch(): void {

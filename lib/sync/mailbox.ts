@@ -145,6 +145,11 @@ export interface ReceiveOptions {
  * without `match`), waiting for it if need be. Messages it skips stay queued, in order, for a
  * later receive. With a `timeout`, waiting ends with a {@link TimeoutError}.
  *
+ * The message's type comes from `match` when it is a type guard (`(m): m is Ping => …`): then it
+ * is checked. A type argument alone (`receive<number>()`) is a cast that nothing checks: any
+ * message another task sends is returned as that type, so prefer a guard for messages you do
+ * not fully control.
+ *
  * @throws RangeError/TypeError at the call for a bad timeout; TimeoutError at the yield.
  * @example
  * ```ts

@@ -18,7 +18,7 @@ test("yield* an effect returns what the scheduler produced, typed", async () => 
 });
 
 test("a plain `yield effect` works too, for JavaScript callers", async () => {
-  const { value } = await runVirtual(function* (): Generator<unknown, unknown, any> {
+  const { value } = await runVirtual(function* (): Generator<any, unknown, any> {
     const n = yield call(() => 7);
     const me = yield self();
     return [n, typeof me.id];
