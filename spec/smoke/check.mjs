@@ -50,6 +50,11 @@ try {
     if (out !== "echo ping") throw new Error(`skein/node (${file}): expected "echo ping", got "${out}"`);
   }
 
+  // skein/redis loads from both formats without its optional peer (ioredis is loaded when a queue opens).
+  const redisEsm = run("node", ["--input-type=module", "-e", 'import { queue } from "skein/redis"; import { Task } from "skein"; console.log(typeof queue, typeof Task)']).trim();
+  const redisCjs = run("node", ["-e", 'const { queue } = require("skein/redis"); const { Task } = require("skein"); console.log(typeof queue, typeof Task)']).trim();
+  if (redisEsm !== "function function" || redisCjs !== "function function") throw new Error(`skein/redis: import gave "${redisEsm}", require gave "${redisCjs}"`);
+
   const mixed = run("node", ["--max-old-space-size=256", "mixed.mjs"]).trim();
   if (!/^ok \d+$/.test(mixed)) throw new Error(`import and require in one process: ${mixed}`);
 
@@ -81,7 +86,7 @@ try {
   } catch (e) {
     throw new Error(`the types do not resolve for a TypeScript consumer:\n${e.stdout}${e.stderr}`);
   }
-  console.log(`smoke: packed ${files.length} files; import, require, both in one process (${mixed}), a browser bundle, are-the-types-wrong, and TypeScript consumers (ESM and CJS) of skein and skein/node ok`);
+  console.log(`smoke: packed ${files.length} files; import, require, both in one process (${mixed}), a browser bundle, are-the-types-wrong, and TypeScript consumers (ESM and CJS) of skein and skein/node, and skein/redis loaded both ways ok`);
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
