@@ -244,7 +244,7 @@ export class Queue<T> {
     return rows.map(([, fields]) => {
       const f: Record<string, string> = {};
       for (let i = 0; i + 1 < fields.length; i += 2) f[fields[i]!] = fields[i + 1]!;
-      return { id: f.id!, data: JSON.parse(f.data!) as T, attempts: Number(f.attempts), error: f.error! };
+      return { id: f.id!, data: parseOr(f.data!) as T, attempts: Number(f.attempts), error: f.error! };
     });
   }
 
@@ -258,6 +258,8 @@ export class Queue<T> {
         if (now - this.lastClaim >= this.settings.poll) {
           this.lastClaim = now;
           const claimed = yield* this.again(() => this.claim(n));
+          // A full batch: more may be waiting (jobs given back, retries due): claim again next time.
+          if (claimed.length === n) this.lastClaim = -Infinity;
           if (claimed.length > 0) return claimed;
         }
         // At most a second at a time: a cancelled read that Redis sees only after its CLIENT
@@ -354,19 +356,14 @@ export class Queue<T> {
   }
 
   private deliver(id: string, data: string, attempt: number, lastError: string | undefined): Delivery<T> {
-    let value: T;
-    try {
-      value = JSON.parse(data) as T;
-    } catch {
-      value = data as T; // not written by skein: handed over as the text it is
-    }
-    const job = new Delivery<T>(this, id, value, attempt, lastError);
+    const job = new Delivery<T>(this, id, parseOr(data) as T, attempt, lastError);
     this.held.set(id, job);
     return job;
   }
 
   /** @internal */
   *ack(job: Delivery<unknown>): Operation<void> {
+    this.checkOpen("ack"); // its jobs were given back when it closed: an ack now would be a lie
     if (job.finished) return;
     yield* wait(scripts.ack.run(this.redis, this.keys, [this.settings.group, job.id]));
     this.finish(job);
@@ -374,11 +371,13 @@ export class Queue<T> {
 
   /** @internal */
   *fail(job: Delivery<unknown>, error: unknown): Operation<"retry" | "dead" | "gone"> {
+    this.checkOpen("fail");
     if (job.finished) return "gone";
     const { group, consumer, visibilityTimeout, retryDelay, maxAttempts } = this.settings;
     const idle = visibilityTimeout - retryDelay;
     const outcome = yield* wait(scripts.fail.run(this.redis, this.keys, [group, consumer, job.id, explain(error), idle, maxAttempts]));
     this.finish(job);
+    if (retryDelay === 0) this.lastClaim = -Infinity; // due again at once: the next take claims it
     return outcome as "retry" | "dead" | "gone";
   }
 
@@ -545,4 +544,13 @@ function* open<T>(name: string, settings: Settings): Operation<Queue<T>> {
   const opened = q;
   yield* spawn(() => opened.heartbeat(), { name: `heartbeat of ${opened}` });
   return opened;
+}
+
+/** JSON, as skein writes it; anything else (an entry added by another program) as the text it is. */
+function parseOr(data: string): unknown {
+  try {
+    return JSON.parse(data);
+  } catch {
+    return data;
+  }
 }

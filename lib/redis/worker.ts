@@ -34,8 +34,9 @@ export function work<T>(queue: Queue<T>, handler: (job: Delivery<T>) => unknown,
     const slots = semaphore(concurrency);
     const started = new Set<Delivery<T>>();
     // Once every handler has ended: jobs taken and not finished (a handler cancelled, or one
-    // that never got to start) go back to the queue for other consumers, at once.
-    yield* ensure(() => wait(queue.returnJobs([...started], false).catch(() => {})));
+    // that never got to start) go back to the queue for other consumers, at once. Not waited
+    // for here (Redis may be down: commands wait for it): the queue's close waits, bounded.
+    yield* ensure(() => queue.track(queue.returnJobs([...started], false)));
     for (;;) {
       yield* slots.acquire();
       let n = 1;

@@ -332,6 +332,40 @@ ioTest("closing the scope gives back the jobs it holds (counted as attempted) an
   assert.equal(got, [1, 2, 0], "given back at once, long before the visibility timeout");
 });
 
+ioTest("jobs given back in a batch are taken again at once, not one per poll; ack and fail after the scope ended are errors", async () => {
+  const name = fresh();
+  const s = real();
+  let late: Delivery<number> | undefined;
+  await s.run(function* () {
+    yield* call(function* () {
+      const jobs = yield* open<number>(name);
+      for (let i = 0; i < 20; i++) yield* jobs.send(i);
+      for (let i = 0; i < 20; i++) late = yield* jobs.receive(); // never acked: given back at the end
+    });
+  });
+  const errors = await s.run(function* () {
+    const said: string[] = [];
+    for (const op of [() => late!.ack(), () => late!.fail(new Error("x"))]) {
+      try {
+        yield* op();
+      } catch (e) {
+        said.push((e as Error).message);
+      }
+    }
+    return said;
+  });
+  assert.equal(errors.map((m) => m.replace(/\.(ack|fail)\(\)/, ".X()")), Array(2).fill(`queue "${name}".X(): the queue is closed (the scope that opened it has ended); open it again with queue()`));
+  const started = Date.now();
+  const taken = await s.run(function* () {
+    const jobs = yield* open<number>(name, { poll: 1000 }); // one claim a second, were it not reset
+    let n = 0;
+    for (; n < 20; n++) yield* (yield* timeout(5000, jobs.receive())).ack();
+    return n;
+  });
+  assert.is(taken, 20);
+  assert.ok(Date.now() - started < 5000, `20 given-back jobs took ${Date.now() - started} ms to take again (one per poll would be 20 s)`);
+});
+
 ioTest("work: a handler per job, at most concurrency at once, acked when it returns, retried when it throws", async () => {
   const name = fresh();
   const got = await real().run(function* () {
