@@ -70,6 +70,20 @@ try {
   }
   if (/(?:\bfrom|\bimport|\brequire)\s*\(?\s*["']node:/.test(web.outputFiles[0].text)) throw new Error("the browser bundle of skein imports a node: module");
 
+  // A CommonJS dependency that requires skein, in the same browser bundle: still one copy.
+  mkdirSync(join(work, "node_modules", "cjsdep"), { recursive: true });
+  writeFileSync(join(work, "node_modules", "cjsdep", "package.json"), JSON.stringify({ name: "cjsdep", main: "index.js" }));
+  writeFileSync(join(work, "node_modules", "cjsdep", "index.js"), 'exports.Task = require("skein").Task;\n');
+  writeFileSync(join(work, "mixed-entry.mjs"), 'import { Task } from "skein";\nimport { Task as Theirs } from "cjsdep";\nexport const same = Task === Theirs;\n');
+  const both = await build({
+    entryPoints: [join(work, "mixed-entry.mjs")], absWorkingDir: work, bundle: true, format: "esm",
+    platform: "browser", write: false, metafile: true, logLevel: "silent",
+  });
+  const copies = Object.keys(both.metafile.inputs).filter((f) => f.includes("node_modules/skein/")).sort();
+  if (copies.join() !== "node_modules/skein/dist/core.mjs,node_modules/skein/dist/index.mjs") {
+    throw new Error(`a bundle with a CommonJS dependency that requires skein should hold one copy, held ${copies.join(", ")}`);
+  }
+
   // are-the-types-wrong: every entry's types resolve under node10, node16 (import and require) and bundler.
   try {
     run("node", [join(root, "node_modules", "@arethetypeswrong", "cli", "dist", "index.js"), join(work, packed[0].filename), "--format", "ascii"]);
