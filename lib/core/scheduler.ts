@@ -467,6 +467,9 @@ export class Scheduler {
           continue;
         }
         value = r.value;
+        // An iterator that yields itself is an effect this scheduler does not know (a copy of
+        // skein from before the brands): driving it again would never end.
+        if (value === it && !(value instanceof Effect)) throw new TypeError(`task ${t} yielded ${describe(value)}, which yields itself: an effect of another, older copy of skein, or of another library (\`npm ls skein\` lists the copies; dedupe them)`);
       } catch (e) {
         this.ended(t, true, e);
         continue;

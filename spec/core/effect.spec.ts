@@ -107,6 +107,23 @@ test("every effect describes itself for messages and deadlock reports", async ()
   ]);
 });
 
+test("an effect of an older copy of skein (an iterator that yields itself) fails its task with a TypeError, never a hang", async () => {
+  const old: Iterator<any> & { [Symbol.iterator](): Iterator<any> } = {
+    [Symbol.iterator]() {
+      return old;
+    },
+    next: () => ({ done: false, value: old }),
+    throw: (e: unknown) => {
+      throw e;
+    },
+  };
+  const s = virtual();
+  const outcome = await s.run(function* () {
+    yield* (old as any);
+  }).then(() => "returned", (e: Error) => `${e.name}: ${e.message}`);
+  assert.match(outcome, /^TypeError: task #\d+ \S+ yielded .*, which yields itself: an effect of another, older copy of skein/);
+});
+
 test("a forgotten yield* is reported, naming the effect and the task, with what to write", async () => {
   const s = virtual();
   const out = channel<number>(10);
