@@ -6,7 +6,7 @@ import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
 import type { Operation } from "../core/effect.js";
 import { shield, sleep, spawn, wait } from "../core/effects.js";
-import { TimeoutError } from "../core/errors.js";
+import { isCancelled, TimeoutError } from "../core/errors.js";
 import { describe } from "../core/operation.js";
 import { restorable } from "../core/park.js";
 import { resource } from "../combinators/resource.js";
@@ -365,7 +365,7 @@ export class Queue<T> {
   *ack(job: Delivery<unknown>): Operation<void> {
     this.checkOpen("ack"); // its jobs were given back when it closed: an ack now would be a lie
     if (job.finished) return;
-    yield* wait(scripts.ack.run(this.redis, this.keys, [this.settings.group, job.id]));
+    yield* this.again(() => wait(scripts.ack.run(this.redis, this.keys, [this.settings.group, job.id])));
     this.finish(job);
   }
 
@@ -375,7 +375,7 @@ export class Queue<T> {
     if (job.finished) return "gone";
     const { group, consumer, visibilityTimeout, retryDelay, maxAttempts } = this.settings;
     const idle = visibilityTimeout - retryDelay;
-    const outcome = yield* wait(scripts.fail.run(this.redis, this.keys, [group, consumer, job.id, explain(error), idle, maxAttempts]));
+    const outcome = yield* this.again(() => wait(scripts.fail.run(this.redis, this.keys, [group, consumer, job.id, explain(error), idle, maxAttempts])));
     this.finish(job);
     if (retryDelay === 0) this.lastClaim = -Infinity; // due again at once: the next take claims it
     return outcome as "retry" | "dead" | "gone";
@@ -405,7 +405,14 @@ export class Queue<T> {
     const { group, consumer, visibilityTimeout } = this.settings;
     for (;;) {
       yield* sleep(visibilityTimeout / 3);
-      if (this.held.size > 0) yield* wait(scripts.touch.run(this.redis, this.keys, [group, consumer, ...this.held.keys()]));
+      if (this.held.size === 0) continue;
+      try {
+        yield* this.again(() => wait(scripts.touch.run(this.redis, this.keys, [group, consumer, ...this.held.keys()])));
+      } catch (e) {
+        if (isCancelled(e)) throw e;
+        // Never fail the scope that opened the queue for a beat that did not get through: the
+        // next one tries again (meanwhile another consumer may claim what this one holds).
+      }
     }
   }
 

@@ -199,6 +199,26 @@ ioTest("the stream and its group deleted under a running worker (a Redis that lo
   assert.equal(got, [1, 2]);
 });
 
+ioTest("the stream and its group lost while jobs are held: the heartbeat, ack and fail go on, the scope does not fail", async () => {
+  const name = fresh();
+  const got = await real().run(function* () {
+    const jobs = yield* open<number>(name, { visibilityTimeout: 300, poll: 20, retryDelay: 0 });
+    yield* jobs.send(1);
+    yield* jobs.send(2);
+    const a = yield* jobs.receive();
+    const b = yield* jobs.receive();
+    yield* call(() => admin.del(name)); // Redis lost its data (a restart without persistence)
+    yield* sleep(250); // two heartbeats meet the missing group
+    yield* a.ack();
+    const outcome = yield* b.fail(new Error("x"));
+    yield* jobs.send(3);
+    const c = yield* timeout(2000, jobs.receive());
+    yield* c.ack();
+    return [outcome, c.data];
+  });
+  assert.equal(got, ["gone", 3]);
+});
+
 ioTest("a receive that loses a race, or whose timeout fires, gives back what it took", async () => {
   const name = fresh();
   const got = await real().run(function* () {
