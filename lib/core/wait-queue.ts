@@ -14,6 +14,9 @@ const WRAP = 0x3fffffff;
  * when a queue grows or is compacted. Specs read it to pin that leaving costs O(1). */
 export const queueWork = { steps: 0 };
 
+/** The ring of every queue that has never held a waiter: never written to. */
+const NONE: ReadonlyArray<null> = [];
+
 /**
  * @internal A growable ring of waiters, first in, first out. A waiter that leaves before its
  * turn (cancelled) leaves a hole in its slot, found at once through `waitIndex`. Holes at either
@@ -22,7 +25,9 @@ export const queueWork = { steps: 0 };
  * as many slots as waiters (plus a few), and every hole is skipped or copied at most once.
  */
 export class WaitQueue<W extends Queued> {
-  private items: Array<W | null> = new Array(8);
+  /** The ring; none until the first push (most queues of a mailbox or a channel hold few waiters,
+   * many hold none ever). Its length is 0 or a power of two. */
+  private items: Array<W | null> = NONE as Array<W | null>;
   /** Where the oldest slot is in `items`. */
   private head = 0;
   /** Slots in use from `head`: waiters and holes. */
@@ -109,7 +114,7 @@ export class WaitQueue<W extends Queued> {
   private emptied(): void {
     this.span = 0;
     if (this.items.length > 1024) {
-      this.items = new Array(8);
+      this.items = NONE as Array<W | null>;
       this.head = 0;
     }
   }
@@ -119,7 +124,7 @@ export class WaitQueue<W extends Queued> {
   private makeRoom(): void {
     const items = this.items;
     const mask = items.length - 1;
-    const out = new Array<W | null>(this.size * 2 <= this.span ? items.length : items.length * 2);
+    const out = new Array<W | null>(items.length === 0 ? 4 : this.size * 2 <= this.span ? items.length : items.length * 2);
     let n = 0;
     for (let k = 0; k < this.span; k++) {
       queueWork.steps++;

@@ -11,13 +11,26 @@ import { actorOf, Task } from "../core/task.js";
 import { timeout as withTimeout } from "../combinators/timeout.js";
 
 /** A task's queue of messages, and the receives waiting on it (its own, and those of the helper
- * tasks that read its mailbox: contestants of a race, say). Made on first use. */
+ * tasks that read its mailbox: contestants of a race, say). Made on first use. A task that only
+ * ever waits in receive costs its mailbox and little more: the queue of messages is made when
+ * the first message must wait, and only then is the task watched, to drop what is left unread
+ * when it ends. */
 class Mailbox {
-  readonly messages = new Deque<unknown>();
+  /** Messages no receive has taken yet, oldest first (null until one has had to wait). */
+  queued: Deque<unknown> | null = null;
   /** The tasks waiting in a receive, each on its Take (its `slot`): in order, and each leaves
    * in O(1) when cancelled. */
   readonly waiting = new WaitQueue<Task>();
   constructor(readonly owner: Task) {}
+
+  /** The queue of messages, made (and the owner watched) on first use. */
+  messages(): Deque<unknown> {
+    if (this.queued === null) {
+      this.queued = new Deque<unknown>();
+      this.owner.sched.watch(this.owner, release);
+    }
+    return this.queued;
+  }
 
   /** Hand `message` to the first waiting receive that accepts it; false if none does. */
   offer(message: unknown): boolean {
@@ -32,7 +45,7 @@ class Mailbox {
       } catch (error) {
         // The pattern is the receiver's code: its failure is the receiver's, not the sender's.
         waiting.remove(task);
-        this.messages.push(message);
+        this.messages().push(message);
         wake(task, take, error, true);
         return true;
       }
@@ -53,7 +66,7 @@ let dropped = 0;
 function release(task: Task): void {
   const box = boxes.get(task);
   if (box === undefined) return;
-  dropped += box.messages.size;
+  dropped += box.queued?.size ?? 0;
   boxes.delete(task);
 }
 
@@ -61,10 +74,7 @@ function release(task: Task): void {
 function mailboxOf(task: Task): Mailbox {
   const owner = actorOf(task);
   let box = boxes.get(owner);
-  if (box === undefined) {
-    boxes.set(owner, (box = new Mailbox(owner)));
-    owner.sched.watch(owner, release);
-  }
+  if (box === undefined) boxes.set(owner, (box = new Mailbox(owner)));
   return box;
 }
 
@@ -75,9 +85,11 @@ class Take extends Park<unknown> {
   }
   enter(task: Task): unknown {
     const box = mailboxOf(task);
-    const messages = box.messages;
-    for (let i = 0; i < messages.size; i++) {
-      if (this.accepts(messages.at(i))) return messages.removeAt(i);
+    const messages = box.queued;
+    if (messages !== null) {
+      for (let i = 0; i < messages.size; i++) {
+        if (this.accepts(messages.at(i))) return messages.removeAt(i);
+      }
     }
     box.waiting.push(task);
     return PARKED;
@@ -89,7 +101,7 @@ class Take extends Park<unknown> {
   override restore(message: unknown, task: Task): void {
     const box = mailboxOf(task);
     if (box.owner.state !== "running") return void dropped++;
-    if (!box.offer(message)) box.messages.unshift(message);
+    if (!box.offer(message)) box.messages().unshift(message);
   }
   accepts(message: unknown): boolean {
     return this.match === undefined || this.match(message);
@@ -123,7 +135,7 @@ export function tell(task: Task<unknown>, message: unknown): boolean {
   }
   if (typeof message === "object") used(message); // an effect handed to another task to yield: not forgotten
   const box = mailboxOf(task);
-  if (!box.offer(message)) box.messages.push(message);
+  if (!box.offer(message)) box.messages().push(message);
   return true;
 }
 

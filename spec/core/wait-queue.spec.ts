@@ -77,7 +77,7 @@ test("a large queue that empties starts again small, and keeps working", () => {
   const ws = Array.from({ length: 5000 }, (_, i) => waiter(i));
   for (const w of ws) q.push(w);
   for (const w of ws) q.remove(w);
-  assert.is((q as unknown as { items: unknown[] }).items.length, 8);
+  assert.ok((q as unknown as { items: unknown[] }).items.length <= 8);
   q.push(ws[0]!);
   assert.equal(drain(q), [0]);
 });
