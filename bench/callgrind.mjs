@@ -1,6 +1,6 @@
 // Workloads for instruction counts: node bench/callgrind.mjs <workload> <n>, on the built dist/.
 // bench/callgrind.sh runs one under callgrind at two sizes and prints instructions per item.
-import { call, channel, createScheduler, map, self, sleep, spawn } from "../dist/index.mjs";
+import { call, channel, createScheduler, map, receive, self, sleep, spawn } from "../dist/index.mjs";
 const [which, nArg] = process.argv.slice(2);
 const n = Number(nArg);
 const s = createScheduler();
@@ -41,6 +41,23 @@ const w = {
       yield* sleep(Infinity);
     });
     while (count < n) await turn();
+  },
+  async parkbox() {
+    let count = 0;
+    s.run(function* () {
+      for (let i = 0; i < n; i++) yield* spawn(function* () { count++; yield* receive(); });
+      yield* sleep(Infinity);
+    });
+    while (count < n) await turn();
+  },
+  async cancelbox() {
+    let count = 0;
+    const root = s.run(function* () {
+      for (let i = 0; i < n; i++) yield* spawn(function* () { count++; yield* receive(); });
+      yield* sleep(Infinity);
+    });
+    while (count < n) await turn();
+    await root.cancel();
   },
   async cancel() {
     let count = 0;
