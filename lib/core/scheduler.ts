@@ -7,7 +7,7 @@ import { anyUnused, clearSuspect, Effect, effectTypes, forgetOpening, suspect, u
 import { Call, Join, Wait, type AnyEffect, type TaskOptions } from "./effects.js";
 import { Cancelled, DeadlockError, isCancelled } from "./errors.js";
 import { Deque } from "./deque.js";
-import { queueWork } from "./wait-queue.js";
+import { WaitQueue, type Queued } from "./wait-queue.js";
 import { Bucket, Timers } from "./timers.js";
 import { annotate, debugging, noteSite, siteOf, waitingSince } from "./stacks.js";
 import { checkOperation, describe, isIterator, isOperation, isThenable, type OperationLike } from "./operation.js";
@@ -70,53 +70,24 @@ function notice(name: string, message: string, at?: string): Error {
 /** The default: print it. */
 const printError: ErrorHandler = (error, _task, what) => console.error(`skein: ${what}:`, error);
 
-/** @internal What waits for a task to finish. */
+/** @internal What waits for a task to finish: a task joining or cancelling it, a promise handed
+ * out for it, or a function to call. */
 export type Watcher = Task | Deferred | ((finished: Task) => void);
 
-/** What waits for one task, in order. A task waiting there (a joiner, a canceller) knows its
- * place (`waitIndex`), so it leaves in O(1) when cancelled; holes are squeezed out once they are
- * half of the list, so every hole is copied once at most. */
-class Watchers {
-  private readonly list: Array<Watcher | null> = [];
-  private holes = 0;
+/** A function watching a task, as queued: like a task or a promise, it knows its place. */
+class Callback implements Queued {
+  waitIndex = -1;
+  constructor(readonly call: (finished: Task) => void) {}
+}
 
-  add(w: Watcher): void {
-    if (w instanceof Task) w.waitIndex = this.list.length;
-    this.list.push(w);
-  }
+/** @internal A watcher as queued, to be given back to `unwatch`: the task or promise itself, or
+ * the record of a function. */
+export type Watch = Task | Deferred | Callback;
 
-  remove(w: Watcher): void {
-    const list = this.list;
-    const i = w instanceof Task && list[w.waitIndex] === w ? w.waitIndex : list.indexOf(w);
-    if (i < 0) return;
-    list[i] = null;
-    this.holes++;
-    while (list.length > 0 && list[list.length - 1] === null) {
-      list.pop();
-      this.holes--;
-    }
-    if (this.holes > 8 && this.holes * 2 > list.length) this.compact();
-  }
-
-  /** The watchers, holes left out. */
-  live(): Watcher[] {
-    if (this.holes > 0) this.compact();
-    return this.list as Watcher[];
-  }
-
-  private compact(): void {
-    const list = this.list;
-    queueWork.steps += list.length;
-    let n = 0;
-    for (let i = 0; i < list.length; i++) {
-      const w = list[i]!;
-      if (w === null) continue;
-      if (w instanceof Task) w.waitIndex = n;
-      list[n++] = w;
-    }
-    list.length = n;
-    this.holes = 0;
-  }
+/** What waits for one task, in order: a wait queue, so any of them leaves in O(1); and the
+ * promise of its outcome, once one has been handed out (`then` hands out that one again). */
+class Watchers extends WaitQueue<Watch> {
+  joining: Deferred | null = null;
 }
 
 /**
@@ -591,23 +562,43 @@ export class Scheduler {
     this.kick();
   }
 
-  /** @internal `w` waits for `t` to finish: a joiner or canceller, a promise, or a function. */
-  watch(t: Task, w: Watcher): void {
+  /** @internal `w` waits for `t` to finish: a joiner or canceller, a promise, or a function.
+   * Returns what `unwatch` takes back (for a task or a promise, itself). */
+  watch(t: Task, w: Watcher): Watch {
+    const watch = typeof w === "function" ? new Callback(w) : w;
     const stuck = this.stuck?.get(t);
-    if (stuck !== undefined && w instanceof Deferred) return w.reject(stuck);
+    if (stuck !== undefined && watch instanceof Deferred) {
+      watch.reject(stuck);
+      return watch;
+    }
     let list = this.waiters.get(t);
     if (list === undefined) this.waiters.set(t, (list = new Watchers()));
-    list.add(w);
+    if (watch instanceof Deferred && watch.joins) list.joining = watch;
+    list.push(watch);
+    return watch;
   }
 
-  /** @internal `w` no longer waits for `t`: O(1) for a task (a cancelled joiner). */
-  unwatch(t: Task, w: Watcher): void {
+  /** @internal `w` (what `watch` returned) no longer waits for `t`: O(1). */
+  unwatch(t: Task, w: Watch): void {
     this.waiters.get(t)?.remove(w);
   }
 
-  /** @internal What waits for `t`. */
-  watchers(t: Task): ReadonlyArray<Watcher> {
-    return this.waiters.get(t)?.live() ?? [];
+  /** @internal What waits for `t`, in order (functions as they were given). */
+  watchers(t: Task): Watcher[] {
+    const list = this.waiters.get(t);
+    const out: Watcher[] = [];
+    if (list !== undefined) {
+      for (let i = 0; i < list.length; i++) {
+        const w = list.at(i);
+        if (w !== null) out.push(w instanceof Callback ? w.call : w);
+      }
+    }
+    return out;
+  }
+
+  /** @internal The promise of `t`'s outcome handed out already, if any. */
+  joining(t: Task): Deferred | undefined {
+    return this.waiters.get(t)?.joining ?? undefined;
   }
 
   /** @internal Run `it` as a call: a frame of its own on top of `t`'s running body, which
@@ -822,9 +813,9 @@ export class Scheduler {
     const waiters = this.waiters.get(t);
     if (waiters !== undefined) {
       this.waiters.delete(t);
-      for (const w of waiters.live()) {
-        if (typeof w === "function") {
-          w(t);
+      for (let w = waiters.shift(); w !== undefined; w = waiters.shift()) {
+        if (w instanceof Callback) {
+          w.call(t);
         } else if (w instanceof Deferred) {
           if (!w.joins) w.resolve(undefined);
           else if (failed) (w.reject(t.result), (observed = true));
@@ -887,7 +878,7 @@ export class Scheduler {
       (this.stuck ??= new WeakMap()).set(r, error);
       const waiters = this.waiters.get(r);
       this.waiters.delete(r);
-      for (const w of waiters?.live() ?? []) {
+      for (let w = waiters?.shift(); w !== undefined; w = waiters!.shift()) {
         if (w instanceof Deferred) w.reject(error);
         else if (w instanceof Task) this.resume(w, error, true, true);
       }

@@ -223,6 +223,8 @@ export function tasksUnder(t: Task): Task[] {
 /** @internal Settles a promise handed out by `then` (join) or `cancel()`. */
 export class Deferred {
   readonly promise: Promise<unknown>;
+  /** Where it is in the task's list of watchers (see WaitQueue). */
+  waitIndex = -1;
   resolve!: (value: unknown) => void;
   reject!: (error: unknown) => void;
   constructor(readonly joins: boolean) {
@@ -397,7 +399,8 @@ export class Task<T = unknown> extends Frame implements Promise<T>, Operation<T>
       if (this.slot === undefined) this.slot = this.settled();
       return this.slot as Promise<T>;
     }
-    for (const w of this.sched.watchers(this)) if (w instanceof Deferred && w.joins) return w.promise as Promise<T>;
+    const joining = this.sched.joining(this);
+    if (joining !== undefined) return joining.promise as Promise<T>;
     const d = new Deferred(true);
     this.sched.watch(this, d);
     return d.promise as Promise<T>;

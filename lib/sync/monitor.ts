@@ -88,14 +88,14 @@ function* watch(task: Task<unknown>): Operation<Monitor> {
   const stop = (): boolean => {
     if (!watching) return false;
     watching = false;
-    task.sched.unwatch(task, notify);
-    watcher.sched.unwatch(watcher, stop);
+    task.sched.unwatch(task, ended);
+    watcher.sched.unwatch(watcher, stopping);
     if (foreign) watcher.sched.inFlight--;
     return true;
   };
   const notify = (t: Task) => void (stop() && tell(watcher, down(t)));
-  task.sched.watch(task, notify);
-  watcher.sched.watch(watcher, stop); // a watcher that ends stops watching
+  const ended = task.sched.watch(task, notify);
+  const stopping = watcher.sched.watch(watcher, stop); // a watcher that ends stops watching
   if (foreign) watcher.sched.inFlight++;
   return { task, stop: () => void stop() };
 }

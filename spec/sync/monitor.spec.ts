@@ -3,6 +3,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { all, cancel, createScheduler, Down, fork, isDown, monitor, race, receive, sleep, suspend, type Task } from "../../lib/index.js";
+import { queueWork } from "../../lib/core/wait-queue.js";
 import { outcome, virtual } from "../helpers.js";
 
 test("a Down message says how the watched task ended: returned, failed or cancelled", async () => {
@@ -102,6 +103,45 @@ test("a watcher that ends takes its monitors with it: 10,000 short-lived watcher
     return left;
   });
   assert.is(left, 0);
+});
+
+/** Queue steps per ended task when one task monitors `n` tasks that end one by one (each end
+ * takes the monitor's watch off the watcher), and when `n` tasks monitor one task and end. */
+async function monitorSteps(n: number): Promise<{ watching: number; watched: number }> {
+  const s = virtual();
+  return s.run(function* () {
+    // One watcher, n watched tasks ending one at a time, oldest first.
+    const tasks: Task[] = [];
+    for (let i = 0; i < n; i++) tasks.push(yield* fork(() => sleep(1 + i)));
+    yield* sleep(0);
+    for (const t of tasks) yield* monitor(t);
+    let before = queueWork.steps;
+    yield* sleep(n + 1);
+    const watching = (queueWork.steps - before) / n;
+    // n watchers of one task, ending one at a time, newest first.
+    const server = yield* fork(function* server() {
+      yield* suspend();
+    });
+    for (let i = 0; i < n; i++) {
+      yield* fork(function* client() {
+        yield* monitor(server);
+        yield* sleep(2 * n - i);
+      });
+    }
+    yield* sleep(0);
+    before = queueWork.steps;
+    yield* sleep(2 * n + 1);
+    const watched = (queueWork.steps - before) / n;
+    yield* cancel(server);
+    return { watching, watched };
+  });
+}
+
+test("a monitor is taken off in O(1): a task monitoring 5,000 that end, and 5,000 monitoring one", async () => {
+  const small = await monitorSteps(500);
+  const large = await monitorSteps(5000);
+  // A scan for the watch (as there was) costs about n/2 steps each.
+  assert.ok(large.watching <= 4 && large.watched <= 4, `steps per end: ${JSON.stringify({ small, large })}`);
 });
 
 test("monitoring a task of another scheduler is not a deadlock while it runs", async () => {
