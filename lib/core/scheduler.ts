@@ -195,7 +195,12 @@ function isGuard(value: unknown): boolean {
   return value instanceof Effect && (value.type === "ensure" || value.type === "shield");
 }
 
+/** What a task being cancelled is queued with in place of its Cancelled, which is made when the
+ * task runs (in `throwInto`): cancelling a million tasks does not hold a million errors at once. */
+const CANCEL: unique symbol = Symbol("skein.cancel");
+
 function throwInto(it: Iterator<unknown>, error: unknown, t: Task): IteratorResult<unknown> {
+  if (error === CANCEL) error = t.sched.cancelled(t);
   // A body being stopped is returned, not thrown into: its catch blocks cannot hold it; then its
   // finally blocks run to their end.
   if (t.top.flags & STOPPING && isCancelled(error)) {
@@ -723,7 +728,7 @@ export class Scheduler {
         }
       }
     }
-    this.resume(t, this.cancelled(t), true);
+    this.resume(t, CANCEL, true);
   }
 
   /** @internal The Cancelled of task `t`, saying why: the reason of the halt that reached it (on

@@ -874,4 +874,35 @@ L("shield() checks its argument at the call site", () => {
   }
 });
 
+L("cancelling N waiting tasks holds no N errors at once: each Cancelled is made when its task runs, and says why", async () => {
+  // Cancelling a million tasks made a million Cancelled errors before the first of them ran.
+  const s = virtual();
+  const kids: Task[] = [];
+  const seen: string[] = [];
+  let parked = 0;
+  const root = s.run(function* () {
+    for (let i = 0; i < 1000; i++) {
+      kids.push(
+        yield* spawn(function* () {
+          try {
+            parked++;
+            yield* suspend();
+          } catch (e) {
+            if (seen.length < 2) seen.push((e as Error).message);
+            throw e;
+          }
+        }),
+      );
+    }
+    yield* sleep(Infinity);
+  });
+  while (parked < 1000) await hostTurn();
+  const done = root.cancel("shutdown");
+  // Every child has its cancellation queued; none holds an error yet.
+  assert.is(kids.filter((k) => isCancelled((k as unknown as { slot: unknown }).slot)).length, 0);
+  await done;
+  assert.ok(kids.every((k) => k.state === "cancelled"));
+  assert.equal(seen, [`task ${kids[kids.length - 1]} was cancelled: shutdown`, `task ${kids[kids.length - 2]} was cancelled: shutdown`]);
+});
+
 L.run();
