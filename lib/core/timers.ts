@@ -26,9 +26,6 @@ tag(Bucket, "sleep");
  */
 export class Timers {
   private readonly heap: Bucket[] = [];
-  /** The buckets by deadline × 8: real deadlines are whole eighths of a millisecond, so the key
-   * is a small integer, which a Map hashes without a boxed double (× 8 is exact, so any other
-   * deadline, the virtual clock's, keeps a key of its own too). */
   private readonly buckets = new Map<number, Bucket>();
   /** The bucket used last: bursts of sleepers share a deadline. */
   private last: Bucket | null = null;
@@ -44,7 +41,7 @@ export class Timers {
   add(t: Task, deadline: number): Bucket {
     let b = this.last;
     if (b === null || b.deadline !== deadline || b.index < 0) {
-      b = this.buckets.get(deadline * 8) ?? this.open(deadline);
+      b = this.buckets.get(deadline) ?? this.open(deadline);
       this.last = b;
     }
     t.waitIndex = b.tasks.length;
@@ -80,14 +77,14 @@ export class Timers {
 
   private open(deadline: number): Bucket {
     const b = new Bucket(deadline);
-    this.buckets.set(deadline * 8, b);
+    this.buckets.set(deadline, b);
     this.heap.push(b);
     this.up(this.heap.length - 1);
     return b;
   }
 
   private drop(b: Bucket): void {
-    this.buckets.delete(b.deadline * 8);
+    this.buckets.delete(b.deadline);
     const i = b.index;
     const last = this.heap.pop()!;
     b.index = -1;
