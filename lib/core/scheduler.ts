@@ -417,6 +417,7 @@ export class Scheduler {
     t.flags = flags & ~(QUEUED | SUSPENDED | THROWING | REPLACEABLE);
     t.slot = undefined;
     if (!(flags & STARTED)) this.start(t);
+    forgetOpening(); // an iterator opened outside the loop and never stepped is no first step here
     let budget = BUDGET;
     for (;;) {
       const it = t.it;

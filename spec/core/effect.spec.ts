@@ -55,6 +55,21 @@ test("stepping keeps earlier results intact", () => {
   assert.is((b.value as Sleep).ms, 2);
 });
 
+test("an effect iterator opened outside any task and never stepped does not make a waiting yield* perform its effect again", async () => {
+  const s = createScheduler();
+  let calls = 0;
+  let release!: (v: number) => void;
+  const gate = new Promise<number>((r) => (release = r));
+  const t = s.run(function* () {
+    return yield* call(() => (calls++, gate));
+  });
+  await new Promise((r) => setImmediate(r)); // the task waits on the promise
+  sleep(5)[Symbol.iterator](); // opened by hand, never stepped
+  release(7);
+  assert.is(await t, 7);
+  assert.is(calls, 1);
+});
+
 test("one effect object can be yielded by many tasks at once and again later", async () => {
   const tick = sleep(10);
   const { value, now } = await runVirtual(function* () {
