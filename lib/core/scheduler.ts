@@ -416,8 +416,8 @@ export class Scheduler {
     let input = flags & SUSPENDED ? undefined : t.slot;
     t.flags = flags & ~(QUEUED | SUSPENDED | THROWING | REPLACEABLE);
     t.slot = undefined;
-    if (!(flags & STARTED)) this.start(t);
     forgetOpening(); // an iterator opened outside the loop and never stepped is no first step here
+    if (!(flags & STARTED)) this.start(t); // (this may open the body's iterator: its first step follows)
     let budget = BUDGET;
     for (;;) {
       const it = t.it;

@@ -70,6 +70,15 @@ test("an effect iterator opened outside any task and never stepped does not make
   assert.is(calls, 1);
 });
 
+test("an operation whose iterator is an effect's runs that effect, as a task or a call", async () => {
+  const op = { [Symbol.iterator]: () => call(() => 5)[Symbol.iterator]() };
+  const { value } = await runVirtual(function* () {
+    const t = yield* fork(op);
+    return [yield* call(op), yield* join(t)];
+  });
+  assert.equal(value, [5, 5]);
+});
+
 test("one effect object can be yielded by many tasks at once and again later", async () => {
   const tick = sleep(10);
   const { value, now } = await runVirtual(function* () {
