@@ -195,6 +195,14 @@ export function tag(cls: abstract new (...args: any[]) => { readonly type: strin
   Object.defineProperty(cls.prototype, "code", { value: code });
 }
 
+/** @internal For an effect's own `next`: whether this is the first step of a `yield*` (and
+ * consume the mark). */
+export function firstStep(): boolean {
+  if (!opening) return false;
+  opening = false;
+  return true;
+}
+
 /** @internal Drop a mark left by an iterator opened but never stepped (by hand, in user code),
  * so that it cannot be mistaken for the next `yield*` of the same effect. */
 export function forgetOpening(): void {
