@@ -1,5 +1,6 @@
 // Workloads for instruction counts: node bench/callgrind.mjs <workload> <n>, on the built dist/.
-// bench/callgrind.sh runs one under callgrind at two sizes and prints instructions per item.
+// bench/callgrind.sh runs one under callgrind at two sizes and prints instructions per item;
+// bench/callgrind-profile.mjs says which functions they are spent in.
 import { call, channel, createScheduler, map, receive, self, sleep, spawn } from "../dist/index.mjs";
 const [which, nArg] = process.argv.slice(2);
 const n = Number(nArg);

@@ -35,8 +35,10 @@ export interface Operation<T> {
  */
 export type Yielded = Effect<unknown> | PromiseLike<unknown> | Iterator<Yielded, unknown, unknown>;
 
-/** The effect whose iterator `yield*` has just opened and not yet asked for its first step. */
-let opening: unknown = null;
+/** True between `yield*` opening an effect's iterator and asking for its first step. A flag, not
+ * the effect: storing a just-made effect in a long-lived variable costs a write barrier per
+ * `yield*`; the scheduler lowers the flag after every yield and before every step. */
+let opening = false;
 
 /**
  * @internal Debug mode: where each task was started and each effect made is captured (a stack
@@ -141,6 +143,9 @@ export function anyUnused(): boolean {
  * the iterator and asks for the first step at once, so "opened just now" is a single module-wide
  * mark that the first `next()` consumes. The first step's result is the effect itself (`done` is
  * false and `value` is the effect), which `yield*` passes through: yielding allocates nothing.
+ * One exception, inside a running task only: a channel's send or receive that can complete at
+ * once completes inside its `yield*` (see `Park.attempt`), so a coroutine stepped by hand inside
+ * a task sees only the sends and receives that would wait. Outside a task every effect is yielded.
  *
  * @example
  * ```ts
@@ -163,13 +168,13 @@ export abstract class Effect<T = unknown> implements Iterator<Effect<T>, T, unkn
   }
 
   [Symbol.iterator](): Iterator<Effect<T>, T, unknown> {
-    opening = this;
+    opening = true;
     return this;
   }
 
   next(value?: unknown): IteratorResult<Effect<T>, T> {
-    if (opening !== this) return { done: true, value: value as T };
-    opening = null;
+    if (!opening) return { done: true, value: value as T };
+    opening = false;
     return this;
   }
 
@@ -193,8 +198,16 @@ export function tag(cls: abstract new (...args: any[]) => { readonly type: strin
   Object.defineProperty(cls.prototype, "code", { value: code });
 }
 
+/** @internal For an effect's own `next`: whether this is the first step of a `yield*` (and
+ * consume the mark). */
+export function firstStep(): boolean {
+  if (!opening) return false;
+  opening = false;
+  return true;
+}
+
 /** @internal Drop a mark left by an iterator opened but never stepped (by hand, in user code),
  * so that it cannot be mistaken for the next `yield*` of the same effect. */
 export function forgetOpening(): void {
-  opening = null;
+  opening = false;
 }

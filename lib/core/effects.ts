@@ -89,12 +89,27 @@ export function checkMs(ms: number, where: string): number {
  */
 export class Call<T = unknown> extends Effect<T> {
   declare readonly type: "call";
+  /** @internal How many arguments `target` is called with; -1 for an operation. The first two
+   * are kept in fields, so that a call with up to two arguments allocates no array. */
+  readonly argc: number;
+  /** @internal */ readonly a0: unknown;
+  /** @internal */ readonly a1: unknown;
+  /** @internal All the arguments, for a call with more than two. */ readonly rest: readonly unknown[] | undefined;
   constructor(
     /** A function to invoke with `args`, or an operation to run (then `args` is undefined). */
     readonly target: unknown,
-    readonly args: readonly unknown[] | undefined,
+    args: readonly unknown[] | undefined,
   ) {
     super();
+    this.argc = args === undefined ? -1 : args.length;
+    this.a0 = args?.[0];
+    this.a1 = args?.[1];
+    this.rest = args !== undefined && args.length > 2 ? args : undefined;
+  }
+  /** The arguments `target` is called with (undefined for an operation). */
+  get args(): readonly unknown[] | undefined {
+    const n = this.argc;
+    return n < 0 ? undefined : n === 0 ? [] : n === 1 ? [this.a0] : n === 2 ? [this.a0, this.a1] : this.rest;
   }
   override toString(): string {
     const t = this.target;
@@ -102,6 +117,9 @@ export class Call<T = unknown> extends Effect<T> {
   }
 }
 tag(Call, "call");
+
+/** The arguments of every call with none (never changed: `args` hands out copies). */
+const NO_ARGS: readonly unknown[] = [];
 
 /**
  * Run an operation, or call a function, and return its result. `fn` may return a plain value, a
@@ -128,9 +146,11 @@ tag(Call, "call");
  */
 export function call<T>(op: Operation<T>): Call<T>;
 export function call<A extends unknown[], R>(fn: (...args: A) => R, ...args: A): Call<Returned<R>>;
-export function call(target: unknown, ...args: unknown[]): Call {
+export function call(target: unknown, a0?: unknown, a1?: unknown): Call {
   let effect: Call;
-  if (typeof target === "function") effect = new Call(target, args);
+  // No rest parameter: a call with up to two arguments allocates only its Call.
+  const n = arguments.length;
+  if (typeof target === "function") effect = new Call(target, n === 1 ? NO_ARGS : n === 2 ? [a0] : n === 3 ? [a0, a1] : Array.prototype.slice.call(arguments, 1));
   else if (isOperation(target)) effect = new Call(target, undefined);
   else throw new TypeError(`call() expects a function or an operation, got ${describe(target)}`);
   used(target);

@@ -101,7 +101,9 @@ export const handlers: Handlers = {
   call: {
     run(e: Call, t, s) {
       const fn = e.target as (...a: unknown[]) => unknown; // called bare: its stack frame is its own name
-      const v = e.args === undefined ? e.target : fn(...e.args);
+      const n = e.argc;
+      const v = n === 0 ? fn() : n === 1 ? fn(e.a0) : n === 2 ? fn(e.a0, e.a1) : n < 0 ? e.target : fn(...e.rest!);
+      if (typeof v !== "object" && typeof v !== "function") return v; // a plain value: the usual case
       if (isOperation(v) || isIterator(v)) {
         s.enter(t, toIterator(v), false, e); // the step loop runs the call's body next
         return undefined;

@@ -273,6 +273,8 @@ export class Scheduler {
   private deferred = false;
   private sliceEnd = 0;
   private sliceOver = false;
+  /** Effects the task being stepped may still complete before the clock is looked at. */
+  private budget = BUDGET;
   /** When the current run of microtask-started ticks began (-1: the host has had a turn since). */
   private burst = -1;
   private readonly microTick = () => {
@@ -392,8 +394,9 @@ export class Scheduler {
     let input = flags & SUSPENDED ? undefined : t.slot;
     t.flags = flags & ~(QUEUED | SUSPENDED | THROWING | REPLACEABLE);
     t.slot = undefined;
-    if (!(flags & STARTED)) this.start(t);
-    let budget = BUDGET;
+    forgetOpening(); // an iterator opened outside the loop and never stepped is no first step here
+    if (!(flags & STARTED)) this.start(t); // (this may open the body's iterator: its first step follows)
+    this.budget = BUDGET;
     for (;;) {
       const it = t.it;
       if (it === null) {
@@ -480,8 +483,8 @@ export class Scheduler {
         if (top & HALTED && !(top & RETURNED) && t.flags & SUSPENDED && (t.slot as Effect).type !== "cancel") this.deliver(t);
         return;
       }
-      if (--budget === 0) {
-        budget = BUDGET;
+      if (--this.budget === 0) {
+        this.budget = BUDGET;
         if (this.clock.realNow() >= this.sliceEnd) {
           t.slot = input;
           if (threw) t.flags |= THROWING;
@@ -526,6 +529,22 @@ export class Scheduler {
   }
 
   // ---- for handlers --------------------------------------------------------------------------
+
+  /** @internal Whether `t`, the task being stepped, may complete an effect inside its own
+   * `yield*` (see `Park.attempt`), which then counts against the time slice as a performed
+   * effect does. Not when the step must look at the clock first, nor when `t` is cancelled (its
+   * next effect throws, or its waits do): the step loop decides those, exactly as before. */
+  quick(t: Task): boolean {
+    if (!this.running || this.budget <= 1 || t.flags & OVERDUE || t.top.flags & HALTED) return false;
+    this.budget--;
+    return true;
+  }
+
+  /** @internal `error` was thrown into a body by `effect`, completed inside its `yield*`: for
+   * the error's logical stack trace, as for an error a handler throws. */
+  thrownBy(error: unknown, effect: unknown): void {
+    if (typeof error === "object" && error !== null) this.failedIn.set(error, effect);
+  }
 
   /** @internal Mark `t` as waiting on `on` (an effect, or a handler's record of it). */
   suspend(t: Task, on: unknown): typeof SUSPEND {

@@ -73,12 +73,17 @@ export class Receive<T> extends Park<T | undefined> {
     super();
   }
   enter(task: Task): T | undefined | typeof PARKED {
+    const v = this.attempt();
+    if (v !== PARKED) return v;
+    this.channel.receivers.push(task);
+    return PARKED;
+  }
+  /** @internal A value, or the end; PARKED, with nothing changed, when there is neither. */
+  override attempt(): T | undefined | typeof PARKED {
     const ch = this.channel;
     const v = ch.take();
     if (v !== NONE) return v as T;
-    if (ch.closed) return undefined;
-    ch.receivers.push(task);
-    return PARKED;
+    return ch.closed ? undefined : PARKED;
   }
   leave(task: Task): void {
     this.channel.receivers.remove(task);
@@ -112,6 +117,11 @@ export class Send<T> extends Park<void> {
     if (this.channel.put(this.item as T & ({} | null))) return undefined;
     this.channel.senders.push(task);
     return PARKED;
+  }
+  /** @internal Sent (to a receiver, or into the buffer); PARKED, with nothing sent, when the
+   * sender would have to wait. */
+  override attempt(): void | typeof PARKED {
+    return this.channel.put(this.item as T & ({} | null)) ? undefined : PARKED;
   }
   leave(task: Task): void {
     this.channel.senders.remove(task);

@@ -55,6 +55,30 @@ test("stepping keeps earlier results intact", () => {
   assert.is((b.value as Sleep).ms, 2);
 });
 
+test("an effect iterator opened outside any task and never stepped does not make a waiting yield* perform its effect again", async () => {
+  const s = createScheduler();
+  let calls = 0;
+  let release!: (v: number) => void;
+  const gate = new Promise<number>((r) => (release = r));
+  const t = s.run(function* () {
+    return yield* call(() => (calls++, gate));
+  });
+  await new Promise((r) => setImmediate(r)); // the task waits on the promise
+  sleep(5)[Symbol.iterator](); // opened by hand, never stepped
+  release(7);
+  assert.is(await t, 7);
+  assert.is(calls, 1);
+});
+
+test("an operation whose iterator is an effect's runs that effect, as a task or a call", async () => {
+  const op = { [Symbol.iterator]: () => call(() => 5)[Symbol.iterator]() };
+  const { value } = await runVirtual(function* () {
+    const t = yield* fork(op);
+    return [yield* call(op), yield* join(t)];
+  });
+  assert.equal(value, [5, 5]);
+});
+
 test("one effect object can be yielded by many tasks at once and again later", async () => {
   const tick = sleep(10);
   const { value, now } = await runVirtual(function* () {

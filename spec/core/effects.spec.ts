@@ -75,6 +75,21 @@ Call("calls a function with arguments and returns its value", async () => {
   assert.is(value, 42);
 });
 
+Call("passes exactly the arguments given, none to five, and shows them as args", async () => {
+  function seen(this: unknown, ...a: unknown[]) {
+    return [arguments.length, ...a].join(",");
+  }
+  const lists: unknown[][] = [[], [1], [1, undefined], [1, 2, 3], [1, 2, 3, 4, 5]];
+  const { value } = await runVirtual(function* () {
+    const out: string[] = [];
+    for (const args of lists) out.push(yield* call(seen, ...args));
+    return out;
+  });
+  assert.equal(value, ["0", "1,1", "2,1,", "3,1,2,3", "5,1,2,3,4,5"]);
+  for (const args of lists) assert.equal(call(seen, ...args).args, args);
+  assert.is(call((function* () {})()).args, undefined); // an operation, not a function: no arguments
+});
+
 Call("awaits a returned promise, and runs a returned operation", async () => {
   const { value, now } = await runVirtual(function* () {
     const a = yield* call(async (x: number) => x + 1, 1);

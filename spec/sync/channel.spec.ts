@@ -2,7 +2,8 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import {
-  cancel, channel, ChannelClosedError, fork, join, run, sleep, spawn, suspend, type Channel, type Task,
+  cancel, channel, ChannelClosedError, createScheduler, fork, isCancelled, join, run, self, sleep, spawn, suspend, type Channel, type Operation,
+  type Task,
 } from "../../lib/index.js";
 import { runVirtual, virtual } from "../helpers.js";
 
@@ -261,3 +262,118 @@ C("a deadlocked channel program is reported with what each task waits on", async
 });
 
 C.run();
+
+// A send or receive that can complete at once completes inside its own yield*, without a step of
+// the scheduler's loop (see Park.attempt): cancellation, the time slice, errors and the
+// forgotten-yield check must be exactly as when the loop performs it.
+const Q = suite("channel operations that complete at once");
+
+Q("a task cancelled while it runs gets its Cancelled at its next receive even with a value ready, which stays for another", async () => {
+  const { value } = await runVirtual(function* () {
+    const ch = channel<number>(4);
+    yield* ch.send(1);
+    yield* ch.send(2);
+    let got: unknown = "nothing";
+    yield* spawn(function* () {
+      void (yield* self()).cancel(); // cancelled while it runs: its next effect throws
+      try {
+        got = yield* ch.receive();
+      } catch (e) {
+        got = isCancelled(e) ? "cancelled" : e;
+      }
+    });
+    yield* sleep(1);
+    return [got, yield* ch.receive(), yield* ch.receive()];
+  });
+  assert.equal(value, ["cancelled", 1, 2]);
+});
+
+Q("a cancelled task that caught its Cancelled still completes a receive that needs no wait, and fails one that would wait", async () => {
+  const { value } = await runVirtual(function* () {
+    const ch = channel<number>(4);
+    yield* ch.send(7);
+    const out: unknown[] = [];
+    const t = yield* spawn(function* () {
+      try {
+        yield* suspend();
+      } catch (e) {
+        out.push(isCancelled(e) ? "cancelled" : e);
+      }
+      out.push(yield* ch.receive()); // a value is there: level-triggered cancellation lets it through
+      try {
+        yield* ch.receive(); // would wait: throws at once
+      } catch (e) {
+        out.push(isCancelled(e) ? "cancelled again" : e);
+      }
+    });
+    yield* sleep(1);
+    yield* cancel(t);
+    return out;
+  });
+  assert.equal(value, ["cancelled", 7, "cancelled again"]);
+});
+
+Q("a task that sends and receives for ever without waiting still lets the others run (each counts against its time slice)", async () => {
+  const s = createScheduler();
+  let stop = false;
+  let rounds = 0;
+  const busy = s.run(function* () {
+    const ch = channel<number>(1);
+    while (!stop && rounds < 50_000_000) {
+      yield* ch.send(rounds);
+      rounds += (yield* ch.receive())! >= 0 ? 1 : 0;
+    }
+  });
+  s.run(function* () {
+    yield* sleep(1);
+    stop = true;
+  });
+  await busy;
+  assert.ok(stop, `the sleeper never ran: ${rounds} rounds`);
+  assert.ok(rounds < 50_000_000);
+});
+
+Q("a send on a closed channel throws at its yield*, and the error's trace names the send", async () => {
+  const { value } = await runVirtual(function* () {
+    const ch = channel<number>(1);
+    ch.close();
+    try {
+      yield* ch.send(1);
+      return "sent";
+    } catch (e) {
+      return e;
+    }
+  });
+  assert.instance(value, ChannelClosedError);
+});
+
+Q("stepping a coroutine by hand inside a task: a send that can complete at once completes, one that would wait is yielded", async () => {
+  const { value } = await runVirtual(function* () {
+    const ch = channel<number>(1);
+    function* two(): Operation<string> {
+      yield* ch.send(1); // room in the buffer: completes inside the yield*
+      yield* ch.send(2); // full: yielded, for whoever steps this coroutine
+      return "done";
+    }
+    const it = two()[Symbol.iterator]();
+    const first = it.next();
+    return [first.done, String(first.value), ch.size];
+  });
+  assert.is(value[0], false);
+  assert.match(value[1] as string, /^send\(channel#\d+, 2\)$/);
+  assert.is(value[2], 1);
+});
+
+Q("outside any task, stepping by hand yields every send and receive, as data", () => {
+  const ch = channel<number>(1);
+  function* two(): Operation<void> {
+    yield* ch.send(1);
+    yield* ch.receive();
+  }
+  const it = two()[Symbol.iterator]();
+  assert.match(String(it.next().value), /^send\(channel#\d+, 1\)$/);
+  assert.match(String(it.next().value), /^receive\(channel#\d+\)$/);
+  assert.is(ch.size, 0);
+});
+
+Q.run();

@@ -1,0 +1,53 @@
+// Where the instructions of one item of a bench/callgrind.mjs workload go, by function, JIT code
+// named (node --perf-basic-prof writes /tmp/perf-<pid>.map; callgrind shows JIT code as ???:0x…):
+//   npm run build && node bench/callgrind-profile.mjs pingpong 5000 55000
+// Inlined functions are counted in their caller. Needs valgrind (callgrind_annotate too).
+import { execFileSync } from "node:child_process";
+import { readdirSync, readFileSync, rmSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+
+const [w, a = "5000", b = "55000", rows = "30"] = process.argv.slice(2);
+const script = fileURLToPath(new URL("./callgrind.mjs", import.meta.url));
+
+function profile(n) {
+  const out = `/tmp/callgrind-profile.${process.pid}.${n}`;
+  const log = execFileSync("valgrind", ["--tool=callgrind", "--smc-check=all-non-file", `--callgrind-out-file=${out}`,
+    "node", "--single-threaded", "--perf-basic-prof", script, w, n], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  void log;
+  const text = execFileSync("callgrind_annotate", ["--threshold=100", out], { encoding: "utf8", maxBuffer: 1 << 28 });
+  const pid = /Profiled target:.*\(PID (\d+)/.exec(text)?.[1];
+  const map = [];
+  try {
+    for (const line of readFileSync(`/tmp/perf-${pid}.map`, "utf8").split("\n")) {
+      const [start, size, ...name] = line.split(" ");
+      if (name.length > 0) map.push([parseInt(start, 16), parseInt(size, 16), name.join(" ")]);
+    }
+    rmSync(`/tmp/perf-${pid}.map`);
+  } catch {}
+  for (const f of readdirSync(".")) if (f.endsWith(`-${pid}-v8.log`)) rmSync(f); // the log --perf-basic-prof turns on
+  map.sort((x, y) => x[0] - y[0]);
+  const named = (addr) => {
+    let lo = 0, hi = map.length - 1, found = null;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (map[mid][0] <= addr) (found = map[mid]), (lo = mid + 1);
+      else hi = mid - 1;
+    }
+    return found !== null && addr < found[0] + found[1] ? `JIT ${found[2]}` : null;
+  };
+  const by = new Map();
+  for (const line of text.split("\n")) {
+    const m = /^\s*([\d,]+) \([\s\d.]+%\)\s+(.*)$/.exec(line);
+    if (m === null || m[2].startsWith("PROGRAM TOTALS")) continue;
+    const jit = /^\?\?\?:0x([0-9a-f]+) /.exec(m[2]);
+    const key = (jit && named(parseInt(jit[1], 16))) ?? m[2];
+    by.set(key, (by.get(key) ?? 0) + Number(m[1].replaceAll(",", "")));
+  }
+  rmSync(out);
+  return by;
+}
+
+const A = profile(a), B = profile(b), items = Number(b) - Number(a);
+const diff = [...new Set([...A.keys(), ...B.keys()])].map((k) => [((B.get(k) ?? 0) - (A.get(k) ?? 0)) / items, k]).sort((x, y) => y[0] - x[0]);
+console.log(`${w}: ${Math.round(diff.reduce((s, [d]) => s + d, 0))} instructions per item, by function (${a} vs ${b} items)`);
+for (const [d, k] of diff.slice(0, Number(rows))) if (Math.abs(d) >= 3) console.log(`${d.toFixed(1).padStart(8)}  ${k.slice(0, 120)}`);
