@@ -190,7 +190,8 @@ const resolved = Promise.resolve();
 /**
  * @internal Deterministic time for tests: it stands still while tasks run and jumps to the next
  * deadline once every task is blocked and the host has had a turn (so promises already settling
- * are not overtaken). With no deadline left, the blocked tasks are deadlocked.
+ * are not overtaken); after such a jump, up to RUN more follow with only microtasks between them.
+ * With no deadline left (after a host turn), the blocked tasks are deadlocked.
  */
 export class VirtualClock implements Clock {
   private time = 0;
