@@ -1,7 +1,7 @@
 // Workloads for instruction counts: node bench/callgrind.mjs <workload> <n>, on the built dist/.
 // bench/callgrind.sh runs one under callgrind at two sizes and prints instructions per item;
 // bench/callgrind-profile.mjs says which functions they are spent in.
-import { call, channel, createScheduler, map, receive, self, sleep, spawn } from "../dist/index.mjs";
+import { call, channel, createScheduler, fork, map, receive, self, sleep, spawn } from "../dist/index.mjs";
 const [which, nArg] = process.argv.slice(2);
 const n = Number(nArg);
 const s = createScheduler();
@@ -34,6 +34,41 @@ const w = {
   async map() {
     const items = Array.from({ length: n }, (_, i) => i);
     await s.run(() => map(items, inc, { concurrency: 100 }));
+  },
+  async items() {
+    const items = Array.from({ length: n }, (_, i) => i);
+    await s.run(function* () { return items.length; });
+  },
+  async "map-op"() {
+    const items = Array.from({ length: n }, (_, i) => i);
+    await s.run(() => map(items, function* (x) { return x + 1; }, { concurrency: 100 }));
+  },
+  async "map-promise"() {
+    const items = Array.from({ length: n }, (_, i) => i);
+    await s.run(() => map(items, async (x) => x + 1, { concurrency: 100 }));
+  },
+  // The native pool beside them: 100 async workers pulling from one index.
+  async "native-map"() {
+    const items = Array.from({ length: n }, (_, i) => i);
+    const out = new Array(n);
+    let next = 0;
+    const worker = async () => { while (next < n) { const i = next++; out[i] = await inc(items[i]); } };
+    await Promise.all(Array.from({ length: 100 }, worker));
+  },
+  async "native-map-async"() {
+    const items = Array.from({ length: n }, (_, i) => i);
+    const out = new Array(n);
+    const f = async (x) => x + 1;
+    let next = 0;
+    const worker = async () => { while (next < n) { const i = next++; out[i] = await f(items[i]); } };
+    await Promise.all(Array.from({ length: 100 }, worker));
+  },
+  // n sleepers with distinct deadlines on the virtual clock, and with one deadline (one hop).
+  async vsleep() {
+    await createScheduler({ clock: "virtual" }).run(function* () { for (let i = 0; i < n; i++) yield* fork(() => sleep(i + 1)); });
+  },
+  async "vsleep-equal"() {
+    await createScheduler({ clock: "virtual" }).run(function* () { for (let i = 0; i < n; i++) yield* fork(() => sleep(10)); });
   },
   async park() {
     let count = 0;

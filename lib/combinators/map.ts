@@ -3,9 +3,10 @@
 // the rest (the workers are forks of one call), unless every outcome is asked for (`settle`).
 
 import type { Operation } from "../core/effect.js";
-import { call, cooperate, ensure, fork, join, self, wait } from "../core/effects.js";
+import { Call, call, cooperate, ensure, fork, join, self, Wait, wait } from "../core/effects.js";
 import { isCancelled } from "../core/errors.js";
 import { describe, type Returned } from "../core/operation.js";
+import { noteSite } from "../core/stacks.js";
 import { actorOf, isHalted, mailboxHost, type Task } from "../core/task.js";
 import { settled, type Settled } from "./all.js";
 
@@ -104,7 +105,11 @@ export function map<T, R>(items: Iterable<T> | AsyncIterable<T>, fn: (item: T, i
           const i = source.taken - 1;
           const v: unknown = (fn as (item: T, index: number) => unknown)(item as T, i);
           if ((typeof v === "object" && v !== null) || typeof v === "function") {
-            results[i] = yield* call(() => v as Operation<unknown>);
+            // Yielded as the effect itself, made here (no closure, no arguments array): a promise
+            // is waited for, anything else run as a call (a scope of its own).
+            const effect = typeof (v as PromiseLike<unknown>).then === "function" && typeof (v as Operation<unknown>)[Symbol.iterator] !== "function" ? new Wait(v as PromiseLike<unknown>) : new Call(v, undefined);
+            noteSite(effect); // debug mode: where it was made, as call() notes it
+            results[i] = yield effect;
           } else {
             results[i] = v;
             // A long run of plain values lets the others (and the host) have their turn now and then.

@@ -165,11 +165,17 @@ const genNext = GeneratorPrototype.next;
 const genThrow = GeneratorPrototype.throw;
 const ENDED: IteratorReturnResult<undefined> = { done: true, value: undefined };
 
+/** The prototype of the generator objects seen last: a loop calls one generator function. */
+let lastGeneratorProto: object | null = null;
+
 /** @internal True for native generator objects (checked once per body, not per resume). */
 export function isGenerator(it: unknown): it is Generator {
   if (typeof it !== "object" || it === null) return false;
-  const proto = Object.getPrototypeOf(it);
-  return proto !== null && Object.getPrototypeOf(proto) === GeneratorPrototype;
+  const proto = Object.getPrototypeOf(it) as object | null;
+  if (proto === lastGeneratorProto) return true;
+  if (proto === null || Object.getPrototypeOf(proto) !== GeneratorPrototype) return false;
+  lastGeneratorProto = proto;
+  return true;
 }
 
 /** @internal The body of a task or call: generators and other iterators as they are, operations

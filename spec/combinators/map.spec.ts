@@ -273,6 +273,46 @@ test("a long map of plain values lets other tasks run now and then, and still re
   assert.ok(value.turns >= 5, `the other task ran ${value.turns} times during the map`);
 });
 
+test("each item's operation is a scope: its forks finish before its result, before the worker takes the next item", async () => {
+  const log: string[] = [];
+  const { value, s } = await runVirtual(function* () {
+    return yield* map(
+      [1, 2, 3],
+      function* (x): Operation<number> {
+        log.push(`start ${x}`);
+        yield* fork(function* () {
+          yield* sleep(10);
+          log.push(`child of ${x} done`);
+        });
+        return x * 10;
+      },
+      { concurrency: 1 },
+    );
+  });
+  assert.equal(value, [10, 20, 30]);
+  assert.equal(log, ["start 1", "child of 1 done", "start 2", "child of 2 done", "start 3", "child of 3 done"]);
+  assert.equal(s.reported, []);
+});
+
+test("fn may return an effect, a task or a promise: each is run or awaited, none reported as forgotten", async () => {
+  const { value, now, s } = await runVirtual(function* () {
+    const slept = yield* map([5, 7], (ms) => sleep(ms), { concurrency: 1 });
+    const awaited = yield* map([1, 2], (x) => Promise.resolve(x + 1), { concurrency: 2 });
+    const tasks = yield* map([3, 4], function* (x) {
+      const t = yield* fork(function* () {
+        return x * 2;
+      });
+      return yield* map([t], (task) => task, { concurrency: 1 });
+    }, { concurrency: 2 });
+    return { slept, awaited, tasks };
+  });
+  assert.equal(value.slept, [undefined, undefined]);
+  assert.equal(value.awaited, [2, 3]);
+  assert.equal(value.tasks, [[6], [8]]);
+  assert.is(now, 12);
+  assert.equal(s.reported, []);
+});
+
 test.run();
 
 // Types: what map returns follows `settle`, also when the options are a variable.

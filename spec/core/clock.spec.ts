@@ -3,6 +3,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { afterHostTurn, hostTurnOf, RealClock, VirtualClock, type Host, type Ticker } from "../../lib/core/clock.js";
+import { createScheduler, sleep } from "../../lib/index.js";
 
 function ticker(overrides: Partial<Ticker> = {}): Ticker & { ticks: number; deadlocks: number } {
   const t = {
@@ -149,6 +150,57 @@ test("the virtual clock waits again if the scheduler went idle anew, and not at 
   assert.is(t.ticks, 1);
   assert.is(clock.now(), 100);
 });
+
+test("the virtual clock makes a run of jumps per host turn: 1,000 distinct deadlines take 16 turns, not 1,000", async () => {
+  const clock = new VirtualClock();
+  let deadline = 0;
+  const t: Ticker & { ticks: number; deadlocks: number } = ticker({
+    nextDeadline: () => (deadline < 1000 ? deadline + 1 : Infinity),
+    tick() {
+      t.ticks++;
+      deadline = clock.now(); // the sleepers of this deadline ran; the scheduler is idle again
+      clock.idle(t);
+    },
+  });
+  clock.idle(t);
+  await turn();
+  assert.ok(t.ticks > 1, "one host turn, a run of jumps");
+  let turns = 1;
+  while (t.ticks < 1000 && turns < 1000) {
+    await turn();
+    turns++;
+  }
+  assert.is(clock.now(), 1000);
+  assert.ok(turns <= 17, `1,000 deadlines took ${turns} host turns`);
+  assert.is(t.deadlocks, 0, "no deadlock while deadlines are left");
+  await turn();
+  await turn();
+  assert.is(t.deadlocks, 1, "none left: a deadlock, after a host turn of idleness");
+});
+
+test("a jump with no host turn still lets a promise chain settling outside go first", async () => {
+  const s = createScheduler({ clock: "virtual" });
+  const first = s.run(function* () {
+    yield* sleep(1);
+    return "first";
+  });
+  const ticking = s.run(function* () {
+    for (let i = 0; i < 200; i++) yield* sleep(1);
+  });
+  const seen: number[] = [];
+  seen.push((await first) === "first" ? s.now() : -1);
+  await (async () => {
+    await sleepThen(s, 50);
+    seen.push(s.now());
+  })();
+  await ticking;
+  assert.equal(seen, [1, 50]);
+});
+
+/** Outside code that waits for a task of `s` through an async function. */
+async function sleepThen(s: ReturnType<typeof createScheduler>, ms: number): Promise<void> {
+  await s.run(sleep(ms - s.now()));
+}
 
 test("with nothing to wait for, the virtual clock reports a deadlock", async () => {
   const clock = new VirtualClock();
