@@ -7,6 +7,14 @@
 import * as http from "node:http";
 
 const [kind = "node:http", mode = "hello"] = process.argv.slice(2);
+if (process.argv[4] === "load") {
+  // Under callgrind a request can take a second: no server timeout may cut a connection.
+  const { createRequire, syncBuiltinESMExports } = await import("node:module");
+  const cjs = createRequire(import.meta.url)("node:http");
+  const create = cjs.createServer;
+  cjs.createServer = (...a) => Object.assign(create(...a), { headersTimeout: 0, requestTimeout: 0, keepAliveTimeout: 0 });
+  syncBuiltinESMExports();
+}
 const body = (url) => JSON.stringify({ hello: "world", url });
 let ready;
 const portReady = new Promise((resolve) => (ready = resolve));
