@@ -1,19 +1,23 @@
-// npm run bench:io — real I/O, in ratios within one run: an HTTP server under autocannon (skein's
-// serve from the built package beside plain node:http; run `npm run build` first), TCP echo with 1,000 coroutine clients (beside the same with
-// callbacks), and the worker pool (overhead of a tiny job, speed-up of CPU-bound jobs).
+// npm run bench:io — real I/O, as ratios to native measured alternately in one run: HTTP servers
+// under autocannon (skein's serve from the built package beside plain node:http; a hello handler,
+// and one that sleeps 5 ms), TCP line echo with 100 and 1,000 clients (skein coroutines beside
+// callbacks with the same framing), and the worker pool (overhead of a tiny job, speed-up of
+// CPU-bound jobs). Each round measures native then skein; a ratio is the median of the rounds'
+// ratios, so that the load of a shared machine hits both sides alike. CPU per request is the
+// server process's own (process.cpuUsage), the steadiest figure on a busy machine.
+// For instruction counts instead of times: bench/io/callgrind.mjs.
 import autocannon from "autocannon";
 import { fork as forkProcess } from "node:child_process";
-import * as net from "node:net";
 import { cpus } from "node:os";
 import { fileURLToPath } from "node:url";
-import type { Socket } from "../lib/node/index.js";
 import { benchArgs } from "./args.js";
 
-const ioCases = ["http", "tcp", "pool"];
+const ioCases = ["http", "http-sleep", "tcp", "pool"];
 const args = benchArgs(
   `usage: npm run bench:io -- [--only LIST] [--help]
 
-Runs the I/O cases against the build (npm run bench:io builds it first).
+Runs the I/O cases against the build (npm run bench:io builds it first). BENCH_SECONDS (default 5)
+is the length of a measurement, BENCH_ROUNDS (default 3) how many alternating rounds.
 
 options:
   --only LIST    the cases to run, comma-separated: ${ioCases.join(", ")}
@@ -22,20 +26,27 @@ options:
   { only: ioCases },
 );
 // skein as users run it: the built package (npm run build), not the sources through tsx.
-const { all, createScheduler, fork, map, sleep } = (await import(String(new URL("../dist/index.mjs", import.meta.url)))) as typeof import("../lib/index.js");
-const { connect, createPool, listen } = (await import(String(new URL("../dist/node.mjs", import.meta.url)))) as typeof import("../lib/node/index.js");
+const { all, createScheduler, map } = (await import(String(new URL("../dist/index.mjs", import.meta.url)))) as typeof import("../lib/index.js");
+const { createPool } = (await import(String(new URL("../dist/node.mjs", import.meta.url)))) as typeof import("../lib/node/index.js");
 import { primes } from "./io/jobs.mjs";
+import { echoCallbacks, echoSkein, type EchoRate } from "./io/echo.mjs";
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const rows: string[][] = [];
 const fmt = (v: number) => (v >= 100 ? v.toFixed(0) : v.toFixed(2));
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 === 1 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
 
 // ---- HTTP ---------------------------------------------------------------------------------------
 
 /** Start a server process; it answers its port, and its CPU time when asked. */
-async function startServer(kind: string): Promise<{ port: number; cpu: () => Promise<number>; stop: () => void }> {
+async function startServer(kind: string, mode: string): Promise<{ port: number; cpu: () => Promise<number>; stop: () => void }> {
   const file = fileURLToPath(new URL("io/server.mjs", import.meta.url));
-  const child = forkProcess(file, [kind], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const child = forkProcess(file, [kind, mode], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
   const { port } = await new Promise<{ port: number }>((resolve, reject) => {
     child.once("message", (m) => resolve(m as { port: number }));
     child.once("exit", (code) => reject(new Error(`${kind} server exited with ${code}`)));
@@ -48,131 +59,63 @@ async function startServer(kind: string): Promise<{ port: number; cpu: () => Pro
   return { port, cpu, stop: () => child.kill() };
 }
 
-async function load(port: number, duration: number): Promise<{ rps: number; p99: number; errors: number; count: number }> {
-  const r = await autocannon({ url: `http://127.0.0.1:${port}/item/42`, connections: 100, duration });
-  return { rps: r.requests.average, p99: r.latency.p99, errors: r.errors + r.non2xx, count: r.requests.total };
+interface Load {
+  rps: number;
+  p50: number;
+  p99: number;
+  cpu: number;
 }
 
-async function http(): Promise<void> {
-  const best: Record<string, { rps: number; p99: number; cpu: number }> = {};
-  for (const round of [1, 2, 3]) {
-    for (const kind of ["node:http", "skein serve"]) {
-      const server = await startServer(kind);
-      try {
-        await load(server.port, 1); // warm up
-        const c0 = await server.cpu();
-        const r = await load(server.port, seconds);
-        const cpu = ((await server.cpu()) - c0) * 1000 / r.count; // µs of server CPU a request
-        if (r.errors > 0) throw new Error(`${kind}: ${r.errors} errors`);
-        const b = best[kind];
-        best[kind] = { rps: Math.max(b?.rps ?? 0, r.rps), p99: Math.min(b?.p99 ?? Infinity, r.p99), cpu: Math.min(b?.cpu ?? Infinity, cpu) };
-        process.stderr.write(`http ${kind} round ${round}: ${Math.round(r.rps)} req/s, p99 ${r.p99} ms, ${cpu.toFixed(1)} µs CPU a request\n`);
-      } finally {
-        server.stop();
-      }
+async function load(kind: string, mode: string): Promise<Load> {
+  const server = await startServer(kind, mode);
+  try {
+    const run = (duration: number) => autocannon({ url: `http://127.0.0.1:${server.port}/item/42`, connections: 100, duration, timeout: 10 });
+    await run(1); // warm up
+    const c0 = await server.cpu();
+    const r = await run(seconds);
+    const cpu = (((await server.cpu()) - c0) * 1000) / r.requests.total; // µs of server CPU a request
+    const errors = r.errors + r.non2xx + r.timeouts;
+    if (errors > 0) throw new Error(`${kind}: ${errors} errors`);
+    return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, cpu };
+  } finally {
+    server.stop();
+  }
+}
+
+async function http(mode: "hello" | "sleep"): Promise<void> {
+  const native: Load[] = [];
+  const skein: Load[] = [];
+  for (let round = 1; round <= rounds; round++) {
+    for (const [kind, into] of [["node:http", native], ["skein", skein]] as const) {
+      const r = await load(kind, mode);
+      into.push(r);
+      process.stderr.write(`http ${mode} ${kind} round ${round}: ${Math.round(r.rps)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, ${r.cpu.toFixed(1)} µs CPU a request\n`);
     }
   }
-  const base = best["node:http"]!;
-  for (const [kind, r] of Object.entries(best)) {
-    rows.push([`HTTP, 100 connections (${kind})`, "req/s", fmt(r.rps), `${((r.rps / base.rps) * 100).toFixed(1)} %`, `p99 ${r.p99} ms; server CPU ${r.cpu.toFixed(1)} µs a request (${((base.cpu / r.cpu) * 100).toFixed(0)} % of node:http's efficiency)`]);
-  }
+  const rps = median(skein.map((k, i) => k.rps / native[i]!.rps));
+  const cpu = median(skein.map((k, i) => native[i]!.cpu / k.cpu));
+  const m = (xs: Load[], f: (l: Load) => number) => median(xs.map(f));
+  const what = mode === "hello" ? "HTTP hello, 100 connections" : "HTTP, handler sleeps 5 ms, 100 connections";
+  rows.push([what, "req/s", fmt(m(native, (l) => l.rps)), fmt(m(skein, (l) => l.rps)), pct(rps), `CPU a request ${m(native, (l) => l.cpu).toFixed(1)} / ${m(skein, (l) => l.cpu).toFixed(1)} µs (${pct(cpu)} of native's efficiency)`]);
+  rows.push([`${what}: latency`, "p50 / p99 ms", `${m(native, (l) => l.p50)} / ${m(native, (l) => l.p99)}`, `${m(skein, (l) => l.p50)} / ${m(skein, (l) => l.p99)}`, "", ""]);
 }
 
 // ---- TCP echo -----------------------------------------------------------------------------------
 
-const CLIENTS = 1000;
-
-/** Coroutine server, 1,000 coroutine clients, each a write-line/read-line loop. */
-async function echoSkein(ms: number): Promise<number> {
-  let messages = 0;
-  await createScheduler().run(function* () {
-    const server = yield* listen({ port: 0 }, function* echo(socket: Socket) {
-      let line;
-      while ((line = yield* socket.readLine()) !== undefined) yield* socket.write(line + "\n");
-    });
-    let running = true;
-    const clients = [];
-    for (let i = 0; i < CLIENTS; i++) {
-      clients.push(
-        yield* fork(function* client() {
-          const socket = yield* connect(server.port);
-          while (running) {
-            yield* socket.write(`message from ${i}\n`);
-            yield* socket.readLine();
-            messages++;
-          }
-        }),
-      );
-    }
-    yield* sleep(200);
-    const start = messages;
-    yield* sleep(ms);
-    messages -= start;
-    running = false;
-    yield* all(clients);
-    yield* server.close();
-  });
-  return (messages / ms) * 1000;
-}
-
-/** Split a stream of chunks into lines, as readLine does, and call `onLine` for each. */
-function lines(onLine: (line: string) => void): (chunk: Buffer) => void {
-  let rest = "";
-  return (chunk) => {
-    const text = rest + chunk.toString("utf8");
-    let from = 0;
-    for (let nl = text.indexOf("\n"); nl >= 0; nl = text.indexOf("\n", from)) {
-      onLine(text.slice(from, nl));
-      from = nl + 1;
-    }
-    rest = text.slice(from);
-  };
-}
-
-/** The same with callbacks: the same line framing each side, one message in flight per client. */
-async function echoCallbacks(ms: number): Promise<number> {
-  let messages = 0;
-  let running = true;
-  const server = net.createServer((c) => {
-    c.on("data", lines((line) => c.write(line + "\n")));
-    c.on("error", () => {});
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const port = (server.address() as net.AddressInfo).port;
-  const sockets: net.Socket[] = [];
-  for (let i = 0; i < CLIENTS; i++) {
-    const s = net.connect(port, "127.0.0.1");
-    const msg = `message from ${i}\n`;
-    s.on("connect", () => s.write(msg));
-    s.on("error", () => {});
-    s.on(
-      "data",
-      lines(() => {
-        messages++;
-        if (running) s.write(msg);
-      }),
-    );
-    sockets.push(s);
+async function tcp(clients: number): Promise<void> {
+  const native: EchoRate[] = [];
+  const skein: EchoRate[] = [];
+  for (let round = 1; round <= rounds; round++) {
+    const n = await echoCallbacks({ clients, ms: seconds * 600 });
+    const k = await echoSkein({ clients, ms: seconds * 600 });
+    native.push(n);
+    skein.push(k);
+    process.stderr.write(`tcp ${clients} clients round ${round}: callbacks ${Math.round(n.rate)} msg/s ${n.cpu.toFixed(1)} µs CPU, skein ${Math.round(k.rate)} msg/s ${k.cpu.toFixed(1)} µs CPU\n`);
   }
-  await new Promise((r) => setTimeout(r, 200));
-  const start = messages;
-  await new Promise((r) => setTimeout(r, ms));
-  const counted = messages - start;
-  running = false;
-  for (const s of sockets) s.destroy();
-  await new Promise((r) => server.close(r));
-  return (counted / ms) * 1000;
-}
-
-async function tcp(): Promise<void> {
-  let cb = 0;
-  let sk = 0;
-  for (let round = 0; round < 2; round++) {
-    cb = Math.max(cb, await echoCallbacks(seconds * 600));
-    sk = Math.max(sk, await echoSkein(seconds * 600));
-  }
-  rows.push(["TCP echo, 1,000 clients (callbacks, same line framing)", "msg/s", fmt(cb), "100.0 %", ""]);
-  rows.push(["TCP echo, 1,000 clients (skein coroutines)", "msg/s", fmt(sk), `${((sk / cb) * 100).toFixed(1)} %`, ""]);
+  const ratio = median(skein.map((k, i) => k.rate / native[i]!.rate));
+  const cpu = median(skein.map((k, i) => native[i]!.cpu / k.cpu));
+  const m = (xs: EchoRate[], f: (l: EchoRate) => number) => median(xs.map(f));
+  rows.push([`TCP line echo, ${clients.toLocaleString("en")} clients`, "msg/s", fmt(m(native, (l) => l.rate)), fmt(m(skein, (l) => l.rate)), pct(ratio), `CPU a message (both ends, one process) ${m(native, (l) => l.cpu).toFixed(1)} / ${m(skein, (l) => l.cpu).toFixed(1)} µs (${pct(cpu)} of callbacks' efficiency)`]);
 }
 
 // ---- worker pool --------------------------------------------------------------------------------
@@ -189,7 +132,7 @@ async function pool(): Promise<void> {
     yield* map(Array.from({ length: tinyN }, (_, i) => i), (i) => p.run(jobs, "tiny", i), { concurrency: 64 });
     return (tinyN / (performance.now() - t0)) * 1000;
   });
-  rows.push(["worker pool: tiny jobs, 64 in flight", "jobs/s", fmt(tinyRate), "", `${fmt(1e6 / tinyRate)} µs a job`]);
+  rows.push(["worker pool: tiny jobs, 64 in flight", "jobs/s", "", fmt(tinyRate), "", `${fmt(1e6 / tinyRate)} µs a job`]);
 
   const N = 3_000_000;
   const count = 8;
@@ -201,15 +144,18 @@ async function pool(): Promise<void> {
     yield* all(Array.from({ length: count }, () => p.run<number>(jobs, "primes", N)));
     return performance.now() - t1;
   });
-  rows.push([`worker pool: ${count} CPU jobs, inline (ms)`, "ms", fmt(inline), "1.00×", ""]);
-  rows.push([`worker pool: ${count} CPU jobs on ${p.size} threads (ms)`, "ms", fmt(parallel), `${(inline / parallel).toFixed(2)}× faster`, ""]);
+  rows.push([`worker pool: ${count} CPU jobs on ${p.size} threads, beside inline`, "ms", fmt(inline), fmt(parallel), `${(inline / parallel).toFixed(2)}× faster`, ""]);
   await s.run(p.close());
 }
 
-console.log(`skein I/O bench — node ${process.version}, ${cpus()[0]?.model ?? "cpu"} ×${cpus().length}, ${new Date().toISOString().slice(0, 10)}, ${seconds} s a measurement\n`);
+console.log(`skein I/O bench — node ${process.version}, ${cpus()[0]?.model ?? "cpu"} ×${cpus().length}, ${new Date().toISOString().slice(0, 10)}, ${seconds} s a measurement, ${rounds} rounds\n`);
 const only = args.lists.only ?? ioCases;
-if (only.includes("http")) await http();
-if (only.includes("tcp")) await tcp();
+if (only.includes("http")) await http("hello");
+if (only.includes("http-sleep")) await http("sleep");
+if (only.includes("tcp")) {
+  await tcp(100);
+  await tcp(1000);
+}
 if (only.includes("pool")) await pool();
-console.log("| workload | unit | value | relative | note |\n|---|---|---:|---:|---|");
+console.log("| workload | unit | native | skein | skein / native (median of rounds) | note |\n|---|---|---:|---:|---:|---|");
 for (const r of rows) console.log(`| ${r.join(" | ")} |`);

@@ -1,31 +1,119 @@
 // An HTTP server for the HTTP bench, in its own process: plain `node:http`, or skein's `serve`
 // from the built package (dist/, what users run), doing the same work per request: read the URL,
-// answer a small JSON body. Sends its port, and on request its CPU time, over IPC.
+// answer a small JSON body ("hello"), or the same after a 5 ms sleep ("sleep").
+//   node bench/io/server.mjs node:http|skein [hello|sleep]
+// Sends its port, and on request its CPU time, over IPC when it has a channel; otherwise prints
+// its port on stdout and exits when stdin ends (bench/io/callgrind.sh runs it under valgrind).
 import * as http from "node:http";
 
+const [kind = "node:http", mode = "hello"] = process.argv.slice(2);
+if (process.argv[4] === "load") {
+  // Under callgrind a request can take a second: no server timeout may cut a connection.
+  const { createRequire, syncBuiltinESMExports } = await import("node:module");
+  const cjs = createRequire(import.meta.url)("node:http");
+  const create = cjs.createServer;
+  cjs.createServer = (...a) => Object.assign(create(...a), { headersTimeout: 0, requestTimeout: 0, keepAliveTimeout: 0 });
+  syncBuiltinESMExports();
+}
 const body = (url) => JSON.stringify({ hello: "world", url });
-process.on("message", (m) => {
-  if (m === "cpu") {
-    const u = process.cpuUsage();
-    process.send((u.user + u.system) / 1000);
-  }
+let ready;
+const portReady = new Promise((resolve) => (ready = resolve));
+const selfLoad = process.argv[4] === "load";
+void portReady.then((port) => {
+  if (selfLoad) return;
+  if (process.send) process.send({ port });
+  else process.stdout.write(`${port}\n`);
 });
-
-if (process.argv[2] === "node:http") {
-  const server = http.createServer((req, res) => {
-    res.setHeader("content-type", "application/json");
-    res.end(body(req.url));
+if (process.send) {
+  process.on("message", (m) => {
+    if (m === "cpu") {
+      const u = process.cpuUsage();
+      process.send((u.user + u.system) / 1000);
+    }
   });
-  server.listen(0, "127.0.0.1", () => process.send({ port: server.address().port }));
+} else if (!selfLoad) {
+  process.stdin.resume();
+  process.stdin.on("end", () => process.exit(0));
+}
+
+if (kind === "node:http") {
+  const server = http.createServer(
+    mode === "sleep"
+      ? (req, res) => {
+          setTimeout(() => {
+            res.setHeader("content-type", "application/json");
+            res.end(body(req.url));
+          }, 5);
+        }
+      : (req, res) => {
+          res.setHeader("content-type", "application/json");
+          res.end(body(req.url));
+        },
+  );
+  server.listen(0, "127.0.0.1", () => ready(server.address().port));
 } else {
-  const { run, suspend } = await import("../../dist/index.mjs");
-  const { serve } = await import("../../dist/node.mjs");
+  // SKEIN_DIST=dir runs another build (a copy of dist/ from before a change, say).
+  const dist = process.env.SKEIN_DIST ? new URL(`file://${process.env.SKEIN_DIST}/`) : new URL("../../dist/", import.meta.url);
+  const { run, sleep, suspend } = await import(String(new URL("index.mjs", dist)));
+  const { serve } = await import(String(new URL("node.mjs", dist)));
   void run(function* () {
-    const server = yield* serve({ port: 0 }, function* (req, res) {
-      res.header("content-type", "application/json");
-      yield* res.end(body(req.url));
-    });
-    process.send({ port: server.port });
+    const server = yield* serve(
+      { port: 0 },
+      mode === "sleep"
+        ? function* (req, res) {
+            yield* sleep(5);
+            res.header("content-type", "application/json");
+            yield* res.end(body(req.url));
+          }
+        : function* (req, res) {
+            res.header("content-type", "application/json");
+            yield* res.end(body(req.url));
+          },
+    );
+    ready(server.port);
     yield* suspend();
   });
+}
+
+// `node bench/io/server.mjs KIND hello load N [C]`: load this server from this process with N
+// keep-alive GETs over C raw connections (default 100), one in flight each, then exit (for
+// callgrind: the client's share is the same for every kind of server).
+if (process.argv[4] === "load") {
+  const net = await import("node:net");
+  const total = Number(process.argv[5]);
+  const conns = Number(process.argv[6] ?? 100);
+  const port = await portReady;
+  let sent = 0;
+  let answered = 0;
+  const request = Buffer.from("GET /item/42 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+  await new Promise((done) => {
+    for (let i = 0; i < conns; i++) {
+      const s = net.connect(port, "127.0.0.1");
+      s.on("error", (e) => {
+        console.error(`load: connection ${i} failed after ${answered} answers:`, e);
+        process.exit(2);
+      });
+      let buf = "";
+      const next = () => {
+        if (sent < total) {
+          sent++;
+          s.write(request);
+        } else s.end();
+      };
+      s.on("connect", next);
+      s.on("data", (d) => {
+        buf += d;
+        for (;;) {
+          const head = buf.indexOf("\r\n\r\n");
+          if (head < 0) return;
+          const length = Number(/content-length: (\d+)/i.exec(buf.slice(0, head))[1]);
+          if (buf.length < head + 4 + length) return;
+          buf = buf.slice(head + 4 + length);
+          if (++answered === total) done();
+          next();
+        }
+      });
+    }
+  });
+  process.exit(0);
 }

@@ -4,13 +4,14 @@
 import * as http from "node:http";
 import * as https from "node:https";
 import type { Operation } from "../core/effect.js";
-import { action, call, self } from "../core/effects.js";
+import type { Socket } from "node:net";
+import { action, call } from "../core/effects.js";
 import { isCancelled } from "../core/errors.js";
 import { resource } from "../combinators/resource.js";
 import { describe } from "../core/operation.js";
-import { HALTED, type Task } from "../core/task.js";
+import { current, HALTED, type Task } from "../core/task.js";
 import { checkFunction, checkPort } from "./checks.js";
-import { bind, Server, serveConnections } from "./net.js";
+import { bind, own, type Pending, Server, serveConnections } from "./net.js";
 import { Reader } from "./reader.js";
 import { until, writeAll } from "./wait.js";
 
@@ -281,12 +282,6 @@ export class Reply {
   }
 }
 
-/** A request as it arrives, before its task starts. */
-interface Arrival {
-  readonly req: http.IncomingMessage;
-  readonly res: http.ServerResponse;
-}
-
 /**
  * A handler of {@link serve}: a coroutine per request.
  *
@@ -328,21 +323,56 @@ export function serve(options: { port?: number; host?: string }, handler: Handle
 
 function* start(port: number, host: string, handler: Handler): Operation<Server> {
   const raw = yield* bind(http.createServer(), port, host);
-  const subscribe = (push: (a: Arrival) => void) => {
-    const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => push({ req, res });
+  const subscribe = (push: (res: http.ServerResponse) => void) => {
+    const onRequest = (_req: http.IncomingMessage, res: http.ServerResponse) => push(res);
     raw.on("request", onRequest);
     return () => void raw.off("request", onRequest);
   };
-  const drop = (a: Arrival) => void a.req.socket.destroy();
-  return yield* serveConnections(raw, "request", subscribe, drop, (a) => exchange(a, handler), (p, task) => new Server(p, task));
+  const drop = (res: http.ServerResponse) => void res.req.socket.destroy();
+  return yield* serveConnections(raw, "request", subscribe, drop, (p) => exchange(p, handler), (p, task) => new Server(p, task));
 }
 
-function* exchange({ req, res }: Arrival, handler: Handler): Operation<void> {
-  const me: Task = yield* self();
-  const gone = () => {
-    if (!res.writableFinished) void me.cancel(); // the client went away
-  };
-  res.once("close", gone);
+/** A handler in flight on a connection, in the connection's list (see {@link watch}). */
+interface InFlight {
+  readonly task: Task | null;
+  readonly res: http.ServerResponse | null;
+  prev: InFlight | null;
+  next: InFlight | null;
+}
+
+/** Each connection's handlers in flight (a list head): one `close` listener a connection, not a
+ * listener added and removed on every response. */
+const inFlight = new WeakMap<Socket, InFlight>();
+
+/** Note `task` as answering on `socket`: a client that goes away (the connection closes before
+ * the response is finished) cancels it. */
+function watch(socket: Socket, task: Task, res: http.ServerResponse): InFlight {
+  let head = inFlight.get(socket);
+  if (head === undefined) {
+    const list: InFlight = { task: null, res: null, prev: null, next: null }; // the head: no handler
+    head = list;
+    inFlight.set(socket, list);
+    socket.once("close", () => {
+      for (let f = list.next; f !== null; f = f.next) if (!f.res!.writableFinished) void f.task!.cancel(); // the client went away
+    });
+  }
+  const f: InFlight = { task, res, prev: head, next: head.next };
+  if (f.next !== null) f.next.prev = f;
+  head.next = f;
+  return f;
+}
+
+function unwatch(f: InFlight): void {
+  if (f.prev !== null) f.prev.next = f.next;
+  if (f.next !== null) f.next.prev = f.prev;
+  f.prev = f.next = null;
+}
+
+function* exchange(p: Pending<http.ServerResponse>, handler: Handler): Operation<void> {
+  const res = own(p);
+  const req = res.req;
+  const me = current.task!;
+  const f = watch(req.socket, me, res);
   try {
     // A call is a scope: what the handler starts is finished with it, and a failure of any of
     // it is the handler's own (a 500, or a closed connection), never the server's.
@@ -357,7 +387,7 @@ function* exchange({ req, res }: Arrival, handler: Handler): Operation<void> {
       res.destroy(); // half sent: the client must not take it for the whole response
     }
   } finally {
-    res.off("close", gone);
+    unwatch(f);
     if (!res.writableEnded) res.destroy();
   }
 }

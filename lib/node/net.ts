@@ -4,11 +4,10 @@
 import * as net from "node:net";
 import type { Operation } from "../core/effect.js";
 import type * as http from "node:http";
-import { action, call, cancel, fork, self, shield, spawn, wait } from "../core/effects.js";
-import { channel } from "../sync/channel.js";
+import { action, call, cancel, self, shield, spawn, wait } from "../core/effects.js";
 import { isCancelled } from "../core/errors.js";
 import { resource } from "../combinators/resource.js";
-import { HALTED, type Task } from "../core/task.js";
+import { DONE, FORK, HALTED, type Task } from "../core/task.js";
 import { checkFunction, checkPort } from "./checks.js";
 import { Reader } from "./reader.js";
 import { endAll, until, writeAll } from "./wait.js";
@@ -195,7 +194,7 @@ function* start(port: number, host: string, handler: (socket: Socket) => Operati
     return () => void raw.off("connection", accept);
   };
   const drop = (s: Socket) => void s.socket.destroy();
-  return yield* serveConnections(raw, "connection", subscribe, drop, (s) => connection(s, handler), (port, task) => new Server(port, task));
+  return yield* serveConnections(raw, "connection", subscribe, drop, (p) => connection(p, handler), (port, task) => new Server(port, task));
 }
 
 /** @internal Listen on `port`, waiting until bound; cancelling closes the listener. */
@@ -211,62 +210,66 @@ export function bind<S extends net.Server>(server: S, port: number, host: string
   });
 }
 
-interface Pending<I> {
+/** @internal A connection or request whose handler task is made but has not run yet: nobody
+ * owns it, so the server drops it if it closes first. A doubly linked list (no hashing). */
+export interface Pending<I> {
   item: I;
   prev: Pending<I> | null;
   next: Pending<I> | null;
 }
 
+/** @internal The first thing a handler task does: take its item, which it owns from now on. */
+export function own<I>(p: Pending<I>): I {
+  if (p.prev !== null) p.prev.next = p.next;
+  if (p.next !== null) p.next.prev = p.prev;
+  p.prev = p.next = null;
+  return p.item;
+}
+
 /**
  * @internal The accept loop shared by TCP and HTTP servers: a task in the caller's scope that
- * forks `handle(item)` for each connection or request `subscribe` delivers. When it ends (or its
- * scope does) the listener is closed, every connection no handler owns yet is dropped, and it
- * waits until the port is free; the handlers are cancelled meanwhile.
+ * owns a handler task, `handle(pending)`, for each connection or request `subscribe` delivers.
+ * The task is made at once, in the event's callback (no channel, no hop through a loop); its
+ * first act is to {@link own} its item. When the server task ends (or its scope does) the
+ * listener is closed, every connection no handler owns yet is dropped, and it waits until the
+ * port is free; the handlers are cancelled meanwhile.
  */
 export function* serveConnections<I extends {}, R>(
   raw: net.Server,
   name: string,
   subscribe: (push: (item: I) => void) => () => void,
   drop: (item: I) => void,
-  handle: (item: I) => Operation<unknown>,
+  handle: (pending: Pending<I>) => Operation<unknown>,
   make: (port: number, task: Task<void>) => R,
 ): Operation<R> {
   const port = (raw.address() as net.AddressInfo).port;
   const closed = new Promise<void>((resolve) => raw.once("close", resolve));
-  const arrivals = channel<I>(Infinity);
-  // Forked, but the handler has not run yet, so nobody owns it: a linked list (no hashing).
   const unstarted: Pending<I> = { item: undefined as unknown as I, prev: null, next: null };
+  let unsubscribe: (() => void) | null = null;
   let failure: Error | undefined;
-  const unsubscribe = subscribe((item) => void arrivals.trySend(item));
+  let onFailure: ((e: Error) => void) | null = null;
   raw.on("error", (e) => {
-    failure = e;
-    arrivals.close();
+    failure ??= e;
+    onFailure?.(e);
   });
   function* shut(): Operation<void> {
-    unsubscribe();
-    for (let left = arrivals.tryReceive(); left !== undefined; left = arrivals.tryReceive()) drop(left);
+    unsubscribe?.();
+    unsubscribe = null;
     for (let p = unstarted.next; p !== null; p = p.next) drop(p.item);
     unstarted.next = null;
     if (raw.listening) raw.close();
     (raw as Partial<http.Server>).closeAllConnections?.(); // idle keep-alive, half-sent requests
     yield* wait(closed);
   }
-  function* started(p: Pending<I>): Operation<unknown> {
-    p.prev!.next = p.next; // it has an owner now
-    if (p.next !== null) p.next.prev = p.prev;
-    return yield* handle(p.item);
-  }
   const accept = spawn(
     function* accept() {
       try {
-        let item;
-        while ((item = yield* arrivals.receive()) !== undefined) {
-          const p: Pending<I> = { item, prev: unstarted, next: unstarted.next };
-          if (p.next !== null) p.next.prev = p;
-          unstarted.next = p;
-          yield* fork(started(p), { name });
-        }
-        if (failure !== undefined) throw failure;
+        // The handlers are its children, made by the listener below; it waits for a failure.
+        yield* action<void>((_, reject) => {
+          if (failure !== undefined) return reject(failure);
+          onFailure = reject;
+          return () => void (onFailure = null);
+        });
       } finally {
         yield* shield(shut); // cancelled, as a server usually ends: wait until the port is free
       }
@@ -274,11 +277,22 @@ export function* serveConnections<I extends {}, R>(
     { name: `server ${port}` },
   );
   // A resource: if the scope ends before the accept task has run, the listener is closed all the same.
-  const task = yield* resource(accept, shut);
-  return make(port, task as Task<void>);
+  const task = (yield* resource(accept, shut)) as Task<void>;
+  const sched = task.sched;
+  unsubscribe = subscribe((item) => {
+    // A handler made in a cancelled scope would never run: the server is closing, drop it.
+    if (task.top.flags & HALTED || task.flags & DONE) return drop(item);
+    const p: Pending<I> = { item, prev: unstarted, next: unstarted.next };
+    if (p.next !== null) p.next.prev = p;
+    unstarted.next = p;
+    sched.child(task.top, handle(p), FORK, name);
+    sched.kick();
+  });
+  return make(port, task);
 }
 
-function* connection(socket: Socket, handler: (socket: Socket) => Operation<unknown>): Operation<void> {
+function* connection(p: Pending<Socket>, handler: (socket: Socket) => Operation<unknown>): Operation<void> {
+  const socket = own(p);
   const from = socket.remote; // known while it is open
   try {
     // A call is a scope: what the handler starts is finished with it, and a failure of any of

@@ -4,7 +4,25 @@
 
 import type { Readable } from "node:stream";
 import type { Operation } from "../core/effect.js";
-import { action } from "../core/effects.js";
+import { Park, PARKED, wake } from "../core/park.js";
+import type { Task } from "../core/task.js";
+
+/** The effect a read waits on for the next chunk (one per reader): it takes a chunk queued
+ * already, or parks the reading task until the stream delivers one. Waiting allocates nothing. */
+class Pull extends Park<Buffer | undefined> {
+  constructor(readonly reader: Reader) {
+    super();
+  }
+  enter(task: Task): Buffer | undefined | typeof PARKED {
+    return this.reader.pull(task);
+  }
+  leave(): void {
+    this.reader.waiter = null;
+  }
+  override toString(): string {
+    return "read(stream)";
+  }
+}
 
 /**
  * The reading side of a byte stream, read from a coroutine. `read()` gives the next chunk,
@@ -24,10 +42,10 @@ export class Reader {
   private held: Buffer[] = [];
   private heldBytes = 0;
   private failure: Error | null = null;
-  /** The resolve of the one read waiting for the stream, if any. */
-  private waiter: (() => void) | null = null;
-  /** The effect a read waits on; made by the first read that waits. */
-  private waiting: Operation<void> | null = null;
+  /** @internal The one task waiting for the stream, if any. */
+  waiter: Task | null = null;
+  /** The effect a read takes the next chunk with; made by the first read. */
+  private pulling: Pull | null = null;
 
   /** Chunks received and not yet read, `queued` bytes in all; the stream is paused past LIMIT. */
   private readonly chunks: Buffer[] = [];
@@ -54,10 +72,18 @@ export class Reader {
     });
   }
 
+  /** The waiting read, if any, looks again: it gets what is there now. */
   private wake(): void {
     const w = this.waiter;
+    if (w === null) return;
     this.waiter = null;
-    w?.();
+    const p = this.pulling!;
+    try {
+      const v = this.pull(null);
+      if (v !== PARKED) wake(w, p, v);
+    } catch (e) {
+      wake(w, p, e, true);
+    }
   }
 
   /** Start the flow: into a small queue, paused past LIMIT bytes until the reader catches up,
@@ -68,9 +94,14 @@ export class Reader {
     if (!this.errorsCaught) this.catchErrors();
     s.on("data", (chunk: Buffer | string) => {
       const c = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
+      const w = this.waiter;
+      if (w !== null) {
+        // A read waits: the chunk goes straight to it.
+        this.waiter = null;
+        if (wake(w, this.pulling!, c)) return;
+      }
       this.chunks.push(c);
       if ((this.queued += c.length) >= LIMIT) s.pause();
-      this.wake();
     });
     const end = () => {
       this.ended = true;
@@ -205,23 +236,26 @@ export class Reader {
     return Buffer.concat(parts);
   }
 
-  /** The next chunk from the stream itself. */
-  private *next(): Operation<Buffer | undefined> {
+  /** The next chunk from the stream itself: an effect (yield* it). */
+  private next(): Pull {
+    return (this.pulling ??= new Pull(this));
+  }
+
+  /** @internal The next chunk, `undefined` at the end, or PARKED with `task` (if any) noted as
+   * the one waiting for the stream. Throws the stream's error. */
+  pull(task: Task | null): Buffer | undefined | typeof PARKED {
     if (!this.listening) this.listen();
-    for (;;) {
-      const chunk = this.chunks.shift();
-      if (chunk !== undefined) {
-        if ((this.queued -= chunk.length) < LIMIT && this.stream.isPaused()) this.stream.resume();
-        return chunk;
-      }
-      if (this.failure !== null) throw this.failure;
-      if (this.ended || this.stream.destroyed) return undefined;
-      if (this.waiter !== null) throw new Error("two tasks read the same stream at once; read it from one task at a time");
-      yield* (this.waiting ??= action<void>((resolve) => {
-        this.waiter = resolve;
-        return () => void (this.waiter = null);
-      }));
+    const chunk = this.chunks.shift();
+    if (chunk !== undefined) {
+      if ((this.queued -= chunk.length) < LIMIT && this.stream.isPaused()) this.stream.resume();
+      return chunk;
     }
+    if (this.failure !== null) throw this.failure;
+    if (this.ended || this.stream.destroyed) return undefined;
+    if (task === null) return PARKED;
+    if (this.waiter !== null) throw new Error("two tasks read the same stream at once; read it from one task at a time");
+    this.waiter = task;
+    return PARKED;
   }
 }
 

@@ -116,6 +116,40 @@ ioTest("a client that goes away cancels its handler; the server goes on", async 
   assert.equal(got, [1, "fast\n"]);
 });
 
+ioTest("on a keep-alive connection, a client that goes away during its second request cancels that handler only", async () => {
+  const s = real();
+  const ended: string[] = [];
+  const got = await s.run(function* () {
+    const server = yield* serve({ port: 0 }, function* (req, res) {
+      try {
+        if (req.url === "/slow") {
+          yield* res.write("wait for it\n");
+          yield* suspend();
+        }
+        yield* res.end("fast\n");
+      } finally {
+        ended.push(req.url);
+      }
+    });
+    // Two requests on one raw connection: the first answered, the second left hanging.
+    const socket = net.connect(server.port, "127.0.0.1");
+    socket.on("error", () => {});
+    let seen = "";
+    socket.on("data", (d) => (seen += d));
+    socket.write("GET /first HTTP/1.1\r\nHost: x\r\n\r\n");
+    for (let i = 0; i < 200 && !seen.includes("fast"); i++) yield* sleep(5);
+    socket.write("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n");
+    for (let i = 0; i < 200 && !seen.includes("wait for it"); i++) yield* sleep(5);
+    const before = [...ended];
+    socket.destroy(); // the client goes away mid-response
+    for (let i = 0; i < 200 && ended.length < 2; i++) yield* sleep(5);
+    const gone = [...ended];
+    const res = yield* get(`http://127.0.0.1:${server.port}/after`);
+    return [before, gone, yield* res.text()];
+  });
+  assert.equal(got, [["/first"], ["/first", "/slow"], "fast\n"]);
+});
+
 ioTest("a failing handler answers 500 and is reported; closing the server cancels handlers in flight", async () => {
   const s = real();
   let inFlightFinally = 0;

@@ -2,7 +2,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import * as net from "node:net";
-import { all, call, cancel, fork, join, sleep, spawn, suspend, type Task } from "../../lib/index.js";
+import { action, all, call, cancel, fork, join, sleep, spawn, suspend, type Task } from "../../lib/index.js";
 import { connect, listen, once, type Socket } from "../../lib/node/index.js";
 import { outcome } from "../helpers.js";
 import { ioTest, real } from "../node-helpers.js";
@@ -286,10 +286,10 @@ ioTest("a connection whose handler had not started when the server closed is clo
     dial(server.port);
     while (raw === undefined) yield* sleep(5);
     const r = raw;
-    // Woken by the second connection right behind the accept loop: the close comes after the
-    // loop has forked the handler and before that handler's first step.
+    // Woken by the second connection just before the server makes its handler (a listener in
+    // front of the server's): the close comes after the handler is made and before its first step.
     yield* fork(function* closer() {
-      yield* once(r, "connection");
+      yield* action<void>((resolve) => void r.prependOnceListener("connection", () => resolve()));
       yield* server.close();
     });
     dial(server.port);

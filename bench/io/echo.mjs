@@ -1,0 +1,118 @@
+// TCP line echo for the I/O bench, both sides in this process: `clients` connections, each
+// writing a line and reading the echo, one message in flight per client. skein (a coroutine per
+// client and per connection, from the built package) or plain callbacks with the same framing.
+// Bounded by time (`ms`, after a 200 ms warm-up) or by count (`messages` in all).
+//   node bench/io/echo.mjs skein|callbacks CLIENTS MESSAGES   (bench/io/callgrind.mjs runs it)
+import * as net from "node:net";
+// SKEIN_DIST=dir runs another build (a copy of dist/ from before a change, say).
+const dist = process.env.SKEIN_DIST ? new URL(`file://${process.env.SKEIN_DIST}/`) : new URL("../../dist/", import.meta.url);
+const { all, createScheduler, fork, sleep } = await import(String(new URL("index.mjs", dist)));
+const { connect, listen } = await import(String(new URL("node.mjs", dist)));
+
+const cpuNow = () => {
+  const u = process.cpuUsage();
+  return u.user + u.system;
+};
+
+/** Messages echoed per second and µs of CPU a message (or, with `messages`, the count reached). */
+export async function echoSkein({ clients, ms = 0, messages = Infinity }) {
+  let count = 0;
+  let running = true;
+  let rate;
+  await createScheduler().run(function* () {
+    const server = yield* listen({ port: 0 }, function* echo(socket) {
+      let line;
+      while ((line = yield* socket.readLine()) !== undefined) yield* socket.write(line + "\n");
+    });
+    const tasks = [];
+    for (let i = 0; i < clients; i++) {
+      tasks.push(
+        yield* fork(function* client() {
+          const socket = yield* connect(server.port);
+          const msg = `message from ${i}\n`;
+          while (running && count < messages) {
+            yield* socket.write(msg);
+            yield* socket.readLine();
+            count++;
+          }
+        }),
+      );
+    }
+    if (ms > 0) {
+      yield* sleep(200);
+      const start = count;
+      const c0 = cpuNow();
+      yield* sleep(ms);
+      rate = { rate: ((count - start) / ms) * 1000, cpu: (cpuNow() - c0) / (count - start) };
+      running = false;
+    }
+    yield* all(tasks);
+    yield* server.close();
+  });
+  return ms > 0 ? rate : count;
+}
+
+/** Split a stream of chunks into lines, as readLine does, and call `onLine` for each. */
+function lines(onLine) {
+  let rest = "";
+  return (chunk) => {
+    const text = rest + chunk.toString("utf8");
+    let from = 0;
+    for (let nl = text.indexOf("\n"); nl >= 0; nl = text.indexOf("\n", from)) {
+      onLine(text.slice(from, nl));
+      from = nl + 1;
+    }
+    rest = text.slice(from);
+  };
+}
+
+/** The same with callbacks: the same line framing each side, one message in flight per client. */
+export async function echoCallbacks({ clients, ms = 0, messages = Infinity }) {
+  let count = 0;
+  let running = true;
+  let open = clients;
+  let allDone;
+  const done = new Promise((r) => (allDone = r));
+  const server = net.createServer((c) => {
+    c.on("data", lines((line) => c.write(line + "\n")));
+    c.on("error", () => {});
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  const port = server.address().port;
+  const sockets = [];
+  for (let i = 0; i < clients; i++) {
+    const s = net.connect(port, "127.0.0.1");
+    const msg = `message from ${i}\n`;
+    s.on("connect", () => s.write(msg));
+    s.on("error", () => {});
+    s.on(
+      "data",
+      lines(() => {
+        count++;
+        if (running && count < messages) s.write(msg);
+        else if (--open === 0) allDone();
+      }),
+    );
+    sockets.push(s);
+  }
+  let rate;
+  if (ms > 0) {
+    await new Promise((r) => setTimeout(r, 200));
+    const start = count;
+    const c0 = cpuNow();
+    await new Promise((r) => setTimeout(r, ms));
+    rate = { rate: ((count - start) / ms) * 1000, cpu: (cpuNow() - c0) / (count - start) };
+    running = false;
+  }
+  await done;
+  for (const s of sockets) s.destroy();
+  await new Promise((r) => server.close(r));
+  return ms > 0 ? rate : count;
+}
+
+if (process.argv[1] === new URL(import.meta.url).pathname) {
+  const [kind, clients, messages] = process.argv.slice(2);
+  const f = kind === "skein" ? echoSkein : echoCallbacks;
+  const n = await f({ clients: Number(clients), messages: Number(messages) });
+  console.log(`${kind}: ${n} messages`);
+}
