@@ -85,7 +85,7 @@ test("the TypeScript examples of the README and the guide type-check and run, an
       }
     };
     await Promise.all([runner(), runner(), runner()]);
-    assert.equal(failed, []);
+    assert.ok(failed.length === 0, failed.join("\n\n"));
   } finally {
     rmSync(dir, { recursive: true, force: true });
     await redis?.remove();
