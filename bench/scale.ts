@@ -416,18 +416,20 @@ function option(name: string): string[] | undefined {
 }
 const only = option("only") ?? Object.keys(workloads);
 const sizes = (option("sizes") ?? ["10000", "100000", "1000000"]).map(Number).filter((n) => !(args.includes("--no-million") && n >= 1e6));
-const limit = Number(option("timeout")?.[0] ?? 120) * 1000;
+// Seconds a measurement may take: 120, or 300 at 1M (parking a million tasks alone takes tens of
+// seconds on a loaded machine), unless --timeout says.
+const limitFor = (n: number) => Number(option("timeout")?.[0] ?? (n >= 1e6 ? 300 : 120)) * 1000;
 
 async function measure(which: string, side: string, n: number): Promise<number | string> {
   try {
     const { stdout } = await run(process.execPath, ["--max-old-space-size=8192", "--stack-size=4000", "--import", "tsx", self, "--case", which, side, String(n)], {
-      timeout: limit,
+      timeout: limitFor(n),
       maxBuffer: 1 << 20,
     });
     return (JSON.parse(stdout.trim().split("\n").pop()!) as { perItemNs: number }).perItemNs;
   } catch (e) {
     const err = e as { killed?: boolean; stderr?: string; message: string };
-    return err.killed ? `> ${limit / 1000} s` : `failed: ${(err.stderr || err.message).trim().split("\n").pop()}`;
+    return err.killed ? `> ${limitFor(n) / 1000} s` : `failed: ${(err.stderr || err.message).trim().split("\n").pop()}`;
   }
 }
 
