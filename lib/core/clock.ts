@@ -13,6 +13,9 @@ export interface Ticker {
   deadlock(why?: string): void;
   /** Whether a task that existed at the last call has been woken from a wait since; look again from now. */
   wokeOld(): boolean;
+  /** A task waits in an action: for a host callback, or a promise chain of host code, which may
+   * take more than a few rounds of microtasks. */
+  awaitsHost(): boolean;
 }
 
 /** @internal The host-facing interface of a scheduler. */
@@ -243,7 +246,8 @@ export class VirtualClock implements Clock {
    * with distinct deadlines cost three times what they cost on the real clock. */
   private hop(ticker: Ticker): void {
     this.hopFor = this.idles;
-    if (this.jumps > 0 && this.jumps < RUN) {
+    // (Not while a task waits in an action: its callback may come from a longer promise chain.)
+    if (this.jumps > 0 && this.jumps < RUN && !ticker.awaitsHost()) {
       this.ticker = ticker;
       this.rounds = ROUNDS;
       void resolved.then(this.round);

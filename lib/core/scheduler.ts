@@ -238,6 +238,7 @@ export class Scheduler {
   /** @internal */ readonly clock: Clock;
   /** @internal */ readonly timers = new Timers();
   /** @internal Promises being waited on: a virtual clock does not jump past them. */ inFlight = 0;
+  /** @internal Tasks waiting in an action: a virtual clock jumps only after a host turn. */ inActions = 0;
   /** The handler table, indexed by effect code (see `tag` in effect.ts). */
   private readonly handlers: Array<Handler<unknown> | undefined>;
   private handleError: ErrorHandler;
@@ -883,6 +884,11 @@ export class Scheduler {
   /** @internal */
   busy(): boolean {
     return this.running || this.queue.size > 0 || this.preempted !== null || this.inFlight > 0;
+  }
+
+  /** @internal */
+  awaitsHost(): boolean {
+    return this.inActions > 0;
   }
 
   /** @internal */
