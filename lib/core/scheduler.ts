@@ -538,7 +538,7 @@ export class Scheduler {
   // ---- for handlers --------------------------------------------------------------------------
 
   /** @internal Whether `t`, the task being stepped, may complete an effect inside its own
-   * `yield*` (see `Park.attempt`), which then counts against the time slice as a performed
+   * `yield*` (see `ATTEMPT` in park.ts), which then counts against the time slice as a performed
    * effect does. Not when the step must look at the clock first, nor when `t` is cancelled (its
    * next effect throws, or its waits do): the step loop decides those, exactly as before. */
   quick(t: Task): boolean {
