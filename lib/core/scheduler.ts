@@ -18,8 +18,8 @@ import {
 
 /** @internal Longest run of the loop before it lets the host handle timers and I/O, in ms. */
 export const SLICE_MS = 5;
-/** Synchronous resumes of one task between two looks at the clock. */
-const BUDGET = 256;
+/** @internal Synchronous resumes of one task between two looks at the clock. */
+export const BUDGET = 256;
 /** Cancelled errors a task may swallow and wait again before it is reported and stopped. */
 const SWALLOW_LIMIT = 100;
 
@@ -186,7 +186,13 @@ export function toIterator(op: unknown): Iterator<unknown> {
   // An effect as a whole body: yield it once and return its result (opening the effect itself
   // would rely on its first step following at once, which a preemption could delay).
   if (v instanceof Effect) return performOnce(v);
-  if (isOperation(v)) return v[Symbol.iterator]();
+  if (isOperation(v)) {
+    const it = v[Symbol.iterator]();
+    if (!(it instanceof Effect)) return it;
+    // An operation whose iterator is an effect's (a task, which joins): the same, for the same reason.
+    forgetOpening();
+    return performOnce(it);
+  }
   if (isIterator(v)) return v;
   if (isThenable(v)) return new Wait(v)[Symbol.iterator]();
   return { next: () => ({ done: true, value: v }) };
