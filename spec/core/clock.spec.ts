@@ -213,6 +213,19 @@ test("a jump with no host turn does not overtake an action settled by a promise 
   assert.equal(await asking, ["X", 10]);
 });
 
+test("a jump with no host turn does not overtake outside code that awaits a task and then goes on through async functions", async () => {
+  const s = createScheduler({ clock: "virtual" });
+  const first = s.run(sleep(10)); // a jump made in a host turn: the next may follow without one
+  const later = s.run(function* () {
+    yield* sleep(20);
+    return s.now();
+  });
+  await first;
+  for (let i = 0; i < 8; i++) await null; // an async helper or two, no I/O
+  assert.is(s.now(), 10, "the clock jumped while code awaiting the task was still going");
+  assert.is(await later, 20);
+});
+
 /** Outside code that waits for a task of `s` through an async function. */
 async function sleepThen(s: ReturnType<typeof createScheduler>, ms: number): Promise<void> {
   await s.run(sleep(ms - s.now()));
