@@ -13,6 +13,11 @@ export interface Ticker {
   deadlock(why?: string): void;
   /** Whether a task that existed at the last call has been woken from a wait since; look again from now. */
   wokeOld(): boolean;
+  /** Whether the next jump must wait for a host turn, not only for a few rounds of microtasks:
+   * a task waits in an action (its callback may come from a promise chain of host code), or a
+   * promise of a task's outcome has settled since the last call (the code awaiting it may go on
+   * through more async functions). Each call forgets the promises it has been told of. */
+  awaitsHost(): boolean;
 }
 
 /** @internal The host-facing interface of a scheduler. */
@@ -243,7 +248,8 @@ export class VirtualClock implements Clock {
    * with distinct deadlines cost three times what they cost on the real clock. */
   private hop(ticker: Ticker): void {
     this.hopFor = this.idles;
-    if (this.jumps > 0 && this.jumps < RUN) {
+    const host = ticker.awaitsHost(); // asked at every hop: a host turn taken now covers what it says
+    if (this.jumps > 0 && this.jumps < RUN && !host) {
       this.ticker = ticker;
       this.rounds = ROUNDS;
       void resolved.then(this.round);

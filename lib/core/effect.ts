@@ -144,8 +144,9 @@ export function anyUnused(): boolean {
  * mark that the first `next()` consumes. The first step's result is the effect itself (`done` is
  * false and `value` is the effect), which `yield*` passes through: yielding allocates nothing.
  * One exception, inside a running task only: a channel's send or receive that can complete at
- * once completes inside its `yield*` (see `Park.attempt`), so a coroutine stepped by hand inside
- * a task sees only the sends and receives that would wait. Outside a task every effect is yielded.
+ * once completes inside its `yield*` (see `ATTEMPT` in park.ts), so a coroutine stepped by hand
+ * inside a task sees only the sends and receives that would wait. Outside a task every effect is
+ * yielded.
  *
  * @example
  * ```ts

@@ -4,6 +4,10 @@
 import { current, Effect, firstStep, tag, used } from "./effect.js";
 import type { Task } from "./task.js";
 
+/** @internal The key of a Park's optional hook that completes it inside its `yield*` (see
+ * `Park[ATTEMPT]`). A symbol: a library's own Park may have a method of any name (`attempt`). */
+export const ATTEMPT: unique symbol = Symbol("skein.attempt");
+
 /**
  * What {@link Park.enter} returns when it has enlisted the task instead of completing.
  *
@@ -59,17 +63,17 @@ export abstract class Park<T = unknown> extends Effect<T> {
    * send and receive) completes inside the `yield*` of the task being stepped, with no round trip
    * through the scheduler's step loop; when it would wait, it is yielded and entered as usual.
    */
-  attempt?(task: Task): T | typeof PARKED;
+  [ATTEMPT]?(task: Task): T | typeof PARKED;
 
-  /** The first step of `yield*`: completed at once when `attempt` can (see there), else the
-   * effect itself, yielded to the scheduler. */
+  /** The first step of `yield*`: completed at once when the effect can (a channel's send or
+   * receive, inside a running task), else the effect itself, yielded to the scheduler. */
   override next(value?: unknown): IteratorResult<Effect<T>, T> {
     if (!firstStep()) return { done: true, value: value as T };
     const t = current.task as Task | null;
-    if (this.attempt === undefined || t === null || !t.sched.quick(t)) return this;
+    if (this[ATTEMPT] === undefined || t === null || !t.sched.quick(t)) return this;
     let result: T | typeof PARKED;
     try {
-      result = this.attempt(t);
+      result = this[ATTEMPT](t);
     } catch (e) {
       used(this);
       t.sched.thrownBy(e, this);

@@ -18,8 +18,8 @@ import {
 
 /** @internal Longest run of the loop before it lets the host handle timers and I/O, in ms. */
 export const SLICE_MS = 5;
-/** Synchronous resumes of one task between two looks at the clock. */
-const BUDGET = 256;
+/** @internal Synchronous resumes of one task between two looks at the clock. */
+export const BUDGET = 256;
 /** Cancelled errors a task may swallow and wait again before it is reported and stopped. */
 const SWALLOW_LIMIT = 100;
 
@@ -186,7 +186,13 @@ export function toIterator(op: unknown): Iterator<unknown> {
   // An effect as a whole body: yield it once and return its result (opening the effect itself
   // would rely on its first step following at once, which a preemption could delay).
   if (v instanceof Effect) return performOnce(v);
-  if (isOperation(v)) return v[Symbol.iterator]();
+  if (isOperation(v)) {
+    const it = v[Symbol.iterator]();
+    if (!(it instanceof Effect)) return it;
+    // An operation whose iterator is an effect's (a task, which joins): the same, for the same reason.
+    forgetOpening();
+    return performOnce(it);
+  }
   if (isIterator(v)) return v;
   if (isThenable(v)) return new Wait(v)[Symbol.iterator]();
   return { next: () => ({ done: true, value: v }) };
@@ -238,6 +244,9 @@ export class Scheduler {
   /** @internal */ readonly clock: Clock;
   /** @internal */ readonly timers = new Timers();
   /** @internal Promises being waited on: a virtual clock does not jump past them. */ inFlight = 0;
+  /** @internal Tasks waiting in an action: a virtual clock jumps only after a host turn. */ inActions = 0;
+  /** A promise of a task's outcome has settled since the clock last asked (see `awaitsHost`). */
+  private settledOutside = false;
   /** The handler table, indexed by effect code (see `tag` in effect.ts). */
   private readonly handlers: Array<Handler<unknown> | undefined>;
   private handleError: ErrorHandler;
@@ -537,7 +546,7 @@ export class Scheduler {
   // ---- for handlers --------------------------------------------------------------------------
 
   /** @internal Whether `t`, the task being stepped, may complete an effect inside its own
-   * `yield*` (see `Park.attempt`), which then counts against the time slice as a performed
+   * `yield*` (see `ATTEMPT` in park.ts), which then counts against the time slice as a performed
    * effect does. Not when the step must look at the clock first, nor when `t` is cancelled (its
    * next effect throws, or its waits do): the step loop decides those, exactly as before. */
   quick(t: Task): boolean {
@@ -847,6 +856,7 @@ export class Scheduler {
         if (w instanceof Callback) {
           w.call(t);
         } else if (w instanceof Deferred) {
+          this.settledOutside = true; // code outside awaits it: a virtual clock lets it go on first
           if (!w.joins) w.resolve(undefined);
           else if (failed) (w.reject(t.result), (observed = true));
           else if (halted) w.reject(this.cancelError(t));
@@ -883,6 +893,13 @@ export class Scheduler {
   /** @internal */
   busy(): boolean {
     return this.running || this.queue.size > 0 || this.preempted !== null || this.inFlight > 0;
+  }
+
+  /** @internal */
+  awaitsHost(): boolean {
+    const settled = this.settledOutside;
+    this.settledOutside = false;
+    return settled || this.inActions > 0;
   }
 
   /** @internal */

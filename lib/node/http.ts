@@ -359,6 +359,8 @@ function watch(socket: Socket, task: Task, res: http.ServerResponse): InFlight {
   const f: InFlight = { task, res, prev: head, next: head.next };
   if (f.next !== null) f.next.prev = f;
   head.next = f;
+  // Gone before this handler began (it waited its turn behind busy tasks): the close was missed.
+  if (socket.destroyed) void task.cancel();
   return f;
 }
 

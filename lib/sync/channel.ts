@@ -6,7 +6,7 @@ import { Deque } from "../core/deque.js";
 import { WaitQueue } from "../core/wait-queue.js";
 import { noteMade, used } from "../core/effect.js";
 import { describe } from "../core/operation.js";
-import { Park, PARKED, wake } from "../core/park.js";
+import { ATTEMPT, Park, PARKED, wake } from "../core/park.js";
 import { run } from "../core/run.js";
 import type { Task } from "../core/task.js";
 
@@ -73,13 +73,13 @@ export class Receive<T> extends Park<T | undefined> {
     super();
   }
   enter(task: Task): T | undefined | typeof PARKED {
-    const v = this.attempt();
+    const v = this[ATTEMPT]();
     if (v !== PARKED) return v;
     this.channel.receivers.push(task);
     return PARKED;
   }
   /** @internal A value, or the end; PARKED, with nothing changed, when there is neither. */
-  override attempt(): T | undefined | typeof PARKED {
+  override [ATTEMPT](): T | undefined | typeof PARKED {
     const ch = this.channel;
     const v = ch.take();
     if (v !== NONE) return v as T;
@@ -120,7 +120,7 @@ export class Send<T> extends Park<void> {
   }
   /** @internal Sent (to a receiver, or into the buffer); PARKED, with nothing sent, when the
    * sender would have to wait. */
-  override attempt(): void | typeof PARKED {
+  override [ATTEMPT](): void | typeof PARKED {
     return this.channel.put(this.item as T & ({} | null)) ? undefined : PARKED;
   }
   leave(task: Task): void {

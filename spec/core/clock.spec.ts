@@ -3,7 +3,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { afterHostTurn, hostTurnOf, RealClock, VirtualClock, type Host, type Ticker } from "../../lib/core/clock.js";
-import { createScheduler, sleep } from "../../lib/index.js";
+import { action, createScheduler, sleep } from "../../lib/index.js";
 
 function ticker(overrides: Partial<Ticker> = {}): Ticker & { ticks: number; deadlocks: number } {
   const t = {
@@ -18,6 +18,7 @@ function ticker(overrides: Partial<Ticker> = {}): Ticker & { ticks: number; dead
       t.deadlocks++;
     },
     wokeOld: () => false,
+    awaitsHost: () => false,
     ...overrides,
   };
   return t;
@@ -195,6 +196,34 @@ test("a jump with no host turn still lets a promise chain settling outside go fi
   })();
   await ticking;
   assert.equal(seen, [1, 50]);
+});
+
+test("a jump with no host turn does not overtake an action settled by a promise chain (an async API answered in memory)", async () => {
+  const s = createScheduler({ clock: "virtual" });
+  async function lookup(key: string): Promise<string> {
+    for (let i = 0; i < 8; i++) await null; // a few layers of async functions, no I/O
+    return key.toUpperCase();
+  }
+  const asking = s.run(function* () {
+    yield* sleep(10); // a jump made in a host turn: the next may follow without one
+    const value = yield* action<string>((resolve) => void lookup("x").then(resolve));
+    return [value, s.now()];
+  });
+  s.run(sleep(20)); // a later deadline the clock could jump to
+  assert.equal(await asking, ["X", 10]);
+});
+
+test("a jump with no host turn does not overtake outside code that awaits a task and then goes on through async functions", async () => {
+  const s = createScheduler({ clock: "virtual" });
+  const first = s.run(sleep(10)); // a jump made in a host turn: the next may follow without one
+  const later = s.run(function* () {
+    yield* sleep(20);
+    return s.now();
+  });
+  await first;
+  for (let i = 0; i < 8; i++) await null; // an async helper or two, no I/O
+  assert.is(s.now(), 10, "the clock jumped while code awaiting the task was still going");
+  assert.is(await later, 20);
 });
 
 /** Outside code that waits for a task of `s` through an async function. */

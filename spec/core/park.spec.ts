@@ -47,4 +47,43 @@ test("a cancelled parked task is removed through leave()", async () => {
   assert.is(value, 0);
 });
 
+test("a Park of a library may have a method named attempt of its own: yield* still enters it", async () => {
+  // A try-lock, say: its `attempt()` is its own business, not a hook of skein's.
+  class Lock {
+    held = false;
+    readonly waiting: Task[] = [];
+    attempt(): boolean {
+      if (this.held) return false;
+      this.held = true;
+      return true;
+    }
+    readonly acquire = new (class extends Park<string> {
+      constructor(readonly lock: Lock) {
+        super();
+      }
+      attempt(): string {
+        return "not skein's";
+      }
+      enter(task: Task) {
+        if (this.lock.attempt()) return "acquired";
+        this.lock.waiting.push(task);
+        return PARKED;
+      }
+      leave(task: Task) {
+        this.lock.waiting.splice(this.lock.waiting.indexOf(task), 1);
+      }
+    })(this);
+  }
+  const { value } = await runVirtual(function* () {
+    const lock = new Lock();
+    const first = yield* lock.acquire;
+    const second = yield* fork(() => lock.acquire);
+    yield* sleep(1);
+    const waiting = lock.waiting.length;
+    wake(lock.waiting[0]!, lock.acquire, "handed over");
+    return [first, waiting, yield* join(second)];
+  });
+  assert.equal(value, ["acquired", 1, "handed over"]);
+});
+
 test.run();

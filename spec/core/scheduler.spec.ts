@@ -6,7 +6,7 @@ import { execFileSync } from "node:child_process";
 import {
   action, call, cooperate, createScheduler, DeadlockError, wait, Effect, fork, join, self, shield, sleep, spawn, suspend, type Operation,
 } from "../../lib/index.js";
-import { SLICE_MS } from "../../lib/core/scheduler.js";
+import { BUDGET, SLICE_MS } from "../../lib/core/scheduler.js";
 import { framesAboveLoop, outcome, runVirtual, virtual } from "../helpers.js";
 import { measure, type Fairness } from "../../bench/fairness.js";
 
@@ -157,6 +157,21 @@ Loop("the time slice ends after a CPU-bound task's cooperate(), even with few ta
     }),
   );
   assert.type(ratio, "number", String(ratio));
+});
+
+Loop("a call of a task (an operation whose iterator is an effect's) joins it, even when the time slice ends just as the call opens it", async () => {
+  const { value } = await runVirtual(function* () {
+    const worker = yield* spawn(function* () {
+      yield* sleep(10);
+      return "joined";
+    });
+    yield* cooperate(); // a fresh step: the whole budget of effects before the clock is looked at
+    for (let i = 0; i < BUDGET - 1; i++) yield* self();
+    const until = Date.now() + SLICE_MS + 1;
+    while (Date.now() < until); // the slice is over: the call is the effect that finds it out
+    return yield* call(worker);
+  });
+  assert.is(value, "joined");
 });
 
 Loop.run();

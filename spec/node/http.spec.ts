@@ -4,7 +4,7 @@ import * as assert from "uvu/assert";
 import * as http from "node:http";
 import * as net from "node:net";
 import type { AddressInfo } from "node:net";
-import { cancel, channel, createScheduler, fork, sleep, spawn, suspend } from "../../lib/index.js";
+import { cancel, channel, cooperate, createScheduler, fork, sleep, spawn, suspend } from "../../lib/index.js";
 import { get, request, serve } from "../../lib/node/index.js";
 import { ioTest, real } from "../node-helpers.js";
 
@@ -148,6 +148,50 @@ ioTest("on a keep-alive connection, a client that goes away during its second re
     return [before, gone, yield* res.text()];
   });
   assert.equal(got, [["/first"], ["/first", "/slow"], "fast\n"]);
+});
+
+ioTest("a client that goes away before its handler has begun (the scheduler busy with others) leaves no handler waiting", async () => {
+  const s = real();
+  let began = 0;
+  let ended = 0;
+  const got = await s.run(function* () {
+    const server = yield* serve({ port: 0 }, function* () {
+      began++;
+      try {
+        yield* suspend(); // a long poll: only the client going away ends it
+      } finally {
+        ended++;
+      }
+    });
+    // Busy tasks that each use up a time slice: a handler made now runs a few host turns later,
+    // after its connection has closed.
+    let clientClosed = -1;
+    const busy = Date.now();
+    const hogs = [];
+    for (let k = 0; k < 3; k++) {
+      hogs.push(
+        yield* spawn(function* () {
+          for (let i = 0; i < 500 && (clientClosed < 0 || Date.now() < clientClosed + 100) && Date.now() < busy + 5000; i++) {
+            const until = Date.now() + 8;
+            while (Date.now() < until);
+            yield* cooperate();
+          }
+        }),
+      );
+    }
+    const socket = net.connect(server.port, "127.0.0.1");
+    socket.on("error", () => {});
+    socket.on("connect", () => {
+      socket.write("GET /poll HTTP/1.1\r\nHost: x\r\n\r\n");
+      socket.end(); // and gone
+    });
+    socket.on("close", () => (clientClosed = Date.now()));
+    for (const h of hogs) yield* h;
+    for (let i = 0; i < 100 && ended === 0; i++) yield* sleep(5);
+    return { began, ended };
+  });
+  // It never began (cancelled at its first step), or began and was cancelled: none left waiting.
+  assert.is(got.ended, got.began, "a handler waits for a client that has gone");
 });
 
 ioTest("a failing handler answers 500 and is reported; closing the server cancels handlers in flight", async () => {
