@@ -13,11 +13,6 @@ export interface Ticker {
   deadlock(why?: string): void;
   /** Whether a task that existed at the last call has been woken from a wait since; look again from now. */
   wokeOld(): boolean;
-  /** Whether the next jump must wait for a host turn, not only for a few rounds of microtasks:
-   * a task waits in an action (its callback may come from a promise chain of host code), or a
-   * promise of a task's outcome has settled since the last call (the code awaiting it may go on
-   * through more async functions). Each call forgets the promises it has been told of. */
-  awaitsHost(): boolean;
 }
 
 /** @internal The host-facing interface of a scheduler. */
@@ -184,19 +179,10 @@ function watchExit(): void {
   });
 }
 
-/** Jumps of the virtual clock in a row with no host turn between them, and the rounds of
- * microtasks each waits (an `await` of a task is settled within three). */
-const RUN = 64;
-const ROUNDS = 4;
-
-/** A microtask is a reaction to this (queueMicrotask costs more in Node: a resource each). */
-const resolved = Promise.resolve();
-
 /**
  * @internal Deterministic time for tests: it stands still while tasks run and jumps to the next
  * deadline once every task is blocked and the host has had a turn (so promises already settling
- * are not overtaken); after such a jump, up to RUN more follow with only microtasks between them.
- * With no deadline left (after a host turn), the blocked tasks are deadlocked.
+ * are not overtaken). With no deadline left, the blocked tasks are deadlocked.
  */
 export class VirtualClock implements Clock {
   private time = 0;
@@ -204,11 +190,6 @@ export class VirtualClock implements Clock {
   /** Counts idle() calls; a hop acts only if no idle() came after it was scheduled. */
   private idles = 0;
   private hopFor = -1;
-  /** Jumps since the host last had a turn. */
-  private jumps = 0;
-  /** Rounds of microtasks left to wait before a hop with no host turn, and for what. */
-  private rounds = 0;
-  private ticker: Ticker | null = null;
 
   now(): number {
     return this.time;
@@ -241,46 +222,19 @@ export class VirtualClock implements Clock {
     if (this.hopFor < 0) this.hop(ticker);
   }
 
-  /** Wait one host turn; act only if the scheduler stayed idle all along, else wait again. A
-   * jump made in a host turn is followed by up to RUN more without one: each waits only for the
-   * microtasks (a few rounds of them, so that a promise chain already settling outside, an
-   * `await task`, say, goes first). A host turn per distinct deadline made a million sleepers
-   * with distinct deadlines cost three times what they cost on the real clock. */
+  /** Wait one host turn; act only if the scheduler stayed idle all along, else wait again. */
   private hop(ticker: Ticker): void {
     this.hopFor = this.idles;
-    const host = ticker.awaitsHost(); // asked at every hop: a host turn taken now covers what it says
-    if (this.jumps > 0 && this.jumps < RUN && !host) {
-      this.ticker = ticker;
-      this.rounds = ROUNDS;
-      void resolved.then(this.round);
-    } else {
-      afterHostTurn(() => this.hopped(ticker, true));
-    }
+    afterHostTurn(() => {
+      if (this.hopFor !== this.idles) return this.hop(ticker);
+      this.hopFor = -1;
+      if (ticker.busy()) return; // work arrived; the scheduler calls idle() again when done
+      const next = ticker.nextDeadline();
+      if (next === Infinity) return ticker.deadlock();
+      if (next > this.time) this.time = next;
+      ticker.tick();
+    });
   }
-
-  /** One round of microtasks has passed. */
-  private readonly round = (): void => {
-    if (--this.rounds > 0) void resolved.then(this.round);
-    else this.hopped(this.ticker!, false);
-  };
-
-  private readonly hopped = (ticker: Ticker, hostTurn: boolean): void => {
-    if (hostTurn) this.jumps = 0;
-    if (this.hopFor !== this.idles) return this.hop(ticker);
-    this.hopFor = -1;
-    if (ticker.busy()) return; // work arrived; the scheduler calls idle() again when done
-    const next = ticker.nextDeadline();
-    if (next === Infinity) {
-      if (!hostTurn) {
-        this.jumps = 0; // a deadlock only after a host turn of idleness
-        return this.hop(ticker);
-      }
-      return ticker.deadlock();
-    }
-    if (next > this.time) this.time = next;
-    this.jumps++;
-    ticker.tick();
-  };
 
   defer(fn: () => void): void {
     afterHostTurn(fn);

@@ -202,11 +202,8 @@ export const handlers: Handlers = {
       if ((t.top.flags & (HALTED | RETURNED)) === HALTED) throw s.cancelled(t);
       const on = new Pending(e);
       s.suspend(t, on);
-      s.inActions++;
       const settle = (value: unknown, threw: boolean) => {
-        if (!s.waiting(t, on)) return;
-        s.inActions--;
-        s.resume(t, value, threw);
+        if (s.waiting(t, on)) s.resume(t, value, threw);
       };
       let teardown: unknown;
       try {
@@ -229,7 +226,6 @@ export const handlers: Handlers = {
       return SUSPEND;
     },
     cancel(on: Pending, t, s) {
-      s.inActions--;
       if (typeof on.teardown === "function") on.teardown();
       else on.cancelled = true; // the executor is still running: its teardown runs when it returns
     },

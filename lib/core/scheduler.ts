@@ -244,9 +244,6 @@ export class Scheduler {
   /** @internal */ readonly clock: Clock;
   /** @internal */ readonly timers = new Timers();
   /** @internal Promises being waited on: a virtual clock does not jump past them. */ inFlight = 0;
-  /** @internal Tasks waiting in an action: a virtual clock jumps only after a host turn. */ inActions = 0;
-  /** A promise of a task's outcome has settled since the clock last asked (see `awaitsHost`). */
-  private settledOutside = false;
   /** The handler table, indexed by effect code (see `tag` in effect.ts). */
   private readonly handlers: Array<Handler<unknown> | undefined>;
   private handleError: ErrorHandler;
@@ -856,7 +853,6 @@ export class Scheduler {
         if (w instanceof Callback) {
           w.call(t);
         } else if (w instanceof Deferred) {
-          this.settledOutside = true; // code outside awaits it: a virtual clock lets it go on first
           if (!w.joins) w.resolve(undefined);
           else if (failed) (w.reject(t.result), (observed = true));
           else if (halted) w.reject(this.cancelError(t));
@@ -893,13 +889,6 @@ export class Scheduler {
   /** @internal */
   busy(): boolean {
     return this.running || this.queue.size > 0 || this.preempted !== null || this.inFlight > 0;
-  }
-
-  /** @internal */
-  awaitsHost(): boolean {
-    const settled = this.settledOutside;
-    this.settledOutside = false;
-    return settled || this.inActions > 0;
   }
 
   /** @internal */
