@@ -23,6 +23,9 @@ const BUDGET = 256;
 /** Cancelled errors a task may swallow and wait again before it is reported and stopped. */
 const SWALLOW_LIMIT = 100;
 
+/** A microtask is a reaction to this. */
+const resolved = Promise.resolve();
+
 /** @internal What a handler returns when it has suspended the task instead of producing a result. */
 export const SUSPEND: unique symbol = Symbol("skein.suspend");
 
@@ -694,7 +697,7 @@ export class Scheduler {
     }
     if (now - this.burst > SLICE_MS) return this.deferLoop();
     this.scheduled = true;
-    queueMicrotask(this.microTick);
+    void resolved.then(this.microTick); // a reaction: queueMicrotask makes an async resource each call in Node
   }
 
   // ---- structure: ends, failures, cancellation ------------------------------------------------
