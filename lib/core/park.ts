@@ -130,3 +130,15 @@ export function wake(task: Task, on: Park<any>, value: unknown, threw = false): 
   s.resume(task, value, threw);
   return true;
 }
+
+/**
+ * @internal {@link wake}, from a host callback that nothing else runs inside (an I/O event): the
+ * task runs in the callback, unless a step is running or the loop is due anyway (see
+ * `Scheduler.resumeHere`). Saves the microtask and the separate run of the loop a wake costs.
+ */
+export function wakeHere(task: Task, on: Park<any>, value: unknown, threw = false): boolean {
+  const s = task.sched;
+  if (!s.waiting(task, on)) return false;
+  s.resumeHere(task, value, threw);
+  return true;
+}

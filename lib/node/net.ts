@@ -286,7 +286,7 @@ export function* serveConnections<I extends {}, R>(
     if (p.next !== null) p.next.prev = p;
     unstarted.next = p;
     sched.child(task.top, handle(p), FORK, name);
-    sched.kick();
+    sched.runHere(); // the handler starts in the event's callback, when nothing else runs
   });
   return make(port, task);
 }

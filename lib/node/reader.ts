@@ -4,7 +4,7 @@
 
 import type { Readable } from "node:stream";
 import type { Operation } from "../core/effect.js";
-import { Park, PARKED, wake } from "../core/park.js";
+import { Park, PARKED, wake, wakeHere } from "../core/park.js";
 import type { Task } from "../core/task.js";
 
 /** The effect a read waits on for the next chunk (one per reader): it takes a chunk queued
@@ -98,7 +98,7 @@ export class Reader {
       if (w !== null) {
         // A read waits: the chunk goes straight to it.
         this.waiter = null;
-        if (wake(w, this.pulling!, c)) return;
+        if (wakeHere(w, this.pulling!, c)) return;
       }
       this.chunks.push(c);
       if ((this.queued += c.length) >= LIMIT) s.pause();

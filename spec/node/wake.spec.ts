@@ -1,0 +1,198 @@
+// A read woken by a stream's `data` event runs in the event's callback, when nothing else runs:
+// no microtask and no separate run of the loop per chunk. These pin what that must not change:
+// an event emitted from inside a step only queues the read, a run of the loop that is due already
+// is joined, not run early, a busy task's slice is not extended into the host's turn, a task's
+// error stays the task's, and a virtual clock still jumps.
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { PassThrough } from "node:stream";
+import { cooperate, createScheduler, Park, PARKED, sleep, wake, type Task } from "../../lib/index.js";
+import { Reader } from "../../lib/node/index.js";
+
+const Wake = suite("a read woken by a data event");
+
+const tick = () => new Promise<void>((r) => setImmediate(r));
+
+/** A task parked until `wake(gate.waiter, gate, …)`. */
+class Gate extends Park<void> {
+  waiter: Task | null = null;
+  enter(t: Task): typeof PARKED {
+    this.waiter = t;
+    return PARKED;
+  }
+  leave(): void {
+    this.waiter = null;
+  }
+}
+
+Wake("runs in the callback: the line has been read when write() returns", async () => {
+  const s = createScheduler();
+  const pt = new PassThrough();
+  const reader = new Reader(pt);
+  const lines: (string | undefined)[] = [];
+  const t = s.run(function* () {
+    for (let i = 0; i < 3; i++) lines.push(yield* reader.readLine());
+  });
+  await tick(); // parked in its first read
+  pt.write("one\n");
+  assert.equal(lines, ["one"]);
+  pt.write("two\nthree\n");
+  assert.equal(lines, ["one", "two", "three"]);
+  await t;
+});
+
+Wake("an event emitted from inside a step of another scheduler only queues the read", async () => {
+  const a = createScheduler();
+  const b = createScheduler();
+  const pt = new PassThrough();
+  const reader = new Reader(pt);
+  const log: string[] = [];
+  const r = a.run(function* () {
+    log.push(`read ${yield* reader.readLine()}`);
+  });
+  await tick();
+  const w = b.run(function* () {
+    pt.write("x\n"); // emits data here, inside b's step
+    log.push("wrote");
+  });
+  await Promise.all([r, w]);
+  assert.equal(log, ["wrote", "read x"]);
+});
+
+Wake("an event emitted from inside a step of the same scheduler only queues the read", async () => {
+  const s = createScheduler();
+  const pt = new PassThrough();
+  const reader = new Reader(pt);
+  const log: string[] = [];
+  const r = s.run(function* () {
+    log.push(`read ${yield* reader.readLine()}`);
+  });
+  await tick();
+  const w = s.run(function* () {
+    pt.write("x\n");
+    log.push("wrote");
+    yield* cooperate();
+    log.push("went on");
+  });
+  await Promise.all([r, w]);
+  assert.equal(log, ["wrote", "read x", "went on"]);
+});
+
+Wake("when a run of the loop is due already, the read joins it, behind the task woken first", async () => {
+  const s = createScheduler();
+  const pt = new PassThrough();
+  const reader = new Reader(pt);
+  const gate = new Gate();
+  const log: string[] = [];
+  const g = s.run(function* () {
+    yield* gate;
+    log.push("gate");
+  });
+  const r = s.run(function* () {
+    log.push(`read ${yield* reader.readLine()}`);
+  });
+  await tick();
+  wake(gate.waiter!, gate, undefined); // a run is due on a microtask now
+  pt.write("x\n");
+  log.push("wrote");
+  await Promise.all([g, r]);
+  assert.equal(log, ["wrote", "gate", "read x"]);
+});
+
+Wake("beside a busy task whose slice is over, an event does not run the loop in the host's turn", async () => {
+  const s = createScheduler();
+  const pt = new PassThrough();
+  const reader = new Reader(pt);
+  let steps = 0;
+  let going = true;
+  let got: string | undefined;
+  const busy = s.run(function* () {
+    while (going) {
+      steps++;
+      yield* cooperate();
+    }
+  });
+  const r = s.run(function* () {
+    got = yield* reader.readLine();
+  });
+  // The busy task uses up slice after slice; between them the loop waits for the host's turn.
+  const inWrite: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    await tick();
+    const before = steps;
+    pt.write(i === 4 ? "x\n" : "");
+    inWrite.push(steps - before);
+  }
+  assert.equal(inWrite, [0, 0, 0, 0, 0]); // the busy task never ran inside write()
+  for (let i = 0; i < 1000 && got === undefined; i++) await tick(); // bounded: host turns, not time
+  assert.is(got, "x"); // the read ran in a later slice
+  going = false;
+  await Promise.all([busy, r]);
+});
+
+Wake("a task woken in the callback that stays busy ends its slice: the host's timers still run", async () => {
+  const s = createScheduler();
+  const pt = new PassThrough();
+  const reader = new Reader(pt);
+  let stoppedByHost = false;
+  let steps = 0;
+  let stepsInWrite = 0;
+  const t = s.run(function* () {
+    yield* reader.readLine();
+    const end = performance.now() + 5000; // bounded: a loop that never let the host run stops here
+    while (!stoppedByHost && performance.now() < end) {
+      steps++;
+      yield* cooperate();
+    }
+  });
+  await tick();
+  setTimeout(() => (stoppedByHost = true), 0);
+  pt.write("go\n");
+  stepsInWrite = steps;
+  await t;
+  assert.ok(stepsInWrite > 0, "the task ran in the callback");
+  assert.ok(stoppedByHost, "the host's timer fired while the task was busy");
+});
+
+Wake("what the woken task throws is its failure, never thrown into the emitter", async () => {
+  const s = createScheduler();
+  const pt = new PassThrough();
+  const reader = new Reader(pt);
+  const emitted: unknown[] = [];
+  pt.on("error", (e) => emitted.push(e));
+  const t = s.run(function* () {
+    const line = yield* reader.readLine();
+    throw new Error(`bad line ${line}`);
+  });
+  await tick();
+  let thrown: unknown = null;
+  try {
+    pt.write("x\n");
+  } catch (e) {
+    thrown = e;
+  }
+  assert.is(thrown, null);
+  const failure = await t.then(
+    () => null,
+    (e: Error) => e.message,
+  );
+  assert.is(failure, "bad line x");
+  assert.equal(emitted, []);
+});
+
+Wake("on a virtual clock, a task woken by an event then sleeps an hour at once", async () => {
+  const s = createScheduler({ clock: "virtual" });
+  const pt = new PassThrough();
+  const reader = new Reader(pt);
+  const t = s.run(function* () {
+    const line = yield* reader.readLine();
+    yield* sleep(3_600_000);
+    return [line, s.now()];
+  });
+  // After its first step (a virtual clock cannot see host callbacks: it would call the read a
+  // deadlock after a host turn of idleness), outside any step.
+  queueMicrotask(() => pt.write("late\n"));
+  assert.equal(await t, ["late", 3_600_000]);
+});
+
+Wake.run();
