@@ -179,8 +179,16 @@ export function call(target: unknown, a0?: unknown, a1?: unknown): Call {
   let effect: Call;
   // No rest parameter: a call with up to two arguments allocates only its Call.
   const n = arguments.length;
-  if (typeof target === "function") effect = new Call(target, n === 1 ? NO_ARGS : n === 2 ? [a0] : n === 3 ? [a0, a1] : Array.prototype.slice.call(arguments, 1));
-  else if (isOperation(target)) effect = new Call(target, undefined);
+  if (typeof target === "function") {
+    if (n > 3) effect = new Call(target, Array.prototype.slice.call(arguments, 1));
+    else {
+      effect = new Call(target, NO_ARGS); // then its arguments, without an array to hold them
+      const e = effect as { argc: number; a0: unknown; a1: unknown };
+      e.argc = n - 1;
+      e.a0 = a0;
+      e.a1 = a1;
+    }
+  } else if (isOperation(target)) effect = new Call(target, undefined);
   else throw new TypeError(`call() expects a function or an operation, got ${describe(target)}`);
   used(target);
   noteSite(effect);
