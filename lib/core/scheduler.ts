@@ -201,6 +201,9 @@ function isGuard(value: unknown): boolean {
   return value instanceof Effect && (value.type === "ensure" || value.type === "shield");
 }
 
+/** A settled promise: a reaction to it is a microtask. */
+const settled = Promise.resolve();
+
 /** What a task being cancelled is queued with in place of its Cancelled, which is made when the
  * task runs (in `throwInto`): cancelling a million tasks does not hold a million errors at once. */
 const CANCEL: unique symbol = Symbol("skein.cancel");
@@ -299,7 +302,7 @@ export class Scheduler {
     this.deferred = false;
     if (this.scheduled) return;
     this.scheduled = true;
-    queueMicrotask(this.microTick);
+    settled.then(this.microTick); // (a promise reaction: queueMicrotask makes an async resource each in Node)
   };
   private readonly hostHadTurn = () => {
     this.burst = -1;
