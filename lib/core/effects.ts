@@ -1,8 +1,8 @@
 // The primitives: the small vocabulary of effects every coroutine is written in. Each is inert data
 // built by a one-line constructor that checks its arguments; handlers.ts performs them.
 
-import { Effect, noteMade, tag, used, type Operation } from "./effect.js";
-import { checkOperation, describe, isOperation, isThenable, type OperationLike, type Returned } from "./operation.js";
+import { current, Effect, firstStep, noteMade, tag, used, type Operation } from "./effect.js";
+import { checkOperation, describe, isIterator, isOperation, isThenable, type OperationLike, type Returned } from "./operation.js";
 import type { Park } from "./park.js";
 import { noteSite } from "./stacks.js";
 import { Cancel, Join, Task } from "./task.js";
@@ -106,6 +106,28 @@ export class Call<T = unknown> extends Effect<T> {
     this.a1 = args?.[1];
     this.rest = args !== undefined && args.length > 2 ? args : undefined;
   }
+  /** The first step of `yield*`. Inside a running task (see `Scheduler.quick`) a function is
+   * called here, and a plain result is returned at once, with no round trip through the step
+   * loop; a promise or an operation it returns is handed to the loop with the effect, which is
+   * yielded as usual (the function is not called again). Else the effect itself is yielded. */
+  override next(value?: unknown): IteratorResult<Effect<T>, T> {
+    if (!firstStep()) return { done: true, value: value as T };
+    const t = current.task as Task | null;
+    if (this.argc < 0 || t === null || !t.sched.quick(t)) return this;
+    used(this); // yielded, as far as the forgotten-yield check goes
+    let v: unknown;
+    try {
+      v = invoke(this);
+      if (typeof v === "object" ? v !== null && (isOperation(v) || isIterator(v) || isThenable(v)) : typeof v === "function" && isThenable(v)) {
+        t.sched.called(this, v); // for the loop to run or await, as the handler would
+        return this;
+      }
+    } catch (e) {
+      t.sched.thrownBy(e, this);
+      throw e;
+    }
+    return { done: true, value: v as T };
+  }
   /** The arguments `target` is called with (undefined for an operation). */
   get args(): readonly unknown[] | undefined {
     const n = this.argc;
@@ -117,6 +139,13 @@ export class Call<T = unknown> extends Effect<T> {
   }
 }
 tag(Call, "call");
+
+/** @internal Call the function of `e` with its arguments (bare: its stack frame is its own name). */
+export function invoke(e: Call): unknown {
+  const fn = e.target as (...a: unknown[]) => unknown;
+  const n = e.argc;
+  return n === 0 ? fn() : n === 1 ? fn(e.a0) : n === 2 ? fn(e.a0, e.a1) : fn(...e.rest!);
+}
 
 /** The arguments of every call with none (never changed: `args` hands out copies). */
 const NO_ARGS: readonly unknown[] = [];
@@ -150,8 +179,16 @@ export function call(target: unknown, a0?: unknown, a1?: unknown): Call {
   let effect: Call;
   // No rest parameter: a call with up to two arguments allocates only its Call.
   const n = arguments.length;
-  if (typeof target === "function") effect = new Call(target, n === 1 ? NO_ARGS : n === 2 ? [a0] : n === 3 ? [a0, a1] : Array.prototype.slice.call(arguments, 1));
-  else if (isOperation(target)) effect = new Call(target, undefined);
+  if (typeof target === "function") {
+    if (n > 3) effect = new Call(target, Array.prototype.slice.call(arguments, 1));
+    else {
+      effect = new Call(target, NO_ARGS); // then its arguments, without an array to hold them
+      const e = effect as { argc: number; a0: unknown; a1: unknown };
+      e.argc = n - 1;
+      e.a0 = a0;
+      e.a1 = a1;
+    }
+  } else if (isOperation(target)) effect = new Call(target, undefined);
   else throw new TypeError(`call() expects a function or an operation, got ${describe(target)}`);
   used(target);
   noteSite(effect);

@@ -2,7 +2,7 @@
 // suspend a task also say how to undo that suspension when the task is cancelled first.
 
 import type { Effect } from "./effect.js";
-import type { Action, Call, Cancel, Cooperate, Ensure, Join, Shield, Sleep, Start, Suspend, Wait } from "./effects.js";
+import { invoke, type Action, type Call, type Cancel, type Cooperate, type Ensure, type Join, type Shield, type Sleep, type Start, type Suspend, type Wait } from "./effects.js";
 import { Cancelled } from "./errors.js";
 import { describe, isIterator, isOperation, isThenable } from "./operation.js";
 import { SUSPEND, toIterator, type Handlers, type Scheduler } from "./scheduler.js";
@@ -100,9 +100,8 @@ export const handlers: Handlers = {
 
   call: {
     run(e: Call, t, s) {
-      const fn = e.target as (...a: unknown[]) => unknown; // called bare: its stack frame is its own name
-      const n = e.argc;
-      const v = n === 0 ? fn() : n === 1 ? fn(e.a0) : n === 2 ? fn(e.a0, e.a1) : n < 0 ? e.target : fn(...e.rest!);
+      // Called already inside its yield* (see Call.next) when it returned a promise or an operation.
+      const v = e.argc < 0 ? e.target : s.precalled(e) ? s.takeCalled() : invoke(e);
       if (typeof v !== "object" && typeof v !== "function") return v; // a plain value: the usual case
       if (isOperation(v) || isIterator(v)) {
         s.enter(t, toIterator(v), false, e); // the step loop runs the call's body next

@@ -290,15 +290,25 @@ export class Scheduler {
   private sliceOver = false;
   /** Effects the task being stepped may still complete before the clock is looked at. */
   private budget = BUDGET;
+  /** A Call whose function its `yield*` called already and which returned a promise or an
+   * operation (see `Call.next`), and that result: for the call handler, which runs or awaits it
+   * when the loop performs the effect, without calling the function again. */
+  private calledEffect: object | null = null;
+  private calledValue: unknown = undefined;
   /** When the current run of microtask-started ticks began (-1: the host has had a turn since). */
   private burst = -1;
   private readonly microTick = () => {
     this.scheduled = false;
     if (!this.deferred) this.loop();
   };
+  /** After the host's turn, the loop runs in a microtask of its own: V8 throws an error from a
+   * host callback at a higher cost than from a microtask (a Cancelled thrown into each of N
+   * tasks being torn down, say). */
   private readonly turnTick = () => {
     this.deferred = false;
-    this.loop();
+    if (this.scheduled) return;
+    this.scheduled = true;
+    void resolved.then(this.microTick);
   };
   private readonly hostHadTurn = () => {
     this.burst = -1;
@@ -410,6 +420,7 @@ export class Scheduler {
     t.flags = flags & ~(QUEUED | SUSPENDED | THROWING | REPLACEABLE);
     t.slot = undefined;
     forgetOpening(); // an iterator opened outside the loop and never stepped is no first step here
+    if (this.calledEffect !== null) this.takeCalled(); // left by a coroutine stepped by hand
     if (!(flags & STARTED)) this.start(t); // (this may open the body's iterator: its first step follows)
     this.budget = BUDGET;
     for (;;) {
@@ -470,7 +481,10 @@ export class Scheduler {
       }
       forgetOpening();
       used(value); // a forgotten yield* is one never used (see noteMade)
-      if (t.flags & OVERDUE && !isGuard(value)) {
+      if (this.calledEffect !== null && value !== this.calledEffect) this.takeCalled(); // stepped by hand, dropped
+      // (A call whose function ran already is performed: had the loop called it, the task
+      // would have become overdue only after this check.)
+      if (t.flags & OVERDUE && !isGuard(value) && value !== this.calledEffect) {
         // Cancelled while it ran: its first effect since throws, unless it has had its Cancelled.
         // An ensure() or a shield() only guards cleanup, so it passes (and the effect after it
         // throws): a resource just opened still gets its close registered, a lock its release.
@@ -546,13 +560,33 @@ export class Scheduler {
   // ---- for handlers --------------------------------------------------------------------------
 
   /** @internal Whether `t`, the task being stepped, may complete an effect inside its own
-   * `yield*` (see `ATTEMPT` in park.ts), which then counts against the time slice as a performed
+   * `yield*` (see `ATTEMPT` in park.ts, `Call.next`), which then counts against the time slice as a performed
    * effect does. Not when the step must look at the clock first, nor when `t` is cancelled (its
    * next effect throws, or its waits do): the step loop decides those, exactly as before. */
   quick(t: Task): boolean {
     if (!this.running || this.budget <= 1 || t.flags & OVERDUE || t.top.flags & HALTED) return false;
     this.budget--;
     return true;
+  }
+
+  /** @internal `e`, a Call of the task being stepped, called its function inside its `yield*`,
+   * which returned `v`, a promise or an operation: the handler takes it when `e` is performed. */
+  called(e: object, v: unknown): void {
+    this.calledEffect = e;
+    this.calledValue = v;
+  }
+
+  /** @internal Whether `e` is the Call whose result `called` kept. */
+  precalled(e: object): boolean {
+    return this.calledEffect === e;
+  }
+
+  /** @internal The result `called` kept (and forget it). */
+  takeCalled(): unknown {
+    const v = this.calledValue;
+    this.calledEffect = null;
+    this.calledValue = undefined;
+    return v;
   }
 
   /** @internal `error` was thrown into a body by `effect`, completed inside its `yield*`: for

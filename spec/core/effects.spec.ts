@@ -187,6 +187,168 @@ Call("anything but a function or an operation throws a TypeError at the call sit
 
 Call.run();
 
+// A call of a function returning a plain value completes inside its own yield*, without a step
+// of the scheduler's loop (see Call.next): cancellation, the time slice, errors, their traces and
+// the forgotten-yield check must be exactly as when the loop performs it.
+const Quick = suite("a call that completes at once");
+
+Quick("a task cancelled while it runs gets its Cancelled at its next call, whose function is not called", async () => {
+  const { value } = await runVirtual(function* () {
+    let called = 0;
+    let got: unknown = "nothing";
+    yield* spawn(function* () {
+      void (yield* self()).cancel(); // cancelled while it runs: its next effect throws
+      try {
+        got = yield* call(() => ++called);
+      } catch (e) {
+        got = isCancelled(e) ? "cancelled" : e;
+      }
+    });
+    yield* sleep(1);
+    return [got, called];
+  });
+  assert.equal(value, ["cancelled", 0]);
+});
+
+Quick("a cancelled task that caught its Cancelled still completes a call of a plain function; its next wait throws", async () => {
+  const { value } = await runVirtual(function* () {
+    const out: unknown[] = [];
+    const t = yield* spawn(function* () {
+      try {
+        yield* suspend();
+      } catch (e) {
+        out.push(isCancelled(e) ? "cancelled" : e);
+      }
+      out.push(yield* call((x: number) => x * 2, 21)); // completes without suspending: not interrupted
+      try {
+        yield* sleep(1);
+      } catch (e) {
+        out.push(isCancelled(e) ? "cancelled again" : e);
+      }
+    });
+    yield* sleep(1);
+    yield* cancel(t);
+    return out;
+  });
+  assert.equal(value, ["cancelled", 42, "cancelled again"]);
+});
+
+Quick("a task that calls plain functions for ever still lets the others run (each call counts against its time slice)", async () => {
+  const s = createScheduler();
+  let stop = false;
+  let rounds = 0;
+  const busy = s.run(function* () {
+    while (!stop && rounds < 50_000_000) rounds = yield* call((x: number) => x + 1, rounds);
+  });
+  s.run(function* () {
+    yield* sleep(1);
+    stop = true;
+  });
+  await busy;
+  assert.ok(stop, `the sleeper never ran: ${rounds} rounds`);
+  assert.ok(rounds < 50_000_000);
+});
+
+Quick("an error the function throws is caught by the caller's try, and its trace names the call, its callers and its tasks", async () => {
+  function boom(): number {
+    throw new Error("boom");
+  }
+  function* inner(): Operation<number> {
+    return yield* call(boom);
+  }
+  const s = virtual();
+  let caught: unknown;
+  const o = await outcome(
+    s.run(function* outer() {
+      try {
+        yield* call(inner);
+      } catch (e) {
+        caught = e;
+      }
+      yield* call(inner);
+    }),
+  );
+  assert.instance(caught, Error);
+  const stack = ((o as { error: Error }).error.stack ?? "").split("\n");
+  assert.equal(stack[0], "Error: boom");
+  assert.match(stack[1]!, /^ {4}at boom \(.*effects\.spec\.ts:\d+:\d+\)$/);
+  assert.equal(stack.slice(-3), ["    at skein: performing call(boom)", "    at skein: in call inner", "    at skein: in task #1 outer, a root task"]);
+  assert.not.ok(stack.some((l) => /Scheduler\.(step|loop)|\.next \(<anonymous>\)/.test(l)), "no run-loop frames");
+});
+
+Quick("a function returning a promise or an operation is called once, and its result awaited or run", async () => {
+  let calls = 0;
+  const { value } = await runVirtual(function* () {
+    const a = yield* call(async (x: number) => (calls++, x + 1), 1);
+    const b = yield* call(function* (x: number) {
+      calls++;
+      yield* sleep(1);
+      return x * 10;
+    }, 3);
+    const thenable = Object.assign(() => 0, { then: (ok: (v: string) => void) => ok("thenable fn") });
+    const c = yield* call(() => (calls++, thenable));
+    return [a, b, c];
+  });
+  assert.equal(value, [2, 30, "thenable fn"]);
+  assert.is(calls, 3);
+});
+
+Quick("stepping a coroutine by hand inside a task: a plain call completes, a call of a promise is yielded, and performed once", async () => {
+  let calls = 0;
+  const { value } = await runVirtual(function* (): Generator<any, unknown[], any> {
+    function* two(): Operation<number> {
+      const a = yield* call(() => (calls++, 1)); // a plain value: completes inside the yield*
+      const b = yield* call(() => (calls++, Promise.resolve(2))); // a promise: yielded
+      return a + b;
+    }
+    const it = two()[Symbol.iterator]();
+    const first = it.next();
+    const callsThen = calls;
+    const got = yield first.value; // the loop awaits the promise already made
+    return [first.done, String(first.value), callsThen, got, calls, it.next(got).value];
+  });
+  assert.equal(value, [false, "call(anonymous)", 2, 2, 2, 3]);
+});
+
+Quick("a call yielded by a coroutine stepped by hand and dropped calls its function afresh when yielded later", async () => {
+  let calls = 0;
+  const { value } = await runVirtual(function* () {
+    const effect = call(() => Promise.resolve(++calls));
+    function* one(): Operation<number> {
+      return yield* effect;
+    }
+    one()[Symbol.iterator]().next(); // called once, its promise dropped with the effect
+    yield* sleep(1);
+    return yield effect; // a new call
+  });
+  assert.equal([value, calls], [2, 2]);
+});
+
+Quick("outside any task, stepping by hand yields every call as data, and calls nothing", () => {
+  let calls = 0;
+  function* two(): Operation<void> {
+    yield* call(() => ++calls);
+    yield* call(() => ++calls);
+  }
+  const it = two()[Symbol.iterator]();
+  assert.is(String(it.next().value), "call(anonymous)");
+  assert.is(String(it.next(1).value), "call(anonymous)");
+  assert.is(calls, 0);
+});
+
+Quick("a call completed at once is not a forgotten yield*; a call made and not yielded still is", async () => {
+  const s = virtual();
+  await s.run(function* () {
+    yield* call(() => 1);
+    call(function dropped() {}); // forgotten
+    yield* call(() => 2);
+  });
+  assert.is(s.reported.length, 1);
+  assert.match(String(s.reported[0]), /call\(dropped\)/);
+});
+
+Quick.run();
+
 const Wait = suite("wait");
 
 Wait("returns a promise's value and throws its rejection", async () => {
