@@ -103,13 +103,14 @@ export function map<T, R>(items: Iterable<T> | AsyncIterable<T>, fn: (item: T, i
         // here, as call(fn) would call it; only what it returns that is not a plain value (an
         // operation, a promise) needs a trip through the scheduler, as a call of its own.
         let plain = 0;
+        let skip = 0; // items whose first step is not taken here (see below)
         const w = current.task as Task; // this worker (no yield: its start stays the same for all)
         for (let item = source.pull(); item !== DONE; item = source.pull()) {
           const i = source.taken - 1;
           const v: unknown = (fn as (item: T, index: number) => unknown)(item as T, i);
           if ((typeof v === "object" && v !== null) || typeof v === "function") {
             const gen = generatorFn || (typeof (v as PromiseLike<unknown>).then !== "function" && isGenerator(v));
-            if (gen && w.sched.quick(w)) {
+            if (gen && skip === 0 && w.sched.quick(w)) {
               // A generator's first step runs right here, as the step loop would run it (it counts
               // against the time slice as an effect does; a cancelled worker takes the way below).
               // Finished without yielding, it needed no scope: nothing can fork or wait but by
@@ -122,11 +123,15 @@ export function map<T, R>(items: Iterable<T> | AsyncIterable<T>, fn: (item: T, i
                 continue;
               }
               if (r.done !== true) {
+                // Items that wait pay a little for the step taken here (an iterator around the
+                // generator for every later step): the next 63 of this worker go the plain way.
+                skip = 63;
                 results[i] = yield started(new Started(v as Generator, r, undefined, false));
                 continue;
               }
               results[i] = r.value;
             } else {
+              if (skip > 0) skip--;
               // Yielded as the effect itself, made here (no closure, no arguments array): a promise
               // is waited for, anything else run as a call (a scope of its own).
               const effect = !gen && typeof (v as PromiseLike<unknown>).then === "function" && typeof (v as Operation<unknown>)[Symbol.iterator] !== "function" ? new Wait(v as PromiseLike<unknown>) : new Call(v, undefined);
