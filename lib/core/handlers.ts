@@ -5,7 +5,7 @@ import type { Effect } from "./effect.js";
 import type { Action, Call, Cancel, Cooperate, Ensure, Join, Shield, Sleep, Start, Suspend, Wait } from "./effects.js";
 import { Cancelled } from "./errors.js";
 import { describe, isIterator, isOperation, isThenable } from "./operation.js";
-import { isGenerator, SUSPEND, toIterator, type Handlers, type Scheduler } from "./scheduler.js";
+import { SUSPEND, toIterator, type Handlers, type Scheduler } from "./scheduler.js";
 import { PARKED, type Park } from "./park.js";
 import { copySite, debugging } from "./stacks.js";
 import { Bucket } from "./timers.js";
@@ -104,10 +104,6 @@ export const handlers: Handlers = {
       const n = e.argc;
       const v = n === 0 ? fn() : n === 1 ? fn(e.a0) : n === 2 ? fn(e.a0, e.a1) : n < 0 ? e.target : fn(...e.rest!);
       if (typeof v !== "object" && typeof v !== "function") return v; // a plain value: the usual case
-      if (isGenerator(v)) {
-        s.enter(t, v, false, e); // a generator, asked first: the other kinds leave its path alone
-        return undefined;
-      }
       if (isOperation(v) || isIterator(v)) {
         s.enter(t, toIterator(v), false, e); // the step loop runs the call's body next
         return undefined;
