@@ -43,6 +43,11 @@ const w = {
     const items = Array.from({ length: n }, (_, i) => i);
     await s.run(() => map(items, function* (x) { return x + 1; }, { concurrency: 100 }));
   },
+  // Each item's operation waits once (a self(), answered at once): the path of items that yield.
+  async "map-op-yield"() {
+    const items = Array.from({ length: n }, (_, i) => i);
+    await s.run(() => map(items, function* (x) { return (yield* self()).id > 0 ? x + 1 : x; }, { concurrency: 100 }));
+  },
   async "map-promise"() {
     const items = Array.from({ length: n }, (_, i) => i);
     await s.run(() => map(items, async (x) => x + 1, { concurrency: 100 }));

@@ -2,10 +2,11 @@
 // pool of n worker tasks that pull the items; results in input order. The first failure cancels
 // the rest (the workers are forks of one call), unless every outcome is asked for (`settle`).
 
-import type { Operation } from "../core/effect.js";
+import { current, type Operation } from "../core/effect.js";
 import { Call, call, cooperate, ensure, fork, join, self, Wait, wait } from "../core/effects.js";
 import { isCancelled } from "../core/errors.js";
 import { describe, type Returned } from "../core/operation.js";
+import { isGenerator } from "../core/scheduler.js";
 import { noteSite } from "../core/stacks.js";
 import { actorOf, isHalted, mailboxHost, type Task } from "../core/task.js";
 import { settled, type Settled } from "./all.js";
@@ -72,6 +73,7 @@ export function map<T, R>(items: Iterable<T> | AsyncIterable<T>, fn: (item: T, i
     throw new TypeError(`map() expects an iterable or async iterable of items, got ${describe(items)}`);
   }
   const settle = options.settle === true;
+  const generatorFn = Object.getPrototypeOf(fn) === GeneratorFunction; // then every v is a generator
   return call(function* map() {
     const results: unknown[] = [];
     const source = new Source(items, asynchronous);
@@ -101,20 +103,52 @@ export function map<T, R>(items: Iterable<T> | AsyncIterable<T>, fn: (item: T, i
         // here, as call(fn) would call it; only what it returns that is not a plain value (an
         // operation, a promise) needs a trip through the scheduler, as a call of its own.
         let plain = 0;
+        let skip = 0; // items whose first step is not taken here (see below)
+        const w = current.task as Task; // this worker (no yield: its start stays the same for all)
         for (let item = source.pull(); item !== DONE; item = source.pull()) {
           const i = source.taken - 1;
           const v: unknown = (fn as (item: T, index: number) => unknown)(item as T, i);
           if ((typeof v === "object" && v !== null) || typeof v === "function") {
-            // Yielded as the effect itself, made here (no closure, no arguments array): a promise
-            // is waited for, anything else run as a call (a scope of its own).
-            const effect = typeof (v as PromiseLike<unknown>).then === "function" && typeof (v as Operation<unknown>)[Symbol.iterator] !== "function" ? new Wait(v as PromiseLike<unknown>) : new Call(v, undefined);
-            noteSite(effect); // debug mode: where it was made, as call() notes it
-            results[i] = yield effect;
+            const gen = generatorFn || (typeof (v as PromiseLike<unknown>).then !== "function" && isGenerator(v));
+            if (gen && skip === 0 && w.sched.quick(w)) {
+              // A generator's first step runs right here, as the step loop would run it (it counts
+              // against the time slice as an effect does; a cancelled worker takes the way below).
+              // Finished without yielding, it needed no scope: nothing can fork or wait but by
+              // yielding. Otherwise it runs on as a call of its own from what it yielded (or threw).
+              let r: IteratorResult<unknown>;
+              try {
+                r = genNext.call(v as Generator);
+              } catch (e) {
+                results[i] = yield started(new Started(v as Generator, null, e, true));
+                continue;
+              }
+              if (r.done !== true) {
+                // Items that wait pay a little for the step taken here (an iterator around the
+                // generator for every later step): the next 63 of this worker go the plain way.
+                skip = 63;
+                results[i] = yield started(new Started(v as Generator, r, undefined, false));
+                continue;
+              }
+              results[i] = r.value;
+            } else {
+              if (skip > 0) skip--;
+              // Yielded as the effect itself, made here (no closure, no arguments array): a promise
+              // is waited for, anything else run as a call (a scope of its own).
+              const effect = !gen && typeof (v as PromiseLike<unknown>).then === "function" && typeof (v as Operation<unknown>)[Symbol.iterator] !== "function" ? new Wait(v as PromiseLike<unknown>) : new Call(v, undefined);
+              noteSite(effect); // debug mode: where it was made, as call() notes it
+              results[i] = yield effect;
+              continue;
+            }
           } else {
             results[i] = v;
-            // A long run of plain values lets the others (and the host) have their turn now and then.
-            if ((++plain & 1023) === 0) yield* cooperate();
           }
+          // A long run of items done at once (plain values, generators that did not wait) lets
+          // the others (and the host) have their turn now and then.
+          // The first turn is taken after the first item: by the time the worker's loop is compiled
+          // to fast code, its way back from a turn has been seen (first seen later, it throws the
+          // worker back to slow code for good). A plain yield of a shared effect: a yield* here
+          // would read result objects of two shapes at one spot.
+          if ((plain++ & 1023) === 0) yield TURN;
         }
         return;
       }
@@ -154,6 +188,59 @@ export function map<T, R>(items: Iterable<T> | AsyncIterable<T>, fn: (item: T, i
 }
 
 const DONE: unique symbol = Symbol("skein.map.done");
+/** A worker's turn to let the others run (a shared effect: it keeps no state). */
+const TURN = cooperate();
+
+const GeneratorFunction = Object.getPrototypeOf(function* () {}) as object;
+const genNext = (Object.getPrototypeOf(function* () {}.prototype) as Generator).next;
+
+/** An item's generator whose first step ran in its worker and did not end it: the rest of it, a
+ * call of its own (so a scope, as call() makes one), which starts with what that step yielded or
+ * threw. Stack traces name it as the generator it runs. */
+class Started implements Iterator<unknown> {
+  constructor(
+    private readonly gen: Generator,
+    /** What the first step yielded; null once handed on, or if it threw. */
+    private first: IteratorResult<unknown> | null,
+    /** What the first step threw, if it did (`threw`). */
+    private error: unknown,
+    private threw: boolean,
+  ) {}
+  next(input?: unknown): IteratorResult<unknown> {
+    const r = this.first;
+    if (r !== null) {
+      this.first = null;
+      return r;
+    }
+    if (this.threw) {
+      const e = this.error;
+      this.threw = false;
+      this.error = undefined;
+      throw e;
+    }
+    return this.gen.next(input);
+  }
+  throw(e: unknown): IteratorResult<unknown> {
+    this.first = null;
+    this.threw = false;
+    return this.gen.throw(e);
+  }
+  return(value?: unknown): IteratorResult<unknown> {
+    this.first = null;
+    this.threw = false;
+    return this.gen.return(value);
+  }
+  toString(): string {
+    return String(this.gen);
+  }
+}
+
+/** The call that runs the rest of a started item. */
+function started(rest: Started): Call<unknown> {
+  const effect = new Call(rest, undefined);
+  noteSite(effect); // debug mode: where it was made, as call() notes it
+  return effect;
+}
 
 /** The items, pulled one at a time by whichever worker is free; an async source's pulls are
  * chained, so each item gets its index in order. */

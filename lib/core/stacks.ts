@@ -82,7 +82,16 @@ export function annotate(error: unknown, t: Task, effect: unknown): void {
     // generator machinery, which says nothing.
     const lines = stack.split("\n");
     const loop = lines.findIndex((l) => /\bScheduler\.(step|loop)\b/.test(l));
-    const kept = (loop < 0 ? lines : lines.slice(0, loop)).filter((l) => !/^\s*at (?:\S+\.)?next \(<anonymous>\)$/.test(l));
+    // Below the first frame of your code, skein's own frames are machinery too (a map worker
+    // that ran your function): dropped. Above it, they say where skein threw: kept.
+    let yours = false;
+    const kept = (loop < 0 ? lines : lines.slice(0, loop)).filter((l, i) => {
+      if (i === 0 || !/^\s*at /.test(l)) return true;
+      if (/^\s*at (?:\S+\.)?next \(<anonymous>\)$/.test(l)) return false;
+      const mine = own !== undefined && (l.includes(`${own}/`) || l.includes(`${own}\\`));
+      if (!mine) yours = true;
+      return !mine || !yours;
+    });
     if (effect !== undefined) kept.push(`    at skein: performing ${String(effect)}`);
     for (let f: Frame = t.top; f instanceof CallFrame; f = f.caller) kept.push(at(f.what ?? f, `in ${callName(f)}`));
     for (let task: Task | null = t; task !== null; task = taskOf(task.owner)) kept.push(at(task, `in ${origin(task)}`));

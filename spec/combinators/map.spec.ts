@@ -1,8 +1,8 @@
 // map(): at most n in flight, results in input order, first failure cancels the rest.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { cancel, cooperate, fork, isCancelled, map, self, sleep, type MapOptions, type Operation, type Settled } from "../../lib/index.js";
-import { runVirtual } from "../helpers.js";
+import { cancel, cooperate, fork, isCancelled, join, map, self, sleep, type MapOptions, type Operation, type Settled } from "../../lib/index.js";
+import { outcome, runVirtual, virtual } from "../helpers.js";
 
 test("keeps at most `concurrency` in flight and returns results in input order", async () => {
   let inFlight = 0;
@@ -311,6 +311,140 @@ test("fn may return an effect, a task or a promise: each is run or awaited, none
   assert.equal(value.tasks, [[6], [8]]);
   assert.is(now, 12);
   assert.equal(s.reported, []);
+});
+
+test("an item's operation that ends or fails without waiting is an item like any other: its result in order; its error thrown, with the item's call and worker in its stack, the others cancelled and cleaned up", async () => {
+  const { value } = await runVirtual(function* () {
+    return yield* map([1, 2, 3], function* (x): Operation<number> {
+      return x * 10;
+    }, { concurrency: 2 });
+  });
+  assert.equal(value, [10, 20, 30]);
+
+  const log: string[] = [];
+  const s = virtual();
+  const o = await outcome(
+    s.run(function* main() {
+      return yield* map(
+        [0, 1, 2],
+        function* failing(x): Operation<number> {
+          try {
+            if (x === 1) throw new Error("item 1 failed at once");
+            yield* sleep(10);
+            log.push(`${x} finished`);
+            return x;
+          } finally {
+            log.push(`${x} cleaned up`);
+          }
+        },
+        { concurrency: 3 },
+      );
+    }),
+  );
+  assert.is(o.state, "failed");
+  const stack = ((o as { error: Error }).error.stack ?? "").split("\n");
+  assert.equal(stack[0], "Error: item 1 failed at once");
+  assert.match(stack[1]!, /^ {4}at failing \(.*map\.spec\.ts:\d+:\d+\)$/);
+  assert.equal(stack.slice(2), ["    at skein: in call (a generator)", "    at skein: in task #3 map worker 2, forked by #1 main", "    at skein: in task #1 main, a root task"]);
+  assert.equal(log, ["1 cleaned up", "0 cleaned up"]); // item 2 was never started
+  assert.equal(s.reported, []);
+});
+
+test("an item's operation that fails after waiting has the same stack: its function, its call, its worker", async () => {
+  const o = await outcome(
+    virtual().run(function* main() {
+      return yield* map([0, 1], function* late(x): Operation<number> {
+        yield* sleep(5);
+        if (x === 1) throw new Error("item 1 failed late");
+        return x;
+      }, { concurrency: 2 });
+    }),
+  );
+  const stack = ((o as { error: Error }).error.stack ?? "").split("\n");
+  assert.match(stack[1]!, /^ {4}at late \(.*map\.spec\.ts:\d+:\d+\)$/);
+  assert.equal(stack.slice(2), ["    at skein: in call (a generator)", "    at skein: in task #3 map worker 2, forked by #1 main", "    at skein: in task #1 main, a root task"]);
+});
+
+test("a plain function that throws: its stack goes from your function to its worker, no frame of skein between", async () => {
+  const o = await outcome(
+    virtual().run(function* main() {
+      return yield* map([0, 1], function plainFailing(x: number): number {
+        if (x === 1) throw new Error("plain item failed");
+        return x;
+      }, { concurrency: 1 });
+    }),
+  );
+  const stack = ((o as { error: Error }).error.stack ?? "").split("\n");
+  assert.match(stack[1]!, /^ {4}at plainFailing \(.*map\.spec\.ts:\d+:\d+\)$/);
+  assert.equal(stack.slice(2), ["    at skein: in task #2 map worker 1, forked by #1 main", "    at skein: in task #1 main, a root task"]);
+});
+
+test("a long map of operations that never wait lets other tasks run now and then, and returns every result in order", async () => {
+  const { value } = await runVirtual(function* () {
+    let turns = 0;
+    let mapping = true;
+    yield* fork(function* () {
+      while (mapping) {
+        turns++;
+        yield* cooperate();
+      }
+    });
+    const out = yield* map(Array.from({ length: 10_000 }, (_, i) => i), function* (x): Operation<number> {
+      return x * 2;
+    }, { concurrency: 3 });
+    mapping = false;
+    return { turns, ok: out.every((v, i) => v === 2 * i) && out.length === 10_000 };
+  });
+  assert.ok(value.ok);
+  assert.ok(value.turns >= 5, `the other task ran ${value.turns} times during the map`);
+});
+
+test("an item that cancels the map without waiting: no item after it starts, map throws Cancelled", async () => {
+  const started: number[] = [];
+  const { value } = await runVirtual(function* () {
+    const t = yield* fork(function* () {
+      return yield* map([0, 1, 2, 3], function* (x): Operation<number> {
+        started.push(x);
+        if (x === 1) void t.cancel();
+        return x;
+      }, { concurrency: 1 });
+    });
+    try {
+      yield* join(t);
+      return "returned";
+    } catch (e) {
+      return isCancelled(e) ? "cancelled" : e;
+    }
+  });
+  assert.is(value, "cancelled");
+  assert.equal(started, [0, 1]);
+});
+
+test("an item that swallows Cancelled in a loop is stopped like any task: its finally runs, map ends", async () => {
+  const log: string[] = [];
+  const { value, s } = await runVirtual(function* () {
+    const t = yield* fork(() =>
+      map([1], function* (): Operation<void> {
+        try {
+          for (;;) {
+            try {
+              yield* sleep(10);
+            } catch {
+              // swallowed
+            }
+          }
+        } finally {
+          log.push("finally");
+        }
+      }, { concurrency: 1 }),
+    );
+    yield* sleep(15);
+    yield* cancel(t);
+    return t.state;
+  });
+  assert.is(value, "cancelled");
+  assert.equal(log, ["finally"]);
+  assert.is(s.reported.length, 1);
 });
 
 test.run();
