@@ -95,6 +95,10 @@ export class Call<T = unknown> extends Effect<T> {
   /** @internal */ readonly a0: unknown;
   /** @internal */ readonly a1: unknown;
   /** @internal All the arguments, for a call with more than two. */ readonly rest: readonly unknown[] | undefined;
+  /** @internal What the function returned when its `yield*` called it (a promise or an operation,
+   * see `next`), until this effect is performed: kept on the effect itself, so that it is never
+   * called twice, whoever yields it and whatever is yielded in between. */
+  kept: unknown;
   constructor(
     /** A function to invoke with `args`, or an operation to run (then `args` is undefined). */
     readonly target: unknown,
@@ -105,6 +109,7 @@ export class Call<T = unknown> extends Effect<T> {
     this.a0 = args?.[0];
     this.a1 = args?.[1];
     this.rest = args !== undefined && args.length > 2 ? args : undefined;
+    this.kept = undefined;
   }
   /** The first step of `yield*`. Inside a running task (see `Scheduler.quick`) a function is
    * called here, and a plain result is returned at once, with no round trip through the step
@@ -119,7 +124,7 @@ export class Call<T = unknown> extends Effect<T> {
     try {
       v = invoke(this);
       if (typeof v === "object" ? v !== null && (isOperation(v) || isIterator(v) || isThenable(v)) : typeof v === "function" && isThenable(v)) {
-        t.sched.called(this, v); // for the loop to run or await, as the handler would
+        this.kept = v; // for the loop to run or await when this effect is performed, as the handler would
         return this;
       }
     } catch (e) {

@@ -101,7 +101,9 @@ export const handlers: Handlers = {
   call: {
     run(e: Call, t, s) {
       // Called already inside its yield* (see Call.next) when it returned a promise or an operation.
-      const v = e.argc < 0 ? e.target : s.precalled(e) ? s.takeCalled() : invoke(e);
+      let v = e.argc < 0 ? e.target : e.kept;
+      if (v === undefined) v = invoke(e);
+      else if (e.argc >= 0) e.kept = undefined; // taken: performed again, the function is called again
       if (typeof v !== "object" && typeof v !== "function") return v; // a plain value: the usual case
       if (isOperation(v) || isIterator(v)) {
         s.enter(t, toIterator(v), false, e); // the step loop runs the call's body next

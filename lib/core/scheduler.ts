@@ -290,11 +290,6 @@ export class Scheduler {
   private sliceOver = false;
   /** Effects the task being stepped may still complete before the clock is looked at. */
   private budget = BUDGET;
-  /** A Call whose function its `yield*` called already and which returned a promise or an
-   * operation (see `Call.next`), and that result: for the call handler, which runs or awaits it
-   * when the loop performs the effect, without calling the function again. */
-  private calledEffect: object | null = null;
-  private calledValue: unknown = undefined;
   /** When the current run of microtask-started ticks began (-1: the host has had a turn since). */
   private burst = -1;
   private readonly microTick = () => {
@@ -420,7 +415,6 @@ export class Scheduler {
     t.flags = flags & ~(QUEUED | SUSPENDED | THROWING | REPLACEABLE);
     t.slot = undefined;
     forgetOpening(); // an iterator opened outside the loop and never stepped is no first step here
-    if (this.calledEffect !== null) this.takeCalled(); // left by a coroutine stepped by hand
     if (!(flags & STARTED)) this.start(t); // (this may open the body's iterator: its first step follows)
     this.budget = BUDGET;
     for (;;) {
@@ -481,10 +475,9 @@ export class Scheduler {
       }
       forgetOpening();
       used(value); // a forgotten yield* is one never used (see noteMade)
-      if (this.calledEffect !== null && value !== this.calledEffect) this.takeCalled(); // stepped by hand, dropped
       // (A call whose function ran already is performed: had the loop called it, the task
       // would have become overdue only after this check.)
-      if (t.flags & OVERDUE && !isGuard(value) && value !== this.calledEffect) {
+      if (t.flags & OVERDUE && !isGuard(value) && !(value instanceof Call && value.kept !== undefined && value.argc >= 0)) {
         // Cancelled while it ran: its first effect since throws, unless it has had its Cancelled.
         // An ensure() or a shield() only guards cleanup, so it passes (and the effect after it
         // throws): a resource just opened still gets its close registered, a lock its release.
@@ -567,26 +560,6 @@ export class Scheduler {
     if (!this.running || this.budget <= 1 || t.flags & OVERDUE || t.top.flags & HALTED) return false;
     this.budget--;
     return true;
-  }
-
-  /** @internal `e`, a Call of the task being stepped, called its function inside its `yield*`,
-   * which returned `v`, a promise or an operation: the handler takes it when `e` is performed. */
-  called(e: object, v: unknown): void {
-    this.calledEffect = e;
-    this.calledValue = v;
-  }
-
-  /** @internal Whether `e` is the Call whose result `called` kept. */
-  precalled(e: object): boolean {
-    return this.calledEffect === e;
-  }
-
-  /** @internal The result `called` kept (and forget it). */
-  takeCalled(): unknown {
-    const v = this.calledValue;
-    this.calledEffect = null;
-    this.calledValue = undefined;
-    return v;
   }
 
   /** @internal `error` was thrown into a body by `effect`, completed inside its `yield*`: for

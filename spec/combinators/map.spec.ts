@@ -1,7 +1,7 @@
 // map(): at most n in flight, results in input order, first failure cancels the rest.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { cancel, cooperate, fork, isCancelled, join, map, self, sleep, type MapOptions, type Operation, type Settled } from "../../lib/index.js";
+import { call, cancel, cooperate, fork, isCancelled, join, map, self, sleep, type MapOptions, type Operation, type Settled } from "../../lib/index.js";
 import { outcome, runVirtual, virtual } from "../helpers.js";
 
 test("keeps at most `concurrency` in flight and returns results in input order", async () => {
@@ -447,7 +447,6 @@ test("an item that swallows Cancelled in a loop is stopped like any task: its fi
   assert.is(s.reported.length, 1);
 });
 
-test.run();
 
 // Types: what map returns follows `settle`, also when the options are a variable.
 export function* mapTypes(urls: string[], options: MapOptions, settleNow: boolean): Operation<void> {
@@ -459,3 +458,19 @@ export function* mapTypes(urls: string[], options: MapOptions, settleNow: boolea
   const either: number[] | Settled<number>[] = yield* map(urls, get, { settle: settleNow });
   void [plain, outcomes, unknownShape, either];
 }
+
+test("an item whose first step calls an async function calls it once (the item taking its first step in the worker, and the 64th)", async () => {
+  const calls: number[] = [];
+  const { value } = await runVirtual(function* () {
+    return yield* map(
+      Array.from({ length: 200 }, (_, i) => i),
+      function* (i) {
+        return yield* call(async (x: number) => (calls.push(x), x * 2), i);
+      },
+      { concurrency: 3 },
+    );
+  });
+  assert.equal(value, Array.from({ length: 200 }, (_, i) => i * 2));
+  assert.equal(calls.sort((a, b) => a - b), Array.from({ length: 200 }, (_, i) => i));
+});
+test.run();

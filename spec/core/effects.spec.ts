@@ -310,18 +310,42 @@ Quick("stepping a coroutine by hand inside a task: a plain call completes, a cal
   assert.equal(value, [false, "call(anonymous)", 2, 2, 2, 3]);
 });
 
-Quick("a call yielded by a coroutine stepped by hand and dropped calls its function afresh when yielded later", async () => {
+Quick("a call yielded by a coroutine stepped by hand and performed later calls its function once", async () => {
   let calls = 0;
   const { value } = await runVirtual(function* () {
     const effect = call(() => Promise.resolve(++calls));
     function* one(): Operation<number> {
       return yield* effect;
     }
-    one()[Symbol.iterator]().next(); // called once, its promise dropped with the effect
+    one()[Symbol.iterator]().next(); // called once, inside its yield*
     yield* sleep(1);
-    return yield effect; // a new call
+    return yield effect; // performed now: awaits what that call returned
   });
-  assert.equal([value, calls], [2, 2]);
+  assert.equal([value, calls], [1, 1]);
+});
+
+Quick("two coroutines stepped by hand, then their calls performed: each function called once", async () => {
+  const calls: number[] = [];
+  const { value } = await runVirtual(function* (): Generator<any, unknown[], any> {
+    function* get(x: number): Operation<number> {
+      return yield* call((y: number) => (calls.push(y), Promise.resolve(y * 10)), x);
+    }
+    const a = get(1)[Symbol.iterator]();
+    const b = get(2)[Symbol.iterator]();
+    const ea = a.next().value;
+    const eb = b.next().value;
+    return [yield ea, yield eb];
+  });
+  assert.equal([value, calls], [[10, 20], [1, 2]]);
+});
+
+Quick("a call performed twice calls its function twice, once each time", async () => {
+  let calls = 0;
+  const { value } = await runVirtual(function* (): Generator<any, unknown[], any> {
+    const effect = call(() => Promise.resolve(++calls));
+    return [yield* effect, yield* effect, yield effect];
+  });
+  assert.equal([value, calls], [[1, 2, 3], 3]);
 });
 
 Quick("outside any task, stepping by hand yields every call as data, and calls nothing", () => {
