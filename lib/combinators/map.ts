@@ -238,6 +238,9 @@ class Started implements Iterator<unknown> {
 /** The call that runs the rest of a started item. */
 function started(rest: Started): Call<unknown> {
   const effect = new Call(rest, undefined);
+  // Begun: performed even if the item's first step cancelled its worker (its finally blocks are
+  // open; what it threw is its outcome), as the loop performs a call whose function ran already.
+  effect.kept = rest;
   noteSite(effect); // debug mode: where it was made, as call() notes it
   return effect;
 }

@@ -96,8 +96,9 @@ export class Call<T = unknown> extends Effect<T> {
   /** @internal */ readonly a1: unknown;
   /** @internal All the arguments, for a call with more than two. */ readonly rest: readonly unknown[] | undefined;
   /** @internal What the function returned when its `yield*` called it (a promise or an operation,
-   * see `next`), until this effect is performed: kept on the effect itself, so that it is never
-   * called twice, whoever yields it and whatever is yielded in between. */
+   * see `next`), or an iterator begun already (map), until this effect is performed: kept on the
+   * effect itself, so that it is never called twice, whoever yields it and whatever is yielded in
+   * between; and performed even by a task cancelled since it began. */
   kept: unknown;
   constructor(
     /** A function to invoke with `args`, or an operation to run (then `args` is undefined). */

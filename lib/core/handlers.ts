@@ -101,9 +101,11 @@ export const handlers: Handlers = {
   call: {
     run(e: Call, t, s) {
       // Called already inside its yield* (see Call.next) when it returned a promise or an operation.
-      let v = e.argc < 0 ? e.target : e.kept;
-      if (v === undefined) v = invoke(e);
-      else if (e.argc >= 0) e.kept = undefined; // taken: performed again, the function is called again
+      // Begun already: a function called inside its yield* (see Call.next), or a generator that
+      // took its first step in a map worker. Taken: performed again, the function is called again.
+      let v = e.kept;
+      if (v !== undefined) e.kept = undefined;
+      else v = e.argc < 0 ? e.target : invoke(e);
       if (typeof v !== "object" && typeof v !== "function") return v; // a plain value: the usual case
       if (isOperation(v) || isIterator(v)) {
         s.enter(t, toIterator(v), false, e); // the step loop runs the call's body next

@@ -475,9 +475,10 @@ export class Scheduler {
       }
       forgetOpening();
       used(value); // a forgotten yield* is one never used (see noteMade)
-      // (A call whose function ran already is performed: had the loop called it, the task
-      // would have become overdue only after this check.)
-      if (t.flags & OVERDUE && !isGuard(value) && !(value instanceof Call && value.kept !== undefined && value.argc >= 0)) {
+      // (A call begun already, whose function ran or whose generator took its first step, is
+      // performed: had the loop begun it, the task would have become overdue only after this
+      // check, and its body's try/finally is open.)
+      if (t.flags & OVERDUE && !isGuard(value) && !(value instanceof Call && value.kept !== undefined)) {
         // Cancelled while it ran: its first effect since throws, unless it has had its Cancelled.
         // An ensure() or a shield() only guards cleanup, so it passes (and the effect after it
         // throws): a resource just opened still gets its close registered, a lock its release.

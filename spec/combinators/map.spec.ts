@@ -473,4 +473,31 @@ test("an item whose first step calls an async function calls it once (the item t
   assert.equal(value, Array.from({ length: 200 }, (_, i) => i * 2));
   assert.equal(calls.sort((a, b) => a - b), Array.from({ length: 200 }, (_, i) => i));
 });
+
+test("an item that cancels its map in its first step and then waits: its finally runs; one that then throws fails the map with its error", async () => {
+  const log: string[] = [];
+  const s = virtual();
+  const outcomes: unknown[] = [];
+  for (const then of ["waits", "throws"]) {
+    const t = s.run(function* () {
+      return yield* map([0, 1, 2], function* (x): Operation<number> {
+        if (x === 0) {
+          void t.cancel(); // no wait: the worker is cancelled while the item's first step runs
+          if (then === "throws") throw new Error("item 0 failed");
+          try {
+            yield* sleep(1);
+          } finally {
+            log.push("finally 0");
+          }
+        }
+        return x;
+      }, { concurrency: 1 });
+    });
+    const o = await outcome(t);
+    outcomes.push(o.state === "failed" ? (o.error as Error).message : o.state);
+  }
+  assert.equal(outcomes, ["cancelled", "item 0 failed"]);
+  assert.equal(log, ["finally 0"]);
+  assert.equal(s.reported, []);
+});
 test.run();
