@@ -98,8 +98,9 @@ export class Call<T = unknown> extends Effect<T> {
   /** @internal What the function returned when its `yield*` called it (a promise or an operation,
    * see `next`), or an iterator begun already (map), until this effect is performed: kept on the
    * effect itself, so that it is never called twice, whoever yields it and whatever is yielded in
-   * between; and performed even by a task cancelled since it began. */
-  kept: unknown;
+   * between; and performed even by a task cancelled since it began. On the prototype until set
+   * (undefined): most calls never keep anything, and a field made in the constructor costs them. */
+  declare kept: unknown;
   constructor(
     /** A function to invoke with `args`, or an operation to run (then `args` is undefined). */
     readonly target: unknown,
@@ -110,7 +111,6 @@ export class Call<T = unknown> extends Effect<T> {
     this.a0 = args?.[0];
     this.a1 = args?.[1];
     this.rest = args !== undefined && args.length > 2 ? args : undefined;
-    this.kept = undefined;
   }
   /** The first step of `yield*`. Inside a running task (see `Scheduler.quick`) a function is
    * called here, and a plain result is returned at once, with no round trip through the step
@@ -145,6 +145,7 @@ export class Call<T = unknown> extends Effect<T> {
   }
 }
 tag(Call, "call");
+(Call.prototype as { kept: unknown }).kept = undefined;
 
 /** @internal Call the function of `e` with its arguments (bare: its stack frame is its own name). */
 export function invoke(e: Call): unknown {
