@@ -100,7 +100,6 @@ export const handlers: Handlers = {
 
   call: {
     run(e: Call, t, s) {
-      // Called already inside its yield* (see Call.next) when it returned a promise or an operation.
       // Begun already: a function called inside its yield* (see Call.next), or a generator that
       // took its first step in a map worker. Taken: performed again, the function is called again.
       let v = e.kept;
