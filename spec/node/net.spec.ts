@@ -2,7 +2,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import * as net from "node:net";
-import { action, all, call, cancel, fork, join, sleep, spawn, suspend, timeout, wait, type Task } from "../../lib/index.js";
+import { action, all, call, cancel, cooperate, fork, join, sleep, spawn, suspend, timeout, wait, type Task } from "../../lib/index.js";
 import { connect, listen, once, type Socket } from "../../lib/node/index.js";
 import { outcome } from "../helpers.js";
 import { hogs, ioTest, onNextListen, real } from "../node-helpers.js";
@@ -385,6 +385,38 @@ ioTest("a connection that arrives while the scheduler is busy, right as the serv
   });
   assert.is(got, "hello\n");
   assert.equal(s.reported, []);
+});
+
+ioTest("a server cancelled while it binds, or failing to, leaves no socket open and no listener behind", async () => {
+  const s = real();
+  const got = await s.run(function* () {
+    const servers: net.Server[] = [];
+    const original = net.Server.prototype.listen;
+    const watch = () => {
+      net.Server.prototype.listen = function (this: net.Server, ...args: unknown[]) {
+        net.Server.prototype.listen = original;
+        servers.push(this);
+        return (original as (...a: unknown[]) => net.Server).apply(this, args);
+      } as typeof original;
+    };
+    // Cancelled in the same run of the loop as its listen(): Node still looks the host up then.
+    watch();
+    const t = yield* spawn(listen({ port: 0 }, echo));
+    yield* cooperate(); // t runs up to its bind
+    yield* cancel(t);
+    const taken = yield* listen({ port: 0 }, echo);
+    watch();
+    let code: string | undefined;
+    try {
+      yield* listen({ port: taken.port }, echo);
+    } catch (e) {
+      code = (e as NodeJS.ErrnoException).code;
+    }
+    yield* sleep(20); // a few host turns: a late listen would be done by now
+    return { code, servers: servers.map((r) => ({ listening: r.listening, listeners: r.listenerCount("connection") })) };
+  });
+  const closed = { listening: false, listeners: 0 };
+  assert.equal(got, { code: "EADDRINUSE", servers: [closed, closed] });
 });
 
 test.run();
