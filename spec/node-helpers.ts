@@ -5,7 +5,8 @@ import * as assert from "uvu/assert";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createScheduler, type Scheduler } from "../lib/index.js";
+import { Server } from "node:net";
+import { cooperate, createScheduler, spawn, type Operation, type Scheduler } from "../lib/index.js";
 
 /** A real-clock scheduler whose unpropagated errors are collected instead of printed. */
 export function real(): Scheduler & { reported: unknown[]; what: string[] } {
@@ -68,4 +69,35 @@ export function alive(pid: number): boolean {
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === "EPERM";
   }
+}
+
+/** Call `f(server)` when the next server to listen (a `node:net` or `node:http` one) is
+ * listening, before anything else hears of it; once. */
+export function onNextListen(f: (server: Server) => void): void {
+  const original = Server.prototype.listen;
+  Server.prototype.listen = function (this: Server, ...args: unknown[]) {
+    Server.prototype.listen = original;
+    this.prependOnceListener("listening", () => f(this));
+    return (original as (...a: unknown[]) => Server).apply(this, args);
+  } as typeof original;
+}
+
+/**
+ * Start `n` tasks that each use up a time slice at every turn (8 ms of CPU, then `cooperate`),
+ * until `stop()` says so (bounded: 500 turns, 5 s), and put the caller behind them: what it
+ * does next runs in a run of the loop after the host's turn, and a task it wakes waits behind
+ * them, for `n` host turns.
+ */
+export function* hogs(n: number, stop: () => boolean): Operation<void> {
+  const began = Date.now();
+  for (let k = 0; k < n; k++) {
+    yield* spawn(function* hog() {
+      for (let i = 0; i < 500 && !stop() && Date.now() < began + 5000; i++) {
+        const until = Date.now() + 8;
+        while (Date.now() < until);
+        yield* cooperate();
+      }
+    });
+  }
+  yield* cooperate();
 }

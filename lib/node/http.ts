@@ -11,7 +11,7 @@ import { resource } from "../combinators/resource.js";
 import { describe } from "../core/operation.js";
 import { current, HALTED, type Task } from "../core/task.js";
 import { checkFunction, checkPort } from "./checks.js";
-import { bind, own, type Pending, Server, serveConnections } from "./net.js";
+import { own, type Pending, Server, serveConnections } from "./net.js";
 import { Reader } from "./reader.js";
 import { until, writeAll } from "./wait.js";
 
@@ -322,14 +322,14 @@ export function serve(options: { port?: number; host?: string }, handler: Handle
 }
 
 function* start(port: number, host: string, handler: Handler): Operation<Server> {
-  const raw = yield* bind(http.createServer(), port, host);
+  const raw = http.createServer();
   const subscribe = (push: (res: http.ServerResponse) => void) => {
     const onRequest = (_req: http.IncomingMessage, res: http.ServerResponse) => push(res);
     raw.on("request", onRequest);
     return () => void raw.off("request", onRequest);
   };
   const drop = (res: http.ServerResponse) => void res.req.socket.destroy();
-  return yield* serveConnections(raw, "request", subscribe, drop, (p) => exchange(p, handler), (p, task) => new Server(p, task));
+  return yield* serveConnections(raw, port, host, "request", subscribe, drop, (p) => exchange(p, handler), (p, task) => new Server(p, task));
 }
 
 /** A handler in flight on a connection, in the connection's list (see {@link watch}). */

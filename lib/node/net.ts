@@ -187,14 +187,14 @@ export function listen(options: ListenOptions, handler: (socket: Socket) => Oper
 }
 
 function* start(port: number, host: string, handler: (socket: Socket) => Operation<unknown>): Operation<Server> {
-  const raw = yield* bind(net.createServer(), port, host);
+  const raw = net.createServer();
   const subscribe = (push: (s: Socket) => void) => {
     const accept = (s: net.Socket) => push(new Socket(s)); // wrapped at once: its errors are caught
     raw.on("connection", accept);
     return () => void raw.off("connection", accept);
   };
   const drop = (s: Socket) => void s.socket.destroy();
-  return yield* serveConnections(raw, "connection", subscribe, drop, (p) => connection(p, handler), (port, task) => new Server(port, task));
+  return yield* serveConnections(raw, port, host, "connection", subscribe, drop, (p) => connection(p, handler), (port, task) => new Server(port, task));
 }
 
 /** @internal Listen on `port`, waiting until bound; cancelling closes the listener. */
@@ -227,25 +227,48 @@ export function own<I>(p: Pending<I>): I {
 }
 
 /**
- * @internal The accept loop shared by TCP and HTTP servers: a task in the caller's scope that
- * owns a handler task, `handle(pending)`, for each connection or request `subscribe` delivers.
- * The task is made at once, in the event's callback (no channel, no hop through a loop); its
- * first act is to {@link own} its item. When the server task ends (or its scope does) the
- * listener is closed, every connection no handler owns yet is dropped, and it waits until the
- * port is free; the handlers are cancelled meanwhile.
+ * @internal The accept loop shared by TCP and HTTP servers: binds `raw` to `port` on `host`, then
+ * a task in the caller's scope owns a handler task, `handle(pending)`, for each connection or
+ * request `subscribe` delivers. The task is made at once, in the event's callback (no channel,
+ * no hop through a loop); its first act is to {@link own} its item. When the server task ends
+ * (or its scope does) the listener is closed, every connection no handler owns yet is dropped,
+ * and it waits until the port is free; the handlers are cancelled meanwhile.
  */
 export function* serveConnections<I extends {}, R>(
   raw: net.Server,
+  port: number,
+  host: string,
   name: string,
   subscribe: (push: (item: I) => void) => () => void,
   drop: (item: I) => void,
   handle: (pending: Pending<I>) => Operation<unknown>,
   make: (port: number, task: Task<void>) => R,
 ): Operation<R> {
-  const port = (raw.address() as net.AddressInfo).port;
-  const closed = new Promise<void>((resolve) => raw.once("close", resolve));
   const unstarted: Pending<I> = { item: undefined as unknown as I, prev: null, next: null };
-  let unsubscribe: (() => void) | null = null;
+  let task: Task<void> | null = null;
+  // Listening from before the bind: this task may resume a host turn or more after the server
+  // is bound (when the loop waits for the next slice), and what arrives meanwhile must be heard.
+  // It waits in `early` until the server task exists, then takes the one way in, `deliver`.
+  const early: I[] = [];
+  const deliver = (item: I) => {
+    if (task === null) return void early.push(item);
+    // A handler made in a cancelled scope would never run: the server is closing, drop it.
+    if (task.top.flags & HALTED || task.flags & DONE) return drop(item);
+    const p: Pending<I> = { item, prev: unstarted, next: unstarted.next };
+    if (p.next !== null) p.next.prev = p;
+    unstarted.next = p;
+    task.sched.child(task.top, handle(p), FORK, name);
+    task.sched.runHere(); // the handler starts in the event's callback, when nothing else runs
+  };
+  let unsubscribe: (() => void) | null = subscribe(deliver);
+  try {
+    yield* bind(raw, port, host);
+  } catch (e) {
+    unsubscribe(); // failed or cancelled: nothing was or will be accepted
+    throw e;
+  }
+  const bound = (raw.address() as net.AddressInfo).port;
+  const closed = new Promise<void>((resolve) => raw.once("close", resolve));
   let failure: Error | undefined;
   let onFailure: ((e: Error) => void) | null = null;
   raw.on("error", (e) => {
@@ -264,7 +287,7 @@ export function* serveConnections<I extends {}, R>(
   const accept = spawn(
     function* accept() {
       try {
-        // The handlers are its children, made by the listener below; it waits for a failure.
+        // The handlers are its children, made by `deliver`; it waits for a failure.
         yield* action<void>((_, reject) => {
           if (failure !== undefined) return reject(failure);
           onFailure = reject;
@@ -274,21 +297,12 @@ export function* serveConnections<I extends {}, R>(
         yield* shield(shut); // cancelled, as a server usually ends: wait until the port is free
       }
     },
-    { name: `server ${port}` },
+    { name: `server ${bound}` },
   );
   // A resource: if the scope ends before the accept task has run, the listener is closed all the same.
-  const task = (yield* resource(accept, shut)) as Task<void>;
-  const sched = task.sched;
-  unsubscribe = subscribe((item) => {
-    // A handler made in a cancelled scope would never run: the server is closing, drop it.
-    if (task.top.flags & HALTED || task.flags & DONE) return drop(item);
-    const p: Pending<I> = { item, prev: unstarted, next: unstarted.next };
-    if (p.next !== null) p.next.prev = p;
-    unstarted.next = p;
-    sched.child(task.top, handle(p), FORK, name);
-    sched.runHere(); // the handler starts in the event's callback, when nothing else runs
-  });
-  return make(port, task);
+  task = (yield* resource(accept, shut)) as Task<void>;
+  for (const item of early.splice(0)) deliver(item); // dropped if the scope is cancelled already
+  return make(bound, task);
 }
 
 function* connection(p: Pending<Socket>, handler: (socket: Socket) => Operation<unknown>): Operation<void> {

@@ -4,9 +4,9 @@ import * as assert from "uvu/assert";
 import * as http from "node:http";
 import * as net from "node:net";
 import type { AddressInfo } from "node:net";
-import { cancel, channel, cooperate, createScheduler, fork, sleep, spawn, suspend } from "../../lib/index.js";
+import { cancel, channel, cooperate, createScheduler, fork, sleep, spawn, suspend, timeout, wait } from "../../lib/index.js";
 import { get, request, serve } from "../../lib/node/index.js";
-import { ioTest, real } from "../node-helpers.js";
+import { hogs, ioTest, onNextListen, real } from "../node-helpers.js";
 
 /** A plain node:http server for the client specs. */
 async function plainServer(handler: http.RequestListener): Promise<{ url: string; close: () => Promise<void> }> {
@@ -414,6 +414,42 @@ ioTest("a response can be abandoned early with close(); its connection is closed
   } finally {
     await server.close();
   }
+});
+
+ioTest("a request that arrives while the scheduler is busy, right as the server listens, is served", async () => {
+  const s = real();
+  const got = await s.run(function* () {
+    let served = false;
+    // Three tasks use up a slice each: the server's task, woken by the bind, runs three host
+    // turns after it, while the request below is read in the second.
+    yield* hogs(3, () => served);
+    let client: net.Socket | undefined;
+    let reply!: Promise<string>;
+    onNextListen((raw) => {
+      const c = (client = net.connect((raw.address() as AddressInfo).port, "127.0.0.1"));
+      c.on("error", () => {});
+      c.write("GET /early HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+      reply = new Promise((resolve) => {
+        let data = "";
+        c.on("data", (d) => (data += d));
+        c.on("close", () => resolve(data.slice(data.indexOf("\r\n\r\n") + 4)));
+      });
+    });
+    const server = yield* serve({ port: 0 }, function* (req, res) {
+      yield* res.end(`served ${req.url}`);
+    });
+    try {
+      return yield* timeout(3000, wait(reply)); // a bound, should it never be served
+    } catch (e) {
+      return String(e);
+    } finally {
+      served = true;
+      client!.destroy();
+      yield* server.close();
+    }
+  });
+  assert.is(got, "served /early");
+  assert.equal(s.reported, []);
 });
 
 test.run();

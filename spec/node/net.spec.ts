@@ -2,10 +2,10 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import * as net from "node:net";
-import { action, all, call, cancel, fork, join, sleep, spawn, suspend, type Task } from "../../lib/index.js";
+import { action, all, call, cancel, cooperate, fork, join, sleep, spawn, suspend, timeout, wait, type Task } from "../../lib/index.js";
 import { connect, listen, once, type Socket } from "../../lib/node/index.js";
 import { outcome } from "../helpers.js";
-import { ioTest, real } from "../node-helpers.js";
+import { hogs, ioTest, onNextListen, real } from "../node-helpers.js";
 
 function* echo(socket: Socket) {
   let line;
@@ -349,6 +349,74 @@ ioTest("a line longer than maxLength is an error; writing after end() is an erro
     return codes;
   });
   assert.equal(got, ["ERR_LINE_TOO_LONG", "ERR_STREAM_WRITE_AFTER_END"]);
+});
+
+ioTest("a connection that arrives while the scheduler is busy, right as the server listens, is served", async () => {
+  const s = real();
+  const got = await s.run(function* () {
+    let served = false;
+    // Three tasks use up a slice each: the server's task, woken by the bind, runs three host
+    // turns after it, while the connection below is accepted in the first.
+    yield* hogs(3, () => served);
+    let client: net.Socket | undefined;
+    const accepted: net.Socket[] = [];
+    let reply!: Promise<string>;
+    onNextListen((raw) => {
+      raw.prependListener("connection", (c: net.Socket) => accepted.push(c));
+      const c = (client = net.connect((raw.address() as net.AddressInfo).port, "127.0.0.1"));
+      c.on("error", () => {});
+      c.write("hello\n");
+      reply = new Promise((resolve) => c.on("data", (d) => resolve(String(d))));
+    });
+    const server = yield* listen({ port: 0 }, function* (socket) {
+      yield* socket.write((yield* socket.readLine()) + "\n");
+    });
+    try {
+      return yield* timeout(3000, wait(reply)); // a bound, should it never be served
+    } catch (e) {
+      return String(e);
+    } finally {
+      served = true;
+      // Should it be left unserved, its socket would keep the server from closing.
+      client!.destroy();
+      for (const c of accepted) c.destroy();
+      yield* server.close();
+    }
+  });
+  assert.is(got, "hello\n");
+  assert.equal(s.reported, []);
+});
+
+ioTest("a server cancelled while it binds, or failing to, leaves no socket open and no listener behind", async () => {
+  const s = real();
+  const got = await s.run(function* () {
+    const servers: net.Server[] = [];
+    const original = net.Server.prototype.listen;
+    const watch = () => {
+      net.Server.prototype.listen = function (this: net.Server, ...args: unknown[]) {
+        net.Server.prototype.listen = original;
+        servers.push(this);
+        return (original as (...a: unknown[]) => net.Server).apply(this, args);
+      } as typeof original;
+    };
+    // Cancelled in the same run of the loop as its listen(): Node still looks the host up then.
+    watch();
+    const t = yield* spawn(listen({ port: 0 }, echo));
+    yield* cooperate(); // t runs up to its bind
+    yield* cancel(t);
+    const taken = yield* listen({ port: 0 }, echo);
+    watch();
+    let code: string | undefined;
+    try {
+      yield* listen({ port: taken.port }, echo);
+    } catch (e) {
+      code = (e as NodeJS.ErrnoException).code;
+    }
+    yield* sleep(20); // a few host turns: a late listen would be done by now
+    return { code, servers: servers.map((r) => ({ listening: r.listening, listeners: r.listenerCount("connection") })) };
+  });
+  const closed = { listening: false, listeners: 0 };
+  assert.equal(got, { code: "EADDRINUSE", servers: [closed, closed] });
 });
 
 test.run();
