@@ -79,7 +79,12 @@ test("three worker processes and a producer: 10,000 jobs, one worker killed, one
     assert.equal(stopped, { code: 143, signal: null }, "SIGTERM cancels the worker through main(), which exits 143");
     assert.equal(await producer.exited, { code: 0, signal: null });
     const dead = total / 1000;
-    await waitFor("every job to be done or dead", async () => new Set(workers.flatMap((w) => w.done)).size === total - dead && (await admin.xlen(`${name}:dead`)) === dead);
+    // A worker prints "done" before it acks: wait for the acks too (the queue empty), or the
+    // SIGTERM below may cancel the last ack in flight, and that job goes back to the queue.
+    await waitFor(
+      "every job to be done or dead, and acked",
+      async () => new Set(workers.flatMap((w) => w.done)).size === total - dead && (await admin.xlen(`${name}:dead`)) === dead && (await admin.xlen(name)) === 0,
+    );
     workers[2]!.child.kill("SIGTERM");
     assert.equal(await workers[2]!.exited, { code: 143, signal: null });
 
