@@ -265,6 +265,7 @@ export function* serveConnections<I extends {}, R>(
     yield* bind(raw, port, host);
   } catch (e) {
     unsubscribe(); // failed or cancelled: nothing was or will be accepted
+    for (const item of early.splice(0)) drop(item);
     throw e;
   }
   const bound = (raw.address() as net.AddressInfo).port;
@@ -280,6 +281,7 @@ export function* serveConnections<I extends {}, R>(
     unsubscribe = null;
     for (let p = unstarted.next; p !== null; p = p.next) drop(p.item);
     unstarted.next = null;
+    for (const item of early.splice(0)) drop(item); // a net.Server closes only once its connections have
     if (raw.listening) raw.close();
     (raw as Partial<http.Server>).closeAllConnections?.(); // idle keep-alive, half-sent requests
     yield* wait(closed);
@@ -300,7 +302,14 @@ export function* serveConnections<I extends {}, R>(
     { name: `server ${bound}` },
   );
   // A resource: if the scope ends before the accept task has run, the listener is closed all the same.
-  task = (yield* resource(accept, shut)) as Task<void>;
+  try {
+    task = (yield* resource(accept, shut)) as Task<void>;
+  } catch (e) {
+    // Cancelled after the bind but before the server task was made (the spawn throws in a
+    // cancelled scope, so `resource` registered no close): close the listener here.
+    yield* shield(shut);
+    throw e;
+  }
   for (const item of early.splice(0)) deliver(item); // dropped if the scope is cancelled already
   return make(bound, task);
 }

@@ -4,7 +4,7 @@ import * as assert from "uvu/assert";
 import * as http from "node:http";
 import * as net from "node:net";
 import type { AddressInfo } from "node:net";
-import { cancel, channel, cooperate, createScheduler, fork, sleep, spawn, suspend, timeout, wait } from "../../lib/index.js";
+import { cancel, channel, cooperate, createScheduler, fork, sleep, spawn, suspend, timeout, wait, type Task } from "../../lib/index.js";
 import { get, request, serve } from "../../lib/node/index.js";
 import { hogs, ioTest, onNextListen, real } from "../node-helpers.js";
 
@@ -450,6 +450,52 @@ ioTest("a request that arrives while the scheduler is busy, right as the server 
   });
   assert.is(got, "served /early");
   assert.equal(s.reported, []);
+});
+
+ioTest("a server cancelled after it has bound, before its task resumes, closes the listener and drops the early request", async () => {
+  const s = real();
+  let raw: net.Server | undefined;
+  let client: net.Socket | undefined;
+  try {
+    const got = await s.run(function* () {
+      let stop = false;
+      // The server's task, woken by the bind, runs three host turns later; a request is read
+      // meanwhile, and the task is cancelled from a host callback (a signal handler).
+      yield* hogs(3, () => stop);
+      let t!: Task<void>;
+      let cancelled!: () => void;
+      const cancelling = new Promise<void>((resolve) => (cancelled = resolve));
+      let ended!: Promise<boolean>;
+      onNextListen((r) => {
+        raw = r;
+        r.once("request", () => setImmediate(() => void t.cancel().then(cancelled)));
+        const c = (client = net.connect((r.address() as AddressInfo).port, "127.0.0.1"));
+        c.on("error", () => {});
+        c.write("GET /early HTTP/1.1\r\nHost: x\r\n\r\n");
+        ended = new Promise((resolve) => c.once("close", () => resolve(true)));
+      });
+      t = yield* spawn(function* () {
+        yield* serve({ port: 0 }, function* (_req, res) {
+          yield* res.end("served");
+        });
+        yield* suspend();
+      });
+      try {
+        yield* timeout(3000, wait(cancelling));
+        let dropped = false; // the client sees its connection closed, not left hanging
+        try {
+          dropped = yield* timeout(500, wait(ended));
+        } catch {}
+        return { state: t.state, listening: raw!.listening, dropped };
+      } finally {
+        stop = true;
+      }
+    });
+    assert.equal(got, { state: "cancelled", listening: false, dropped: true });
+  } finally {
+    client?.destroy();
+    if (raw?.listening) raw.close();
+  }
 });
 
 test.run();

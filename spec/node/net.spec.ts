@@ -419,4 +419,44 @@ ioTest("a server cancelled while it binds, or failing to, leaves no socket open 
   assert.equal(got, { code: "EADDRINUSE", servers: [closed, closed] });
 });
 
+ioTest("a server cancelled after it has bound, before its task resumes, closes the listener and drops what arrived", async () => {
+  const s = real();
+  let raw: net.Server | undefined;
+  let client: net.Socket | undefined;
+  try {
+    const got = await s.run(function* () {
+      let stop = false;
+      // The server's task, woken by the bind, runs three host turns later; the connection is
+      // accepted meanwhile, and the task is cancelled from a host callback (a signal handler).
+      yield* hogs(3, () => stop);
+      let t!: Task<unknown>;
+      let cancelled!: () => void;
+      const cancelling = new Promise<void>((resolve) => (cancelled = resolve));
+      let ended!: Promise<boolean>;
+      onNextListen((r) => {
+        raw = r;
+        r.once("connection", () => setImmediate(() => void t.cancel().then(cancelled)));
+        const c = (client = net.connect((r.address() as net.AddressInfo).port, "127.0.0.1"));
+        c.on("error", () => {});
+        ended = new Promise((resolve) => c.once("close", () => resolve(true)));
+      });
+      t = yield* spawn(listen({ port: 0 }, echo));
+      try {
+        yield* timeout(3000, wait(cancelling));
+        let dropped = false; // the client sees its connection closed, not left hanging
+        try {
+          dropped = yield* timeout(500, wait(ended));
+        } catch {}
+        return { state: t.state, listening: raw!.listening, dropped };
+      } finally {
+        stop = true;
+      }
+    });
+    assert.equal(got, { state: "cancelled", listening: false, dropped: true });
+  } finally {
+    client?.destroy();
+    if (raw?.listening) raw.close();
+  }
+});
+
 test.run();
