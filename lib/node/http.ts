@@ -13,7 +13,7 @@ import { current, HALTED, type Task } from "../core/task.js";
 import { checkFunction, checkPort } from "./checks.js";
 import { own, type Pending, Server, serveConnections } from "./net.js";
 import { Reader } from "./reader.js";
-import { until, writeAll } from "./wait.js";
+import { endReply, until, writeAll } from "./wait.js";
 
 /** A body read from a coroutine, with helpers to take it whole. */
 class Body extends Reader {
@@ -261,11 +261,8 @@ export class Reply {
    * yield* res.end("done\n");
    * ```
    */
-  *end(body?: string | Uint8Array): Operation<void> {
-    const r = this.response;
-    if (r.writableEnded) return;
-    r.end(body);
-    if (!r.writableFinished && r.writableNeedDrain) yield* until(r, ["finish", "close"]); // only a body the socket could not take
+  end(body?: string | Uint8Array): Operation<void> {
+    return endReply(this.response, body);
   }
 
   /**
@@ -278,7 +275,7 @@ export class Reply {
    */
   *json(value: unknown): Operation<void> {
     this.response.setHeader("content-type", "application/json");
-    yield* this.end(JSON.stringify(value));
+    yield* endReply(this.response, JSON.stringify(value));
   }
 }
 

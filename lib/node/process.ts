@@ -86,8 +86,8 @@ export class Subprocess {
    * yield* child.write("quit\n");
    * ```
    */
-  *write(data: string | Uint8Array): Operation<void> {
-    yield* writeAll(this.child.stdin, data);
+  write(data: string | Uint8Array): Operation<void> {
+    return writeAll(this.child.stdin, data);
   }
 
   /**

@@ -3,24 +3,74 @@
 // most 64 KiB wait unread before the stream is paused, so a slow reader holds the sender back.
 
 import type { Readable } from "node:stream";
-import type { Operation } from "../core/effect.js";
-import { Park, PARKED, wake, wakeHere } from "../core/park.js";
+import { noteMade, type Operation } from "../core/effect.js";
+import { ATTEMPT, Park, PARKED, wake, wakeHere } from "../core/park.js";
 import type { Task } from "../core/task.js";
 
-/** The effect a read waits on for the next chunk (one per reader): it takes a chunk queued
- * already, or parks the reading task until the stream delivers one. Waiting allocates nothing. */
-class Pull extends Park<Buffer | undefined> {
+/**
+ * A read of a {@link Reader} (a chunk, a line, n bytes): an effect that completes from what the
+ * reader has, taking bytes only when it completes, or parks its task until the stream brings
+ * more. A read that can complete at once does so inside its `yield*` (no generator, no trip
+ * through the scheduler's loop); a waiting one is retried by each chunk that arrives.
+ */
+abstract class Read<T> extends Park<T> {
   constructor(readonly reader: Reader) {
     super();
   }
-  enter(task: Task): Buffer | undefined | typeof PARKED {
-    return this.reader.pull(task);
+  /** The result from what the reader has now, or PARKED having taken nothing; throws the
+   * stream's error. */
+  abstract poll(): T | typeof PARKED;
+  override [ATTEMPT](): T | typeof PARKED {
+    return this.poll();
+  }
+  enter(task: Task): T | typeof PARKED {
+    const v = this.poll();
+    return v === PARKED ? this.reader.park(task, this) : v;
   }
   leave(): void {
-    this.reader.waiter = null;
+    this.reader.unpark();
+  }
+}
+
+/** `read()`: the next chunk. One per reader. */
+class ReadChunk extends Read<Buffer | undefined> {
+  poll(): Buffer | undefined | typeof PARKED {
+    return this.reader.pollChunk();
   }
   override toString(): string {
     return "read(stream)";
+  }
+}
+
+/** `readLine(maxLength)`: the next line. */
+class ReadLine extends Read<string | undefined> {
+  constructor(
+    reader: Reader,
+    readonly maxLength: number,
+  ) {
+    super(reader);
+  }
+  poll(): string | undefined | typeof PARKED {
+    return this.reader.pollLine(this.maxLength);
+  }
+  override toString(): string {
+    return "readLine(stream)";
+  }
+}
+
+/** `readExactly(n)`: n bytes. */
+class ReadExactly extends Read<Buffer> {
+  constructor(
+    reader: Reader,
+    readonly n: number,
+  ) {
+    super(reader);
+  }
+  poll(): Buffer | typeof PARKED {
+    return this.reader.pollExactly(this.n);
+  }
+  override toString(): string {
+    return `readExactly(stream, ${this.n})`;
   }
 }
 
@@ -37,19 +87,28 @@ class Pull extends Park<Buffer | undefined> {
  * ```
  */
 export class Reader {
-  /** Bytes taken from the stream but not yet returned: kept here while a read waits for more, so
-   * a read that is cancelled takes nothing. */
+  /** Bytes taken from the queue by a read that needs more (a line without its end yet): kept
+   * here until the read completes, so a read that is cancelled takes nothing. */
   private held: Buffer[] = [];
   private heldBytes = 0;
+  /** How many held bytes, from the first, are known to hold no newline (a line's search resumes there). */
+  private scanned = 0;
   private failure: Error | null = null;
-  /** @internal The one task waiting for the stream, if any. */
-  waiter: Task | null = null;
-  /** The effect a read takes the next chunk with; made by the first read. */
-  private pulling: Pull | null = null;
+  /** The one task waiting for the stream, if any, and its read. */
+  private waiter: Task | null = null;
+  private waiting: Read<unknown> | null = null;
+  /** The effect of `read()` (it has no argument: one is enough), made by the first, and the last
+   * `readLine` effect, reused while the maximum length is the same. */
+  private chunkRead: ReadChunk | null = null;
+  private lineRead: ReadLine | null = null;
 
-  /** Chunks received and not yet read, `queued` bytes in all; the stream is paused past LIMIT. */
+  /** Chunks received and not yet read, `queued` bytes in all: the first, and the others after
+   * it (one chunk at a time, the usual case, touches no array). The stream is paused past LIMIT. */
+  private first: Buffer | null = null;
   private readonly chunks: Buffer[] = [];
   private queued = 0;
+  /** Paused by this reader (past LIMIT), to be resumed once the queue is short again. */
+  private paused = false;
   private ended = false;
   private listening = false;
   private errorsCaught = false;
@@ -68,22 +127,28 @@ export class Reader {
     this.errorsCaught = true;
     this.stream.on("error", (e) => {
       this.failure ??= e;
-      this.wake();
+      this.retry(false);
     });
   }
 
-  /** The waiting read, if any, looks again: it gets what is there now. */
-  private wake(): void {
+  /** The waiting read, if any, looks again: it completes (its task is woken) if it can now. In
+   * a `data` callback (`here`) the task runs in the callback when the scheduler is idle. */
+  private retry(here: boolean): void {
     const w = this.waiter;
     if (w === null) return;
-    this.waiter = null;
-    const p = this.pulling!;
+    const op = this.waiting!;
+    let v: unknown;
+    let threw = false;
     try {
-      const v = this.pull(null);
-      if (v !== PARKED) wake(w, p, v);
+      v = op.poll();
+      if (v === PARKED) return;
     } catch (e) {
-      wake(w, p, e, true);
+      v = e;
+      threw = true;
     }
+    this.waiter = this.waiting = null;
+    if (here) wakeHere(w, op, v, threw);
+    else wake(w, op, v, threw);
   }
 
   /** Start the flow: into a small queue, paused past LIMIT bytes until the reader catches up,
@@ -94,18 +159,18 @@ export class Reader {
     if (!this.errorsCaught) this.catchErrors();
     s.on("data", (chunk: Buffer | string) => {
       const c = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
-      const w = this.waiter;
-      if (w !== null) {
-        // A read waits: the chunk goes straight to it.
-        this.waiter = null;
-        if (wakeHere(w, this.pulling!, c)) return;
+      if (this.first === null) this.first = c;
+      else this.chunks.push(c);
+      this.queued += c.length;
+      if (this.waiter !== null) this.retry(true);
+      if (this.queued >= LIMIT && !this.paused) {
+        this.paused = true;
+        s.pause();
       }
-      this.chunks.push(c);
-      if ((this.queued += c.length) >= LIMIT) s.pause();
     });
     const end = () => {
       this.ended = true;
-      this.wake();
+      this.retry(false);
     };
     s.on("end", end);
     s.on("close", end);
@@ -121,9 +186,10 @@ export class Reader {
    * while ((chunk = yield* socket.read()) !== undefined) total += chunk.length;
    * ```
    */
-  *read(): Operation<Buffer | undefined> {
-    if (this.held.length > 0) return this.take(this.held[0]!.length);
-    return yield* this.next();
+  read(): Operation<Buffer | undefined> {
+    const op = (this.chunkRead ??= new ReadChunk(this));
+    noteMade(op);
+    return op;
   }
 
   /**
@@ -140,29 +206,13 @@ export class Reader {
    * ```
    */
   readLine(maxLength = 1 << 20): Operation<string | undefined> {
-    if (!(maxLength > 0)) throw new RangeError(`readLine(maxLength) expects a number > 0, got ${maxLength}`);
-    return this.line(maxLength);
-  }
-
-  private *line(maxLength: number): Operation<string | undefined> {
-    let from = 0; // where the search for a newline resumes
-    for (;;) {
-      if (this.held.length > 1) this.held = [Buffer.concat(this.held, this.heldBytes)];
-      const data = this.held[0];
-      const nl = data === undefined ? -1 : data.indexOf(10, from);
-      if (nl >= 0) {
-        const line = data!.toString("utf8", 0, nl > 0 && data![nl - 1] === 13 ? nl - 1 : nl);
-        this.take(nl + 1);
-        return line;
-      }
-      if (this.heldBytes > maxLength) {
-        throw Object.assign(new Error(`readLine(): no end of line within ${maxLength} bytes`), { code: "ERR_LINE_TOO_LONG" });
-      }
-      from = this.heldBytes;
-      const chunk = yield* this.next();
-      if (chunk === undefined) return this.heldBytes === 0 ? undefined : this.take(this.heldBytes).toString("utf8");
-      this.hold(chunk);
+    let op = this.lineRead;
+    if (op === null || op.maxLength !== maxLength) {
+      if (!(maxLength > 0)) throw new RangeError(`readLine(maxLength) expects a number > 0, got ${maxLength}`);
+      op = this.lineRead = new ReadLine(this, maxLength);
     }
+    noteMade(op);
+    return op;
   }
 
   /**
@@ -179,22 +229,120 @@ export class Reader {
    */
   readExactly(n: number): Operation<Buffer> {
     if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`readExactly(n) expects a whole number >= 0, got ${n}`);
-    return this.exactly(n);
+    const op = new ReadExactly(this, n);
+    noteMade(op);
+    return op;
   }
 
-  private *exactly(n: number): Operation<Buffer> {
-    while (this.heldBytes < n) {
-      const chunk = yield* this.next();
-      if (chunk === undefined) {
-        const partial = Buffer.concat(this.held, this.heldBytes);
-        throw Object.assign(new Error(`readExactly(${n}): the stream ended after ${this.heldBytes} bytes`), {
-          code: "ERR_STREAM_PREMATURE_CLOSE",
-          partial,
-        });
+  /**
+   * Everything left in the stream, up to its end.
+   *
+   * @example
+   * ```ts
+   * const output = (yield* child.stdout.readAll()).toString();
+   * ```
+   */
+  *readAll(): Operation<Buffer> {
+    const parts: Buffer[] = [];
+    let chunk;
+    while ((chunk = yield* this.read()) !== undefined) parts.push(chunk);
+    return Buffer.concat(parts);
+  }
+
+  /** @internal For `read()`: the next chunk, `undefined` at the end, or PARKED. */
+  pollChunk(): Buffer | undefined | typeof PARKED {
+    if (this.held.length > 0) return this.take(this.held[0]!.length);
+    const c = this.unqueue();
+    return c !== undefined ? c : this.starved();
+  }
+
+  /** @internal For `readLine()`: the next line, `undefined` at the end, or PARKED. */
+  pollLine(maxLength: number): string | undefined | typeof PARKED {
+    const c = this.first;
+    if (c !== null && this.held.length === 0 && c[c.length - 1] === 10) {
+      // The usual case: the next chunk ends with a newline. Decoded whole (a newline is never
+      // part of a longer UTF-8 sequence, so it ends on a character); if it is one line, done.
+      const text = c.toString();
+      const nl = text.indexOf("\n");
+      if (nl === text.length - 1) {
+        this.unqueue();
+        return text.slice(0, nl > 0 && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl);
       }
-      this.hold(chunk);
+    }
+    for (;;) {
+      if (this.held.length > 1) this.held = [Buffer.concat(this.held, this.heldBytes)];
+      const data = this.held[0];
+      if (data !== undefined) {
+        const nl = data.indexOf(10, this.scanned);
+        if (nl >= 0) {
+          const line = data.toString("utf8", 0, nl > 0 && data[nl - 1] === 13 ? nl - 1 : nl);
+          this.take(nl + 1);
+          return line;
+        }
+        if (this.heldBytes > maxLength) {
+          throw Object.assign(new Error(`readLine(): no end of line within ${maxLength} bytes`), { code: "ERR_LINE_TOO_LONG" });
+        }
+        this.scanned = this.heldBytes;
+      }
+      const c = this.unqueue();
+      if (c !== undefined) this.hold(c);
+      else {
+        const end = this.starved();
+        if (end === PARKED) return PARKED;
+        return this.heldBytes === 0 ? undefined : this.take(this.heldBytes).toString("utf8");
+      }
+    }
+  }
+
+  /** @internal For `readExactly(n)`: the n bytes, or PARKED; throws if the stream ends first. */
+  pollExactly(n: number): Buffer | typeof PARKED {
+    while (this.heldBytes < n) {
+      const c = this.unqueue();
+      if (c !== undefined) {
+        this.hold(c);
+        continue;
+      }
+      if (this.starved() === PARKED) return PARKED;
+      const partial = Buffer.concat(this.held, this.heldBytes);
+      throw Object.assign(new Error(`readExactly(${n}): the stream ended after ${this.heldBytes} bytes`), {
+        code: "ERR_STREAM_PREMATURE_CLOSE",
+        partial,
+      });
     }
     return this.take(n);
+  }
+
+  /** @internal `task` waits for the stream with `read` (one task at a time). */
+  park(task: Task, read: Read<unknown>): typeof PARKED {
+    if (this.waiter !== null) throw new Error("two tasks read the same stream at once; read it from one task at a time");
+    this.waiter = task;
+    this.waiting = read;
+    return PARKED;
+  }
+
+  /** @internal The waiting read was cancelled: it took nothing. */
+  unpark(): void {
+    this.waiter = this.waiting = null;
+  }
+
+  /** The next queued chunk, if any (the flow starts with the first read); the stream is resumed
+   * once the queue is short again. */
+  private unqueue(): Buffer | undefined {
+    if (!this.listening) this.listen();
+    const c = this.first;
+    if (c === null) return undefined;
+    this.first = this.chunks.length > 0 ? this.chunks.shift()! : null;
+    if ((this.queued -= c.length) < LIMIT && this.paused) {
+      this.paused = false;
+      this.stream.resume();
+    }
+    return c;
+  }
+
+  /** Nothing queued: the stream's error (thrown), `undefined` at its end, or PARKED. */
+  private starved(): undefined | typeof PARKED {
+    if (this.failure !== null) throw this.failure;
+    return this.ended || this.stream.destroyed ? undefined : PARKED;
   }
 
   /** Keep `chunk` for a read still waiting for more. */
@@ -218,44 +366,8 @@ export class Reader {
       this.held = all.length > n ? [all.subarray(n)] : [];
     }
     this.heldBytes -= n;
+    this.scanned = Math.max(0, this.scanned - n);
     return out;
-  }
-
-  /**
-   * Everything left in the stream, up to its end.
-   *
-   * @example
-   * ```ts
-   * const output = (yield* child.stdout.readAll()).toString();
-   * ```
-   */
-  *readAll(): Operation<Buffer> {
-    const parts: Buffer[] = [];
-    let chunk;
-    while ((chunk = yield* this.read()) !== undefined) parts.push(chunk);
-    return Buffer.concat(parts);
-  }
-
-  /** The next chunk from the stream itself: an effect (yield* it). */
-  private next(): Pull {
-    return (this.pulling ??= new Pull(this));
-  }
-
-  /** @internal The next chunk, `undefined` at the end, or PARKED with `task` (if any) noted as
-   * the one waiting for the stream. Throws the stream's error. */
-  pull(task: Task | null): Buffer | undefined | typeof PARKED {
-    if (!this.listening) this.listen();
-    const chunk = this.chunks.shift();
-    if (chunk !== undefined) {
-      if ((this.queued -= chunk.length) < LIMIT && this.stream.isPaused()) this.stream.resume();
-      return chunk;
-    }
-    if (this.failure !== null) throw this.failure;
-    if (this.ended || this.stream.destroyed) return undefined;
-    if (task === null) return PARKED;
-    if (this.waiter !== null) throw new Error("two tasks read the same stream at once; read it from one task at a time");
-    this.waiter = task;
-    return PARKED;
   }
 }
 

@@ -2,8 +2,10 @@
 // that respects backpressure, an end that is flushed. Shared by sockets, responses and processes.
 
 import type { Writable } from "node:stream";
-import type { Operation } from "../core/effect.js";
+import { noteMade, type Operation } from "../core/effect.js";
 import { action } from "../core/effects.js";
+import { ATTEMPT, Park, PARKED, wake } from "../core/park.js";
+import type { Task } from "../core/task.js";
 
 /** @internal Wait for the first of `events` on `emitter`; the listeners are removed either way. */
 export function until(emitter: NodeJS.EventEmitter, events: readonly string[]): Operation<void> {
@@ -21,16 +23,88 @@ export function until(emitter: NodeJS.EventEmitter, events: readonly string[]): 
 }
 
 /**
+ * The effect of a write that respects backpressure (see {@link writeAll}), or of the last write
+ * of an HTTP response (see {@link endReply}). The data is handed to the stream once, at the first
+ * step of its `yield*`: inside a running task a write the stream takes completes there (no
+ * generator, no trip through the scheduler's loop); one that fills the buffer parks its task
+ * until `drain` (`finish` for an end), or `close`. Cancelled while it waits, the data stays
+ * written: only the wait is given up.
+ */
+class Write extends Park<void> {
+  /** 0 not written yet; 1 written, the buffer full; 2 done. */
+  private state = 0;
+  private fire: (() => void) | null = null;
+  constructor(
+    readonly stream: Writable,
+    readonly data: string | Uint8Array | undefined,
+    /** An end: `end(data)`, never an error (what a response's end did before it was an effect). */
+    readonly ends: boolean,
+  ) {
+    super();
+  }
+  override [ATTEMPT](): void | typeof PARKED {
+    if (this.state !== 0) return this.state === 2 ? undefined : PARKED;
+    const w = this.stream;
+    if (this.ends) {
+      if (w.writableEnded) this.state = 2; // ended already: nothing to do
+      else {
+        w.end(this.data);
+        this.state = !w.writableFinished && w.writableNeedDrain ? 1 : 2; // waits only for a body the socket could not take
+      }
+      return this.state === 2 ? undefined : PARKED;
+    }
+    if (w.errored) throw w.errored;
+    if (w.destroyed || w.writableEnded) throw destroyedError(w);
+    this.state = w.write(this.data!) ? 2 : 1;
+    return this.state === 2 ? undefined : PARKED;
+  }
+  enter(task: Task): void | typeof PARKED {
+    if (this[ATTEMPT]() !== PARKED) return undefined;
+    const w = this.stream;
+    const fire = () => {
+      this.leave();
+      if (this.ends) wake(task, this, undefined);
+      else if (w.errored) wake(task, this, w.errored, true);
+      else if (w.destroyed) wake(task, this, destroyedError(w), true);
+      else wake(task, this, undefined);
+    };
+    this.fire = fire;
+    w.on(this.ends ? "finish" : "drain", fire);
+    w.on("close", fire);
+    return PARKED;
+  }
+  leave(): void {
+    this.state = 2;
+    const fire = this.fire;
+    if (fire === null) return;
+    this.fire = null;
+    this.stream.off(this.ends ? "finish" : "drain", fire);
+    this.stream.off("close", fire);
+  }
+  override toString(): string {
+    return this.ends ? "end(response)" : "write(stream)";
+  }
+}
+
+/**
  * @internal Write to a Node writable, waiting for `drain` when its buffer is full. Fails, never
  * silently drops, if the stream is (or gets) ended, destroyed or errored.
  */
-export function* writeAll(w: Writable, data: string | Uint8Array): Operation<void> {
-  if (w.errored) throw w.errored;
-  if (w.destroyed || w.writableEnded) throw destroyedError(w);
-  if (w.write(data)) return;
-  yield* until(w, ["drain", "close"]);
-  if (w.errored) throw w.errored;
-  if (w.destroyed) throw destroyedError(w);
+export function writeAll(w: Writable, data: string | Uint8Array): Operation<void> {
+  const op = new Write(w, data, false);
+  noteMade(op);
+  return op;
+}
+
+/**
+ * @internal End an HTTP response with an optional last chunk; waits only when the socket could
+ * not take it all (a slow client, a large body), until it is finished or closed. Ending what has
+ * ended already does nothing.
+ */
+export function endReply(w: Writable, data: string | Uint8Array | undefined): Operation<void> {
+  const op = new Write(w, data, true);
+  noteMade(op);
+  return op;
 }
 
 /**

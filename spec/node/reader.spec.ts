@@ -1,0 +1,188 @@
+// Reads and writes are effects: one that can complete at once completes inside its `yield*`,
+// one that must wait parks its task, and every chunk that arrives lets the waiting read look
+// again. These pin the framing across chunks, what a cancelled read or write leaves behind, the
+// forgotten `yield*` report, and that a read or write that completes at once gives no turn away.
+import { suite, test } from "uvu";
+import * as assert from "uvu/assert";
+import * as net from "node:net";
+import { PassThrough, Writable } from "node:stream";
+import { cancel, cooperate, createScheduler, fork, sleep } from "../../lib/index.js";
+import { connect, Reader } from "../../lib/node/index.js";
+import { writeAll } from "../../lib/node/wait.js";
+import { ioTest, real } from "../node-helpers.js";
+
+const Read = suite("reads and writes as effects");
+
+const tick = () => new Promise<void>((r) => setImmediate(r));
+
+Read("a line that arrives in pieces while its read waits, CRLF and a last line without its newline", async () => {
+  const s = real();
+  const pt = new PassThrough();
+  const reader = new Reader(pt);
+  const lines: (string | undefined)[] = [];
+  const t = s.run(function* () {
+    for (let i = 0; i < 5; i++) lines.push(yield* reader.readLine());
+  });
+  await tick();
+  pt.write("pa");
+  pt.write("rt");
+  assert.equal(lines, []);
+  pt.write("ial\r\nsecond\nthi");
+  assert.equal(lines, ["partial", "second"]);
+  pt.write("rd\n\nlast");
+  pt.end();
+  await t;
+  assert.equal(lines, ["partial", "second", "third", "", "last"]);
+});
+
+Read("readExactly and read take from one buffer, whether the bytes were queued or arrived while the read waited", async () => {
+  const s = real();
+  const pt = new PassThrough();
+  const reader = new Reader(pt);
+  const got: string[] = [];
+  const t = s.run(function* () {
+    got.push((yield* reader.readExactly(6)).toString()); // waits for three chunks
+    got.push((yield* reader.readLine())!); // "gh", held from the last chunk
+    got.push((yield* reader.read())!.toString()); // the rest of what came with the line
+    got.push(String(yield* reader.read())); // the end
+  });
+  await tick();
+  pt.write("ab");
+  pt.write("cd");
+  pt.write("efgh\nij");
+  pt.end();
+  await t;
+  assert.equal(got, ["abcdef", "gh", "ij", "undefined"]);
+});
+
+Read("a read or a write that completes at once does not give its turn away", async () => {
+  const s = real();
+  const pt = new PassThrough();
+  const reader = new Reader(pt);
+  const sink = new Writable({ write: (_c, _e, cb) => cb(), highWaterMark: 1 << 20 });
+  const log: string[] = [];
+  await s.run(function* () {
+    yield* fork(function* () {
+      for (let i = 0; i < 3; i++) {
+        log.push("other");
+        yield* cooperate();
+      }
+    });
+    pt.write("a\nb\n");
+    yield* sleep(1); // the chunk is queued
+    log.push(`line ${yield* reader.readLine()}`);
+    log.push(`line ${yield* reader.readLine()}`);
+    yield* writeAll(sink, "x");
+    log.push("wrote");
+    yield* cooperate();
+    log.push("after");
+    pt.end();
+  });
+  assert.equal(log, ["other", "other", "other", "line a", "line b", "wrote", "after"]);
+});
+
+Read("a forgotten yield* before a read or a write is reported, and the write did not happen", async () => {
+  const s = real();
+  const pt = new PassThrough();
+  const reader = new Reader(pt);
+  let written = 0;
+  const sink = new Writable({ write: (_c, _e, cb) => (written++, cb()) });
+  await s.run(function* handler() {
+    reader.readLine(); // forgotten
+    writeAll(sink, "x"); // forgotten
+    yield* sleep(1);
+  });
+  const messages = s.reported.map((e) => (e as Error).message);
+  assert.equal(messages.length, 2);
+  assert.match(messages[0]!, /^readLine\(stream\) was made in task #\d+ handler but never yielded/);
+  assert.match(messages[1]!, /^write\(stream\) was made in task #\d+ handler but never yielded/);
+  assert.is(written, 0);
+});
+
+Read("the stream's error reaches the read waiting for a line; a read of an ended stream is undefined", async () => {
+  const s = real();
+  const pt = new PassThrough();
+  const reader = new Reader(pt);
+  const t = s.run(function* () {
+    return yield* reader.readLine();
+  });
+  await tick();
+  pt.write("no newline yet");
+  pt.destroy(Object.assign(new Error("boom"), { code: "EBOOM" }));
+  await t.then(
+    () => assert.unreachable("read a line"),
+    (e: { code: string }) => assert.is(e.code, "EBOOM"),
+  );
+  const ended = new Reader(new PassThrough().end());
+  assert.is(await createScheduler().run(() => ended.read()), undefined);
+});
+
+Read("a reader that does not read pauses its stream past 64 KiB, so the writer sees backpressure; reading resumes it", async () => {
+  const s = real();
+  const pt = new PassThrough({ highWaterMark: 1024 });
+  const reader = new Reader(pt);
+  const chunk = Buffer.alloc(4096, 97);
+  let total = 0;
+  const t = s.run(function* () {
+    total += (yield* reader.read())!.length; // starts the flow
+    yield* sleep(20); // then reads nothing for a while
+    let c;
+    while ((c = yield* reader.read()) !== undefined) total += c.length;
+  });
+  await tick();
+  let accepted = 0;
+  while (accepted < 1000 && pt.write(chunk)) accepted++; // until the writer is told to wait
+  assert.ok(accepted < 1000, "the writer was never held back");
+  assert.ok(pt.isPaused(), "the reader did not pause its stream");
+  assert.ok(accepted * chunk.length < 256 * 1024, `${accepted} chunks taken before the writer had to wait`);
+  // The reader catches up: the stream flows again (bounded, should it never be resumed).
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    new Promise((r) => pt.once("drain", r)),
+    new Promise((_, fail) => (timer = setTimeout(() => fail(new Error("the stream was never resumed")), 3000))),
+  ]);
+  clearTimeout(timer);
+  pt.end();
+  await t;
+  assert.is(total, (accepted + 1) * chunk.length);
+});
+
+ioTest("a write cancelled while it waits for drain gives up the wait only: its data is sent, the socket stays usable", async () => {
+  const s = real();
+  let peerSocket: net.Socket | undefined;
+  const peer = net.createServer((c) => {
+    c.pause(); // read nothing for now
+    peerSocket = c;
+  });
+  await new Promise<void>((r) => peer.listen(0, "127.0.0.1", r));
+  try {
+    const chunk = Buffer.alloc(64 * 1024, 120);
+    let written = 0;
+    let received = 0;
+    await s.run(function* () {
+      const socket = yield* connect((peer.address() as net.AddressInfo).port);
+      const writer = yield* fork(function* () {
+        for (let i = 0; i < 2000; i++) {
+          yield* socket.write(chunk); // stalls: nobody reads
+          written++;
+        }
+      });
+      yield* sleep(100);
+      assert.ok(written < 2000, "the writer went on although nobody reads");
+      yield* cancel(writer); // it waits for drain
+      peerSocket!.on("data", (d: Buffer) => (received += d.length));
+      peerSocket!.resume();
+      yield* socket.write("end\n"); // still usable: waits for the drain, then goes out last
+      yield* socket.end();
+    });
+    await new Promise((r) => peerSocket!.once("end", r));
+    assert.is(received, (written + 1) * chunk.length + 4, "the cancelled write's chunk was sent, and nothing else lost");
+    assert.equal(s.reported, []);
+    peerSocket!.destroy();
+  } finally {
+    await new Promise((r) => peer.close(r));
+  }
+});
+
+Read.run();
+test.run();
