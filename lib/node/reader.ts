@@ -4,8 +4,9 @@
 
 import type { Readable } from "node:stream";
 import { noteMade, type Operation } from "../core/effect.js";
-import { ATTEMPT, Park, PARKED, wake, wakeHere } from "../core/park.js";
+import { PARKED, wake, wakeHere } from "../core/park.js";
 import type { Task } from "../core/task.js";
+import { Immediate } from "./wait.js";
 
 /**
  * A read of a {@link Reader} (a chunk, a line, n bytes): an effect that completes from what the
@@ -13,19 +14,27 @@ import type { Task } from "../core/task.js";
  * more. A read that can complete at once does so inside its `yield*` (no generator, no trip
  * through the scheduler's loop); a waiting one is retried by each chunk that arrives.
  */
-abstract class Read<T> extends Park<T> {
+abstract class Read<T> extends Immediate<T> {
+  /** `reader.arrivals` when this read last found too little: until the stream brings something
+   * more, looking again would find too little again (nothing else adds to a reader). */
+  private missed = -1;
   constructor(readonly reader: Reader) {
     super();
   }
-  /** The result from what the reader has now, or PARKED having taken nothing; throws the
-   * stream's error. */
+  /** The result from what the reader has, or PARKED having taken nothing; throws the stream's error. */
   abstract poll(): T | typeof PARKED;
-  override [ATTEMPT](): T | typeof PARKED {
-    return this.poll();
+  now(): T | typeof PARKED {
+    const v = this.poll();
+    if (v === PARKED) this.missed = this.reader.arrivals;
+    return v;
   }
   enter(task: Task): T | typeof PARKED {
-    const v = this.poll();
-    return v === PARKED ? this.reader.park(task, this) : v;
+    // Usually `now()` has just found too little, inside this `yield*`: park without looking again.
+    if (this.missed !== this.reader.arrivals) {
+      const v = this.now();
+      if (v !== PARKED) return v;
+    }
+    return this.reader.park(task, this);
   }
   leave(): void {
     this.reader.unpark();
@@ -94,6 +103,8 @@ export class Reader {
   /** How many held bytes, from the first, are known to hold no newline (a line's search resumes there). */
   private scanned = 0;
   private failure: Error | null = null;
+  /** @internal Events that may have brought something to read (chunks, the end, an error). */
+  arrivals = 0;
   /** The one task waiting for the stream, if any, and its read. */
   private waiter: Task | null = null;
   private waiting: Read<unknown> | null = null;
@@ -127,6 +138,7 @@ export class Reader {
     this.errorsCaught = true;
     this.stream.on("error", (e) => {
       this.failure ??= e;
+      this.arrivals++;
       this.retry(false);
     });
   }
@@ -162,6 +174,7 @@ export class Reader {
       if (this.first === null) this.first = c;
       else this.chunks.push(c);
       this.queued += c.length;
+      this.arrivals++;
       if (this.waiter !== null) this.retry(true);
       if (this.queued >= LIMIT && !this.paused) {
         this.paused = true;
@@ -170,6 +183,7 @@ export class Reader {
     });
     const end = () => {
       this.ended = true;
+      this.arrivals++;
       this.retry(false);
     };
     s.on("end", end);

@@ -2,10 +2,38 @@
 // that respects backpressure, an end that is flushed. Shared by sockets, responses and processes.
 
 import type { Writable } from "node:stream";
-import { noteMade, type Operation } from "../core/effect.js";
+import { current, type Effect, firstStep, noteMade, type Operation, used } from "../core/effect.js";
 import { action } from "../core/effects.js";
-import { ATTEMPT, Park, PARKED, wake } from "../core/park.js";
+import { Park, PARKED, wake } from "../core/park.js";
 import type { Task } from "../core/task.js";
+
+/**
+ * @internal An I/O effect (a read, a write) that completes inside its `yield*` when it can, as a
+ * channel's send or receive does (`ATTEMPT` in core/park.ts): `now()` completes it, or returns
+ * PARKED having taken nothing, and then it is yielded and entered as usual. Its own `next`
+ * rather than `Park`'s: that one is shared by every kind of Park, and its calls are the slower
+ * for it; this one sees only the four I/O kinds.
+ */
+export abstract class Immediate<T> extends Park<T> {
+  /** The result now (or throw), or PARKED having changed nothing that a later try would not redo. */
+  abstract now(): T | typeof PARKED;
+  override next(value?: unknown): IteratorResult<Effect<T>, T> {
+    if (!firstStep()) return { done: true, value: value as T };
+    const t = current.task as Task | null;
+    if (t === null || !t.sched.quick(t)) return this;
+    let result: T | typeof PARKED;
+    try {
+      result = this.now();
+    } catch (e) {
+      used(this);
+      t.sched.thrownBy(e, this);
+      throw e;
+    }
+    if (result === PARKED) return this;
+    used(this); // yielded, as far as the forgotten-yield check goes
+    return { done: true, value: result };
+  }
+}
 
 /** @internal Wait for the first of `events` on `emitter`; the listeners are removed either way. */
 export function until(emitter: NodeJS.EventEmitter, events: readonly string[]): Operation<void> {
@@ -30,7 +58,7 @@ export function until(emitter: NodeJS.EventEmitter, events: readonly string[]): 
  * until `drain` (`finish` for an end), or `close`. Cancelled while it waits, the data stays
  * written: only the wait is given up.
  */
-class Write extends Park<void> {
+class Write extends Immediate<void> {
   /** 0 not written yet; 1 written, the buffer full; 2 done. */
   private state = 0;
   private fire: (() => void) | null = null;
@@ -42,7 +70,7 @@ class Write extends Park<void> {
   ) {
     super();
   }
-  override [ATTEMPT](): void | typeof PARKED {
+  now(): void | typeof PARKED {
     if (this.state !== 0) return this.state === 2 ? undefined : PARKED;
     const w = this.stream;
     if (this.ends) {
@@ -59,7 +87,7 @@ class Write extends Park<void> {
     return this.state === 2 ? undefined : PARKED;
   }
   enter(task: Task): void | typeof PARKED {
-    if (this[ATTEMPT]() !== PARKED) return undefined;
+    if (this.now() !== PARKED) return undefined;
     const w = this.stream;
     const fire = () => {
       this.leave();
