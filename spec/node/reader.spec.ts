@@ -8,7 +8,7 @@ import * as net from "node:net";
 import { PassThrough, Writable } from "node:stream";
 import { cancel, cooperate, createScheduler, fork, sleep } from "../../lib/index.js";
 import { connect, Reader } from "../../lib/node/index.js";
-import { writeAll } from "../../lib/node/wait.js";
+import { endReply, writeAll } from "../../lib/node/wait.js";
 import { ioTest, real } from "../node-helpers.js";
 
 const Read = suite("reads and writes as effects");
@@ -145,6 +145,45 @@ Read("a reader that does not read pauses its stream past 64 KiB, so the writer s
   pt.end();
   await t;
   assert.is(total, (accepted + 1) * chunk.length);
+});
+
+Read("a write waiting for drain fails, never hangs, when its stream is destroyed meanwhile: with its error, or a clear one", async () => {
+  const s = real();
+  const stuck = () => new Writable({ highWaterMark: 4, write: () => {} }).on("error", () => {}); // never done: the buffer stays full
+  const codes = await s.run(function* () {
+    const out: string[] = [];
+    for (const error of [undefined, Object.assign(new Error("gone"), { code: "EGONE" })]) {
+      const w = stuck();
+      const writer = yield* fork(function* () {
+        try {
+          yield* writeAll(w, "more than four bytes");
+          return "written";
+        } catch (e) {
+          return `${(e as { code: string }).code}: ${(e as Error).message}`;
+        }
+      });
+      yield* sleep(5); // it waits for drain
+      w.destroy(error);
+      out.push(yield* writer);
+    }
+    return out;
+  });
+  assert.equal(codes, ["ERR_STREAM_DESTROYED: write after it was closed", "EGONE: gone"]);
+});
+
+Read("an HTTP reply's end ends its stream, and returns without waiting for 'finish'; a second end does nothing", async () => {
+  const s = real();
+  const chunks: string[] = [];
+  const sink = new Writable({ write: (c, _e, cb) => (chunks.push(String(c)), cb()) });
+  const log = await s.run(function* () {
+    yield* endReply(sink, "last");
+    const first = `ended ${sink.writableEnded}, finished ${sink.writableFinished}`;
+    yield* endReply(sink, "ignored");
+    return first;
+  });
+  assert.is(log, "ended true, finished false");
+  assert.equal(chunks, ["last"]);
+  assert.equal(s.reported, []);
 });
 
 ioTest("a write cancelled while it waits for drain gives up the wait only: its data is sent, the socket stays usable", async () => {
