@@ -77,7 +77,9 @@ class Write extends Immediate<void> {
       if (w.writableEnded) this.state = 2; // ended already: nothing to do
       else {
         w.end(this.data);
-        this.state = !w.writableFinished && w.writableNeedDrain ? 1 : 2; // waits only for a body the socket could not take
+        // Waits only for a body the socket could not take. (Not `writableNeedDrain`: it is false
+        // once the stream is ending, so a response's end never waited.)
+        this.state = !w.writableFinished && w.writableLength >= w.writableHighWaterMark ? 1 : 2;
       }
       return this.state === 2 ? undefined : PARKED;
     }

@@ -498,4 +498,29 @@ ioTest("a server cancelled after it has bound, before its task resumes, closes t
   }
 });
 
+ioTest("end(body) with a body the socket cannot take waits until the client has taken it; a small one returns at once", async () => {
+  const s = real();
+  const log: string[] = [];
+  let received = 0;
+  await s.run(function* () {
+    const server = yield* serve({ port: 0 }, function* (req, res) {
+      yield* res.end(req.url === "/big" ? Buffer.alloc(16 << 20, 97) : "small");
+      log.push(`ended ${req.url}`);
+    });
+    const client = net.connect(server.port, "127.0.0.1");
+    client.pause(); // reads nothing for now
+    client.write("GET /small HTTP/1.1\r\nHost: x\r\n\r\nGET /big HTTP/1.1\r\nHost: x\r\n\r\n");
+    yield* sleep(300);
+    log.push("reading");
+    client.on("data", (d: Buffer) => (received += d.length));
+    client.resume();
+    yield* timeout(3000, function* () {
+      while (log.length < 3) yield* sleep(10);
+    });
+    client.destroy();
+  });
+  assert.equal(log, ["ended /small", "reading", "ended /big"]);
+  assert.ok(received > 0);
+});
+
 test.run();
