@@ -523,4 +523,16 @@ ioTest("end(body) with a body the socket cannot take waits until the client has 
   assert.ok(received > 0);
 });
 
+ioTest("a handler reads the request's method, URL and headers (names in lower case)", async () => {
+  const s = real();
+  const got = await s.run(function* () {
+    const server = yield* serve({ port: 0 }, function* (req, res) {
+      yield* res.json({ method: req.method, url: req.url, test: req.headers["x-test"], same: req.headers === req.headers });
+    });
+    const res = yield* request({ url: `http://127.0.0.1:${server.port}/p?q=1`, method: "PUT", headers: { "X-Test": "yes" }, body: "" });
+    return yield* res.json();
+  });
+  assert.equal(got, { method: "PUT", url: "/p?q=1", test: "yes", same: true });
+});
+
 test.run();
