@@ -184,25 +184,15 @@ export class Request extends Body {
   readonly method: string;
   /** The path and query, as sent: `/users?page=2`. */
   readonly url: string;
+  /** The headers, names in lower case. */
+  readonly headers: http.IncomingHttpHeaders;
 
   /** @internal */
   constructor(readonly message: http.IncomingMessage) {
     super(message, false); // a request emits 'error' only to listeners: listen when reading
     this.method = message.method!;
     this.url = message.url!;
-  }
-
-  /**
-   * The headers, names in lower case. Made on first use (Node builds them lazily: a handler that
-   * never looks at them does not pay for them).
-   *
-   * @example
-   * ```ts
-   * const type = req.headers["content-type"];
-   * ```
-   */
-  get headers(): http.IncomingHttpHeaders {
-    return this.message.headers;
+    this.headers = message.headers;
   }
 }
 
