@@ -24,6 +24,8 @@ abstract class Read<T> extends Immediate<T> {
   /** The result from what the reader has, or PARKED having taken nothing; throws the stream's error. */
   abstract poll(): T | typeof PARKED;
   now(): T | typeof PARKED {
+    // Another task waits on this reader: reading now would take what its read holds (half a line).
+    if (this.reader.waiter !== null) throw twoReaders();
     const v = this.poll();
     if (v === PARKED) this.missed = this.reader.arrivals;
     return v;
@@ -105,8 +107,8 @@ export class Reader {
   private failure: Error | null = null;
   /** @internal Events that may have brought something to read (chunks, the end, an error). */
   arrivals = 0;
-  /** The one task waiting for the stream, if any, and its read. */
-  private waiter: Task | null = null;
+  /** @internal The one task waiting for the stream, if any, and its read. */
+  waiter: Task | null = null;
   private waiting: Read<unknown> | null = null;
   /** The effect of `read()` (it has no argument: one is enough), made by the first, and the last
    * `readLine` effect, reused while the maximum length is the same. */
@@ -328,7 +330,7 @@ export class Reader {
 
   /** @internal `task` waits for the stream with `read` (one task at a time). */
   park(task: Task, read: Read<unknown>): typeof PARKED {
-    if (this.waiter !== null) throw new Error("two tasks read the same stream at once; read it from one task at a time");
+    if (this.waiter !== null) throw twoReaders();
     this.waiter = task;
     this.waiting = read;
     return PARKED;
@@ -383,6 +385,10 @@ export class Reader {
     this.scanned = Math.max(0, this.scanned - n);
     return out;
   }
+}
+
+function twoReaders(): Error {
+  return new Error("two tasks read the same stream at once; read it from one task at a time");
 }
 
 /** Bytes a reader holds before it pauses its stream. */
