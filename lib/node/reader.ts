@@ -41,6 +41,10 @@ abstract class Read<T> extends Immediate<T> {
   leave(): void {
     this.reader.unpark();
   }
+  /** This read's result could not be used (it lost a race, say): its bytes go back, first in line. */
+  override restore(value: T): void {
+    if (value !== undefined) this.reader.unread(Buffer.isBuffer(value) ? value : this.reader.lastLine);
+  }
 }
 
 /** `read()`: the next chunk. One per reader. */
@@ -281,6 +285,7 @@ export class Reader {
       const text = c.toString();
       const nl = text.indexOf("\n");
       if (nl === text.length - 1) {
+        this.lastLine = c;
         this.unqueue();
         return text.slice(0, nl > 0 && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl);
       }
@@ -292,7 +297,7 @@ export class Reader {
         const nl = data.indexOf(10, this.scanned);
         if (nl >= 0) {
           const line = data.toString("utf8", 0, nl > 0 && data[nl - 1] === 13 ? nl - 1 : nl);
-          this.take(nl + 1);
+          this.lastLine = this.take(nl + 1);
           return line;
         }
         if (this.heldBytes > maxLength) {
@@ -305,7 +310,9 @@ export class Reader {
       else {
         const end = this.starved();
         if (end === PARKED) return PARKED;
-        return this.heldBytes === 0 ? undefined : this.take(this.heldBytes).toString("utf8");
+        if (this.heldBytes === 0) return undefined;
+        this.lastLine = this.take(this.heldBytes);
+        return this.lastLine.toString("utf8");
       }
     }
   }
@@ -326,6 +333,20 @@ export class Reader {
       });
     }
     return this.take(n);
+  }
+
+  /** @internal The bytes of the last line read, with its end, for a read that must give it back. */
+  lastLine: Buffer = Buffer.alloc(0);
+
+  /** @internal Put `bytes` back in front of what is left to read (a read's result that could
+   * not be used: its task lost a race). */
+  unread(bytes: Buffer): void {
+    if (bytes.length === 0) return;
+    this.held.unshift(bytes);
+    this.heldBytes += bytes.length;
+    this.scanned = 0;
+    this.arrivals++;
+    this.retry(false);
   }
 
   /** @internal `task` waits for the stream with `read` (one task at a time). */

@@ -282,4 +282,38 @@ Attack("10,000 lines over a real socket, in chunks of every size, echoed back", 
     await new Promise((r) => server.close(r));
   }
 });
+Attack("a read that loses a race after it took its bytes gives them back: race(two readLines) with both lines arriving at once", async () => {
+  const s = real();
+  const pa = new PassThrough();
+  const pb = new PassThrough();
+  const ra = new Reader(pa);
+  const rb = new Reader(pb);
+  const got: unknown[] = [];
+  const t = s.run(function* () {
+    yield* fork(function* () {
+      yield* sleep(5); // both lines arrive in one step of another task: both reads complete
+      pa.write("a\r\n");
+      pb.write(Buffer.from([0x62, 0xff, 0x0d, 0x0a]));
+    });
+    got.push(yield* race([ra.readLine(), rb.readLine()]));
+    got.push(yield* ra.readLine(), yield* rb.readLine());
+    got.push(yield* race([ra.read(), rb.readExactly(2)]));
+    got.push(String(yield* ra.read()), String(yield* rb.read()));
+  });
+  await new Promise((r) => setTimeout(r, 30));
+  pa.write("1\n");
+  pb.write("2\n");
+  await tick();
+  pa.write("x");
+  pb.write("yz");
+  pa.end();
+  pb.end();
+  await t;
+  const one = got[0] as string;
+  assert.ok(one === "a" || one === "b\ufffd", String(one));
+  const rest = got.slice(1, 3);
+  assert.equal(rest, one === "a" ? ["1", "b\ufffd"] : ["a", "2"]);
+  assert.equal(got.slice(3).map(String), ["2\n", "x", "yz"]); // the rest: nothing doubled
+});
+
 Attack.run();
