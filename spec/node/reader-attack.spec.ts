@@ -317,3 +317,21 @@ Attack("a read that loses a race after it took its bytes gives them back: race(t
 });
 
 Attack.run();
+
+const Hand = suite("reads stepped by hand inside a task");
+Hand("inside a task, a read that can complete at once completes inside its yield* (as docs/testing.md says)", async () => {
+  const s = real();
+  const pt = new PassThrough();
+  const reader = new Reader(pt);
+  pt.write("a\nb\n");
+  const seen = await s.run(function* () {
+    yield* reader.readLine(); // starts the flow: "a"
+    const gen = (function* () {
+      return yield* reader.readLine();
+    })();
+    return gen.next();
+  });
+  assert.equal(seen, { done: true, value: "b" });
+  pt.destroy();
+});
+Hand.run();
