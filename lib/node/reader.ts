@@ -24,6 +24,8 @@ abstract class Read<T> extends Immediate<T> {
   /** The result from what the reader has, or PARKED having taken nothing; throws the stream's error. */
   abstract poll(): T | typeof PARKED;
   now(): T | typeof PARKED {
+    // Another task waits on this reader: reading now would take what its read holds (half a line).
+    if (this.reader.waiter !== null) throw twoReaders();
     const v = this.poll();
     if (v === PARKED) this.missed = this.reader.arrivals;
     return v;
@@ -38,6 +40,10 @@ abstract class Read<T> extends Immediate<T> {
   }
   leave(): void {
     this.reader.unpark();
+  }
+  /** This read's result could not be used (it lost a race, say): its bytes go back, first in line. */
+  override restore(value: T): void {
+    if (value !== undefined) this.reader.unread(Buffer.isBuffer(value) ? value : this.reader.lastLine);
   }
 }
 
@@ -105,8 +111,8 @@ export class Reader {
   private failure: Error | null = null;
   /** @internal Events that may have brought something to read (chunks, the end, an error). */
   arrivals = 0;
-  /** The one task waiting for the stream, if any, and its read. */
-  private waiter: Task | null = null;
+  /** @internal The one task waiting for the stream, if any, and its read. */
+  waiter: Task | null = null;
   private waiting: Read<unknown> | null = null;
   /** The effect of `read()` (it has no argument: one is enough), made by the first, and the last
    * `readLine` effect, reused while the maximum length is the same. */
@@ -279,6 +285,7 @@ export class Reader {
       const text = c.toString();
       const nl = text.indexOf("\n");
       if (nl === text.length - 1) {
+        this.lastLine = c;
         this.unqueue();
         return text.slice(0, nl > 0 && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl);
       }
@@ -290,7 +297,7 @@ export class Reader {
         const nl = data.indexOf(10, this.scanned);
         if (nl >= 0) {
           const line = data.toString("utf8", 0, nl > 0 && data[nl - 1] === 13 ? nl - 1 : nl);
-          this.take(nl + 1);
+          this.lastLine = this.take(nl + 1);
           return line;
         }
         if (this.heldBytes > maxLength) {
@@ -303,7 +310,9 @@ export class Reader {
       else {
         const end = this.starved();
         if (end === PARKED) return PARKED;
-        return this.heldBytes === 0 ? undefined : this.take(this.heldBytes).toString("utf8");
+        if (this.heldBytes === 0) return undefined;
+        this.lastLine = this.take(this.heldBytes);
+        return this.lastLine.toString("utf8");
       }
     }
   }
@@ -326,9 +335,23 @@ export class Reader {
     return this.take(n);
   }
 
+  /** @internal The bytes of the last line read, with its end, for a read that must give it back. */
+  lastLine: Buffer = Buffer.alloc(0);
+
+  /** @internal Put `bytes` back in front of what is left to read (a read's result that could
+   * not be used: its task lost a race). */
+  unread(bytes: Buffer): void {
+    if (bytes.length === 0) return;
+    this.held.unshift(bytes);
+    this.heldBytes += bytes.length;
+    this.scanned = 0;
+    this.arrivals++;
+    this.retry(false);
+  }
+
   /** @internal `task` waits for the stream with `read` (one task at a time). */
   park(task: Task, read: Read<unknown>): typeof PARKED {
-    if (this.waiter !== null) throw new Error("two tasks read the same stream at once; read it from one task at a time");
+    if (this.waiter !== null) throw twoReaders();
     this.waiter = task;
     this.waiting = read;
     return PARKED;
@@ -383,6 +406,10 @@ export class Reader {
     this.scanned = Math.max(0, this.scanned - n);
     return out;
   }
+}
+
+function twoReaders(): Error {
+  return new Error("two tasks read the same stream at once; read it from one task at a time");
 }
 
 /** Bytes a reader holds before it pauses its stream. */
