@@ -11,7 +11,11 @@ import { queueWork } from "./wait-queue.js";
  * task waits on its bucket (it is the task's `slot`), hence the `type` of the sleep effect. */
 export class Bucket {
   declare readonly type: "sleep";
-  readonly tasks: Array<Task | null> = [];
+  /** The first task to sleep here (a lone sleeper needs no array), then the others. */
+  first: Task | null = null;
+  rest: Array<Task | null> | null = null;
+  /** Slots used: the first, then those in `rest`. */
+  count = 0;
   live = 0;
   /** Position in the heap; -1 once removed. */
   index = -1;
@@ -186,8 +190,10 @@ export class Timers {
       b = this.buckets.get(deadline) ?? this.open(deadline);
       this.last = b;
     }
-    t.waitIndex = b.tasks.length;
-    b.tasks.push(t);
+    const i = (t.waitIndex = b.count++);
+    if (i === 0) b.first = t;
+    else if (b.rest === null) b.rest = [t];
+    else b.rest.push(t);
     b.live++;
     this.size++;
     return b;
@@ -202,7 +208,9 @@ export class Timers {
     if (--this.size === 0) this.runLast = -Infinity;
     if (on === this.run) return this.run.remove(t);
     const b = on as Bucket;
-    b.tasks[t.waitIndex] = null;
+    const i = t.waitIndex;
+    if (i === 0) b.first = null;
+    else b.rest![i - 1] = null;
     t.waitIndex = -1;
     if (--b.live === 0) this.drop(b);
   }
@@ -218,7 +226,8 @@ export class Timers {
         const b = this.heap[0]!;
         if (b.deadline > now) break;
         this.drop(b);
-        for (const t of b.tasks) {
+        for (let i = 0; i < b.count; i++) {
+          const t = i === 0 ? b.first : b.rest![i - 1]!;
           if (t === null) continue;
           t.waitIndex = -1;
           if (--this.size === 0) this.runLast = -Infinity;
