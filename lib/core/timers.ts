@@ -81,7 +81,7 @@ export class Run {
     this.head = (this.head + 1) & (tasks.length - 1);
     this.base = (this.base + 1) & WRAP;
     this.span--;
-    if (--this.live === 0) this.span = 0;
+    if (--this.live === 0) this.emptied();
     else if (tasks[this.head] === null) this.trimFront();
     return t;
   }
@@ -91,9 +91,19 @@ export class Run {
     const tasks = this.tasks;
     tasks[(this.head + offset) & (tasks.length - 1)] = null;
     t.waitIndex = -1;
-    if (--this.live === 0) this.span = 0;
+    if (--this.live === 0) this.emptied();
     else if (offset === 0) this.trimFront();
     else if (offset === this.span - 1) this.trimBack();
+  }
+
+  /** No sleeper is left (so no hole either): start again small if the ring had grown large. */
+  private emptied(): void {
+    this.span = 0;
+    if (this.tasks.length > 1024) {
+      this.tasks = [];
+      this.until = new Float64Array(0);
+      this.head = 0;
+    }
   }
 
   private trimFront(): void {

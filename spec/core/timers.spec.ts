@@ -86,6 +86,18 @@ test("deadlines that come in order share one run: no bucket per deadline", () =>
   assert.is(timers.size, 0);
 });
 
+test("the run lets go of a large ring once nothing sleeps in it", () => {
+  const timers = new Timers();
+  const ts = Array.from({ length: 5000 }, (_, i) => task(i));
+  ts.forEach((t, i) => timers.add(t, i + 1));
+  const ring = () => (timers.run as unknown as { tasks: unknown[] }).tasks.length;
+  assert.ok(ring() >= 5000);
+  drain(timers, Infinity);
+  assert.is(ring(), 0);
+  timers.add(ts[0]!, 1);
+  assert.equal(drain(timers, 1), [0]);
+});
+
 test("equal deadlines wake in sleep order across the run and the buckets", () => {
   const timers = new Timers();
   const [a, b, c, d, e, f] = [1, 2, 3, 4, 5, 6].map(task);
