@@ -75,6 +75,17 @@ const w = {
   async "vsleep-equal"() {
     await createScheduler({ clock: "virtual" }).run(function* () { for (let i = 0; i < n; i++) yield* fork(() => sleep(10)); });
   },
+  // Distinct deadlines out of order (each a bucket in the heap).
+  async "vsleep-shuffled"() {
+    await createScheduler({ clock: "virtual" }).run(function* () { for (let i = 0; i < n; i++) yield* fork(() => sleep(((i * 7919) % n) + 1)); });
+  },
+  // The real clock beside them (bench:scale's row): deadlines spread over 1-100 ms, and one deadline.
+  async "sleep-spread"() {
+    await s.run(function* () { for (let i = 0; i < n; i++) yield* fork(() => sleep(1 + (i % 100))); });
+  },
+  async "sleep-equal"() {
+    await s.run(function* () { for (let i = 0; i < n; i++) yield* fork(() => sleep(10)); });
+  },
   async park() {
     let count = 0;
     s.run(function* () {

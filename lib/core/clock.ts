@@ -190,6 +190,7 @@ export class VirtualClock implements Clock {
   /** Counts idle() calls; a hop acts only if no idle() came after it was scheduled. */
   private idles = 0;
   private hopFor = -1;
+  private ticker: Ticker | null = null;
 
   now(): number {
     return this.time;
@@ -225,16 +226,20 @@ export class VirtualClock implements Clock {
   /** Wait one host turn; act only if the scheduler stayed idle all along, else wait again. */
   private hop(ticker: Ticker): void {
     this.hopFor = this.idles;
-    afterHostTurn(() => {
-      if (this.hopFor !== this.idles) return this.hop(ticker);
-      this.hopFor = -1;
-      if (ticker.busy()) return; // work arrived; the scheduler calls idle() again when done
-      const next = ticker.nextDeadline();
-      if (next === Infinity) return ticker.deadlock();
-      if (next > this.time) this.time = next;
-      ticker.tick();
-    });
+    this.ticker = ticker;
+    afterHostTurn(this.hopped); // one function for every hop: a jump per distinct deadline
   }
+
+  private readonly hopped = (): void => {
+    const ticker = this.ticker!;
+    if (this.hopFor !== this.idles) return this.hop(ticker);
+    this.hopFor = -1;
+    if (ticker.busy()) return; // work arrived; the scheduler calls idle() again when done
+    const next = ticker.nextDeadline();
+    if (next === Infinity) return ticker.deadlock();
+    if (next > this.time) this.time = next;
+    ticker.tick();
+  };
 
   defer(fn: () => void): void {
     afterHostTurn(fn);

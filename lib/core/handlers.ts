@@ -8,7 +8,7 @@ import { describe, isIterator, isOperation, isThenable } from "./operation.js";
 import { SUSPEND, toIterator, type Handlers, type Scheduler } from "./scheduler.js";
 import { PARKED, type Park } from "./park.js";
 import { copySite, debugging } from "./stacks.js";
-import { Bucket } from "./timers.js";
+import { Bucket, type Run } from "./timers.js";
 import { DONE, FAILED, FORK, HALTED, RETURNED, SPAWN, taskOf, type Task } from "./task.js";
 
 /** What a task waits on while a promise or an action's callback is outstanding. */
@@ -93,8 +93,8 @@ export const handlers: Handlers = {
       if (e.ms === 0) return yieldTurn(e, t, s);
       return s.suspend(t, e.ms === Infinity ? e : s.timers.add(t, s.clock.deadline(e.ms)));
     },
-    cancel(on: Bucket | Sleep, t, s) {
-      if (on instanceof Bucket) s.timers.remove(t, on); // sleep(Infinity) waits in no bucket
+    cancel(on: Bucket | Run | Sleep, t, s) {
+      if (on === s.timers.run || on instanceof Bucket) s.timers.remove(t, on as Bucket | Run); // sleep(Infinity) waits on its effect
     },
   },
 

@@ -8,7 +8,7 @@ import { Call, Join, Wait, type AnyEffect, type TaskOptions } from "./effects.js
 import { Cancelled, DeadlockError, isCancelled } from "./errors.js";
 import { Deque } from "./deque.js";
 import { WaitQueue, type Queued } from "./wait-queue.js";
-import { Bucket, Timers } from "./timers.js";
+import { Bucket, Run, Timers } from "./timers.js";
 import { annotate, debugging, noteSite, siteOf, waitingSince } from "./stacks.js";
 import { checkOperation, describe, isIterator, isOperation, isThenable, type OperationLike } from "./operation.js";
 import {
@@ -1014,7 +1014,7 @@ export class Scheduler {
   /** @internal What suspended `t` waits on, for people: a sleep says when it ends. */
   waitsOn(t: Task): string {
     const on = t.slot;
-    if (on instanceof Bucket) return `sleep (ends in ${Math.max(0, Math.round(on.deadline - this.clock.now()))} ms)`;
+    if (on instanceof Bucket || on instanceof Run) return `sleep (ends in ${Math.max(0, Math.round(this.timers.deadlineOf(t, on) - this.clock.now()))} ms)`;
     return String(on);
   }
 
@@ -1062,7 +1062,7 @@ export class Scheduler {
     this.step(t);
     try {
       if (t.flags & DONE) w.ended?.(t);
-      else w.suspended?.(t, t.flags & SUSPENDED ? t.slot : null);
+      else w.suspended?.(t, t.flags & SUSPENDED ? (t.slot instanceof Run ? new Bucket(this.timers.deadlineOf(t, t.slot)) : t.slot) : null);
     } catch (e) {
       this.dropObserver(w, e, t);
     }

@@ -1,14 +1,21 @@
 // The timers: sleeping tasks grouped by deadline, a heap of the distinct deadlines, so the clock
 // needs one host timer and a burst of sleepers with the same deadline costs one heap entry.
+// Deadlines that come in order (a loop of `sleep(i + 1)`, equal timeouts started one after the
+// other: the common case) skip the heap: they queue in a run, a ring with no object per sleeper.
 
 import { tag } from "./effect.js";
 import type { Task } from "./task.js";
+import { queueWork } from "./wait-queue.js";
 
 /** @internal The tasks sleeping until one deadline, in the order they went to sleep. A sleeping
  * task waits on its bucket (it is the task's `slot`), hence the `type` of the sleep effect. */
 export class Bucket {
   declare readonly type: "sleep";
-  readonly tasks: Array<Task | null> = [];
+  /** The first task to sleep here (a lone sleeper needs no array), then the others. */
+  first: Task | null = null;
+  rest: Array<Task | null> | null = null;
+  /** Slots used: the first, then those in `rest`. */
+  count = 0;
   live = 0;
   /** Position in the heap; -1 once removed. */
   index = -1;
@@ -19,55 +26,228 @@ export class Bucket {
 }
 tag(Bucket, "sleep");
 
+/** Positions in the run wrap at 2^30, so they stay small integers (as in a WaitQueue). */
+const WRAP = 0x3fffffff;
+
 /**
- * @internal Sleeping tasks by deadline. A task records its position in its bucket, so removing
- * it on cancel is O(1) (plus O(log n) when its bucket empties). Tasks with equal deadlines wake
- * in the order they started sleeping.
+ * @internal The tasks sleeping until deadlines that came in non-decreasing order, oldest first:
+ * a ring of tasks beside a ring of their deadlines, so waking the earliest is a shift and a
+ * sleeper costs two slots, no bucket, map entry or heap step. A task sleeping here waits on the
+ * run itself (its `slot`) and remembers its position (`waitIndex`); leaving on cancel leaves a
+ * hole, dropped at once at the front, so the oldest slot is always a sleeper (its deadline is
+ * the run's next), and squeezed out when the ring would grow, so every hole is skipped or copied
+ * once (see WaitQueue).
+ */
+export class Run {
+  declare readonly type: "sleep";
+  /** The ring; its length is 0 or a power of two. */
+  private tasks: Array<Task | null> = [];
+  private until = new Float64Array(0);
+  /** Where the oldest slot is. */
+  private head = 0;
+  /** Slots in use from `head`: sleepers and holes. */
+  private span = 0;
+  /** The position of the slot at `head`. */
+  private base = 0;
+  /** How many tasks sleep here. */
+  live = 0;
+
+  /** The earliest deadline here, or Infinity. */
+  next(): number {
+    return this.live === 0 ? Infinity : this.until[this.head]!;
+  }
+
+  /** The deadline `t` sleeps until (it sleeps here). */
+  deadlineOf(t: Task): number {
+    return this.until[(this.head + ((t.waitIndex - this.base) & WRAP)) & (this.tasks.length - 1)]!;
+  }
+
+  push(t: Task, deadline: number): void {
+    if (this.span === this.tasks.length) this.makeRoom();
+    const i = (this.head + this.span) & (this.tasks.length - 1);
+    this.tasks[i] = t;
+    this.until[i] = deadline;
+    t.waitIndex = (this.base + this.span) & WRAP;
+    this.span++;
+    this.live++;
+  }
+
+  /** The oldest sleeper, taken out: call only when `next()` is due. */
+  shift(): Task {
+    const tasks = this.tasks;
+    const t = tasks[this.head]!;
+    tasks[this.head] = null;
+    t.waitIndex = -1;
+    this.head = (this.head + 1) & (tasks.length - 1);
+    this.base = (this.base + 1) & WRAP;
+    this.span--;
+    if (--this.live === 0) this.emptied();
+    else if (tasks[this.head] === null) this.trimFront();
+    return t;
+  }
+
+  remove(t: Task): void {
+    const offset = (t.waitIndex - this.base) & WRAP;
+    const tasks = this.tasks;
+    tasks[(this.head + offset) & (tasks.length - 1)] = null;
+    t.waitIndex = -1;
+    if (--this.live === 0) this.emptied();
+    else if (offset === 0) this.trimFront();
+    else if (offset === this.span - 1) this.trimBack();
+  }
+
+  /** No sleeper is left (so no hole either): start again small if the ring had grown large. */
+  private emptied(): void {
+    this.span = 0;
+    if (this.tasks.length > 1024) {
+      this.tasks = [];
+      this.until = new Float64Array(0);
+      this.head = 0;
+    }
+  }
+
+  private trimFront(): void {
+    const tasks = this.tasks;
+    const mask = tasks.length - 1;
+    while (tasks[this.head] === null) {
+      queueWork.steps++;
+      this.head = (this.head + 1) & mask;
+      this.base = (this.base + 1) & WRAP;
+      this.span--;
+    }
+  }
+
+  private trimBack(): void {
+    const tasks = this.tasks;
+    const mask = tasks.length - 1;
+    while (tasks[(this.head + this.span - 1) & mask] === null) {
+      queueWork.steps++;
+      this.span--;
+    }
+  }
+
+  /** Full: if at least half the slots are holes, squeeze them out, else double the ring; the
+   * sleepers learn their new positions. Either way each slot is copied once. */
+  private makeRoom(): void {
+    const tasks = this.tasks;
+    const until = this.until;
+    const mask = tasks.length - 1;
+    const size = tasks.length === 0 ? 16 : this.live * 2 <= this.span ? tasks.length : tasks.length * 2;
+    const out = new Array<Task | null>(size).fill(null);
+    const outUntil = new Float64Array(size);
+    let n = 0;
+    for (let k = 0; k < this.span; k++) {
+      queueWork.steps++;
+      const i = (this.head + k) & mask;
+      const t = tasks[i]!;
+      if (t === null) continue;
+      out[n] = t;
+      outUntil[n] = until[i]!;
+      t.waitIndex = (this.base + n) & WRAP;
+      n++;
+    }
+    this.tasks = out;
+    this.until = outUntil;
+    this.head = 0;
+    this.span = n;
+  }
+
+  toString(): string {
+    return "sleep";
+  }
+}
+tag(Run, "sleep");
+
+/**
+ * @internal Sleeping tasks by deadline: a deadline at or after the last one queued in the run
+ * joins the run, any other its bucket in the heap. A task records its position in its bucket or
+ * in the run, so removing it on cancel is O(1) (plus O(log n) when its bucket empties). Tasks
+ * with equal deadlines wake in the order they started sleeping: the run's latest deadline only
+ * grows while anything sleeps, so a bucket in the heap with a deadline the run holds too was
+ * opened after the run's sleepers of that deadline went to sleep (they wake first), and the run
+ * never takes a deadline some bucket holds.
  */
 export class Timers {
   private readonly heap: Bucket[] = [];
   private readonly buckets = new Map<number, Bucket>();
   /** The bucket used last: bursts of sleepers share a deadline. */
   private last: Bucket | null = null;
+  /** Sleepers whose deadlines came in order. */
+  readonly run = new Run();
+  /** The latest deadline queued in the run since nothing slept. */
+  private runLast = -Infinity;
   /** How many tasks sleep. */
   size = 0;
 
   /** The earliest deadline, or Infinity when no task sleeps. */
   next(): number {
-    return this.heap.length === 0 ? Infinity : this.heap[0]!.deadline;
+    const r = this.run.next();
+    if (this.heap.length === 0) return r;
+    const h = this.heap[0]!.deadline;
+    return h < r ? h : r;
   }
 
-  /** Put `t` to sleep until `deadline`; returns the bucket it now waits on. */
-  add(t: Task, deadline: number): Bucket {
+  /** Put `t` to sleep until `deadline`; returns what it now waits on: the run or a bucket. */
+  add(t: Task, deadline: number): Bucket | Run {
+    if (deadline >= this.runLast) {
+      this.runLast = deadline;
+      this.run.push(t, deadline);
+      this.size++;
+      return this.run;
+    }
     let b = this.last;
     if (b === null || b.deadline !== deadline || b.index < 0) {
       b = this.buckets.get(deadline) ?? this.open(deadline);
       this.last = b;
     }
-    t.waitIndex = b.tasks.length;
-    b.tasks.push(t);
+    const i = (t.waitIndex = b.count++);
+    if (i === 0) b.first = t;
+    else if (b.rest === null) b.rest = [t];
+    else b.rest.push(t);
     b.live++;
     this.size++;
     return b;
   }
 
-  remove(t: Task, b: Bucket): void {
-    b.tasks[t.waitIndex] = null;
+  /** The deadline `t` sleeps until, waiting on `on`. */
+  deadlineOf(t: Task, on: Bucket | Run): number {
+    return on instanceof Bucket ? on.deadline : on.deadlineOf(t);
+  }
+
+  remove(t: Task, on: Bucket | Run): void {
+    if (--this.size === 0) this.runLast = -Infinity;
+    if (on === this.run) return this.run.remove(t);
+    const b = on as Bucket;
+    const i = t.waitIndex;
+    if (i === 0) b.first = null;
+    else b.rest![i - 1] = null;
     t.waitIndex = -1;
-    this.size--;
     if (--b.live === 0) this.drop(b);
   }
 
-  /** Call `wake` for every task whose deadline is at or before `now`, earliest first. */
+  /** Call `wake` for every task whose deadline is at or before `now`, earliest first (the run's
+   * sleepers first at a deadline a bucket holds too: they went to sleep first). */
   fire(now: number, wake: (t: Task) => void): boolean {
+    const run = this.run;
     let fired = false;
-    while (this.heap.length > 0 && this.heap[0]!.deadline <= now) {
-      const b = this.heap[0]!;
-      this.drop(b);
-      for (const t of b.tasks) {
-        if (t === null) continue;
-        t.waitIndex = -1;
-        this.size--;
+    for (;;) {
+      const r = run.next();
+      if (this.heap.length > 0 && this.heap[0]!.deadline < r) {
+        const b = this.heap[0]!;
+        if (b.deadline > now) break;
+        this.drop(b);
+        for (let i = 0; i < b.count; i++) {
+          const t = i === 0 ? b.first : b.rest![i - 1]!;
+          if (t === null) continue;
+          t.waitIndex = -1;
+          if (--this.size === 0) this.runLast = -Infinity;
+          fired = true;
+          wake(t);
+        }
+      } else {
+        if (r > now || run.live === 0) break;
+        const t = run.shift();
+        if (--this.size === 0) this.runLast = -Infinity;
         fired = true;
         wake(t);
       }
