@@ -483,8 +483,9 @@ export class Scheduler {
       // Phase 2: resume the body until it yields something.
       let value: unknown;
       try {
-        const r = threw ? throwInto(it, input, t) : t.flags & GENERATOR ? genNext.call(it as Generator, input) : it.next(input);
-        if (r === ESCAPED) {
+        let r: IteratorResult<unknown>;
+        if (!threw) r = t.flags & GENERATOR ? genNext.call(it as Generator, input) : it.next(input);
+        else if ((r = throwInto(it, input, t)) === ESCAPED) {
           const e = escaped;
           escaped = undefined;
           this.ended(t, true, e);
