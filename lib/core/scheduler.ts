@@ -214,18 +214,42 @@ function isGuard(value: unknown): boolean {
  * task runs (in `throwInto`): cancelling a million tasks does not hold a million errors at once. */
 const CANCEL: unique symbol = Symbol("skein.cancel");
 
-function throwInto(it: Iterator<unknown>, error: unknown, t: Task): IteratorResult<unknown> {
-  if (error === CANCEL) error = t.sched.cancelled(t);
-  // A body being stopped is returned, not thrown into: its catch blocks cannot hold it; then its
-  // finally blocks run to their end.
-  if (t.top.flags & STOPPING && isCancelled(error)) {
-    t.top.flags |= RETURNED;
-    return typeof it.return === "function" ? it.return(undefined) : ENDED;
+/** What the tasks a halt reaches waiting are queued with instead (one per halt, shared by all the
+ * tasks it reaches): its reason, which is the nearest to each of them (the frames between them
+ * and the frame it started at were halted by it), and the end of their message, said once. */
+class Cancelling {
+  readonly tail: string;
+  constructor(readonly reason: Reason) {
+    this.tail = ` was cancelled: ${reason.because}`;
   }
-  if (t.flags & GENERATOR) return genThrow.call(it as Generator, error);
-  if (typeof it.throw === "function") return it.throw(error);
-  it.return?.();
-  throw error;
+}
+
+/** What `throwInto` returns when the body let the error out (or threw another): the error is in
+ * `escaped`. Caught here, not in the step loop: V8 counts a function's calls towards its feedback
+ * and optimisation only when it returns, so a function that always ends in a throw (as this one
+ * does for every cancelled task) stays interpreted, is never inlined, and costs an extra frame
+ * for the unwinding to walk. */
+const ESCAPED = { done: true, value: undefined } as IteratorResult<unknown>;
+let escaped: unknown;
+
+function throwInto(it: Iterator<unknown>, error: unknown, t: Task): IteratorResult<unknown> {
+  try {
+    if (error === CANCEL) error = t.sched.cancelled(t);
+    else if (error instanceof Cancelling) error = t.sched.cancelled(t, error);
+    // A body being stopped is returned, not thrown into: its catch blocks cannot hold it; then its
+    // finally blocks run to their end.
+    if (t.top.flags & STOPPING && isCancelled(error)) {
+      t.top.flags |= RETURNED;
+      return typeof it.return === "function" ? it.return(undefined) : ENDED;
+    }
+    if (t.flags & GENERATOR) return genThrow.call(it as Generator, error);
+    if (typeof it.throw === "function") return it.throw(error);
+    it.return?.();
+    throw error;
+  } catch (e) {
+    escaped = e;
+    return ESCAPED;
+  }
 }
 
 /**
@@ -459,7 +483,14 @@ export class Scheduler {
       // Phase 2: resume the body until it yields something.
       let value: unknown;
       try {
-        const r = threw ? throwInto(it, input, t) : t.flags & GENERATOR ? genNext.call(it as Generator, input) : it.next(input);
+        let r: IteratorResult<unknown>;
+        if (!threw) r = t.flags & GENERATOR ? genNext.call(it as Generator, input) : it.next(input);
+        else if ((r = throwInto(it, input, t)) === ESCAPED) {
+          const e = escaped;
+          escaped = undefined;
+          this.ended(t, true, e);
+          continue;
+        }
         if (typeof r !== "object" || r === null) throw new TypeError(`the iterator of task ${t} returned ${describe(r)}, not a result object`);
         if (r.done === true) {
           this.ended(t, false, r.value);
@@ -614,7 +645,7 @@ export class Scheduler {
 
   /** Queue suspended `t` with its input. */
   private ready(t: Task, value: unknown, threw: boolean, replaceable: boolean): void {
-    if (threw && t.flags & SUSPENDED && typeof value === "object" && value !== null && !isCancelled(value)) {
+    if (threw && t.flags & SUSPENDED && typeof value === "object" && value !== null && !(value instanceof Cancelling) && !isCancelled(value)) {
       this.failedIn.set(value, t.slot); // the error came from what it waited on: its stack says so
     }
     if (t.id < this.oldestWoken) this.oldestWoken = t.id;
@@ -754,7 +785,12 @@ export class Scheduler {
    * cancelled already are left alone. Iterative, so no depth of task tree grows the stack.
    */
   halt(start: Frame, reason?: Reason): void {
-    if (reason !== undefined && !(start.flags & HALTED)) this.reasons.set(start, reason);
+    if (start.flags & HALTED) return;
+    let mark: Cancelling | undefined;
+    if (reason !== undefined) {
+      this.reasons.set(start, reason);
+      mark = new Cancelling(reason);
+    }
     const work: Frame[] = [start];
     for (let i = 0; i < work.length; i++) {
       const f = work[i]!;
@@ -772,21 +808,22 @@ export class Scheduler {
         }
         if (g === f) break;
       }
-      if (interrupting) this.interrupt(t);
+      if (interrupting) this.interrupt(t, mark);
     }
   }
 
   /** A cancellation reaches the running body of `t`: delivered now if it waits (or was woken
    * with nothing to lose); if it is running, or queued with a result it must not lose, at its
    * next effect (OVERDUE). A body that has ended waits only for its children, cancelled with it. */
-  private interrupt(t: Task): void {
+  private interrupt(t: Task, mark: Cancelling | undefined): void {
     if (t.it === null) return;
-    if (t.flags & (SUSPENDED | REPLACEABLE)) this.deliver(t);
+    if (t.flags & (SUSPENDED | REPLACEABLE)) this.deliver(t, mark);
     else t.flags |= OVERDUE;
   }
 
-  /** Throw a Cancelled into `t` where it waits: undo the wait, queue the error. */
-  private deliver(t: Task): void {
+  /** Throw a Cancelled into `t` where it waits: undo the wait, queue the error (made when `t`
+   * runs, from `mark` when the halt that reached it gave one). */
+  private deliver(t: Task, mark?: Cancelling): void {
     if (t.flags & SUSPENDED) {
       const on = t.slot as Effect;
       t.flags &= ~SUSPENDED;
@@ -799,7 +836,7 @@ export class Scheduler {
         }
       }
     }
-    this.resume(t, CANCEL, true);
+    this.resume(t, mark ?? CANCEL, true);
   }
 
   /** @internal The Cancelled of task `t`, saying why: the reason of the halt that reached it (on
@@ -815,7 +852,7 @@ export class Scheduler {
   /** @internal The Cancelled thrown into the top body of `t`, which is marked as having got it.
    * A body that swallows them and waits again and again is reported once, and then stopped:
    * its catch blocks are skipped from then on, its finally blocks run. */
-  cancelled(t: Task): Cancelled {
+  cancelled(t: Task, mark?: Cancelling): Cancelled {
     const f = t.top;
     if (f.flags & HALTED) {
       f.flags |= DELIVERED;
@@ -835,7 +872,9 @@ export class Scheduler {
         );
       }
     }
-    return this.cancelError(t);
+    if (mark === undefined) return this.cancelError(t);
+    const r = mark.reason;
+    return new Cancelled("task " + t.toString() + mark.tail, r.cause === undefined ? undefined : { cause: r.cause });
   }
 
   /** @internal Run `cleanup` when frame `f` ends, after its children, before the cleanups
@@ -1099,7 +1138,10 @@ export class Scheduler {
   private forgotten(t: Task): void {
     for (const effect of unused() ?? []) {
       let list = this.suspected.get(t);
-      if (list === undefined) this.suspected.set(t, (list = new Set()));
+      if (list === undefined) {
+        this.suspected.set(t, (list = new Set()));
+        this.suspectedTasks++;
+      }
       const kept = list;
       const s: Forgotten = {
         live: true,
@@ -1122,9 +1164,11 @@ export class Scheduler {
    * was cancelled, that is why the effect went unused. */
   private verdict(t: Task, returned: boolean): void {
     if (anyUnused()) this.forgotten(t);
+    if (this.suspectedTasks === 0) return; // the usual case: no WeakMap lookup per ended task
     const list = this.suspected.get(t);
     if (list === undefined) return;
     this.suspected.delete(t);
+    this.suspectedTasks--;
     for (const s of [...list]) {
       clearSuspect(s);
       if (returned) this.forget(s, "before the task returned");
@@ -1150,6 +1194,9 @@ export class Scheduler {
   });
   /** The live suspects each task made, for the verdict when its root body ends. */
   private readonly suspected = new WeakMap<Task, Set<Forgotten>>();
+  /** Entries put in `suspected` and not yet taken out by a verdict (a task that never ends keeps
+   * its count: the verdicts then look, as before). */
+  private suspectedTasks = 0;
 
   /** @internal Hand an error that nobody can catch to `onError`; `what` says what failed. */
   report(error: unknown, task: Task, what: string): void {
