@@ -216,7 +216,8 @@ const CANCEL: unique symbol = Symbol("skein.cancel");
 
 /** What the tasks a halt reaches waiting are queued with instead (one per halt, shared by all the
  * tasks it reaches): its reason, which is the nearest to each of them (the frames between them
- * and the frame it started at were halted by it), and the end of their message, said once. */
+ * and the frame it started at were halted by it; once the halt meets a frame halted before, the
+ * rest get CANCEL), and the end of their message, said once. */
 class Cancelling {
   readonly tail: string;
   constructor(readonly reason: Reason) {
@@ -804,6 +805,11 @@ export class Scheduler {
         if (!(g.flags & HALTED)) {
           g.flags |= HALTED;
           for (let c = g.children; c !== null; c = c.prev) work.push(c);
+        } else {
+          // Cancelled already, below frames that are not (a body stopped after swallowing
+          // Cancelled, whose finally made calls): its reason, not this one, is the nearest for
+          // them and the tasks they started; their Cancelled is made when they run, from the walk.
+          mark = undefined;
         }
         if (g === f) break;
       }
