@@ -225,6 +225,16 @@ class Cancelling {
   }
 }
 
+/** Whether `value` is a halt's mark. Never throws: `instanceof` asks a Proxy for its prototype, and
+ * a revoked one throws then (a thrown revoked Proxy must reach the body that waits, as it is). */
+function isMark(value: unknown): value is Cancelling {
+  try {
+    return value instanceof Cancelling;
+  } catch {
+    return false;
+  }
+}
+
 /** What `throwInto` returns when the body let the error out (or threw another): the error is in
  * `escaped`. Caught here, not in the step loop: V8 counts a function's calls towards its feedback
  * and optimisation only when it returns, so a function that always ends in a throw (as this one
@@ -236,7 +246,7 @@ let escaped: unknown;
 function throwInto(it: Iterator<unknown>, error: unknown, t: Task): IteratorResult<unknown> {
   try {
     if (error === CANCEL) error = t.sched.cancelled(t);
-    else if (error instanceof Cancelling) error = t.sched.cancelled(t, error);
+    else if (isMark(error)) error = t.sched.cancelled(t, error);
     // A body being stopped is returned, not thrown into: its catch blocks cannot hold it; then its
     // finally blocks run to their end.
     if (t.top.flags & STOPPING && isCancelled(error)) {
@@ -645,7 +655,7 @@ export class Scheduler {
 
   /** Queue suspended `t` with its input. */
   private ready(t: Task, value: unknown, threw: boolean, replaceable: boolean): void {
-    if (threw && t.flags & SUSPENDED && typeof value === "object" && value !== null && !(value instanceof Cancelling) && !isCancelled(value)) {
+    if (threw && t.flags & SUSPENDED && typeof value === "object" && value !== null && !isMark(value) && !isCancelled(value)) {
       this.failedIn.set(value, t.slot); // the error came from what it waited on: its stack says so
     }
     if (t.id < this.oldestWoken) this.oldestWoken = t.id;
