@@ -216,11 +216,22 @@ const CANCEL: unique symbol = Symbol("skein.cancel");
 
 /** What the tasks a halt reaches waiting are queued with instead (one per halt, shared by all the
  * tasks it reaches): its reason, which is the nearest to each of them (the frames between them
- * and the frame it started at were halted by it), and the end of their message, said once. */
+ * and the frame it started at were halted by it; once the halt meets a frame halted before, the
+ * rest get CANCEL), and the end of their message, said once. */
 class Cancelling {
   readonly tail: string;
   constructor(readonly reason: Reason) {
     this.tail = ` was cancelled: ${reason.because}`;
+  }
+}
+
+/** Whether `value` is a halt's mark. Never throws: `instanceof` asks a Proxy for its prototype, and
+ * a revoked one throws then (a thrown revoked Proxy must reach the body that waits, as it is). */
+function isMark(value: unknown): value is Cancelling {
+  try {
+    return value instanceof Cancelling;
+  } catch {
+    return false;
   }
 }
 
@@ -235,7 +246,7 @@ let escaped: unknown;
 function throwInto(it: Iterator<unknown>, error: unknown, t: Task): IteratorResult<unknown> {
   try {
     if (error === CANCEL) error = t.sched.cancelled(t);
-    else if (error instanceof Cancelling) error = t.sched.cancelled(t, error);
+    else if (isMark(error)) error = t.sched.cancelled(t, error);
     // A body being stopped is returned, not thrown into: its catch blocks cannot hold it; then its
     // finally blocks run to their end.
     if (t.top.flags & STOPPING && isCancelled(error)) {
@@ -645,7 +656,7 @@ export class Scheduler {
 
   /** Queue suspended `t` with its input. */
   private ready(t: Task, value: unknown, threw: boolean, replaceable: boolean): void {
-    if (threw && t.flags & SUSPENDED && typeof value === "object" && value !== null && !(value instanceof Cancelling) && !isCancelled(value)) {
+    if (threw && t.flags & SUSPENDED && typeof value === "object" && value !== null && !isMark(value) && !isCancelled(value)) {
       this.failedIn.set(value, t.slot); // the error came from what it waited on: its stack says so
     }
     if (t.id < this.oldestWoken) this.oldestWoken = t.id;
@@ -805,6 +816,11 @@ export class Scheduler {
         if (!(g.flags & HALTED)) {
           g.flags |= HALTED;
           for (let c = g.children; c !== null; c = c.prev) work.push(c);
+        } else {
+          // Cancelled already, below frames that are not (a body stopped after swallowing
+          // Cancelled, whose finally made calls): its reason, not this one, is the nearest for
+          // them and the tasks they started; their Cancelled is made when they run, from the walk.
+          mark = undefined;
         }
         if (g === f) break;
       }
