@@ -3,7 +3,7 @@
 // most 64 KiB wait unread before the stream is paused, so a slow reader holds the sender back.
 
 import type { Readable } from "node:stream";
-import { noteMade, type Operation } from "../core/effect.js";
+import { forIO, type Operation } from "../core/effect.js";
 import { PARKED, wake, wakeHere } from "../core/park.js";
 import type { Task } from "../core/task.js";
 import { Immediate } from "./wait.js";
@@ -208,7 +208,7 @@ export class Reader {
    */
   read(): Operation<Buffer | undefined> {
     const op = (this.chunkRead ??= new ReadChunk(this));
-    noteMade(op);
+    forIO.noteMade(op);
     return op;
   }
 
@@ -231,7 +231,7 @@ export class Reader {
       if (!(maxLength > 0)) throw new RangeError(`readLine(maxLength) expects a number > 0, got ${maxLength}`);
       op = this.lineRead = new ReadLine(this, maxLength);
     }
-    noteMade(op);
+    forIO.noteMade(op);
     return op;
   }
 
@@ -250,7 +250,7 @@ export class Reader {
   readExactly(n: number): Operation<Buffer> {
     if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`readExactly(n) expects a whole number >= 0, got ${n}`);
     const op = new ReadExactly(this, n);
-    noteMade(op);
+    forIO.noteMade(op);
     return op;
   }
 

@@ -2,7 +2,7 @@
 // that respects backpressure, an end that is flushed. Shared by sockets, responses and processes.
 
 import type { Writable } from "node:stream";
-import { current, type Effect, firstStep, noteMade, type Operation, used } from "../core/effect.js";
+import { type Effect, forIO, type Operation } from "../core/effect.js";
 import { action } from "../core/effects.js";
 import { Park, PARKED, wake } from "../core/park.js";
 import type { Task } from "../core/task.js";
@@ -18,19 +18,19 @@ export abstract class Immediate<T> extends Park<T> {
   /** The result now (or throw), or PARKED having changed nothing that a later try would not redo. */
   abstract now(): T | typeof PARKED;
   override next(value?: unknown): IteratorResult<Effect<T>, T> {
-    if (!firstStep()) return { done: true, value: value as T };
-    const t = current.task as Task | null;
+    if (!forIO.firstStep()) return { done: true, value: value as T };
+    const t = forIO.current.task as Task | null;
     if (t === null || !t.sched.quick(t)) return this;
     let result: T | typeof PARKED;
     try {
       result = this.now();
     } catch (e) {
-      used(this);
+      forIO.used(this);
       t.sched.thrownBy(e, this);
       throw e;
     }
     if (result === PARKED) return this;
-    used(this); // yielded, as far as the forgotten-yield check goes
+    forIO.used(this); // yielded, as far as the forgotten-yield check goes
     return { done: true, value: result };
   }
 }
@@ -122,7 +122,7 @@ class Write extends Immediate<void> {
  */
 export function writeAll(w: Writable, data: string | Uint8Array): Operation<void> {
   const op = new Write(w, data, false);
-  noteMade(op);
+  forIO.noteMade(op);
   return op;
 }
 
@@ -133,7 +133,7 @@ export function writeAll(w: Writable, data: string | Uint8Array): Operation<void
  */
 export function endReply(w: Writable, data: string | Uint8Array | undefined): Operation<void> {
   const op = new Write(w, data, true);
-  noteMade(op);
+  forIO.noteMade(op);
   return op;
 }
 
