@@ -314,9 +314,16 @@ export function* serveConnections<I extends {}, R>(
   return make(bound, task);
 }
 
+/** The connection's peer for a report, read only then: reading the address caches it on the
+ * Node socket as a new property (`_peername`), and server sockets that had it while others lacked
+ * it made Node's own stream code megamorphic (+1,500 instructions a message in a process that
+ * also has client sockets). Once the socket is closed the address is gone. */
+function peer(socket: Socket): string {
+  return socket.socket.remoteAddress === undefined ? "a closed connection" : `the connection from ${socket.remote}`;
+}
+
 function* connection(p: Pending<Socket>, handler: (socket: Socket) => Operation<unknown>): Operation<void> {
   const socket = own(p);
-  const from = socket.remote; // known while it is open
   try {
     // A call is a scope: what the handler starts is finished with it, and a failure of any of
     // it (a writer task hitting EPIPE, say) is the handler's own, not the server's.
@@ -324,7 +331,7 @@ function* connection(p: Pending<Socket>, handler: (socket: Socket) => Operation<
   } catch (e) {
     const me = yield* self();
     // Its own cancellation (the server closing) is no failure; another task's Cancelled is.
-    if (!(isCancelled(e) && me.flags & HALTED)) me.sched.report(e, me, `the handler of the connection from ${from} failed`);
+    if (!(isCancelled(e) && me.flags & HALTED)) me.sched.report(e, me, `the handler of ${peer(socket)} failed`);
   } finally {
     yield* shield(() => socket.close());
   }

@@ -196,6 +196,43 @@ ioTest("a failing handler is reported and its connection closed; the server goes
   assert.equal(got, [undefined, "ok fine"]);
   assert.is(s.reported.length, 1);
   assert.is((s.reported[0] as Error).message, "handler failed");
+  assert.match(s.what[0]!, /^the handler of the connection from 127\.0\.0\.1:\d+ failed$/);
+});
+
+ioTest("serving a connection does not read the peer's address (Node caches it as a new property, `_peername`: server sockets of another shape than client sockets made Node's stream code megamorphic)", async () => {
+  const s = real();
+  const cached = await s.run(function* () {
+    const seen: boolean[] = [];
+    const server = yield* listen({ port: 0 }, function* (socket) {
+      seen.push(Object.hasOwn(socket.socket, "_peername"));
+      yield* socket.write((yield* socket.readLine()) + "\n");
+      seen.push(Object.hasOwn(socket.socket, "_peername"));
+    });
+    const a = yield* connect(server.port);
+    yield* a.write("hi\n");
+    yield* a.readLine();
+    yield* a.readLine();
+    yield* server.close();
+    return seen;
+  });
+  assert.equal(cached, [false, false]);
+});
+
+ioTest("a handler that closes its socket and then fails is reported, without the peer's address", async () => {
+  const s = real();
+  await s.run(function* () {
+    const server = yield* listen({ port: 0 }, function* (socket) {
+      yield* socket.readLine();
+      yield* socket.close();
+      throw new Error("after close");
+    });
+    const a = yield* connect(server.port);
+    yield* a.write("hi\n");
+    assert.is(yield* a.readLine(), undefined);
+    yield* server.close();
+  });
+  assert.equal(s.reported.map((e) => (e as Error).message), ["after close"]);
+  assert.equal(s.what, ["the handler of a closed connection failed"]);
 });
 
 ioTest("a handler owns its children: a writer task failing on a peer that went away closes only that connection", async () => {
