@@ -336,7 +336,7 @@ export class Reader {
   }
 
   /** @internal The bytes of the last line read, with its end, for a read that must give it back. */
-  lastLine: Buffer = Buffer.alloc(0);
+  lastLine: Buffer = NO_BYTES;
 
   /** @internal Put `bytes` back in front of what is left to read (a read's result that could
    * not be used: its task lost a race). */
@@ -411,6 +411,10 @@ export class Reader {
 function twoReaders(): Error {
   return new Error("two tasks read the same stream at once; read it from one task at a time");
 }
+
+/** The `lastLine` of a reader that has read none: one for all (a request whose body nobody reads
+ * then makes no buffer). Never handed out, never written. */
+const NO_BYTES = Buffer.alloc(0);
 
 /** Bytes a reader holds before it pauses its stream. */
 const LIMIT = 64 * 1024;
