@@ -31,6 +31,15 @@ const w = {
       return x;
     });
   },
+  // bench:core's fanout: n values through a buffered channel to 100 consumers, and back through another.
+  async fanout() {
+    await s.run(function* () {
+      const work = channel(1000), results = channel(1000);
+      yield* spawn(function* () { for (let i = 0; i < n; i++) yield* work.send(i); work.close(); });
+      for (let c = 0; c < 100; c++) yield* spawn(function* () { let v; while ((v = yield* work.receive()) !== undefined) yield* results.send(v * 2); });
+      for (let i = 0; i < n; i++) yield* results.receive();
+    });
+  },
   async map() {
     const items = Array.from({ length: n }, (_, i) => i);
     await s.run(() => map(items, inc, { concurrency: 100 }));

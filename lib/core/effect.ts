@@ -144,8 +144,8 @@ export function anyUnused(): boolean {
  * mark that the first `next()` consumes. The first step's result is the effect itself (`done` is
  * false and `value` is the effect), which `yield*` passes through: yielding allocates nothing.
  * The exceptions, inside a running task only: a channel's send or receive that can complete at
- * once completes inside its `yield*` (see `ATTEMPT` in park.ts), and so does a `call` of a function
- * that returns a plain value (the function is called there), and so does a skein/node read or
+ * once completes inside its `yield*` (see `Send.next` and `Receive.next` in sync/channel.ts), and
+ * so does a `call` of a function that returns a plain value (the function is called there), and so does a skein/node read or
  * write that can complete at once (the bytes are taken or handed on), so a coroutine stepped by hand
  * inside a task sees only the sends, receives, reads and writes that would wait, and the calls whose function
  * returned a promise or an operation (called already: the scheduler runs what it returned).

@@ -1,12 +1,8 @@
 // The extension point for objects that tasks wait on — channels, mailboxes, locks: an effect
 // that performs itself, and one way to wake the task it parked. Waiting allocates nothing.
 
-import { current, Effect, firstStep, tag, used } from "./effect.js";
+import { Effect, tag } from "./effect.js";
 import type { Task } from "./task.js";
-
-/** @internal The key of a Park's optional hook that completes it inside its `yield*` (see
- * `Park[ATTEMPT]`). A symbol: a library's own Park may have a method of any name (`attempt`). */
-export const ATTEMPT: unique symbol = Symbol("skein.attempt");
 
 /**
  * What {@link Park.enter} returns when it has enlisted the task instead of completing.
@@ -57,32 +53,6 @@ export abstract class Park<T = unknown> extends Effect<T> {
   abstract enter(task: Task): T | typeof PARKED;
   /** `task`, parked on this effect, is being cancelled: remove it from where `enter` put it. */
   abstract leave(task: Task): void;
-  /**
-   * @internal Complete for `task` now (return the result, or throw), as `enter` would, or return
-   * PARKED having changed nothing, when it would have to wait. An effect that has it (a channel's
-   * send and receive) completes inside the `yield*` of the task being stepped, with no round trip
-   * through the scheduler's step loop; when it would wait, it is yielded and entered as usual.
-   */
-  [ATTEMPT]?(task: Task): T | typeof PARKED;
-
-  /** The first step of `yield*`: completed at once when the effect can (a channel's send or
-   * receive, inside a running task), else the effect itself, yielded to the scheduler. */
-  override next(value?: unknown): IteratorResult<Effect<T>, T> {
-    if (!firstStep()) return { done: true, value: value as T };
-    const t = current.task as Task | null;
-    if (this[ATTEMPT] === undefined || t === null || !t.sched.quick(t)) return this;
-    let result: T | typeof PARKED;
-    try {
-      result = this[ATTEMPT](t);
-    } catch (e) {
-      used(this);
-      t.sched.thrownBy(e, this);
-      throw e;
-    }
-    if (result === PARKED) return this;
-    used(this); // yielded, as far as the forgotten-yield check goes
-    return { done: true, value: result };
-  }
   /**
    * Take back `value`, which this effect gave `task` but which could not be used: the task was
    * a contestant of `race` that lost, or of `all` that failed or was cancelled. A channel puts

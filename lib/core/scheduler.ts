@@ -596,8 +596,8 @@ export class Scheduler {
   // ---- for handlers --------------------------------------------------------------------------
 
   /** @internal Whether `t`, the task being stepped, may complete an effect inside its own
-   * `yield*` (see `ATTEMPT` in park.ts, `Call.next`), which then counts against the time slice as a performed
-   * effect does. Not when the step must look at the clock first, nor when `t` is cancelled (its
+   * `yield*` (see `Receive.next` in sync/channel.ts, `Call.next`), which then counts against the
+   * time slice as a performed effect does. Not when the step must look at the clock first, nor when `t` is cancelled (its
    * next effect throws, or its waits do): the step loop decides those, exactly as before. */
   quick(t: Task): boolean {
     if (!this.running || this.budget <= 1 || t.flags & OVERDUE || t.top.flags & HALTED) return false;

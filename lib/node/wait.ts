@@ -9,10 +9,10 @@ import type { Task } from "../core/task.js";
 
 /**
  * @internal An I/O effect (a read, a write) that completes inside its `yield*` when it can, as a
- * channel's send or receive does (`ATTEMPT` in core/park.ts): `now()` completes it, or returns
- * PARKED having taken nothing, and then it is yielded and entered as usual. Its own `next`
- * rather than `Park`'s: that one is shared by every kind of Park, and its calls are the slower
- * for it; this one sees only the four I/O kinds.
+ * channel's send or receive does (`Receive.next` in sync/channel.ts): `now()` completes it, or
+ * returns PARKED having taken nothing, and then it is yielded and entered as usual. Its own `next`,
+ * not one on `Park`: that one would be shared by every kind of Park, and its calls the slower for
+ * it; this one sees only the four I/O kinds.
  */
 export abstract class Immediate<T> extends Park<T> {
   /** The result now (or throw), or PARKED having changed nothing that a later try would not redo. */

@@ -4,9 +4,9 @@
 import { ChannelClosedError } from "../core/errors.js";
 import { Deque } from "../core/deque.js";
 import { WaitQueue } from "../core/wait-queue.js";
-import { noteMade, used } from "../core/effect.js";
+import { current, firstStep, noteMade, used, type Effect } from "../core/effect.js";
 import { describe } from "../core/operation.js";
-import { ATTEMPT, Park, PARKED, wake } from "../core/park.js";
+import { Park, PARKED, wake } from "../core/park.js";
 import { run } from "../core/run.js";
 import type { Task } from "../core/task.js";
 
@@ -34,6 +34,10 @@ export interface ChannelOptions {
    * new value, `"slide"` discards the oldest buffered value to make room. */
   overflow?: Overflow;
 }
+
+/** The key of Receive's method that receives now, or returns PARKED having changed nothing. A
+ * symbol: no name a subclass might use. */
+const ATTEMPT: unique symbol = Symbol("skein.attempt");
 
 /** @internal Nothing could be taken. */
 export const NONE: unique symbol = Symbol("skein.none");
@@ -72,6 +76,24 @@ export class Receive<T> extends Park<T | undefined> {
   constructor(readonly channel: Channel<T & ({} | null)>) {
     super();
   }
+  /** The first step of `yield*`: inside a running task (see `Scheduler.quick`), a value (or the
+   * end) that is there already is received here, with no round trip through the step loop. Its
+   * own method, not Park's shared one: the call of the hook there saw every kind of Park. */
+  override next(value?: unknown): IteratorResult<Effect<T | undefined>, T | undefined> {
+    if (!firstStep()) return { done: true, value: value as T | undefined };
+    const t = current.task as Task | null;
+    if (t === null || !t.sched.quick(t)) return this;
+    const ch = this.channel;
+    let v: T | undefined;
+    if (ch.buffer.size > 0 && ch.senders.size === 0) v = ch.buffer.shift();
+    else {
+      const r = this[ATTEMPT]();
+      if (r === PARKED) return this;
+      v = r;
+    }
+    used(this); // yielded, as far as the forgotten-yield check goes
+    return { done: true, value: v };
+  }
   enter(task: Task): T | undefined | typeof PARKED {
     const v = this[ATTEMPT]();
     if (v !== PARKED) return v;
@@ -79,7 +101,7 @@ export class Receive<T> extends Park<T | undefined> {
     return PARKED;
   }
   /** @internal A value, or the end; PARKED, with nothing changed, when there is neither. */
-  override [ATTEMPT](): T | undefined | typeof PARKED {
+  [ATTEMPT](): T | undefined | typeof PARKED {
     const ch = this.channel;
     const v = ch.take();
     if (v !== NONE) return v as T;
@@ -113,15 +135,26 @@ export class Send<T> extends Park<void> {
   ) {
     super();
   }
+  /** The first step of `yield*`: inside a running task (see `Scheduler.quick`), a send that can
+   * complete at once (a receiver waits, or the buffer has room) completes here. */
+  override next(value?: unknown): IteratorResult<Effect<void>, void> {
+    if (!firstStep()) return value === undefined ? SENT : { done: true, value: value as never };
+    const t = current.task as Task | null;
+    if (t === null || !t.sched.quick(t)) return this;
+    try {
+      if (!this.channel.put(this.item as T & ({} | null))) return this;
+    } catch (e) {
+      used(this);
+      t.sched.thrownBy(e, this);
+      throw e;
+    }
+    used(this); // yielded, as far as the forgotten-yield check goes
+    return SENT;
+  }
   enter(task: Task): void | typeof PARKED {
     if (this.channel.put(this.item as T & ({} | null))) return undefined;
     this.channel.senders.push(task);
     return PARKED;
-  }
-  /** @internal Sent (to a receiver, or into the buffer); PARKED, with nothing sent, when the
-   * sender would have to wait. */
-  override [ATTEMPT](): void | typeof PARKED {
-    return this.channel.put(this.item as T & ({} | null)) ? undefined : PARKED;
   }
   leave(task: Task): void {
     this.channel.senders.remove(task);
@@ -130,6 +163,9 @@ export class Send<T> extends Park<void> {
     return `send(${this.channel}, ${describe(this.item)})`;
   }
 }
+
+/** The outcome of every send: nothing to allocate. */
+const SENT: IteratorReturnResult<void> = Object.freeze({ done: true, value: undefined });
 
 let channels = 0;
 

@@ -264,7 +264,7 @@ C("a deadlocked channel program is reported with what each task waits on", async
 C.run();
 
 // A send or receive that can complete at once completes inside its own yield*, without a step of
-// the scheduler's loop (see ATTEMPT in park.ts): cancellation, the time slice, errors and the
+// the scheduler's loop (see Receive.next and Send.next): cancellation, the time slice, errors and the
 // forgotten-yield check must be exactly as when the loop performs it.
 const Q = suite("channel operations that complete at once");
 
