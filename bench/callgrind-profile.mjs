@@ -12,7 +12,7 @@ const script = fileURLToPath(new URL("./callgrind.mjs", import.meta.url));
 function profile(n) {
   const out = `/tmp/callgrind-profile.${process.pid}.${n}`;
   const log = execFileSync("valgrind", ["--tool=callgrind", "--smc-check=all-non-file", `--callgrind-out-file=${out}`,
-    "node", "--single-threaded", "--perf-basic-prof", script, w, n], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+    "node", "--single-threaded", "--random-seed=1", "--hash-seed=1", "--perf-basic-prof", script, w, n], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
   void log;
   const text = execFileSync("callgrind_annotate", ["--threshold=100", out], { encoding: "utf8", maxBuffer: 1 << 28 });
   const pid = /Profiled target:.*\(PID (\d+)/.exec(text)?.[1];

@@ -1,7 +1,7 @@
 // Workloads for instruction counts: node bench/callgrind.mjs <workload> <n>, on the built dist/.
 // bench/callgrind.sh runs one under callgrind at two sizes and prints instructions per item;
 // bench/callgrind-profile.mjs says which functions they are spent in.
-import { call, channel, createScheduler, fork, map, receive, self, sleep, spawn } from "../dist/index.mjs";
+import { call, channel, createScheduler, fork, map, receive, self, sleep, spawn, wait } from "../dist/index.mjs";
 const [which, nArg] = process.argv.slice(2);
 const n = Number(nArg);
 const s = createScheduler();
@@ -10,6 +10,22 @@ const inc = (x) => x + 1;
 const w = {
   async self() {
     await s.run(function* () { let c = 0; for (let i = 0; i < n; i++) if ((yield* self()).id > 0) c++; return c; });
+  },
+  // A call of an async function: one promise awaited per item (what fetch or a db call costs beyond its I/O).
+  async "call-async"() {
+    const f = async (x) => x + 1;
+    await s.run(function* () { let c = 0; for (let i = 0; i < n; i++) c = yield* call(f, c); return c; });
+  },
+  // The same wait on a promise made outside the call (yield* wait(promise)).
+  async wait() {
+    const f = async (x) => x + 1;
+    await s.run(function* () { let c = 0; for (let i = 0; i < n; i++) c = yield* wait(f(c)); return c; });
+  },
+  // The native await it is measured against.
+  async "native-await"() {
+    const f = async (x) => x + 1;
+    let c = 0;
+    for (let i = 0; i < n; i++) c = await f(c);
   },
   async call() {
     await s.run(function* () { let c = 0; for (let i = 0; i < n; i++) c = yield* call(inc, c); return c; });

@@ -7,7 +7,7 @@ w=$1; a=${2:-5000}; b=${3:-30000}
 here=$(dirname "$0")
 ir() {
   valgrind --tool=callgrind --smc-check=all-non-file --callgrind-out-file=/dev/null \
-    node --single-threaded "$here/callgrind.mjs" "$w" "$1" 2>&1 | grep -o "Collected : [0-9]*" | grep -o "[0-9]*$"
+    node --single-threaded --random-seed=1 --hash-seed=1 "$here/callgrind.mjs" "$w" "$1" 2>&1 | grep -o "Collected : [0-9]*" | grep -o "[0-9]*$"
 }
 A=$(ir "$a"); B=$(ir "$b")
 echo "$w: $(( (B - A) / (b - a) )) instructions per item ($A at $a, $B at $b)"

@@ -430,7 +430,39 @@ export class Scheduler {
       this.running = false;
       current.task = null;
     }
-    this.clock.arm(this.timers.next(), this);
+    this.arm();
+    if (this.sliceOver) this.deferLoop();
+    else this.clock.idle(this);
+  }
+
+  /** Let the clock arm its timer for the earliest deadline (or none). */
+  private arm(): void {
+    const next = this.timers.next();
+    this.armed = next !== Infinity;
+    this.clock.arm(next, this);
+  }
+  /** Whether the clock was last armed for a deadline (else for none: Infinity). */
+  private armed = false;
+
+  /** Step `t`, woken while the loop was idle (nothing else is queued), right here (see `settled`),
+   * with what is left of the microtasks' time slice; then the loop, if the step made other tasks
+   * ready. Timers are left to the loop, or to their host timer. */
+  private runNow(t: Task): void {
+    this.running = true;
+    this.sliceOver = false;
+    this.sliceEnd = this.burst + SLICE_MS;
+    try {
+      current.task = t;
+      if (this.watcher === null) this.step(t);
+      else this.observed(t);
+      current.task = null;
+      if (anyUnused()) this.forgotten(t);
+    } finally {
+      this.running = false;
+      current.task = null;
+    }
+    if (this.queue.size > 0 && !this.sliceOver) return this.loop();
+    if (this.timers.size !== 0 || this.armed) this.arm(); // (else arming would change nothing)
     if (this.sliceOver) this.deferLoop();
     else this.clock.idle(this);
   }
@@ -654,15 +686,52 @@ export class Scheduler {
     this.runHere();
   }
 
+  /**
+   * @internal A promise `t` waited on has settled, and this is its reaction: `t` resumes with the
+   * outcome (replaceable: a cancellation arriving first wins), run here when the loop is idle, as
+   * `runHere` does for an I/O event. That saves the microtask, and the separate run of the loop,
+   * that `resume` costs. A reaction is a microtask, not a host turn: like the runs `kick` starts,
+   * these get what is left of the time slice of the microtasks since the host's last turn, and
+   * once it is used up the loop goes on after the host's turn. The clock is read every 64th run,
+   * not at each: timers are fired by their own host timer, or by the next full run of the loop.
+   */
+  settled(t: Task, value: unknown, threw: boolean): void {
+    if (current.task === null && !this.running && !this.scheduled && !this.deferred) {
+      // Idle, so nothing else is queued: `t` runs now, unless the microtasks' slice is over.
+      let over = false;
+      if (this.burst < 0 || (++this.settledRuns & 63) === 0) {
+        const now = this.clock.realNow();
+        if (this.burst < 0) {
+          this.burst = now;
+          this.clock.defer(this.hostHadTurn);
+        }
+        over = now - this.burst > SLICE_MS;
+      }
+      if (!over) {
+        this.input(t, value, threw, true);
+        return this.runNow(t);
+      }
+    }
+    this.ready(t, value, threw, true);
+    this.kick();
+  }
+  /** Tasks run in promise reactions, counted to read the clock every 64th time (see `settled`). */
+  private settledRuns = 0;
+
   /** Queue suspended `t` with its input. */
   private ready(t: Task, value: unknown, threw: boolean, replaceable: boolean): void {
+    this.input(t, value, threw, replaceable);
+    if (!(t.flags & QUEUED)) this.enqueue(t);
+  }
+
+  /** Give suspended `t` its input, as `ready` does, without queueing it. */
+  private input(t: Task, value: unknown, threw: boolean, replaceable: boolean): void {
     if (threw && t.flags & SUSPENDED && typeof value === "object" && value !== null && !isMark(value) && !isCancelled(value)) {
       this.failedIn.set(value, t.slot); // the error came from what it waited on: its stack says so
     }
     if (t.id < this.oldestWoken) this.oldestWoken = t.id;
     t.flags = (t.flags & ~(SUSPENDED | THROWING | REPLACEABLE)) | (threw ? THROWING : 0) | (replaceable ? REPLACEABLE : 0);
     t.slot = value;
-    if (!(t.flags & QUEUED)) this.enqueue(t);
   }
 
   /**
