@@ -446,7 +446,7 @@ export class Scheduler {
 
   /** Step `t`, woken while the loop was idle (nothing else is queued), right here (see `settled`),
    * with what is left of the microtasks' time slice; then the loop, if the step made other tasks
-   * ready. Timers are left to the loop, or to their host timer. */
+   * ready. Timers falling due during the step are left to the loop, or to their host timer. */
   private runNow(t: Task): void {
     this.running = true;
     this.sliceOver = false;
@@ -692,31 +692,31 @@ export class Scheduler {
    * `runHere` does for an I/O event. That saves the microtask, and the separate run of the loop,
    * that `resume` costs. A reaction is a microtask, not a host turn: like the runs `kick` starts,
    * these get what is left of the time slice of the microtasks since the host's last turn, and
-   * once it is used up the loop goes on after the host's turn. The clock is read every 64th run,
-   * not at each: timers are fired by their own host timer, or by the next full run of the loop.
+   * once it is used up the loop goes on after the host's turn. A timer due by then is fired first,
+   * by a full run of the loop (which runs `t` first), as a run on a microtask would.
    */
   settled(t: Task, value: unknown, threw: boolean): void {
     if (current.task === null && !this.running && !this.scheduled && !this.deferred) {
-      // Idle, so nothing else is queued: `t` runs now, unless the microtasks' slice is over.
-      let over = false;
-      if (this.burst < 0 || (++this.settledRuns & 63) === 0) {
-        const now = this.clock.realNow();
-        if (this.burst < 0) {
-          this.burst = now;
-          this.clock.defer(this.hostHadTurn);
-        }
-        over = now - this.burst > SLICE_MS;
+      // Idle, so nothing else is queued: `t` runs now, unless the microtasks' slice is over. The
+      // clock is read at each run, as `kick` does: one step may compute for milliseconds.
+      const now = this.clock.realNow();
+      if (this.burst < 0) {
+        this.burst = now;
+        this.clock.defer(this.hostHadTurn);
       }
-      if (!over) {
-        this.input(t, value, threw, true);
-        return this.runNow(t);
+      if (now - this.burst <= SLICE_MS) {
+        if (this.timers.size === 0 || this.timers.next() > this.clock.dueBy()) {
+          this.input(t, value, threw, true);
+          return this.runNow(t);
+        }
+        // A timer is due: the loop fires it, after `t`, as the run a microtask would start does.
+        this.ready(t, value, threw, true);
+        return this.loop();
       }
     }
     this.ready(t, value, threw, true);
     this.kick();
   }
-  /** Tasks run in promise reactions, counted to read the clock every 64th time (see `settled`). */
-  private settledRuns = 0;
 
   /** Queue suspended `t` with its input. */
   private ready(t: Task, value: unknown, threw: boolean, replaceable: boolean): void {

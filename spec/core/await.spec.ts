@@ -257,4 +257,52 @@ A("a task woken by a promise that forks sees its child run before the host's nex
   assert.equal(result.slice(0, 2), ["parent", "child"]);
 });
 
+A("a task that computes for a while between awaits still lets the host in about once a slice", async () => {
+  // Each await is settled at once, then the step computes for 2 ms: the host must get its turn
+  // after a slice (5 ms: 3 or 4 steps), not after 64 such steps (the clock read every 64th run).
+  const s = createScheduler();
+  let steps = 0;
+  let stop = false;
+  const t = s.run(function* () {
+    while (!stop && steps < 1000) {
+      yield* call(async () => 1);
+      const end = performance.now() + 2;
+      while (performance.now() < end);
+      steps++;
+    }
+  });
+  await new Promise((r) => setTimeout(r, 10)); // under way
+  const before = steps;
+  await hostTurn();
+  const between = steps - before;
+  stop = true;
+  await t;
+  assert.ok(between <= 16, `${between} steps of 2 ms ran before the host had a turn`);
+});
+
+A("a sleeper due when a promise wakes a task is woken in that run, not after the host's turn", async () => {
+  const s = createScheduler();
+  const order: string[] = [];
+  let resolve!: () => void;
+  const p = new Promise<void>((r) => (resolve = r));
+  const t = s.run(function* () {
+    yield* fork(function* () {
+      yield* sleep(1);
+      order.push("sleeper");
+    });
+    yield* fork(function* () {
+      yield* wait(p);
+      order.push("woken");
+    });
+  });
+  await hostTurn(); // both wait
+  const end = performance.now() + 3;
+  while (performance.now() < end); // the sleep is due; its host timer cannot fire yet
+  resolve();
+  for (let i = 0; i < 5; i++) await null; // the microtasks of this burst have run, the host has not had a turn
+  const inBurst = [...order];
+  await t;
+  assert.equal(inBurst, ["woken", "sleeper"]);
+});
+
 A.run();
