@@ -692,8 +692,8 @@ export class Scheduler {
    * `runHere` does for an I/O event. That saves the microtask, and the separate run of the loop,
    * that `resume` costs. A reaction is a microtask, not a host turn: like the runs `kick` starts,
    * these get what is left of the time slice of the microtasks since the host's last turn, and
-   * once it is used up the loop goes on after the host's turn. A timer due by then is fired first,
-   * by a full run of the loop (which runs `t` first), as a run on a microtask would.
+   * once it is used up the loop goes on after the host's turn. If a timer is due by then, `t` goes
+   * the old way too: the loop on a microtask fires it, and runs `t` first.
    */
   settled(t: Task, value: unknown, threw: boolean): void {
     if (current.task === null && !this.running && !this.scheduled && !this.deferred) {
@@ -704,16 +704,12 @@ export class Scheduler {
         this.burst = now;
         this.clock.defer(this.hostHadTurn);
       }
-      if (now - this.burst <= SLICE_MS) {
-        if (this.timers.size === 0 || this.timers.next() > this.clock.dueBy()) {
-          this.input(t, value, threw, true);
-          return this.runNow(t);
-        }
-        // A timer is due: the loop fires it, after `t`, as the run a microtask would start does.
-        this.ready(t, value, threw, true);
-        return this.loop();
+      if (now - this.burst <= SLICE_MS && (this.timers.size === 0 || this.timers.next() > this.clock.dueBy())) {
+        this.input(t, value, threw, true);
+        return this.runNow(t);
       }
     }
+    // Not idle, the slice used up, or a timer due: the old way (the loop fires the timer, after `t`).
     this.ready(t, value, threw, true);
     this.kick();
   }
