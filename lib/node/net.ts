@@ -314,16 +314,23 @@ export function* serveConnections<I extends {}, R>(
   return make(bound, task);
 }
 
-/** The connection's peer for a report, read only then: reading the address caches it on the
- * Node socket as a new property (`_peername`), and server sockets that had it while others lacked
- * it made Node's own stream code megamorphic (+1,500 instructions a message in a process that
- * also has client sockets). Once the socket is closed the address is gone. */
-function peer(socket: Socket): string {
-  return socket.socket.remoteAddress === undefined ? "a closed connection" : `the connection from ${socket.remote}`;
+/** The connection's peer, `"127.0.0.1:50312"`, for a report if its handler fails, or undefined.
+ * Asked of the socket's handle when the handler begins, as Node's `remoteAddress` does, but not
+ * through it: that caches the answer on the Node socket as a new property (`_peername`), and
+ * server sockets that had it while others lacked it made Node's own stream code megamorphic
+ * (+1,500 instructions a message in a process that also has client sockets). Asked then, not at
+ * the failure: a handler usually fails because its peer went away, and by then the socket is
+ * closed and its address gone. */
+function peerOf(s: net.Socket): string | undefined {
+  const handle = (s as unknown as { _handle?: { getpeername?(out: object): number } | null })._handle;
+  const out: { address?: string; port?: number } = {};
+  if (typeof handle?.getpeername !== "function" || handle.getpeername(out) !== 0 || out.address === undefined) return undefined;
+  return `${out.address}:${out.port}`;
 }
 
 function* connection(p: Pending<Socket>, handler: (socket: Socket) => Operation<unknown>): Operation<void> {
   const socket = own(p);
+  const from = peerOf(socket.socket);
   try {
     // A call is a scope: what the handler starts is finished with it, and a failure of any of
     // it (a writer task hitting EPIPE, say) is the handler's own, not the server's.
@@ -331,7 +338,7 @@ function* connection(p: Pending<Socket>, handler: (socket: Socket) => Operation<
   } catch (e) {
     const me = yield* self();
     // Its own cancellation (the server closing) is no failure; another task's Cancelled is.
-    if (!(isCancelled(e) && me.flags & HALTED)) me.sched.report(e, me, `the handler of ${peer(socket)} failed`);
+    if (!(isCancelled(e) && me.flags & HALTED)) me.sched.report(e, me, `the handler of ${from === undefined ? "a connection" : `the connection from ${from}`} failed`);
   } finally {
     yield* shield(() => socket.close());
   }

@@ -218,21 +218,50 @@ ioTest("serving a connection does not read the peer's address (Node caches it as
   assert.equal(cached, [false, false]);
 });
 
-ioTest("a handler that closes its socket and then fails is reported, without the peer's address", async () => {
+ioTest("a handler that closes its socket and then fails is reported, naming its peer all the same", async () => {
   const s = real();
-  await s.run(function* () {
+  const mine = await s.run(function* () {
     const server = yield* listen({ port: 0 }, function* (socket) {
       yield* socket.readLine();
       yield* socket.close();
       throw new Error("after close");
     });
     const a = yield* connect(server.port);
+    const mine = `127.0.0.1:${a.socket.localPort}`;
     yield* a.write("hi\n");
     assert.is(yield* a.readLine(), undefined);
     yield* server.close();
+    return mine;
   });
   assert.equal(s.reported.map((e) => (e as Error).message), ["after close"]);
-  assert.equal(s.what, ["the handler of a closed connection failed"]);
+  assert.equal(s.what, [`the handler of the connection from ${mine} failed`]);
+});
+
+ioTest("a handler that fails because its client went away (a reset) is reported naming that client, without caching the address on the socket", async () => {
+  const s = real();
+  const client = await s.run(function* () {
+    const cached: boolean[] = [];
+    const server = yield* listen({ port: 0 }, function* (socket) {
+      yield* socket.readLine();
+      yield* socket.write("bye\n");
+      try {
+        yield* socket.readLine(); // the client resets: ECONNRESET, and the socket is closed
+      } finally {
+        cached.push(Object.hasOwn(socket.socket, "_peername"), socket.socket.destroyed);
+      }
+    });
+    const a = yield* connect(server.port);
+    const mine = `127.0.0.1:${a.socket.localPort}`;
+    yield* a.write("hi\n");
+    yield* a.readLine();
+    a.socket.resetAndDestroy();
+    yield* sleep(100);
+    yield* server.close();
+    return { mine, cached };
+  });
+  assert.equal(client.cached, [false, true]);
+  assert.equal(s.reported.map((e) => (e as NodeJS.ErrnoException).code), ["ECONNRESET"]);
+  assert.equal(s.what, [`the handler of the connection from ${client.mine} failed`]);
 });
 
 ioTest("a handler owns its children: a writer task failing on a peer that went away closes only that connection", async () => {

@@ -376,4 +376,30 @@ Q("outside any task, stepping by hand yields every send and receive, as data", (
   assert.is(ch.size, 0);
 });
 
+Q("a receive from a full buffer with senders waiting moves the first live one in (a cancelled one skipped), and a new sender queues behind them", async () => {
+  const { value } = await runVirtual(function* () {
+    const ch = channel<number>(2);
+    yield* ch.send(0);
+    yield* ch.send(1);
+    const waiting: Task[] = [];
+    for (let i = 2; i <= 5; i++) {
+      waiting.push(
+        yield* fork(function* () {
+          yield* ch.send(i);
+        }),
+      );
+    }
+    yield* sleep(0); // all four wait on the full buffer
+    yield* cancel(waiting[1]!); // 3 is never sent
+    const got = [yield* ch.receive()]; // 0; 2 moves into the buffer
+    yield* fork(function* () {
+      yield* ch.send(100); // full again: waits behind 4 and 5
+    });
+    yield* sleep(0);
+    for (let i = 0; i < 5; i++) got.push((yield* ch.receive())!); // senders waiting: not the buffer-only shortcut
+    return [got, ch.size, internals(ch).senders.size];
+  });
+  assert.equal(value, [[0, 1, 2, 4, 5, 100], 0, 0]);
+});
+
 Q.run();
