@@ -15,7 +15,8 @@ function profile(n) {
     "node", "--single-threaded", "--random-seed=1", "--hash-seed=1", "--perf-basic-prof", script, w, n], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
   void log;
   const text = execFileSync("callgrind_annotate", ["--threshold=100", out], { encoding: "utf8", maxBuffer: 1 << 28 });
-  const pid = /Profiled target:.*\(PID (\d+)/.exec(text)?.[1];
+  // The pid from the profile's own header (a stale /tmp/perf-*.map of another process is never read).
+  const pid = /^pid:\s*(\d+)/m.exec(readFileSync(out, "utf8").slice(0, 4000))?.[1];
   const map = [];
   try {
     for (const line of readFileSync(`/tmp/perf-${pid}.map`, "utf8").split("\n")) {
