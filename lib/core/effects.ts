@@ -101,6 +101,10 @@ export class Call<T = unknown> extends Effect<T> {
    * between; and performed even by a task cancelled since it began. On the prototype until set
    * (undefined): most calls never keep anything, and a field made in the constructor costs them. */
   declare kept: unknown;
+  /** @internal What the function returned when its `yield*` called it, if that is a thenable that
+   * is not an operation (the usual case: an async function): kept apart from `kept`, so that the
+   * handler awaits it without testing its type again. On the prototype until set, as `kept`. */
+  declare awaited: PromiseLike<unknown> | undefined;
   constructor(
     /** A function to invoke with `args`, or an operation to run (then `args` is undefined). */
     readonly target: unknown,
@@ -124,8 +128,12 @@ export class Call<T = unknown> extends Effect<T> {
     let v: unknown;
     try {
       v = invoke(this);
-      if (typeof v === "object" ? v !== null && (isOperation(v) || isIterator(v) || isThenable(v)) : typeof v === "function" && isThenable(v)) {
-        this.kept = v; // for the loop to run or await when this effect is performed, as the handler would
+      if (typeof v === "object" ? v !== null && (isOperation(v) || isIterator(v)) : false) {
+        this.kept = v; // for the loop to run when this effect is performed, as the handler would
+        return this;
+      }
+      if (isThenable(v)) {
+        this.awaited = v; // for the handler to await, its type known already
         return this;
       }
     } catch (e) {
@@ -146,6 +154,7 @@ export class Call<T = unknown> extends Effect<T> {
 }
 tag(Call, "call");
 (Call.prototype as { kept: unknown }).kept = undefined;
+(Call.prototype as { awaited: unknown }).awaited = undefined;
 
 /** @internal Call the function of `e` with its arguments (bare: its stack frame is its own name). */
 export function invoke(e: Call): unknown {

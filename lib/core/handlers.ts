@@ -131,6 +131,11 @@ export const handlers: Handlers = {
     run(e: Call, t, s) {
       // Begun already: a function called inside its yield* (see Call.next), or a generator that
       // took its first step in a map worker. Taken: performed again, the function is called again.
+      const p = e.awaited;
+      if (p !== undefined) {
+        e.awaited = undefined;
+        return awaitPromise(p, e, t, s);
+      }
       let v = e.kept;
       if (v !== undefined) e.kept = undefined;
       else v = e.argc < 0 ? e.target : invoke(e);

@@ -554,7 +554,7 @@ export class Scheduler {
       // (A call begun already, whose function ran or whose generator took its first step, is
       // performed: had the loop begun it, the task would have become overdue only after this
       // check, and its body's try/finally is open.)
-      if (t.flags & OVERDUE && !isGuard(value) && !(value instanceof Call && value.kept !== undefined)) {
+      if (t.flags & OVERDUE && !isGuard(value) && !(value instanceof Call && (value.kept !== undefined || value.awaited !== undefined))) {
         // Cancelled while it ran: its first effect since throws, unless it has had its Cancelled.
         // An ensure() or a shield() only guards cleanup, so it passes (and the effect after it
         // throws): a resource just opened still gets its close registered, a lock its release.
