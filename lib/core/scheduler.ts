@@ -18,6 +18,12 @@ import {
 
 /** @internal Longest run of the loop before it lets the host handle timers and I/O, in ms. */
 export const SLICE_MS = 5;
+
+/** How many runs of the loop are going on now, those of every copy of skein in the process (a
+ * count shared through the global symbol registry, as the brands are): a promise's reaction or
+ * an I/O event runs its task right there only when none is, so that a task of one copy never
+ * runs nested in a step of another's (it takes the microtask way instead, as within one copy). */
+const runs = ((globalThis as Record<symbol, { n: number } | undefined>)[Symbol.for("skein.runs")] ??= { n: 0 });
 /** @internal Synchronous resumes of one task between two looks at the clock. */
 export const BUDGET = 256;
 /** Cancelled errors a task may swallow and wait again before it is reported and stopped. */
@@ -400,6 +406,7 @@ export class Scheduler {
   private loop(): void {
     if (this.running) return;
     this.running = true;
+    runs.n++;
     this.sliceOver = false;
     this.sliceEnd = this.clock.realNow() + SLICE_MS;
     let n = 0;
@@ -428,6 +435,7 @@ export class Scheduler {
       }
     } finally {
       this.running = false;
+      runs.n--;
       current.task = null;
     }
     this.arm();
@@ -451,6 +459,7 @@ export class Scheduler {
    * `map` over an async function +190 instructions an item (callgrind, `map-promise`). */
   private runNow(t: Task): void {
     this.running = true;
+    runs.n++;
     this.sliceOver = false;
     this.sliceEnd = this.burst + SLICE_MS;
     try {
@@ -461,6 +470,7 @@ export class Scheduler {
       if (anyUnused()) this.forgotten(t);
     } finally {
       this.running = false;
+      runs.n--;
       current.task = null;
     }
     if (this.queue.size > 0 && !this.sliceOver) return this.loop();
@@ -698,7 +708,7 @@ export class Scheduler {
    * the old way too: the loop on a microtask fires it, and runs `t` first.
    */
   settled(t: Task, value: unknown, threw: boolean): void {
-    if (current.task === null && !this.running && !this.scheduled && !this.deferred) {
+    if (runs.n === 0 && !this.scheduled && !this.deferred) {
       // Idle, so nothing else is queued: `t` runs now, unless the microtasks' slice is over. The
       // clock is read at each run, as `kick` does: one step may compute for milliseconds.
       const now = this.clock.realNow();
@@ -743,7 +753,7 @@ export class Scheduler {
    * It saves the microtask and the separate run of the loop that each wake costs otherwise.
    */
   runHere(): void {
-    if (current.task === null && !this.running && !this.scheduled && !this.deferred) this.loop();
+    if (runs.n === 0 && !this.scheduled && !this.deferred) this.loop();
     else this.kick();
   }
 

@@ -117,4 +117,22 @@ test("the version named in those errors is package.json's", () => {
   assert.is(VERSION, pkg.version);
 });
 
+test("a task of the other copy woken inside a step of this one runs after that step, not nested in it", async () => {
+  const log: string[] = [];
+  let wake: ((v: unknown) => void) | undefined;
+  // Calls back when told to, synchronously: here from inside a body of this copy.
+  const thenable = { then: (ok: (v: unknown) => void) => void (wake = ok) } as unknown as PromiseLike<number>;
+  const b = other.createScheduler().run(function* () {
+    log.push(`b woken with ${String(yield* other.wait(thenable))}`);
+  });
+  while (wake === undefined) await new Promise((r) => setImmediate(r));
+  await skein.createScheduler().run(function* () {
+    log.push("a before");
+    wake!(1);
+    log.push("a after");
+  });
+  await b;
+  assert.equal(log, ["a before", "a after", "b woken with 1"]);
+});
+
 test.run();
