@@ -85,6 +85,14 @@ const w = {
     const worker = async () => { while (next < n) { const i = next++; out[i] = await inc(items[i]); } };
     await Promise.all(Array.from({ length: 100 }, worker));
   },
+  // What the map workloads spend on making their items (Array.from of an array-like object goes
+  // through a runtime property lookup per index): about 730 instructions an item, in every map
+  // row and in the native pools; subtract it to compare what the pools themselves cost.
+  async "map-setup"() {
+    const items = Array.from({ length: n }, (_, i) => i);
+    const out = new Array(n);
+    if (items.length + out.length < 0) console.log(items);
+  },
   async "native-map-async"() {
     const items = Array.from({ length: n }, (_, i) => i);
     const out = new Array(n);
