@@ -23,7 +23,16 @@ export const SLICE_MS = 5;
  * count shared through the global symbol registry, as the brands are): a promise's reaction or
  * an I/O event runs its task right there only when none is, so that a task of one copy never
  * runs nested in a step of another's (it takes the microtask way instead, as within one copy). */
-const runs = ((globalThis as Record<symbol, { n: number } | undefined>)[Symbol.for("skein.runs")] ??= { n: 0 });
+const runs = sharedRuns();
+function sharedRuns(): { n: number } {
+  const global = globalThis as Record<symbol, { n: number } | undefined>;
+  const key = Symbol.for("skein.runs");
+  const own = { n: 0 };
+  // A global object that takes no new property (frozen, as hardened JavaScript may leave it)
+  // refuses it without throwing here: this copy then counts its own runs only.
+  if (global[key] === undefined) Reflect.defineProperty(global, key, { value: own, writable: true, configurable: true });
+  return global[key] ?? own;
+}
 /** @internal Synchronous resumes of one task between two looks at the clock. */
 export const BUDGET = 256;
 /** Cancelled errors a task may swallow and wait again before it is reported and stopped. */

@@ -3,6 +3,7 @@
 // errors are recognised. The second copy is a real one: lib/ copied to a scratch directory.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import { execFileSync } from "node:child_process";
 import { cpSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -133,6 +134,21 @@ test("a task of the other copy woken inside a step of this one runs after that s
   });
   await b;
   assert.equal(log, ["a before", "a after", "b woken with 1"]);
+});
+
+test("skein loads and awaits where the global object takes no new property (frozen by hardened JavaScript)", () => {
+  // Its own process: a global object made non-extensible stays so.
+  const program = `
+    Object.freeze(globalThis);
+    const { call, createScheduler } = await import("./lib/index.ts");
+    process.stdout.write(String(await createScheduler().run(call(async (x) => x + 1, 41))));
+  `;
+  const out = execFileSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", program], {
+    cwd: new URL("../..", import.meta.url),
+    encoding: "utf8",
+    timeout: 20_000,
+  });
+  assert.is(out, "42");
 });
 
 test.run();
