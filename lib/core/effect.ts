@@ -39,6 +39,8 @@ export type Yielded = Effect<unknown> | PromiseLike<unknown> | Iterator<Yielded,
  * the effect: storing a just-made effect in a long-lived variable costs a write barrier per
  * `yield*`; the scheduler lowers the flag after every yield and before every step. */
 let opening = false;
+// (It is tested as `opening !== true`: V8 knows nothing of a module variable's type, and `!opening`
+// compiles to a test of every kind of falsy value; callgrind: -13 a call, -48 a ping-pong round trip.)
 
 /**
  * @internal Debug mode: where each task was started and each effect made is captured (a stack
@@ -197,7 +199,7 @@ export abstract class Effect<T = unknown> implements Iterator<Effect<T>, T, unkn
   }
 
   next(value?: unknown): IteratorResult<Effect<T>, T> {
-    if (!opening) return { done: true, value: value as T };
+    if (opening !== true) return { done: true, value: value as T };
     opening = false;
     return this;
   }
@@ -225,7 +227,7 @@ export function tag(cls: abstract new (...args: any[]) => { readonly type: strin
 /** @internal For an effect's own `next`: whether this is the first step of a `yield*` (and
  * consume the mark). */
 export function firstStep(): boolean {
-  if (!opening) return false;
+  if (opening !== true) return false;
   opening = false;
   return true;
 }
