@@ -105,7 +105,7 @@ export function clearSuspect(s: Suspect): void {
 export function noteMade(effect: object): void {
   if (current.task === null) return;
   const n = notes;
-  if (n.made === null && !debugging.sites) n.made = effect;
+  if (n.made === null && debugging.sites !== true) n.made = effect;
   else noteAnother(n, effect);
 }
 
