@@ -39,6 +39,8 @@ export type Yielded = Effect<unknown> | PromiseLike<unknown> | Iterator<Yielded,
  * the effect: storing a just-made effect in a long-lived variable costs a write barrier per
  * `yield*`; the scheduler lowers the flag after every yield and before every step. */
 let opening = false;
+// (It is tested as `opening !== true`: V8 knows nothing of a module variable's type, and `!opening`
+// compiles to a test of every kind of falsy value; callgrind: -13 a call, -48 a ping-pong round trip.)
 
 /**
  * @internal Debug mode: where each task was started and each effect made is captured (a stack
@@ -61,8 +63,12 @@ export const current: { task: { toString(): string } | null } = { task: null };
 // them to skein (to `fork`, `all`, `timeout`…). What is left when its step ends is only a suspect:
 // a combinator may wait first and yield it later (`withDelay(10, call(f))`). The scheduler
 // reports a suspect still unused when its task returns, or when it is garbage-collected unused.
-/** The effect made last and not yet used (the usual case: made, then yielded at once). */
-let made: object | null = null;
+/** The effect made last and not yet used (the usual case: made, then yielded at once), in a
+ * small record made afresh now and then (see `renewNotes`). A just-made effect is a young object,
+ * and V8 pays a write barrier (~50 instructions) for each young object stored in an old one: a
+ * module variable, or a record that has lived long, is old; a record made a moment ago is young
+ * too, and storing in it costs nothing. */
+let notes: { made: object | null } = { made: null };
 /** Others made in the same step and not yet used. */
 let alsoMade: Set<object> | null = null;
 
@@ -98,14 +104,29 @@ export function clearSuspect(s: Suspect): void {
 /** @internal A public constructor made `effect`: note it, if a body is running. */
 export function noteMade(effect: object): void {
   if (current.task === null) return;
+  const n = notes;
+  if (n.made === null && debugging.sites !== true) n.made = effect;
+  else noteAnother(n, effect);
+}
+
+/** `noteMade` when another effect is noted already, or in debug mode: out of line, so that the
+ * usual case stays small enough for V8 to inline into every public constructor. */
+function noteAnother(n: { made: object | null }, effect: object): void {
   if (debugging.sites) sites.set(effect, new Error()); // where, for a report
-  if (made !== null && made !== effect) (alsoMade ??= new Set()).add(made);
-  made = effect;
+  if (n.made !== null && n.made !== effect) (alsoMade ??= new Set()).add(n.made);
+  n.made = effect;
+}
+
+/** @internal Make the record `noteMade` stores in afresh, so that it is young again (a garbage
+ * collection may have made it old): the step loop calls this every few dozen effects. */
+export function renewNotes(): void {
+  notes = { made: notes.made };
 }
 
 /** @internal `op` is yielded, or handed to skein: it is used. */
 export function used(op: unknown): void {
-  if (op === made) made = null;
+  const n = notes;
+  if (op === n.made) n.made = null;
   else if (alsoMade !== null) alsoMade.delete(op as object);
   if (suspected !== 0) {
     const list = suspects.get(op as object);
@@ -118,17 +139,18 @@ export function used(op: unknown): void {
 
 /** @internal The effects made in the step that just ended and never used, if any (and forget them). */
 export function unused(): object[] | null {
+  const made = notes.made;
   if (made === null && alsoMade === null) return null;
   const left = alsoMade === null ? [] : [...alsoMade];
   if (made !== null && alsoMade?.has(made) !== true) left.push(made);
-  made = null;
+  notes.made = null;
   alsoMade = null;
   return left.length > 0 ? left : null;
 }
 
 /** @internal True when something made in this step is not used yet (checked after each step). */
 export function anyUnused(): boolean {
-  return made !== null || alsoMade !== null;
+  return notes.made !== null || alsoMade !== null;
 }
 
 /**
@@ -177,7 +199,7 @@ export abstract class Effect<T = unknown> implements Iterator<Effect<T>, T, unkn
   }
 
   next(value?: unknown): IteratorResult<Effect<T>, T> {
-    if (!opening) return { done: true, value: value as T };
+    if (opening !== true) return { done: true, value: value as T };
     opening = false;
     return this;
   }
@@ -205,7 +227,7 @@ export function tag(cls: abstract new (...args: any[]) => { readonly type: strin
 /** @internal For an effect's own `next`: whether this is the first step of a `yield*` (and
  * consume the mark). */
 export function firstStep(): boolean {
-  if (!opening) return false;
+  if (opening !== true) return false;
   opening = false;
   return true;
 }

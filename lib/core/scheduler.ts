@@ -3,7 +3,7 @@
 
 import type { Clock } from "./clock.js";
 import { foreign, ONE_COPY } from "./brand.js";
-import { anyUnused, clearSuspect, Effect, effectTypes, forgetOpening, suspect, unused, used, type Suspect } from "./effect.js";
+import { anyUnused, clearSuspect, Effect, effectTypes, forgetOpening, renewNotes, suspect, unused, used, type Suspect } from "./effect.js";
 import { Call, Join, Wait, type AnyEffect, type TaskOptions } from "./effects.js";
 import { Cancelled, DeadlockError, isCancelled } from "./errors.js";
 import { Deque } from "./deque.js";
@@ -437,7 +437,11 @@ export class Scheduler {
         else this.observed(t);
         current.task = null;
         if (anyUnused()) this.forgotten(t);
-        if (this.sliceOver || ((++n & 63) === 0 && this.clock.realNow() >= this.sliceEnd)) {
+        if ((++n & 63) === 0) {
+          renewNotes(); // young again (see noteMade)
+          if (this.clock.realNow() >= this.sliceEnd) this.sliceOver = true;
+        }
+        if (this.sliceOver) {
           this.sliceOver = this.queue.size > 0 || this.preempted !== null;
           if (this.sliceOver) break;
         }
@@ -603,6 +607,7 @@ export class Scheduler {
       }
       if (--this.budget === 0) {
         this.budget = BUDGET;
+        renewNotes(); // young again (see noteMade)
         if (this.clock.realNow() >= this.sliceEnd) {
           t.slot = input;
           if (threw) t.flags |= THROWING;
@@ -653,7 +658,8 @@ export class Scheduler {
    * time slice as a performed effect does. Not when the step must look at the clock first, nor when `t` is cancelled (its
    * next effect throws, or its waits do): the step loop decides those, exactly as before. */
   quick(t: Task): boolean {
-    if (!this.running || this.budget <= 1 || t.flags & OVERDUE || t.top.flags & HALTED) return false;
+    // (`!== true`, not `!this.running`: a plain truthiness test compiles longer; see `opening` in effect.ts.)
+    if (this.running !== true || this.budget <= 1 || t.flags & OVERDUE || t.top.flags & HALTED) return false;
     this.budget--;
     return true;
   }

@@ -346,7 +346,7 @@ export class Channel<T extends {} | null> implements AsyncIterable<T> {
   /** @internal Take `value`: a waiting receiver gets it, else the buffer; when the buffer is
    * full the overflow policy applies. False only when the sender has to wait. */
   put(value: T): boolean {
-    if (this.ended) throw new ChannelClosedError(`cannot send on ${this}: it is closed`);
+    if (this.ended === true) throw new ChannelClosedError(`cannot send on ${this}: it is closed`);
     for (let w = this.receivers.shift(); w !== undefined; w = this.receivers.shift()) {
       if (this.deliver(w, value)) return true;
     }
