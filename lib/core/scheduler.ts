@@ -168,15 +168,18 @@ const genNext = GeneratorPrototype.next;
 const genThrow = GeneratorPrototype.throw;
 const ENDED: IteratorReturnResult<undefined> = { done: true, value: undefined };
 
-/** The prototype of the generator objects seen last: a loop calls one generator function. */
+/** The prototypes of the two generator functions seen last: a loop calls one generator function,
+ * a server two that alternate (its accept loop's per-connection body and the user's handler). */
 let lastGeneratorProto: object | null = null;
+let otherGeneratorProto: object | null = null;
 
 /** @internal True for native generator objects (checked once per body, not per resume). */
 export function isGenerator(it: unknown): it is Generator {
   if (typeof it !== "object" || it === null) return false;
   const proto = Object.getPrototypeOf(it) as object | null;
-  if (proto === lastGeneratorProto) return true;
+  if (proto === lastGeneratorProto || proto === otherGeneratorProto) return true;
   if (proto === null || Object.getPrototypeOf(proto) !== GeneratorPrototype) return false;
+  otherGeneratorProto = lastGeneratorProto;
   lastGeneratorProto = proto;
   return true;
 }
