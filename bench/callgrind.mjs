@@ -30,6 +30,12 @@ const w = {
   async call() {
     await s.run(function* () { let c = 0; for (let i = 0; i < n; i++) c = yield* call(inc, c); return c; });
   },
+  // A call of a generator function, two alternating (a server's per-request body and its handler do).
+  async "call-gen2"() {
+    function* a(x) { return x + 1; }
+    function* b(x) { return x + 2; }
+    await s.run(function* () { let c = 0; for (let i = 0; i < n; i++) c = yield* call(i & 1 ? a : b, c); return c; });
+  },
   async pingpong() {
     await s.run(function* () {
       const ping = channel(), pong = channel();

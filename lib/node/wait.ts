@@ -31,9 +31,13 @@ export abstract class Immediate<T> extends Park<T> {
     }
     if (result === PARKED) return this;
     forIO.used(this); // yielded, as far as the forgotten-yield check goes
-    return { done: true, value: result };
+    // A write's result (and a read's at the end of its stream): one object for all, as a
+    // channel's send returns (sync/channel.ts SENT, the same shape), not one per write.
+    return result === undefined ? (NOTHING as IteratorReturnResult<T>) : { done: true, value: result };
   }
 }
+
+const NOTHING: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
 
 /** @internal Wait for the first of `events` on `emitter`; the listeners are removed either way. */
 export function until(emitter: NodeJS.EventEmitter, events: readonly string[]): Operation<void> {
