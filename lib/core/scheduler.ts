@@ -165,6 +165,7 @@ export interface Observer {
 // every generator function has its own prototype, so that lookup is megamorphic with closures.
 const GeneratorPrototype = Object.getPrototypeOf(function* () {}.prototype) as Generator;
 const genNext = GeneratorPrototype.next;
+const AsyncIteratorPrototype = Object.getPrototypeOf(Object.getPrototypeOf(async function* () {}.prototype)) as object;
 const genThrow = GeneratorPrototype.throw;
 const ENDED: IteratorReturnResult<undefined> = { done: true, value: undefined };
 
@@ -194,7 +195,11 @@ export function toIterator(op: unknown): Iterator<unknown> {
     forgetOpening();
     return performOnce(it);
   }
-  if (isIterator(v)) return v;
+  if (isIterator(v)) {
+    // An async generator's `next` returns promises, never a result: stepped, it would spin.
+    if (AsyncIteratorPrototype.isPrototypeOf(v)) throw new TypeError("skein runs generators (function*), got an async iterator (an async generator, say): write the body as a function* and wait for each promise in it with yield* wait(promise)");
+    return v;
+  }
   if (isThenable(v)) return new Wait(v)[Symbol.iterator]();
   return { next: () => ({ done: true, value: v }) };
 }

@@ -341,6 +341,28 @@ Yields("an iterator that inherits from a generator but has its own next() is ste
   assert.is(await virtual().run(counted), "counted");
 });
 
+Yields("an async generator as a body fails at once with what to write instead; it does not spin", async () => {
+  // Its next() returns promises, never results: stepped as an iterator it yielded undefined, was
+  // thrown into, returned a rejected promise, and so on, for ever (and each rejection unhandled).
+  const expected = /TypeError: skein runs generators \(function\*\), got an async iterator \(an async generator, say\): write the body as a function\* and wait for each promise in it with yield\* wait\(promise\)/;
+  async function* asyncBody() {
+    yield 1;
+  }
+  const s = virtual();
+  const run = await outcome(s.run(asyncBody as never));
+  assert.is(run.state, "failed");
+  assert.match(String((run as { error: unknown }).error), expected);
+  const { value } = await runVirtual(function* () {
+    try {
+      yield* call(asyncBody as never);
+      return "no error";
+    } catch (e) {
+      return String(e);
+    }
+  });
+  assert.match(value, expected);
+});
+
 Yields.run();
 
 const Virtual = suite("the virtual clock");
