@@ -180,15 +180,19 @@ export interface Observer {
 // every generator function has its own prototype, so that lookup is megamorphic with closures.
 const GeneratorPrototype = Object.getPrototypeOf(function* () {}.prototype) as Generator;
 const genNext = GeneratorPrototype.next;
+const AsyncIteratorPrototype = Object.getPrototypeOf(Object.getPrototypeOf(async function* () {}.prototype)) as object;
 const genThrow = GeneratorPrototype.throw;
 const ENDED: IteratorReturnResult<undefined> = { done: true, value: undefined };
 
 /** @internal True for native generator objects (checked once per body, not per resume). A
  * prototype-chain test that TurboFan inlines as a loop of map loads: `Object.getPrototypeOf`
  * twice, as this did before, calls into the runtime when it sees many kinds of generators
- * (each generator function gives its objects their own map): ~100 instructions a call. */
+ * (each generator function gives its objects their own map): ~100 instructions a call. The
+ * chain test alone would also take an iterator that inherits from a generator but has its own
+ * `next` (a wrapper made with `Object.create(gen)`, a class over a generator function's
+ * prototype): that one is stepped through its `next`, as `yield*` would step it. */
 export function isGenerator(it: unknown): it is Generator {
-  return typeof it === "object" && it !== null && GeneratorPrototype.isPrototypeOf(it);
+  return typeof it === "object" && it !== null && GeneratorPrototype.isPrototypeOf(it) && (it as Generator).next === genNext;
 }
 
 /** @internal The body of a task or call: generators and other iterators as they are, operations
@@ -206,7 +210,11 @@ export function toIterator(op: unknown): Iterator<unknown> {
     forgetOpening();
     return performOnce(it);
   }
-  if (isIterator(v)) return v;
+  if (isIterator(v)) {
+    // An async generator's `next` returns promises, never a result: stepped, it would spin.
+    if (AsyncIteratorPrototype.isPrototypeOf(v)) throw new TypeError("skein runs generators (function*), got an async iterator (an async generator, say): write the body as a function* and wait for each promise in it with yield* wait(promise)");
+    return v;
+  }
   if (isThenable(v)) return new Wait(v)[Symbol.iterator]();
   return { next: () => ({ done: true, value: v }) };
 }

@@ -4,7 +4,7 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { execFileSync } from "node:child_process";
 import {
-  action, call, cooperate, createScheduler, DeadlockError, wait, Effect, fork, join, self, shield, sleep, spawn, suspend, type Operation,
+  action, call, cooperate, createScheduler, DeadlockError, wait, Effect, fork, join, map, self, shield, sleep, spawn, suspend, type Operation,
 } from "../../lib/index.js";
 import { BUDGET, SLICE_MS } from "../../lib/core/scheduler.js";
 import { framesAboveLoop, outcome, runVirtual, virtual } from "../helpers.js";
@@ -307,6 +307,60 @@ Yields("a custom iterator without throw() still gets the error, after its return
   });
   assert.is(value, "TypeError");
   assert.equal(log, ["return called"]);
+});
+
+Yields("an iterator that inherits from a generator but has its own next() is stepped through it, as yield* steps it", async () => {
+  // A wrapper that delegates to the generator it inherits from (its return/throw and the rest
+  // come with the chain), and a class over a generator function's prototype: iterators, not
+  // generator objects, whatever their prototype chain holds.
+  function* inner() {
+    yield* sleep(1);
+    return "inner";
+  }
+  const wrap = () => {
+    const g = inner();
+    return Object.create(g, { next: { value: (v: unknown) => g.next(v as never) } }) as Operation<string>;
+  };
+  class Counted {
+    n = 0;
+    next(): IteratorResult<unknown, string> {
+      return this.n++ === 0 ? { done: false, value: sleep(1) } : { done: true, value: "counted" };
+    }
+  }
+  Object.setPrototypeOf(Counted.prototype, inner.prototype);
+  const counted = () => new Counted() as unknown as Operation<string>;
+  const { value } = await runVirtual(function* () {
+    const got: string[] = [];
+    got.push(yield* call(wrap()), yield* call(counted()));
+    got.push(yield* yield* spawn(wrap()), yield* yield* spawn(counted()));
+    got.push(...(yield* map([wrap, counted], (f) => f())));
+    return got;
+  });
+  assert.equal(value, ["inner", "counted", "inner", "counted", "inner", "counted"]);
+  assert.is(await virtual().run(wrap()), "inner");
+  assert.is(await virtual().run(counted), "counted");
+});
+
+Yields("an async generator as a body fails at once with what to write instead; it does not spin", async () => {
+  // Its next() returns promises, never results: stepped as an iterator it yielded undefined, was
+  // thrown into, returned a rejected promise, and so on, for ever (and each rejection unhandled).
+  const expected = /TypeError: skein runs generators \(function\*\), got an async iterator \(an async generator, say\): write the body as a function\* and wait for each promise in it with yield\* wait\(promise\)/;
+  async function* asyncBody() {
+    yield 1;
+  }
+  const s = virtual();
+  const run = await outcome(s.run(asyncBody as never));
+  assert.is(run.state, "failed");
+  assert.match(String((run as { error: unknown }).error), expected);
+  const { value } = await runVirtual(function* () {
+    try {
+      yield* call(asyncBody as never);
+      return "no error";
+    } catch (e) {
+      return String(e);
+    }
+  });
+  assert.match(value, expected);
 });
 
 Yields.run();
