@@ -123,5 +123,5 @@ export function describe(value: unknown): string {
   if (typeof ctor === "function" && ctor.name !== "") return `an instance of ${ctor.name}`;
   // Generator objects and the like have no named constructor; their tag says what they are.
   const tag = Object.prototype.toString.call(value).slice(8, -1);
-  return tag === "Object" ? "an object" : `a ${tag}`;
+  return tag === "Object" ? "an object" : `${/^[AEIOU]/.test(tag) ? "an" : "a"} ${tag}`;
 }

@@ -23,6 +23,7 @@ test("describe names every kind of value briefly", () => {
   assert.is(describe(new Point()), "an instance of Point");
   assert.is(describe(Object.create(Object.create(null))), "an object");
   assert.is(describe((function* () {})()), "a Generator");
+  assert.is(describe((async function* () {})()), "an AsyncGenerator");
 });
 
 test("operations are iterables that are not strings, arrays or built-in collections", () => {
