@@ -282,6 +282,48 @@ test("100,000 effects made in one step and handed to all() in a later one: no re
   assert.equal(s.reported, []);
 });
 
+test("the forgotten-yield check holds where the scheduler renews its notes (every 64 steps, every 256 effects of a step)", async () => {
+  const noop = () => 0;
+  const tick = call(noop); // made outside any task, so never noted: yielding it leaves `kept` noted as the last made
+  // Made just before, at and after the 256th effect of one step; yielded after a wait, or forgotten.
+  for (const k of [253, 254, 255, 256, 257, 509, 510, 511, 512, 513]) {
+    for (const forget of [false, true]) {
+      const s = virtual();
+      let ran = 0;
+      await s.run(function* () {
+        for (let i = 0; i < k; i++) yield* tick;
+        const kept = call(() => ran++);
+        yield* tick;
+        yield* tick;
+        const other = forget ? sleep(3) : null; // a second one in the same step
+        yield* tick;
+        yield* sleep(1);
+        if (!forget) yield* kept;
+        void other;
+      });
+      assert.is(s.reported.length, forget ? 2 : 0, `made after ${k} effects, forgotten: ${forget}`);
+      assert.is(ran, forget ? 0 : 1);
+    }
+  }
+  // Made in the 64th step of the loop (and around it), yielded in the task's next step, or forgotten.
+  for (const fill of [60, 61, 62, 63, 64, 126, 127]) {
+    for (const forget of [false, true]) {
+      const s = virtual();
+      let ran = 0;
+      await s.run(function* () {
+        for (let i = 0; i < fill; i++) yield* fork(function* () {});
+        yield* fork(function* maker() {
+          const kept = call(() => ran++);
+          yield* sleep(1);
+          if (!forget) yield* kept;
+        });
+      });
+      assert.is(s.reported.length, forget ? 1 : 0, `made in step ${fill + 2}, forgotten: ${forget}`);
+      assert.is(ran, forget ? 0 : 1);
+    }
+  }
+});
+
 test("a task that runs on and forgets a yield* in a loop is reported once the forgotten effect is collected", async () => {
   setFlagsFromString("--expose-gc");
   const gc = runInNewContext("gc") as () => void;
