@@ -67,7 +67,7 @@ export function sleep(ms: number): Sleep {
   noteMade(lastSleep);
   return lastSleep;
 }
-let lastSleep = new Sleep(0);
+var lastSleep = new Sleep(0); // (`var`: no dead-zone check on each read; see effect.ts)
 
 /** @internal Check a duration at the call site: a number of milliseconds >= 0 (or Infinity). */
 export function checkMs(ms: number, where: string): number {

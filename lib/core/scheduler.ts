@@ -185,7 +185,7 @@ const genThrow = GeneratorPrototype.throw;
 const ENDED: IteratorReturnResult<undefined> = { done: true, value: undefined };
 
 /** The prototype of the generator objects seen last: a loop calls one generator function. */
-let lastGeneratorProto: object | null = null;
+var lastGeneratorProto: object | null = null; // (`var`: no dead-zone check on each read; see effect.ts)
 
 /** @internal True for native generator objects (checked once per body, not per resume): an
  * object whose prototype is a generator function's, so an iterator that inherits from a
@@ -265,7 +265,7 @@ function isMark(value: unknown): value is Cancelling {
  * does for every cancelled task) stays interpreted, is never inlined, and costs an extra frame
  * for the unwinding to walk. */
 const ESCAPED = { done: true, value: undefined } as IteratorResult<unknown>;
-let escaped: unknown;
+var escaped: unknown; // (`var`: see effect.ts)
 
 function throwInto(it: Iterator<unknown>, error: unknown, t: Task): IteratorResult<unknown> {
   try {
