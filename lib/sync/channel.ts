@@ -88,7 +88,9 @@ export class Receive<T> extends Park<T | undefined> {
     if (ch.buffer.size > 0 && ch.senders.size === 0) v = ch.buffer.shift();
     else {
       const r = this[ATTEMPT]();
-      if (r === PARKED) return this;
+      // (`typeof` first: a value compared with a symbol, numbers one time and symbols another, is
+      // compared by a generic builtin call; under the test only symbols reach the `===`.)
+      if (typeof r === "symbol" && r === PARKED) return this;
       v = r;
     }
     used(this); // yielded, as far as the forgotten-yield check goes
@@ -104,7 +106,7 @@ export class Receive<T> extends Park<T | undefined> {
   [ATTEMPT](): T | undefined | typeof PARKED {
     const ch = this.channel;
     const v = ch.take();
-    if (v !== NONE) return v as T;
+    if (typeof v !== "symbol" || v !== NONE) return v as T; // (`typeof` first: see next)
     return ch.closed ? undefined : PARKED;
   }
   leave(task: Task): void {
