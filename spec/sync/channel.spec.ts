@@ -333,6 +333,67 @@ Q("a task that sends and receives for ever without waiting still lets the others
   assert.ok(rounds < 50_000_000);
 });
 
+Q("a send into a buffer with room: a task cancelled while it runs gets its Cancelled instead and sends nothing; after catching it, a send with room completes and one that would wait throws", async () => {
+  const { value } = await runVirtual(function* () {
+    const ch = channel<number>(1);
+    const out: unknown[] = [];
+    yield* spawn(function* () {
+      void (yield* self()).cancel(); // cancelled while it runs: its next effect throws
+      try {
+        yield* ch.send(1);
+      } catch (e) {
+        out.push(isCancelled(e) ? "cancelled" : e, ch.size);
+      }
+      yield* ch.send(2); // room: level-triggered cancellation lets it through
+      out.push(ch.size);
+      try {
+        yield* ch.send(3); // full: would wait, throws at once
+      } catch (e) {
+        out.push(isCancelled(e) ? "cancelled again" : e);
+      }
+    });
+    yield* sleep(1);
+    return [out, yield* ch.receive(), ch.size];
+  });
+  assert.equal(value, [["cancelled", 0, 1, "cancelled again"], 2, 0]);
+});
+
+Q("a task that only sends, to a channel that drops what overflows (it never waits), still lets the others run", async () => {
+  const s = createScheduler();
+  let stop = false;
+  let sends = 0;
+  const ch = channel<number>(1, { overflow: "drop" });
+  const busy = s.run(function* () {
+    while (!stop && sends < 50_000_000) {
+      yield* ch.send(sends);
+      sends++;
+    }
+  });
+  s.run(function* () {
+    yield* sleep(1);
+    stop = true;
+  });
+  await busy;
+  assert.ok(stop, `the sleeper never ran: ${sends} sends`);
+  assert.is(ch.dropped, sends - 1);
+});
+
+Q("100,000 tasks each send once into a buffer with room, then one receiver reads them in order", async () => {
+  const n = 100_000;
+  const { value } = await runVirtual(function* () {
+    const ch = channel<number>(n);
+    for (let i = 0; i < n; i++) {
+      yield* spawn(function* () {
+        yield* ch.send(i);
+      });
+    }
+    let inOrder = 0;
+    for (let i = 0; i < n; i++) if ((yield* ch.receive()) === i) inOrder++;
+    return [inOrder, ch.size];
+  });
+  assert.equal(value, [n, 0]);
+});
+
 Q("a send on a closed channel throws at its yield*, and the error's trace names the send", async () => {
   const { value } = await runVirtual(function* () {
     const ch = channel<number>(1);
