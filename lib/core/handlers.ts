@@ -5,7 +5,7 @@ import type { Effect } from "./effect.js";
 import { invoke, type Action, type Call, type Cancel, type Cooperate, type Ensure, type Join, type Shield, type Sleep, type Start, type Suspend, type Wait } from "./effects.js";
 import { Cancelled } from "./errors.js";
 import { describe, isIterator, isOperation, isThenable } from "./operation.js";
-import { SUSPEND, toIterator, type Handlers, type Scheduler } from "./scheduler.js";
+import { isGenerator, otherIterator, SUSPEND, toIterator, type Handlers, type Scheduler } from "./scheduler.js";
 import { PARKED, type Park } from "./park.js";
 import { copySite, debugging } from "./stacks.js";
 import { Bucket, type Run } from "./timers.js";
@@ -140,8 +140,14 @@ export const handlers: Handlers = {
       if (v !== undefined) e.kept = undefined;
       else v = e.argc < 0 ? e.target : invoke(e);
       if (typeof v !== "object" && typeof v !== "function") return v; // a plain value: the usual case
+      // The step loop runs the call's body next.
+      if (isGenerator(v)) {
+        s.enter(t, v, true, false, e);
+        return undefined;
+      }
       if (isOperation(v) || isIterator(v)) {
-        s.enter(t, toIterator(v), false, e); // the step loop runs the call's body next
+        const it = typeof v === "function" ? toIterator(v) : otherIterator(v);
+        s.enter(t, it, isGenerator(it), false, e);
         return undefined;
       }
       return isThenable(v) ? awaitPromise(v, e, t, s) : v;
@@ -151,7 +157,8 @@ export const handlers: Handlers = {
 
   shield: {
     run(e: Shield, t, s) {
-      s.enter(t, toIterator(e.op), true, e);
+      const it = toIterator(e.op);
+      s.enter(t, it, isGenerator(it), true, e);
       return undefined;
     },
   },

@@ -205,7 +205,12 @@ export function isGenerator(it: unknown): it is Generator {
  * through their iterator, a function's result likewise (a promise awaited, a value returned). */
 export function toIterator(op: unknown): Iterator<unknown> {
   const v = typeof op === "function" ? op() : op;
-  if (isGenerator(v)) return v;
+  return isGenerator(v) ? v : otherIterator(v);
+}
+
+/** @internal {@link toIterator} of a value `isGenerator` said no to (its callers know already,
+ * and a second test of the prototype costs a call into V8's runtime where bodies alternate). */
+export function otherIterator(v: unknown): Iterator<unknown> {
   // An effect as a whole body: yield it once and return its result (opening the effect itself
   // would rely on its first step following at once, which a preemption could delay).
   if (v instanceof Effect) return performOnce(v);
@@ -629,13 +634,19 @@ export class Scheduler {
   /** First step: turn the operation into the body's iterator, unless cancelled already. */
   private start(t: Task): void {
     t.flags |= STARTED;
-    const op = t.it;
+    const op: unknown = t.it; // the operation until this first step
     t.it = null;
     if (t.flags & HALTED) return; // cancelled before its first step: the body never runs
     try {
-      const it = toIterator(op);
-      t.it = it;
-      if (isGenerator(it)) t.flags |= GENERATOR;
+      const v: unknown = typeof op === "function" ? op() : op;
+      if (isGenerator(v)) {
+        t.it = v;
+        t.flags |= GENERATOR;
+      } else {
+        const it = otherIterator(v);
+        t.it = it;
+        if (isGenerator(it)) t.flags |= GENERATOR;
+      }
     } catch (e) {
       this.fail(t, e, t);
     }
@@ -821,14 +832,15 @@ export class Scheduler {
   }
 
   /** @internal Run `it` as a call: a frame of its own on top of `t`'s running body, which
-   * resumes with the call's outcome once the call and its children are done. */
-  enter(t: Task, it: Iterator<unknown>, shield: boolean, what: unknown): void {
+   * resumes with the call's outcome once the call and its children are done. `gen`: what
+   * `isGenerator(it)` says (the caller has asked already, or asks once here). */
+  enter(t: Task, it: Iterator<unknown>, gen: boolean, shield: boolean, what: unknown): void {
     // A call made in a cancelled (or stopping) scope is cancelled (stopping) too, unless it is a shield.
     const top = t.top.flags;
     const flags = (t.flags & GENERATOR) | (shield ? SHIELD : top & RETURNED ? 0 : top & (HALTED | STOPPING));
     t.top = new CallFrame(t, t.top, t.it, flags, what);
     t.it = it;
-    t.flags = isGenerator(it) ? t.flags | GENERATOR : t.flags & ~GENERATOR;
+    t.flags = gen ? t.flags | GENERATOR : t.flags & ~GENERATOR;
   }
 
   /** @internal Start a child task owned by frame `owner` (FORK, SPAWN, or 0 for a root). A
@@ -1025,7 +1037,7 @@ export class Scheduler {
         this.fail(f, e, t); // a cleanup function that throws at once; the others still run
         continue;
       }
-      this.enter(t, it, true, typeof cleanup === "function" ? cleanup : null);
+      this.enter(t, it, isGenerator(it), true, typeof cleanup === "function" ? cleanup : null);
       return CLEANUP;
     }
     return SETTLED;
