@@ -394,6 +394,62 @@ Q("100,000 tasks each send once into a buffer with room, then one receiver reads
   assert.equal(value, [n, 0]);
 });
 
+Q("symbols are values like any other: ones named like skein's own, registered and well-known ones, with null, NaN, 0 and false, arrive in order whichever way they travel", async () => {
+  const values: ({} | null)[] = [
+    Symbol("skein.parked"), Symbol("skein.none"), Symbol.for("skein.none"), Symbol.iterator, Symbol.asyncIterator, null, NaN, 0, false, "",
+  ];
+  const same = (got: unknown[]) => got.length === values.length && got.every((v, i) => Object.is(v, values[i]));
+  const { value } = await runVirtual(function* () {
+    const out: Record<string, boolean> = {};
+    for (const capacity of [0, 1, values.length]) {
+      // The sender goes first: the receiver takes from the buffer or from the waiting sender.
+      const ch = channel<{} | null>(capacity);
+      yield* fork(function* () {
+        for (const v of values) yield* ch.send(v);
+        ch.close();
+      });
+      const got: unknown[] = [];
+      const reader = yield* fork(function* () {
+        let v;
+        while ((v = yield* ch.receive()) !== undefined) got.push(v);
+      });
+      yield* sleep(10);
+      reader.cancel(); // (a receive that lost its value would wait for ever)
+      out[`sender first, capacity ${capacity}`] = same(got);
+      // The receiver waits first: each value is handed to it.
+      const ch2 = channel<{} | null>(capacity);
+      const got2: unknown[] = [];
+      const reader2 = yield* fork(function* () {
+        let v;
+        while ((v = yield* ch2.receive()) !== undefined) got2.push(v);
+      });
+      yield* sleep(1);
+      for (const v of values) {
+        yield* ch2.send(v);
+        yield* sleep(1);
+      }
+      yield* sleep(10);
+      reader2.cancel();
+      out[`receiver first, capacity ${capacity}`] = same(got2);
+    }
+    // Buffered, then closed: the values, then the end; tryReceive likewise.
+    const closed = channel<{} | null>(values.length);
+    for (const v of values) yield* closed.send(v);
+    closed.close();
+    const got3: unknown[] = [];
+    for (let i = 0; i <= values.length; i++) got3.push(yield* closed.receive());
+    out["closed buffered"] = same(got3.slice(0, -1)) && got3.at(-1) === undefined;
+    const tried = channel<{} | null>(values.length);
+    for (const v of values) tried.trySend(v);
+    const got4: unknown[] = [];
+    for (let v = tried.tryReceive(); v !== undefined; v = tried.tryReceive()) got4.push(v);
+    out["trySend / tryReceive"] = same(got4);
+    return out;
+  });
+  for (const [how, ok] of Object.entries(value)) assert.ok(ok, how);
+  assert.is(Object.keys(value).length, 8);
+});
+
 Q("a send on a closed channel throws at its yield*, and the error's trace names the send", async () => {
   const { value } = await runVirtual(function* () {
     const ch = channel<number>(1);
