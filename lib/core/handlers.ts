@@ -146,7 +146,7 @@ export const handlers: Handlers = {
         return undefined;
       }
       if (isOperation(v) || isIterator(v)) {
-        const it = typeof v === "function" ? toIterator(v) : otherIterator(v);
+        const it = otherIterator(v); // an object, and not a generator (tested above)
         s.enter(t, it, isGenerator(it), false, e);
         return undefined;
       }
