@@ -76,12 +76,6 @@ export function checkMs(ms: number, where: string): number {
   return ms;
 }
 
-/** The result of `Call.next` when it ends (a plain result, or its `yield*` resumed): one object,
- * refilled each time, not one allocated per call (−24 instructions a `call(syncFn)`, −29 a
- * `call(asyncFn)`, callgrind). A `yield*` reads it as soon as it is returned and never hands it
- * on; only code stepping an effect by hand sees it. It holds the last result until the next. */
-const ENDED: IteratorReturnResult<unknown> = { done: true, value: undefined };
-
 /**
  * The effect of {@link call}: `target` is the function (called with `args`) or the operation.
  *
@@ -127,10 +121,7 @@ export class Call<T = unknown> extends Effect<T> {
    * loop; a promise or an operation it returns is handed to the loop with the effect, which is
    * yielded as usual (the function is not called again). Else the effect itself is yielded. */
   override next(value?: unknown): IteratorResult<Effect<T>, T> {
-    if (!firstStep()) {
-      ENDED.value = value; // read at once by the yield* that called next (see ENDED)
-      return ENDED as IteratorReturnResult<T>;
-    }
+    if (!firstStep()) return { done: true, value: value as T };
     const t = current.task as Task | null;
     if (this.argc < 0 || t === null || !t.sched.quick(t)) return this;
     used(this); // yielded, as far as the forgotten-yield check goes
@@ -149,8 +140,7 @@ export class Call<T = unknown> extends Effect<T> {
       t.sched.thrownBy(e, this);
       throw e;
     }
-    ENDED.value = v;
-    return ENDED as IteratorReturnResult<T>;
+    return { done: true, value: v as T };
   }
   /** The arguments `target` is called with (undefined for an operation). */
   get args(): readonly unknown[] | undefined {

@@ -360,6 +360,51 @@ Quick("outside any task, stepping by hand yields every call as data, and calls n
   assert.is(calls, 0);
 });
 
+Quick("the result of a call stepped by hand is its own: another call after it does not change it", async () => {
+  // Outside a task: the second step returns what it was given.
+  const ia = call(() => 1)[Symbol.iterator]();
+  const ib = call(() => 2)[Symbol.iterator]();
+  ia.next();
+  ib.next();
+  const ra = ia.next("a");
+  const rb = ib.next("b");
+  assert.equal([ra, rb], [{ done: true, value: "a" }, { done: true, value: "b" }]);
+  // Inside a task: the function is called in the first step.
+  const { value } = await runVirtual(function* () {
+    const r1 = call(() => "one")[Symbol.iterator]().next();
+    const r2 = call(() => "two")[Symbol.iterator]().next();
+    return [r1, r2];
+  });
+  assert.equal(value, [{ done: true, value: "one" }, { done: true, value: "two" }]);
+});
+
+Quick("a wrapper that steps a call by hand and calls something else before it returns gets the call's result", async () => {
+  function* traced<T>(op: Operation<T>): Operation<T> {
+    const it = op[Symbol.iterator]();
+    let r = it.next();
+    while (!r.done) r = it.next(yield r.value as never);
+    yield* call(() => undefined); // a log line, say
+    return r.value;
+  }
+  const { value } = await runVirtual(function* () {
+    return [yield* traced(call(() => 42)), yield* traced(call(async () => 43))];
+  });
+  assert.equal(value, [42, 43]);
+});
+
+Quick("a result of a call that the caller froze or changed does not break the calls after it", async () => {
+  const { value } = await runVirtual(function* () {
+    const frozen = call(() => 1)[Symbol.iterator]().next();
+    Object.freeze(frozen);
+    const a = yield* call(() => 2);
+    const changed = call(() => 3)[Symbol.iterator]().next() as { done: boolean };
+    changed.done = false;
+    const b = yield* call(() => 4);
+    return [a, b];
+  });
+  assert.equal(value, [2, 4]);
+});
+
 Quick("a call completed at once is not a forgotten yield*; a call made and not yielded still is", async () => {
   const s = virtual();
   await s.run(function* () {
