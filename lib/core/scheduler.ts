@@ -189,9 +189,12 @@ var lastGeneratorProto: object | null = null; // (`var`: no dead-zone check on e
 
 /** @internal True for native generator objects (checked once per body, not per resume): an
  * object whose prototype is a generator function's, so an iterator that inherits from a
- * generator but has a `next` of its own is stepped through it, as `yield*` would. (Two tried
- * forms were dearer: `GeneratorPrototype.isPrototypeOf(it)` alone took such iterators too, and
- * with a test of `it.next` added it cost a cancel ~3,400 instructions; callgrind `cancel`.) */
+ * generator object but has a `next` of its own is stepped through it, as `yield*` would. (Not
+ * covered: an object made directly on a generator function's prototype, `Object.create(genFn
+ * .prototype, { next })`, is taken for a generator.) Two tried forms were dearer:
+ * `GeneratorPrototype.isPrototypeOf(it)` alone took such iterators too, and with a test of
+ * `it.next` added it cost a cancel ~3,400 instructions: a generator function written inside a loop
+ * gives each generator a new prototype, so reading any property of one misses V8's inline cache. */
 export function isGenerator(it: unknown): it is Generator {
   if (typeof it !== "object" || it === null) return false;
   const proto = Object.getPrototypeOf(it) as object | null;
@@ -833,7 +836,7 @@ export class Scheduler {
 
   /** @internal Run `it` as a call: a frame of its own on top of `t`'s running body, which
    * resumes with the call's outcome once the call and its children are done. `gen`: what
-   * `isGenerator(it)` says (the caller has asked already, or asks once here). */
+   * `isGenerator(it)` says (each caller asks once, where it already knows the answer or must). */
   enter(t: Task, it: Iterator<unknown>, gen: boolean, shield: boolean, what: unknown): void {
     // A call made in a cancelled (or stopping) scope is cancelled (stopping) too, unless it is a shield.
     const top = t.top.flags;
