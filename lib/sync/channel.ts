@@ -106,7 +106,7 @@ export class Receive<T> extends Park<T | undefined> {
   [ATTEMPT](): T | undefined | typeof PARKED {
     const ch = this.channel;
     const v = ch.take();
-    if (typeof v !== "symbol" || v !== NONE) return v as T; // (`typeof` first: see next)
+    if (typeof v !== "symbol" || v !== NONE) return v as T; // (`typeof` first: see `Receive.next` above)
     return ch.closed ? undefined : PARKED;
   }
   leave(task: Task): void {
