@@ -18,6 +18,10 @@ import type { Task } from "./task.js";
  */
 export const PARKED: unique symbol = Symbol("skein.parked");
 
+/** @internal What `enter` returns when its result is {@link PARKED} itself (a value sent through a
+ * channel): the task goes on with PARKED, which returned as such would have parked it. */
+export const PARKED_ITSELF: unique symbol = Symbol("skein.parked-itself");
+
 /**
  * An effect that performs itself: the building block of channels, mailboxes, semaphores and the
  * like. When a task yields it, the scheduler calls `enter(task)`, which either completes at once
