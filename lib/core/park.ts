@@ -19,8 +19,17 @@ import type { Task } from "./task.js";
 export const PARKED: unique symbol = Symbol("skein.parked");
 
 /** @internal What `enter` returns when its result is {@link PARKED} itself (a value sent through a
- * channel): the task goes on with PARKED, which returned as such would have parked it. */
+ * channel, say): the task goes on with PARKED, which returned as such would have parked it. See
+ * {@link asResult}. */
 export const PARKED_ITSELF: unique symbol = Symbol("skein.parked-itself");
+
+/** @internal `value` as an `enter` returns it: PARKED_ITSELF for PARKED, else itself. For the
+ * results that users choose (a value sent, a message, a signal's value). */
+export function asResult<T>(value: T): T {
+  // (`typeof` first: a value compared with a symbol, numbers one time and symbols another, is
+  // compared by a generic builtin call.)
+  return typeof value === "symbol" && value === PARKED ? (PARKED_ITSELF as never) : value;
+}
 
 /**
  * An effect that performs itself: the building block of channels, mailboxes, semaphores and the

@@ -6,7 +6,7 @@ import { Deque } from "../core/deque.js";
 import { WaitQueue } from "../core/wait-queue.js";
 import { current, firstStep, noteMade, used, type Effect } from "../core/effect.js";
 import { describe } from "../core/operation.js";
-import { Park, PARKED, PARKED_ITSELF, wake } from "../core/park.js";
+import { asResult, Park, PARKED, wake } from "../core/park.js";
 import { run } from "../core/run.js";
 import type { Task } from "../core/task.js";
 
@@ -104,7 +104,7 @@ export class Receive<T> extends Park<T | undefined> {
       this.channel.receivers.push(task);
       return PARKED;
     }
-    return v === PARKED ? (PARKED_ITSELF as never) : v; // a symbol sent: PARKED is delivered too (see PARKED_ITSELF)
+    return asResult(v); // a symbol sent (PARKED too)
   }
   /** @internal A value, or the end; NONE, with nothing changed, when there is neither. */
   [ATTEMPT](): T | undefined | typeof NONE {
