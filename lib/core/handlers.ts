@@ -232,10 +232,10 @@ export const handlers: Handlers = {
   park: {
     run(e: Park, t, s) {
       const result = e.enter(t);
+      if (result === PARKED) return s.suspend(t, e);
       // (`typeof` first: a value compared with a symbol, numbers one time and symbols another, is
       // compared by a generic builtin call.)
-      if (typeof result !== "symbol") return result;
-      return result === PARKED ? s.suspend(t, e) : result === PARKED_ITSELF ? PARKED : result;
+      return typeof result === "symbol" && result === PARKED_ITSELF ? PARKED : result;
     },
     cancel(e: Park, t) {
       e.leave(t);
