@@ -5,7 +5,9 @@ import { Effect, tag } from "./effect.js";
 import type { Task } from "./task.js";
 
 /**
- * What {@link Park.enter} returns when it has enlisted the task instead of completing.
+ * What {@link Park.enter} returns when it has enlisted the task instead of completing. (So an
+ * `enter` cannot complete with PARKED itself as the result; {@link wake} can. skein's own
+ * channels, mailboxes and signals deliver it like any other value.)
  *
  * @example
  * ```ts
