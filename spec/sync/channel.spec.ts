@@ -2,8 +2,8 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import {
-  cancel, channel, ChannelClosedError, createScheduler, fork, isCancelled, join, PARKED, run, select, self, sleep, spawn, suspend, type Channel,
-  type Operation, type Task,
+  all, cancel, channel, ChannelClosedError, createScheduler, fork, isCancelled, join, map, PARKED, race, run, select, self, sleep, spawn, suspend,
+  timeout, type Channel, type Operation, type Task,
 } from "../../lib/index.js";
 import { runVirtual, virtual } from "../helpers.js";
 
@@ -568,6 +568,26 @@ for (const capacity of [0, 1, 3]) {
     }
   }
 }
+
+P("a receive that race, timeout or all runs, or map reading the channel, gets it too (sender first)", async () => {
+  for (const capacity of [0, 2]) {
+    const { value } = await runVirtual(function* () {
+      const ch = channel<symbol | number>(capacity);
+      yield* spawn(function* () {
+        for (let i = 0; i < 4; i++) yield* ch.send(PARKED);
+        yield* ch.send(1);
+        ch.close();
+      });
+      yield* sleep(1); // the sender waits (or has filled the buffer)
+      const raced = yield* race([ch.receive(), sleep(10)]);
+      const timed = yield* timeout(10, ch.receive());
+      const both = yield* all([ch.receive(), ch.receive()]);
+      const mapped = yield* map(ch, (v) => v);
+      return [raced, timed, ...both, ...mapped].map((v) => (v === PARKED ? "PARKED" : v));
+    });
+    assert.equal(value, ["PARKED", "PARKED", "PARKED", "PARKED", 1], `capacity ${capacity}`);
+  }
+});
 
 P("trySend(PARKED), then a task of the receive alone, from outside any task: it completes with it", async () => {
   const s = virtual();
