@@ -6,7 +6,7 @@ import { invoke, type Action, type Call, type Cancel, type Cooperate, type Ensur
 import { Cancelled } from "./errors.js";
 import { describe, isIterator, isOperation, isThenable } from "./operation.js";
 import { isGenerator, otherIterator, SUSPEND, toIterator, type Handlers, type Scheduler } from "./scheduler.js";
-import { PARKED, type Park } from "./park.js";
+import { PARKED, PARKED_ITSELF, type Park } from "./park.js";
 import { copySite, debugging } from "./stacks.js";
 import { Bucket, type Run } from "./timers.js";
 import { DONE, FAILED, FORK, HALTED, RETURNED, SPAWN, taskOf, type Task } from "./task.js";
@@ -232,7 +232,10 @@ export const handlers: Handlers = {
   park: {
     run(e: Park, t, s) {
       const result = e.enter(t);
-      return result === PARKED ? s.suspend(t, e) : result;
+      if (result === PARKED) return s.suspend(t, e);
+      // (`typeof` first: a value compared with a symbol, numbers one time and symbols another, is
+      // compared by a generic builtin call.)
+      return typeof result === "symbol" && result === PARKED_ITSELF ? PARKED : result;
     },
     cancel(e: Park, t) {
       e.leave(t);

@@ -5,7 +5,9 @@ import { Effect, tag } from "./effect.js";
 import type { Task } from "./task.js";
 
 /**
- * What {@link Park.enter} returns when it has enlisted the task instead of completing.
+ * What {@link Park.enter} returns when it has enlisted the task instead of completing. (So an
+ * `enter` cannot complete with PARKED itself as the result; {@link wake} can. skein's own
+ * channels, mailboxes and signals deliver it like any other value.)
  *
  * @example
  * ```ts
@@ -17,6 +19,19 @@ import type { Task } from "./task.js";
  * ```
  */
 export const PARKED: unique symbol = Symbol("skein.parked");
+
+/** @internal What `enter` returns when its result is {@link PARKED} itself (a value sent through a
+ * channel, say): the task goes on with PARKED, which returned as such would have parked it. See
+ * {@link asResult}. */
+export const PARKED_ITSELF: unique symbol = Symbol("skein.parked-itself");
+
+/** @internal `value` as an `enter` returns it: PARKED_ITSELF for PARKED, else itself. For the
+ * results that users choose (a value sent, a message, a signal's value). */
+export function asResult<T>(value: T): T {
+  // (`typeof` first: a value compared with a symbol, numbers one time and symbols another, is
+  // compared by a generic builtin call.)
+  return typeof value === "symbol" && value === PARKED ? (PARKED_ITSELF as never) : value;
+}
 
 /**
  * An effect that performs itself: the building block of channels, mailboxes, semaphores and the

@@ -6,7 +6,7 @@ import { Deque } from "../core/deque.js";
 import { WaitQueue } from "../core/wait-queue.js";
 import { current, firstStep, noteMade, used, type Effect } from "../core/effect.js";
 import { describe } from "../core/operation.js";
-import { Park, PARKED, wake } from "../core/park.js";
+import { asResult, Park, PARKED, wake } from "../core/park.js";
 import { run } from "../core/run.js";
 import type { Task } from "../core/task.js";
 
@@ -35,11 +35,12 @@ export interface ChannelOptions {
   overflow?: Overflow;
 }
 
-/** The key of Receive's method that receives now, or returns PARKED having changed nothing. A
+/** The key of Receive's method that receives now, or returns NONE having changed nothing. A
  * symbol: no name a subclass might use. */
 const ATTEMPT: unique symbol = Symbol("skein.attempt");
 
-/** @internal Nothing could be taken. */
+/** @internal Nothing could be taken. Private to channels, unlike PARKED, which is a value like any
+ * other here: it can be sent. */
 export const NONE: unique symbol = Symbol("skein.none");
 
 /**
@@ -90,7 +91,7 @@ export class Receive<T> extends Park<T | undefined> {
       const r = this[ATTEMPT]();
       // (`typeof` first: a value compared with a symbol, numbers one time and symbols another, is
       // compared by a generic builtin call; under the test only symbols reach the `===`.)
-      if (typeof r === "symbol" && r === PARKED) return this;
+      if (typeof r === "symbol" && r === NONE) return this;
       v = r;
     }
     used(this); // yielded, as far as the forgotten-yield check goes
@@ -98,16 +99,19 @@ export class Receive<T> extends Park<T | undefined> {
   }
   enter(task: Task): T | undefined | typeof PARKED {
     const v = this[ATTEMPT]();
-    if (v !== PARKED) return v;
-    this.channel.receivers.push(task);
-    return PARKED;
+    if (typeof v !== "symbol") return v; // (`typeof` first: see `Receive.next` above)
+    if (v === NONE) {
+      this.channel.receivers.push(task);
+      return PARKED;
+    }
+    return asResult(v); // a symbol sent (PARKED too)
   }
-  /** @internal A value, or the end; PARKED, with nothing changed, when there is neither. */
-  [ATTEMPT](): T | undefined | typeof PARKED {
+  /** @internal A value, or the end; NONE, with nothing changed, when there is neither. */
+  [ATTEMPT](): T | undefined | typeof NONE {
     const ch = this.channel;
     const v = ch.take();
-    if (typeof v !== "symbol" || v !== NONE) return v as T; // (`typeof` first: see `Receive.next` above)
-    return ch.closed ? undefined : PARKED;
+    if (typeof v !== "symbol" || v !== NONE) return v; // (`typeof` first: see `Receive.next` above)
+    return ch.closed ? undefined : NONE;
   }
   leave(task: Task): void {
     this.channel.receivers.remove(task);

@@ -6,7 +6,7 @@ import { WaitQueue } from "../core/wait-queue.js";
 import { noteMade, used, type Operation } from "../core/effect.js";
 import { checkMs } from "../core/effects.js";
 import { describe } from "../core/operation.js";
-import { Park, PARKED, wake } from "../core/park.js";
+import { asResult, Park, PARKED, wake } from "../core/park.js";
 import { actorOf, Task } from "../core/task.js";
 import { timeout as withTimeout } from "../combinators/timeout.js";
 
@@ -88,7 +88,7 @@ class Take extends Park<unknown> {
     const messages = box.queued;
     if (messages !== null) {
       for (let i = 0; i < messages.size; i++) {
-        if (this.accepts(messages.at(i))) return messages.removeAt(i);
+        if (this.accepts(messages.at(i))) return asResult(messages.removeAt(i));
       }
     }
     box.waiting.push(task);

@@ -2,7 +2,7 @@
 
 import { WaitQueue } from "../core/wait-queue.js";
 import { noteMade, type Operation } from "../core/effect.js";
-import { Park, PARKED, wake } from "../core/park.js";
+import { asResult, Park, PARKED, wake } from "../core/park.js";
 import type { Task } from "../core/task.js";
 
 /** The effect of {@link Signal.wait}: one per signal. */
@@ -11,7 +11,7 @@ class Await<T> extends Park<T> {
     super();
   }
   enter(task: Task): T | typeof PARKED {
-    if (this.signal.isSet) return this.signal.value as T;
+    if (this.signal.isSet) return asResult(this.signal.value as T);
     this.signal.waiters.push(task);
     return PARKED;
   }

@@ -2,8 +2,8 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import {
-  cancel, channel, ChannelClosedError, createScheduler, fork, isCancelled, join, run, self, sleep, spawn, suspend, type Channel, type Operation,
-  type Task,
+  all, cancel, channel, ChannelClosedError, createScheduler, fork, isCancelled, join, map, PARKED, race, run, select, self, sleep, spawn, suspend,
+  timeout, type Channel, type Operation, type Task,
 } from "../../lib/index.js";
 import { runVirtual, virtual } from "../helpers.js";
 
@@ -520,3 +520,81 @@ Q("a receive from a full buffer with senders waiting moves the first live one in
 });
 
 Q.run();
+
+const P = suite("skein's PARKED symbol sent through a channel");
+
+// PARKED is what a Park's enter() returns to say "enlisted, wait": a channel must not take the
+// value for its own answer (the receive parked having taken it, and the value was lost).
+type Sending = "send" | "trySend";
+type Receiving = "receive" | "tryReceive" | "select" | "task";
+
+function* passParked(capacity: number, senderFirst: boolean, sending: Sending, receiving: Receiving): Operation<unknown[]> {
+  const ch = channel<symbol>(capacity);
+  const out: unknown[] = [];
+  const give = function* (): Operation<void> {
+    if (sending === "send") yield* ch.send(PARKED);
+    else out.push(ch.trySend(PARKED));
+  };
+  const take = function* (): Operation<void> {
+    if (receiving === "receive") out.push(yield* ch.receive());
+    else if (receiving === "tryReceive") out.push(ch.tryReceive());
+    else if (receiving === "select") out.push((yield* select({ r: ch.receive() })).value);
+    else {
+      const t = yield* spawn(ch.receive()); // the receive is the task's whole operation
+      yield* sleep(3); // past the other side's start, at 1
+      out.push(t.state === "completed" ? yield* join(t) : t.state);
+    }
+  };
+  yield* spawn(senderFirst ? give : take);
+  yield* sleep(1);
+  yield* spawn(senderFirst ? take : give);
+  yield* sleep(5);
+  out.push(ch.size);
+  return out.map((v) => (v === PARKED ? "PARKED" : typeof v === "symbol" ? String(v) : v)); // (uvu's diff cannot print a symbol)
+}
+
+for (const capacity of [0, 1, 3]) {
+  for (const senderFirst of [true, false]) {
+    for (const sending of ["send", "trySend"] as const) {
+      for (const receiving of ["receive", "tryReceive", "select", "task"] as const) {
+        if (sending === "trySend" && senderFirst && capacity === 0) continue; // no receiver: refused, as for any value
+        if (receiving === "tryReceive" && !senderFirst) continue; // it does not wait
+        const order = senderFirst ? "sender first" : "receiver first";
+        P(`capacity ${capacity}, ${order}: ${sending} then ${receiving} delivers it`, async () => {
+          const { value } = await runVirtual(() => passParked(capacity, senderFirst, sending, receiving));
+          assert.equal(value, sending === "send" ? ["PARKED", 0] : [true, "PARKED", 0]);
+        });
+      }
+    }
+  }
+}
+
+P("a receive that race, timeout or all runs, or map reading the channel, gets it too (sender first)", async () => {
+  for (const capacity of [0, 2]) {
+    const { value } = await runVirtual(function* () {
+      const ch = channel<symbol | number>(capacity);
+      yield* spawn(function* () {
+        for (let i = 0; i < 4; i++) yield* ch.send(PARKED);
+        yield* ch.send(1);
+        ch.close();
+      });
+      yield* sleep(1); // the sender waits (or has filled the buffer)
+      const raced = yield* race([ch.receive(), sleep(10)]);
+      const timed = yield* timeout(10, ch.receive());
+      const both = yield* all([ch.receive(), ch.receive()]);
+      const mapped = yield* map(ch, (v) => v);
+      return [raced, timed, ...both, ...mapped].map((v) => (v === PARKED ? "PARKED" : v));
+    });
+    assert.equal(value, ["PARKED", "PARKED", "PARKED", "PARKED", 1], `capacity ${capacity}`);
+  }
+});
+
+P("trySend(PARKED), then a task of the receive alone, from outside any task: it completes with it", async () => {
+  const s = virtual();
+  const ch = channel<symbol>(1);
+  assert.ok(ch.trySend(PARKED));
+  assert.is(await s.run(ch.receive()), PARKED);
+  assert.is(ch.size, 0);
+});
+
+P.run();

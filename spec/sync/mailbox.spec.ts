@@ -2,7 +2,7 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import {
-  droppedMessages, fork, join, receive, self, sleep, spawn, tell, TimeoutError, type Task,
+  droppedMessages, fork, join, PARKED, receive, self, sleep, spawn, tell, TimeoutError, type Task,
 } from "../../lib/index.js";
 import { outcome, runVirtual, virtual } from "../helpers.js";
 
@@ -158,6 +158,24 @@ M("bad input fails at the call", () => {
   assert.throws(() => tell({} as never, 1), (e: unknown) => e instanceof TypeError && /tell\(\) expects a task to send to, got a plain object/.test(String(e)));
   assert.throws(() => receive(5 as never), (e: unknown) => e instanceof TypeError && /predicate function/.test(String(e)));
   assert.throws(() => receive(undefined, { timeout: -3 }), RangeError);
+});
+
+M("skein's PARKED symbol is a message like any other, told before or after the receive", async () => {
+  const { value } = await runVirtual(function* () {
+    const early = yield* spawn(function* () {
+      yield* sleep(5); // told before it receives: taken from the queue
+      return (yield* receive()) === PARKED;
+    });
+    const late = yield* spawn(function* () {
+      return (yield* receive()) === PARKED; // waiting when told: woken with it
+    });
+    tell(early, PARKED);
+    yield* sleep(1);
+    tell(late, PARKED);
+    yield* sleep(10);
+    return [early.state, late.state, early.state === "completed" && (yield* join(early)), late.state === "completed" && (yield* join(late))];
+  });
+  assert.equal(value, ["completed", "completed", true, true]);
 });
 
 M.run();

@@ -1,7 +1,7 @@
 // A one-shot signal: set once; every waiter, before or after, gets the value.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { cancel, fork, join, signal, sleep } from "../../lib/index.js";
+import { cancel, fork, join, PARKED, signal, sleep, spawn } from "../../lib/index.js";
 import { runVirtual } from "../helpers.js";
 
 test("wakes every waiter with the value; later waits return at once; later sets are ignored", async () => {
@@ -29,6 +29,23 @@ test("a cancelled waiter is forgotten", async () => {
     return [w.state, (s as unknown as { waiters: { size: number } }).waiters.size];
   });
   assert.equal(value, ["cancelled", 0]);
+});
+
+test("skein's PARKED symbol is a value like any other, for a wait before the set and one after", async () => {
+  const { value } = await runVirtual(function* () {
+    const s = signal<symbol>();
+    const before = yield* spawn(function* () {
+      return (yield* s.wait()) === PARKED;
+    });
+    yield* sleep(1);
+    s.set(PARKED);
+    const after = yield* spawn(function* () {
+      return (yield* s.wait()) === PARKED;
+    });
+    yield* sleep(1);
+    return [before.state, after.state, after.state === "completed" && (yield* join(after))];
+  });
+  assert.equal(value, ["completed", "completed", true]);
 });
 
 test.run();
