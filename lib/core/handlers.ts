@@ -232,9 +232,9 @@ export const handlers: Handlers = {
   park: {
     run(e: Park, t, s) {
       const result = e.enter(t);
-      if (result === PARKED) return s.suspend(t, e);
-      // (`typeof` first: a value compared with a symbol, numbers one time and symbols another, is
-      // compared by a generic builtin call.)
+      if (result === PARKED) return s.suspend(t, e); // (first, and without a typeof test: the common case)
+      // PARKED itself as the result (a value sent, say): see asResult. (`typeof` first: a value
+      // compared with a symbol, numbers one time and symbols another, is a generic builtin call.)
       return typeof result === "symbol" && result === PARKED_ITSELF ? PARKED : result;
     },
     cancel(e: Park, t) {

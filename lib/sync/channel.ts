@@ -39,8 +39,8 @@ export interface ChannelOptions {
  * symbol: no name a subclass might use. */
 const ATTEMPT: unique symbol = Symbol("skein.attempt");
 
-/** @internal Nothing could be taken. Private to channels, unlike PARKED, which is a value like any
- * other here: it can be sent. */
+/** @internal Nothing could be taken. Private to channels and select, unlike PARKED, which is a
+ * value like any other here: it can be sent. */
 export const NONE: unique symbol = Symbol("skein.none");
 
 /**
