@@ -500,4 +500,56 @@ test("an item that cancels its map in its first step and then waits: its finally
   assert.equal(log, ["finally 0"]);
   assert.equal(s.reported, []);
 });
+test("an array is read as for…of reads it: items pushed meanwhile are taken, holes are undefined, its own iterator is used", async () => {
+  // Arrays are read by index, not through their iterator: the same items, in the same order.
+  const { value } = await runVirtual(function* () {
+    const grown = [1, 2];
+    const a = yield* map(grown, (n) => {
+      if (n < 4) grown.push(n + 2); // seen by a for…of over it, so by map
+      return n * 10;
+    }, { concurrency: 1 });
+    const b = yield* map([1, , 3], (n, i) => `${i}:${n}`, { concurrency: 2 }); // eslint-disable-line no-sparse-arrays
+    const own = [1, 2, 3];
+    (own as { [Symbol.iterator]: unknown })[Symbol.iterator] = function* () {
+      yield 7;
+    };
+    const c = yield* map(own, (n) => n, { concurrency: 2 });
+    class Reversed extends Array<number> {}
+    Object.defineProperty(Reversed.prototype, Symbol.iterator, {
+      *value(this: number[]) {
+        for (let i = this.length - 1; i >= 0; i--) yield this[i]!;
+      },
+    });
+    const d = yield* map(Reversed.from([1, 2, 3]), (n) => n, { concurrency: 2 });
+    const e = yield* map([1, 2, 3], (n) => n + 1, { concurrency: 2, settle: true });
+    const f = yield* map([1, 2, 3], function* (n) { return n - 1; });
+    return { a, b, c, d, e, f };
+  });
+  assert.equal(value, {
+    a: [10, 20, 30, 40, 50],
+    b: ["0:1", "1:undefined", "2:3"],
+    c: [7],
+    d: [3, 2, 1],
+    e: [2, 3, 4].map((v) => ({ status: "fulfilled", value: v })),
+    f: [0, 1, 2],
+  });
+});
+
+test("an array whose iterator is replaced for all arrays is read through it", async () => {
+  const next = Object.getPrototypeOf([][Symbol.iterator]()) as { next(): IteratorResult<unknown> };
+  const original = next.next;
+  next.next = function (this: Iterator<unknown>) {
+    const r = original.call(this);
+    return r.done === true || typeof r.value !== "string" ? r : { done: false, value: `${r.value}!` }; // (skein's own arrays hold no strings)
+  };
+  try {
+    const { value } = await runVirtual(function* () {
+      return yield* map(["a", "b"], (x) => x, { concurrency: 2 });
+    });
+    assert.equal(value, ["a!", "b!"]);
+  } finally {
+    next.next = original;
+  }
+});
+
 test.run();
