@@ -238,11 +238,18 @@ class Started implements Iterator<unknown> {
 const arrayValues = Array.prototype[Symbol.iterator];
 const ArrayIteratorPrototype = Object.getPrototypeOf([][Symbol.iterator]()) as { next: unknown };
 const arrayNext = ArrayIteratorPrototype.next;
+/** Whether the array iterator was still the engine's when skein was loaded: one replaced before
+ * (by a polyfill or instrumentation loaded first) is what for…of uses, so map uses it too. */
+const builtInArrays = isBuiltIn(arrayValues, "values") && isBuiltIn(arrayNext, "next");
+
+function isBuiltIn(f: unknown, name: string): boolean {
+  return typeof f === "function" && new RegExp(`^function ${name}\\(\\) \\{\\s*\\[native code\\]\\s*\\}$`).test(Function.prototype.toString.call(f));
+}
 
 /** An array iterated by the built-in iterator, which no one has replaced: reading it by index is
  * what iterating it does. */
 function isPlainArray<T>(items: Iterable<T> | AsyncIterable<T>): items is T[] {
-  return Array.isArray(items) && (items as T[])[Symbol.iterator] === arrayValues && ArrayIteratorPrototype.next === arrayNext;
+  return builtInArrays && Array.isArray(items) && (items as T[])[Symbol.iterator] === arrayValues && ArrayIteratorPrototype.next === arrayNext;
 }
 
 /** The call that runs the rest of a started item. */
@@ -288,7 +295,9 @@ class Source<T> {
     if (this.ended) return DONE;
     const a = this.array;
     if (a !== null) {
-      if (this.index >= a.length) {
+      // The iterator's test, index < ToLength(length), for a proxy of an array too (whose length
+      // may be anything: undefined or NaN ends it, 1.5 is 1, a BigInt throws).
+      if (!(this.index + 1 <= +a.length)) {
         this.ended = true;
         return DONE;
       }

@@ -1,6 +1,7 @@
 // map(): at most n in flight, results in input order, first failure cancels the rest.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import { execFileSync } from "node:child_process";
 import { call, cancel, cooperate, fork, isCancelled, join, map, self, sleep, type MapOptions, type Operation, type Settled } from "../../lib/index.js";
 import { outcome, runVirtual, virtual } from "../helpers.js";
 
@@ -550,6 +551,48 @@ test("an array whose iterator is replaced for all arrays is read through it", as
   } finally {
     next.next = original;
   }
+});
+
+test("a proxy of an array whose length is no whole number is read as for…of reads it (the length made a whole number)", async () => {
+  // Array.isArray is true for a proxy of an array; its length is whatever the proxy says.
+  for (const length of [undefined, Number.NaN, "x", 1.5, -1, "2"]) {
+    const items = new Proxy([1, 2, 3], { get: (t, k, r) => (k === "length" ? length : Reflect.get(t, k, r)) });
+    let taken = 0;
+    const { value } = await runVirtual(function* () {
+      return yield* map(items, (n) => {
+        if (++taken > 5) throw new Error(`length ${String(length)}: more items than it has`);
+        return n;
+      });
+    });
+    assert.equal(value, [...items], `length ${String(length)}`);
+  }
+});
+
+test("an array iterator replaced before skein is loaded (a polyfill, instrumentation) is used, as for…of uses it", () => {
+  // Its own process: skein must be loaded after the replacement.
+  const program = `
+    const prototype = Object.getPrototypeOf([][Symbol.iterator]());
+    const next = prototype.next;
+    prototype.next = function () {
+      const r = next.call(this);
+      return r.done || typeof r.value !== "string" ? r : { done: false, value: r.value + "!" };
+    };
+    const values = Array.prototype[Symbol.iterator];
+    Array.prototype[Symbol.iterator] = function () {
+      const it = values.call(this);
+      return { next: () => { const r = it.next(); return r.done || typeof r.value !== "string" ? r : { done: false, value: r.value + "?" }; } };
+    };
+    const { map, run } = await import("./lib/index.ts");
+    process.stdout.write(JSON.stringify([[...["a", "b"]], await run(map(["a", "b"], (x) => x, { concurrency: 2 }))]));
+  `;
+  const out = execFileSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", program], {
+    cwd: new URL("../..", import.meta.url),
+    encoding: "utf8",
+    timeout: 20_000,
+  });
+  const [forOf, mapped] = JSON.parse(out) as [string[], string[]];
+  assert.equal(forOf, ["a!?", "b!?"]);
+  assert.equal(mapped, forOf);
 });
 
 test.run();
