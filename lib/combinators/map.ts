@@ -301,7 +301,7 @@ class Source<T> {
         this.ended = true;
         return DONE;
       }
-      return a[this.index++]!;
+      return a[this.index++] as T; // a hole is undefined (or what the prototype holds), as for…of reads it
     }
     const r = (this.it as Iterator<T>).next();
     if (r.done === true) {
