@@ -1,6 +1,7 @@
 // map(): at most n in flight, results in input order, first failure cancels the rest.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import { execFileSync } from "node:child_process";
 import { call, cancel, cooperate, fork, isCancelled, join, map, self, sleep, type MapOptions, type Operation, type Settled } from "../../lib/index.js";
 import { outcome, runVirtual, virtual } from "../helpers.js";
 
@@ -500,4 +501,98 @@ test("an item that cancels its map in its first step and then waits: its finally
   assert.equal(log, ["finally 0"]);
   assert.equal(s.reported, []);
 });
+test("an array is read as for…of reads it: items pushed meanwhile are taken, holes are undefined, its own iterator is used", async () => {
+  // Arrays are read by index, not through their iterator: the same items, in the same order.
+  const { value } = await runVirtual(function* () {
+    const grown = [1, 2];
+    const a = yield* map(grown, (n) => {
+      if (n < 4) grown.push(n + 2); // seen by a for…of over it, so by map
+      return n * 10;
+    }, { concurrency: 1 });
+    const b = yield* map([1, , 3], (n, i) => `${i}:${n}`, { concurrency: 2 }); // eslint-disable-line no-sparse-arrays
+    const own = [1, 2, 3];
+    (own as { [Symbol.iterator]: unknown })[Symbol.iterator] = function* () {
+      yield 7;
+    };
+    const c = yield* map(own, (n) => n, { concurrency: 2 });
+    class Reversed extends Array<number> {}
+    Object.defineProperty(Reversed.prototype, Symbol.iterator, {
+      *value(this: number[]) {
+        for (let i = this.length - 1; i >= 0; i--) yield this[i]!;
+      },
+    });
+    const d = yield* map(Reversed.from([1, 2, 3]), (n) => n, { concurrency: 2 });
+    const e = yield* map([1, 2, 3], (n) => n + 1, { concurrency: 2, settle: true });
+    const f = yield* map([1, 2, 3], function* (n) { return n - 1; });
+    return { a, b, c, d, e, f };
+  });
+  assert.equal(value, {
+    a: [10, 20, 30, 40, 50],
+    b: ["0:1", "1:undefined", "2:3"],
+    c: [7],
+    d: [3, 2, 1],
+    e: [2, 3, 4].map((v) => ({ status: "fulfilled", value: v })),
+    f: [0, 1, 2],
+  });
+});
+
+test("an array whose iterator is replaced for all arrays is read through it", async () => {
+  const next = Object.getPrototypeOf([][Symbol.iterator]()) as { next(): IteratorResult<unknown> };
+  const original = next.next;
+  next.next = function (this: Iterator<unknown>) {
+    const r = original.call(this);
+    return r.done === true || typeof r.value !== "string" ? r : { done: false, value: `${r.value}!` }; // (skein's own arrays hold no strings)
+  };
+  try {
+    const { value } = await runVirtual(function* () {
+      return yield* map(["a", "b"], (x) => x, { concurrency: 2 });
+    });
+    assert.equal(value, ["a!", "b!"]);
+  } finally {
+    next.next = original;
+  }
+});
+
+test("a proxy of an array whose length is no whole number is read as for…of reads it (the length made a whole number)", async () => {
+  // Array.isArray is true for a proxy of an array; its length is whatever the proxy says.
+  for (const length of [undefined, Number.NaN, "x", 1.5, -1, "2"]) {
+    const items = new Proxy([1, 2, 3], { get: (t, k, r) => (k === "length" ? length : Reflect.get(t, k, r)) });
+    let taken = 0;
+    const { value } = await runVirtual(function* () {
+      return yield* map(items, (n) => {
+        if (++taken > 5) throw new Error(`length ${String(length)}: more items than it has`);
+        return n;
+      });
+    });
+    assert.equal(value, [...items], `length ${String(length)}`);
+  }
+});
+
+test("an array iterator replaced before skein is loaded (a polyfill, instrumentation) is used, as for…of uses it", () => {
+  // Its own process: skein must be loaded after the replacement.
+  const program = `
+    const prototype = Object.getPrototypeOf([][Symbol.iterator]());
+    const next = prototype.next;
+    prototype.next = function () {
+      const r = next.call(this);
+      return r.done || typeof r.value !== "string" ? r : { done: false, value: r.value + "!" };
+    };
+    const values = Array.prototype[Symbol.iterator];
+    Array.prototype[Symbol.iterator] = function () {
+      const it = values.call(this);
+      return { next: () => { const r = it.next(); return r.done || typeof r.value !== "string" ? r : { done: false, value: r.value + "?" }; } };
+    };
+    const { map, run } = await import("./lib/index.ts");
+    process.stdout.write(JSON.stringify([[...["a", "b"]], await run(map(["a", "b"], (x) => x, { concurrency: 2 }))]));
+  `;
+  const out = execFileSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", program], {
+    cwd: new URL("../..", import.meta.url),
+    encoding: "utf8",
+    timeout: 20_000,
+  });
+  const [forOf, mapped] = JSON.parse(out) as [string[], string[]];
+  assert.equal(forOf, ["a!?", "b!?"]);
+  assert.equal(mapped, forOf);
+});
+
 test.run();
