@@ -189,9 +189,10 @@ var lastGeneratorProto: object | null = null; // (`var`: no dead-zone check on e
 
 /** @internal True for native generator objects (checked once per body, not per resume): an
  * object whose prototype is a generator function's, so an iterator that inherits from a
- * generator object but has a `next` of its own is stepped through it, as `yield*` would. (Not
- * covered: an object made directly on a generator function's prototype, `Object.create(genFn
- * .prototype, { next })`, is taken for a generator.) Two tried forms were dearer:
+ * generator object but has a `next` of its own is stepped through it, as `yield*` would. (An
+ * object made directly on a generator function's prototype, `Object.create(genFn.prototype,
+ * { next })`, is taken for one; the native `next` refuses it, and then `refused` tells.) Two
+ * tried forms were dearer:
  * `GeneratorPrototype.isPrototypeOf(it)` alone took such iterators too, and with a test of
  * `it.next` added it cost a cancel ~3,400 instructions: a generator function written inside a loop
  * gives each generator a new prototype, so reading any property of one misses V8's inline cache. */
@@ -202,6 +203,24 @@ export function isGenerator(it: unknown): it is Generator {
   if (proto === null || Object.getPrototypeOf(proto) !== GeneratorPrototype) return false;
   lastGeneratorProto = proto;
   return true;
+}
+
+/** Whether `it`, taken for a generator by `isGenerator`, is none: an object made directly on a
+ * generator function's prototype with a `next` of its own, which the native `next` (or `throw`)
+ * refused with `e` before running anything. Asked only when a body failed, so neither the hot
+ * path nor a cancel reads a property of a generator. */
+function refused(it: Iterator<unknown>, e: unknown): boolean {
+  try {
+    if (!(e instanceof TypeError) || it.next === genNext) return false;
+  } catch {
+    return false; // a revoked Proxy thrown, or a `next` getter that throws: the error stands
+  }
+  try {
+    genNext.call(it as Generator);
+    return false; // a real generator: closed since its body threw, so nothing ran
+  } catch {
+    return true;
+  }
 }
 
 /** @internal The body of a task or call: generators and other iterators as they are, operations
@@ -886,6 +905,8 @@ export class Scheduler {
     } else if (f.flags & HALTED && isCancelled(value)) {
       t.it = null;
       f.flags |= DELIVERED; // it ended by its cancellation
+    } else if (t.flags & GENERATOR && refused(t.it!, value)) {
+      t.flags &= ~GENERATOR; // it never ran: the step loop resumes it again, through its own next
     } else {
       if (!isCancelled(value)) annotate(value, t, this.failedIn.get(value as object));
       t.it = null;
