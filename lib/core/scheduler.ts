@@ -302,7 +302,13 @@ function throwInto(it: Iterator<unknown>, error: unknown, t: Task): IteratorResu
     // finally blocks run to their end.
     if (t.top.flags & STOPPING && isCancelled(error)) {
       t.top.flags |= RETURNED;
-      return typeof it.return === "function" ? it.return(undefined) : ENDED;
+      if (typeof it.return !== "function") return ENDED;
+      try {
+        return it.return(undefined);
+      } catch (e) {
+        t.flags &= ~GENERATOR; // a generator left suspended by a `return` of its own: no refusal (see `refused`)
+        throw e;
+      }
     }
     if (t.flags & GENERATOR) return genThrow.call(it as Generator, error);
     if (typeof it.throw === "function") return it.throw(error);
@@ -603,7 +609,10 @@ export class Scheduler {
         value = r.value;
         // An iterator that yields itself is an effect this scheduler does not know (a copy of
         // skein from before the brands): driving it again would never end.
-        if (value === it && !(value instanceof Effect)) throw new TypeError(`task ${t} yielded ${describe(value)}, which yields itself: an effect of another, older copy of skein, or of another library (\`npm ls skein\` lists the copies; dedupe them)`);
+        if (value === it && !(value instanceof Effect)) {
+          t.flags &= ~GENERATOR; // a generator here is suspended, not refused: `refused` must not step it
+          throw new TypeError(`task ${t} yielded ${describe(value)}, which yields itself: an effect of another, older copy of skein, or of another library (\`npm ls skein\` lists the copies; dedupe them)`);
+        }
       } catch (e) {
         this.ended(t, true, e);
         continue;

@@ -390,6 +390,51 @@ Yields("an object made directly on a generator function's prototype, with its ow
   assert.is(ran, 2);
 });
 
+Yields("a real generator with a next() of its own is never stepped again when it fails while suspended", async () => {
+  // Its body is stepped with the native next (its own is ignored). Two failures leave it suspended,
+  // not closed: yielding itself, and its own return() throwing when a swallower is stopped. Neither
+  // may be taken for a refusal of the native next (which would step the body once more).
+  let steps = 0;
+  function* selfish(): Generator<unknown, void> {
+    steps++;
+    yield gen;
+    steps++;
+  }
+  function* swallower(): Generator<unknown, void> {
+    for (;;) {
+      try {
+        steps++;
+        yield* sleep(1);
+      } catch {
+        // swallowed: stopped after SWALLOW_LIMIT of them
+      }
+    }
+  }
+  const own = <G extends Generator<unknown, void>>(g: G, fn: () => unknown): G => {
+    const next = Object.getPrototypeOf(fn.prototype).next as (this: G, v?: unknown) => IteratorResult<unknown>;
+    Object.defineProperty(g, "next", { value: (v: unknown) => next.call(g, v) });
+    return g;
+  };
+  const gen = own(selfish(), selfish);
+  const out = (await outcome(virtual().run(gen as never))) as { state: string; error: unknown };
+  assert.is(out.state, "failed");
+  assert.match(String(out.error), "yields itself");
+  assert.is(steps, 1);
+  steps = 0;
+  const stopped = own(swallower(), swallower);
+  Object.defineProperty(stopped, "return", { value: () => { throw new TypeError("my return refuses"); } });
+  const failed = (await outcome(
+    virtual().run(function* () {
+      const t = yield* spawn(stopped as never);
+      yield* sleep(1);
+      yield* cancel(t);
+    }),
+  )) as { state: string; error: unknown };
+  assert.is(failed.state, "failed");
+  assert.is(String(failed.error), "TypeError: my return refuses");
+  assert.is(steps, 101); // its first step, and one per Cancelled swallowed before it was stopped
+});
+
 Yields("an async generator as a body fails at once with what to write instead; it does not spin", async () => {
   // Its next() returns promises, never results: stepped as an iterator it yielded undefined, was
   // thrown into, returned a rejected promise, and so on, for ever (and each rejection unhandled).
