@@ -205,11 +205,12 @@ export function isGenerator(it: unknown): it is Generator {
   return true;
 }
 
-/** Whether `it`, taken for a generator by `isGenerator`, is none: an object made directly on a
- * generator function's prototype with a `next` of its own, which the native `next` (or `throw`)
- * refused with `e` before running anything. Asked only when a body failed, so neither the hot
- * path nor a cancel reads a property of a generator. */
-function refused(it: Iterator<unknown>, e: unknown): boolean {
+/** @internal Whether `it`, taken for a generator by `isGenerator`, is none: an object made
+ * directly on a generator function's prototype with a `next` of its own, which the native `next`
+ * (or `throw`) refused with `e` before running anything. Asked only when a body failed, so
+ * neither the hot path nor a cancel reads a property of a generator; and only where a real
+ * generator has been closed by what it threw (stepped again, it runs nothing). */
+export function refused(it: Iterator<unknown>, e: unknown): boolean {
   try {
     if (!(e instanceof TypeError) || it.next === genNext) return false;
   } catch {
