@@ -6,7 +6,7 @@ import { current, type Operation } from "../core/effect.js";
 import { Call, call, cooperate, ensure, fork, join, self, Wait, wait } from "../core/effects.js";
 import { isCancelled } from "../core/errors.js";
 import { describe, type Returned } from "../core/operation.js";
-import { isGenerator } from "../core/scheduler.js";
+import { isGenerator, refused } from "../core/scheduler.js";
 import { noteSite } from "../core/stacks.js";
 import { actorOf, isHalted, mailboxHost, type Task } from "../core/task.js";
 import { settled, type Settled } from "./all.js";
@@ -119,7 +119,14 @@ export function map<T, R>(items: Iterable<T> | AsyncIterable<T>, fn: (item: T, i
               try {
                 r = genNext.call(v as Generator);
               } catch (e) {
-                results[i] = yield started(new Started(v as Generator, null, e, true));
+                if (!refused(v as Generator, e)) {
+                  results[i] = yield started(new Started(v as Generator, null, e, true));
+                  continue;
+                }
+                // Not a generator after all, but made on one's prototype: a call steps it through its own next.
+                const effect = new Call(v, undefined);
+                noteSite(effect);
+                results[i] = yield effect;
                 continue;
               }
               if (r.done !== true) {

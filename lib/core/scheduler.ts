@@ -189,9 +189,10 @@ var lastGeneratorProto: object | null = null; // (`var`: no dead-zone check on e
 
 /** @internal True for native generator objects (checked once per body, not per resume): an
  * object whose prototype is a generator function's, so an iterator that inherits from a
- * generator object but has a `next` of its own is stepped through it, as `yield*` would. (Not
- * covered: an object made directly on a generator function's prototype, `Object.create(genFn
- * .prototype, { next })`, is taken for a generator.) Two tried forms were dearer:
+ * generator object but has a `next` of its own is stepped through it, as `yield*` would. (An
+ * object made directly on a generator function's prototype, `Object.create(genFn.prototype,
+ * { next })`, is taken for one; the native `next` refuses it, and then `refused` tells.) Two
+ * tried forms were dearer:
  * `GeneratorPrototype.isPrototypeOf(it)` alone took such iterators too, and with a test of
  * `it.next` added it cost a cancel ~3,400 instructions: a generator function written inside a loop
  * gives each generator a new prototype, so reading any property of one misses V8's inline cache. */
@@ -202,6 +203,25 @@ export function isGenerator(it: unknown): it is Generator {
   if (proto === null || Object.getPrototypeOf(proto) !== GeneratorPrototype) return false;
   lastGeneratorProto = proto;
   return true;
+}
+
+/** @internal Whether `it`, taken for a generator by `isGenerator`, is none: an object made
+ * directly on a generator function's prototype with a `next` of its own, which the native `next`
+ * (or `throw`) refused with `e` before running anything. Asked only when a body failed, so
+ * neither the hot path nor a cancel reads a property of a generator; and only where a real
+ * generator has been closed by what it threw (stepped again, it runs nothing). */
+export function refused(it: Iterator<unknown>, e: unknown): boolean {
+  try {
+    if (!(e instanceof TypeError) || it.next === genNext) return false;
+  } catch {
+    return false; // a revoked Proxy thrown, or a `next` getter that throws: the error stands
+  }
+  try {
+    genNext.call(it as Generator);
+    return false; // a real generator: closed since its body threw, so nothing ran
+  } catch {
+    return true;
+  }
 }
 
 /** @internal The body of a task or call: generators and other iterators as they are, operations
@@ -283,7 +303,13 @@ function throwInto(it: Iterator<unknown>, error: unknown, t: Task): IteratorResu
     // finally blocks run to their end.
     if (t.top.flags & STOPPING && isCancelled(error)) {
       t.top.flags |= RETURNED;
-      return typeof it.return === "function" ? it.return(undefined) : ENDED;
+      if (typeof it.return !== "function") return ENDED;
+      try {
+        return it.return(undefined);
+      } catch (e) {
+        t.flags &= ~GENERATOR; // a generator left suspended by a `return` of its own: no refusal (see `refused`)
+        throw e;
+      }
     }
     if (t.flags & GENERATOR) return genThrow.call(it as Generator, error);
     if (typeof it.throw === "function") return it.throw(error);
@@ -584,7 +610,10 @@ export class Scheduler {
         value = r.value;
         // An iterator that yields itself is an effect this scheduler does not know (a copy of
         // skein from before the brands): driving it again would never end.
-        if (value === it && !(value instanceof Effect)) throw new TypeError(`task ${t} yielded ${describe(value)}, which yields itself: an effect of another, older copy of skein, or of another library (\`npm ls skein\` lists the copies; dedupe them)`);
+        if (value === it && !(value instanceof Effect)) {
+          t.flags &= ~GENERATOR; // a generator here is suspended, not refused: `refused` must not step it
+          throw new TypeError(`task ${t} yielded ${describe(value)}, which yields itself: an effect of another, older copy of skein, or of another library (\`npm ls skein\` lists the copies; dedupe them)`);
+        }
       } catch (e) {
         this.ended(t, true, e);
         continue;
@@ -886,6 +915,8 @@ export class Scheduler {
     } else if (f.flags & HALTED && isCancelled(value)) {
       t.it = null;
       f.flags |= DELIVERED; // it ended by its cancellation
+    } else if (t.flags & GENERATOR && refused(t.it!, value)) {
+      t.flags &= ~GENERATOR; // it never ran: the step loop resumes it again, through its own next
     } else {
       if (!isCancelled(value)) annotate(value, t, this.failedIn.get(value as object));
       t.it = null;

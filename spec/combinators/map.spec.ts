@@ -595,4 +595,49 @@ test("an array iterator replaced before skein is loaded (a polyfill, instrumenta
   assert.equal(mapped, forOf);
 });
 
+test("an item made directly on a generator function's prototype, with its own next(), runs as call() runs it, under a concurrency limit too", async () => {
+  // The workers of a limited map take an item's first step themselves, with the native next,
+  // which refuses such an object: it is then run as a call, stepped through its own next.
+  const log: string[] = [];
+  function* inner(i: number) {
+    try {
+      if (i % 2) yield* sleep(1);
+      return i * 10;
+    } finally {
+      log.push(`${i}`);
+    }
+  }
+  const fake = (i: number) => {
+    const g = inner(i);
+    return Object.create(inner.prototype, {
+      next: { value: (v: unknown) => g.next(v as never) },
+      throw: { value: (e: unknown) => g.throw(e) },
+      return: { value: (v: unknown) => g.return(v as never) },
+    }) as Operation<number>;
+  };
+  for (const options of [{}, { concurrency: 2 }, { concurrency: 2, settle: true }] as MapOptions[]) {
+    log.length = 0;
+    const { value, s } = await runVirtual(function* () {
+      return yield* map([0, 1, 2, 3], fake, options);
+    });
+    const want = options.settle ? [0, 10, 20, 30].map((v) => ({ status: "fulfilled", value: v })) : [0, 10, 20, 30];
+    assert.equal(value, want, JSON.stringify(options));
+    assert.equal(log.sort(), ["0", "1", "2", "3"]);
+    assert.equal(s.reported, []);
+  }
+  // A real generator whose first step throws a TypeError there fails with it, run once.
+  let ran = 0;
+  const bad = (): Generator<never, never> =>
+    (function* () {
+      ran++;
+      throw new TypeError("mine");
+    })();
+  const out = (await outcome(virtual().run(function* () {
+        return yield* map([1], bad, { concurrency: 2 });
+      }))) as { state: string; error: unknown };
+  assert.is(out.state, "failed");
+  assert.is(String(out.error), "TypeError: mine");
+  assert.is(ran, 1);
+});
+
 test.run();

@@ -3,10 +3,11 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import {
-  action, call, cancel, Cancelled, channel, cooperate, createScheduler, fork, isCancelled, join, select, self, shield, sleep, spawn, suspend,
+  action, call, cancel, Cancelled, channel, cooperate, createScheduler, fork, isCancelled, join, receive, select, self, shield, sleep, spawn, suspend,
   timeout, TimeoutError, type Task,
   type Operation,
 } from "../../lib/index.js";
+import { inspect } from "node:util";
 import { hostTurn, outcome, runVirtual, virtual } from "../helpers.js";
 
 const C = suite("cancellation");
@@ -449,6 +450,99 @@ C("spawned children are cancelled too when the parent is cancelled", async () =>
   assert.is(value, "cancelled");
   // The body first, then children newest first.
   assert.equal(log, ["body", "fork", "spawn"]);
+});
+
+C("cancelling a root of 100,000 waiting children: each gets its own Cancelled, every finally runs once, in order", async () => {
+  // Sleepers (in-order, equal and shuffled deadlines, Infinity) and mailbox receivers; every
+  // 1000th child swallows its first Cancelled and waits again (level-triggered: it gets another).
+  const N = 100_000;
+  const s = virtual();
+  const caught: string[] = new Array(N);
+  const order: number[] = [];
+  const kids: Task[] = [];
+  let started = 0;
+  const swallows = (i: number) => i % 1000 === 999;
+  const root = s.run(function* main() {
+    try {
+      for (let i = 0; i < N; i++) {
+        kids.push(yield* spawn(function* child() {
+          started++;
+          try {
+            try {
+              if (i % 4 === 0) yield* sleep(i + 1);
+              else if (i % 4 === 1) yield* sleep(7);
+              else if (i % 4 === 2) yield* receive();
+              else yield* sleep(i % 3 === 0 ? Infinity : ((i * 7919) % N) + 1);
+            } catch (e) {
+              caught[i] = isCancelled(e) ? e.message : `not Cancelled: ${e}`;
+              if (!swallows(i)) throw e;
+              yield* sleep(1); // swallowed: this wait throws Cancelled again
+              caught[i] = "kept running";
+            }
+          } finally {
+            order.push(i);
+          }
+        }));
+      }
+      yield* suspend();
+    } finally {
+      order.push(-1);
+    }
+  });
+  while (started < N) await new Promise((r) => setImmediate(r));
+  await root.cancel("shutdown");
+  const error = (await outcome(root)) as { state: string; error: Cancelled };
+  assert.is(error.state, "cancelled");
+  assert.is(error.error.message, `task ${root} was cancelled: shutdown`);
+  assert.is(s.now(), 0, "no timer fired");
+  // The body first, then the children newest first; the swallowers once more, at their next wait.
+  const newestFirst = Array.from({ length: N }, (_, k) => N - 1 - k);
+  const expected = [-1, ...newestFirst.filter((i) => !swallows(i)), ...newestFirst.filter(swallows)];
+  // (Compared here, not by assert.equal: uvu's diff of two 100,000-element arrays takes minutes.)
+  assert.is(order.length, expected.length);
+  const k = order.findIndex((v, j) => v !== expected[j]);
+  if (k >= 0) assert.unreachable(`finally blocks out of order at ${k}: ${order.slice(k, k + 5)} for ${expected.slice(k, k + 5)}`);
+  for (let i = 0; i < N; i++) {
+    if (caught[i] !== `task ${kids[i]} was cancelled: shutdown`) assert.unreachable(`child ${i}: ${caught[i]}`);
+    if (kids[i]!.state !== "cancelled") assert.unreachable(`child ${i} is ${kids[i]!.state}`);
+  }
+  const joined = (await outcome(kids[5]!)) as { error: Cancelled };
+  assert.is(joined.error.message, `task ${kids[5]} was cancelled: shutdown`);
+  assert.equal(s.reported, []);
+});
+
+C("what a Cancelled shows, thrown into a body or from awaiting the task: message, cause, a stack of its header only", async () => {
+  const s = virtual();
+  let inner: unknown;
+  const t = s.run(function* main() {
+    yield* spawn(function* kid() {
+      try {
+        yield* sleep(5);
+      } catch (e) {
+        inner = e;
+        throw e;
+      }
+    });
+    yield* sleep(10);
+  });
+  await hostTurn();
+  const cause = new Error("disk full");
+  await t.cancel(cause);
+  const outer = ((await outcome(t)) as { error: unknown }).error;
+  for (const [e, who] of [[inner, "#2 kid"], [outer, "#1 main"]] as const) {
+    assert.ok(e instanceof Cancelled && e instanceof Error && isCancelled(e));
+    const c = e as Cancelled;
+    const message = `task ${who} was cancelled: disk full`;
+    assert.is(c.message, message);
+    assert.is(c.name, "Cancelled");
+    assert.is(c.cause, cause);
+    assert.is(String(c), `Cancelled: ${message}`);
+    assert.is(c.stack, `Cancelled: ${message}`, "no frames: they would be the scheduler's");
+    assert.equal(Object.getOwnPropertyNames(c).sort(), ["cause", "message", "name", "stack"]);
+    assert.equal(Object.keys(c), ["name"]);
+    assert.is(inspect(c).split("\n")[0], `[Cancelled: ${message}] {`);
+  }
+  assert.equal(s.reported, []);
 });
 
 C.run();

@@ -4,7 +4,7 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { execFileSync } from "node:child_process";
 import {
-  action, call, cooperate, createScheduler, DeadlockError, wait, Effect, fork, join, map, self, shield, sleep, spawn, suspend, type Operation,
+  action, call, cancel, cooperate, createScheduler, DeadlockError, wait, Effect, fork, join, map, self, shield, sleep, spawn, suspend, type Operation,
 } from "../../lib/index.js";
 import { BUDGET, SLICE_MS } from "../../lib/core/scheduler.js";
 import { framesAboveLoop, outcome, runVirtual, virtual } from "../helpers.js";
@@ -339,6 +339,100 @@ Yields("an iterator that inherits from a generator but has its own next() is ste
   assert.equal(value, ["inner", "counted", "inner", "counted", "inner", "counted"]);
   assert.is(await virtual().run(wrap()), "inner");
   assert.is(await virtual().run(counted), "counted");
+});
+
+Yields("an object made directly on a generator function's prototype, with its own next(), is stepped through it too", async () => {
+  // isGenerator takes it for a generator (it reads no property of one: see its comment); the
+  // native next refuses it before running anything, and it is then stepped as yield* steps it.
+  const log: string[] = [];
+  function* inner(tag: string) {
+    try {
+      yield* sleep(1);
+      yield* sleep(1);
+      return tag;
+    } finally {
+      log.push(`${tag} finally`);
+    }
+  }
+  const fake = (tag: string) => {
+    const g = inner(tag);
+    return Object.create(inner.prototype, {
+      next: { value: (v: unknown) => g.next(v as never) },
+      throw: { value: (e: unknown) => g.throw(e) },
+      return: { value: (v: unknown) => g.return(v as never) },
+    }) as Operation<string>;
+  };
+  const { value, s } = await runVirtual(function* () {
+    const got: string[] = [yield* call(fake("call")), yield* yield* spawn(fake("spawn"))];
+    const t = yield* spawn(fake("cancelled"));
+    yield* sleep(1);
+    yield* cancel(t);
+    got.push(t.state);
+    return got;
+  });
+  assert.equal(value, ["call", "spawn", "cancelled"]);
+  assert.equal(log, ["call finally", "spawn finally", "cancelled finally"]);
+  assert.equal(s.reported, []);
+  assert.is(await virtual().run(fake("run")), "run");
+  // A real generator whose body throws a TypeError fails with it, run once (with a `next` of its own too).
+  let ran = 0;
+  function* bad(): Generator<never, never> {
+    ran++;
+    throw new TypeError("mine");
+  }
+  const own = bad();
+  Object.defineProperty(own, "next", { value: (v: unknown) => Object.getPrototypeOf(bad.prototype).next.call(own, v) });
+  for (const body of [bad, own]) {
+    const out = (await outcome(virtual().run(body as never))) as { state: string; error: unknown };
+    assert.is(out.state, "failed");
+    assert.is(String(out.error), "TypeError: mine");
+  }
+  assert.is(ran, 2);
+});
+
+Yields("a real generator with a next() of its own is never stepped again when it fails while suspended", async () => {
+  // Its body is stepped with the native next (its own is ignored). Two failures leave it suspended,
+  // not closed: yielding itself, and its own return() throwing when a swallower is stopped. Neither
+  // may be taken for a refusal of the native next (which would step the body once more).
+  let steps = 0;
+  function* selfish(): Generator<unknown, void> {
+    steps++;
+    yield gen;
+    steps++;
+  }
+  function* swallower(): Generator<unknown, void> {
+    for (;;) {
+      try {
+        steps++;
+        yield* sleep(1);
+      } catch {
+        // swallowed: stopped after SWALLOW_LIMIT of them
+      }
+    }
+  }
+  const own = <G extends Generator<unknown, void>>(g: G, fn: () => unknown): G => {
+    const next = Object.getPrototypeOf(fn.prototype).next as (this: G, v?: unknown) => IteratorResult<unknown>;
+    Object.defineProperty(g, "next", { value: (v: unknown) => next.call(g, v) });
+    return g;
+  };
+  const gen = own(selfish(), selfish);
+  const out = (await outcome(virtual().run(gen as never))) as { state: string; error: unknown };
+  assert.is(out.state, "failed");
+  assert.match(String(out.error), "yields itself");
+  assert.is(steps, 1);
+  steps = 0;
+  const stopped = own(swallower(), swallower);
+  Object.defineProperty(stopped, "return", { value: () => { throw new TypeError("my return refuses"); } });
+  const failed = (await outcome(
+    virtual().run(function* () {
+      const t = yield* spawn(stopped as never);
+      yield* sleep(1);
+      yield* cancel(t);
+    }),
+  )) as { state: string; error: unknown };
+  assert.is(failed.state, "failed");
+  assert.is(String(failed.error), "TypeError: my return refuses");
+  assert.is(steps, 101); // its first step, and one per Cancelled swallowed before it was stopped
 });
 
 Yields("an async generator as a body fails at once with what to write instead; it does not spin", async () => {
