@@ -916,7 +916,7 @@ export class Scheduler {
       t.it = null;
       f.flags |= DELIVERED; // it ended by its cancellation
     } else if (t.flags & GENERATOR && refused(t.it!, value)) {
-      t.flags &= ~GENERATOR; // it never ran: the step loop resumes it again, through its own next
+      t.flags &= ~GENERATOR; // it never ran: the step loop steps it again, through its own next (or throw)
     } else {
       if (!isCancelled(value)) annotate(value, t, this.failedIn.get(value as object));
       t.it = null;
