@@ -203,10 +203,12 @@ export function isGenerator(it: unknown): it is Generator {
  * neither the hot path nor a cancel reads a property of a generator; and only where a real
  * generator has been closed by what it threw (stepped again, it runs nothing). */
 export function refused(it: Iterator<unknown>, e: unknown): boolean {
+  if (!(e instanceof TypeError)) return false;
   try {
-    if (!(e instanceof TypeError) || it.next === genNext) return false;
+    if (it.next === genNext) return false; // (a real generator without a next of its own is never stepped again)
   } catch {
-    return false; // a revoked Proxy thrown, or a `next` getter that throws: the error stands
+    // A `next` getter that throws: the native next decides; stepped through its own, the getter's
+    // error is the one reported, as `yield*` reports it.
   }
   try {
     genNext.call(it as Generator);
