@@ -184,25 +184,17 @@ const AsyncIteratorPrototype = Object.getPrototypeOf(Object.getPrototypeOf(async
 const genThrow = GeneratorPrototype.throw;
 const ENDED: IteratorReturnResult<undefined> = { done: true, value: undefined };
 
-/** The prototype of the generator objects seen last: a loop calls one generator function. */
-var lastGeneratorProto: object | null = null; // (`var`: no dead-zone check on each read; see effect.ts)
-
-/** @internal True for native generator objects (checked once per body, not per resume): an
- * object whose prototype is a generator function's, so an iterator that inherits from a
- * generator object but has a `next` of its own is stepped through it, as `yield*` would. (An
- * object made directly on a generator function's prototype, `Object.create(genFn.prototype,
- * { next })`, is taken for one; the native `next` refuses it, and then `refused` tells.) Two
- * tried forms were dearer:
- * `GeneratorPrototype.isPrototypeOf(it)` alone took such iterators too, and with a test of
- * `it.next` added it cost a cancel ~3,400 instructions: a generator function written inside a loop
- * gives each generator a new prototype, so reading any property of one misses V8's inline cache. */
+/** @internal True for native generator objects (checked once per body, not per resume), and for
+ * the rare object that inherits from one or from a generator function's prototype with a `next` of
+ * its own (`Object.create(genFn.prototype, { next })`): the native `next` refuses those before
+ * running anything, and `refused` then has them stepped through their own `next`, as `yield*`
+ * would. The test reads no property of the object: a generator function written inside a loop
+ * gives each generator a new prototype, so reading one (`it.next`) misses V8's inline cache
+ * (+~3,400 instructions a cancel, measured); `isPrototypeOf` is compiled inline. Before, two
+ * `Object.getPrototypeOf` calls and a cache of one prototype, which bodies of two generator
+ * functions taking turns (a server's request and its handler) missed every time. */
 export function isGenerator(it: unknown): it is Generator {
-  if (typeof it !== "object" || it === null) return false;
-  const proto = Object.getPrototypeOf(it) as object | null;
-  if (proto === lastGeneratorProto) return true;
-  if (proto === null || Object.getPrototypeOf(proto) !== GeneratorPrototype) return false;
-  lastGeneratorProto = proto;
-  return true;
+  return typeof it === "object" && it !== null && GeneratorPrototype.isPrototypeOf(it);
 }
 
 /** @internal Whether `it`, taken for a generator by `isGenerator`, is none: an object made
@@ -211,10 +203,12 @@ export function isGenerator(it: unknown): it is Generator {
  * neither the hot path nor a cancel reads a property of a generator; and only where a real
  * generator has been closed by what it threw (stepped again, it runs nothing). */
 export function refused(it: Iterator<unknown>, e: unknown): boolean {
+  if (!(e instanceof TypeError)) return false;
   try {
-    if (!(e instanceof TypeError) || it.next === genNext) return false;
+    if (it.next === genNext) return false; // (a real generator without a next of its own is never stepped again)
   } catch {
-    return false; // a revoked Proxy thrown, or a `next` getter that throws: the error stands
+    // A `next` getter that throws: the native next decides; stepped through its own, the getter's
+    // error is the one reported, as `yield*` reports it.
   }
   try {
     genNext.call(it as Generator);

@@ -341,6 +341,27 @@ Yields("an iterator that inherits from a generator but has its own next() is ste
   assert.is(await virtual().run(counted), "counted");
 });
 
+Yields("an iterator on a generator whose next getter throws fails with the getter's error, as yield* does", async () => {
+  // isGenerator tests the prototype chain only, so the native next is tried first and refuses it;
+  // the error reported must be the user's, not that refusal.
+  function* g() {
+    yield 1;
+  }
+  const it = () => Object.create(g(), { next: { get: () => { throw new RangeError("my getter"); } } }) as Operation<unknown>;
+  let native: unknown;
+  try {
+    (function* () { yield* it(); })().next();
+  } catch (e) {
+    native = e;
+  }
+  assert.is(String(native), "RangeError: my getter");
+  for (const body of [it, () => call(it()), () => map([1], () => it(), { concurrency: 1 })]) {
+    const out = (await outcome(virtual().run(body as never))) as { state: string; error: unknown };
+    assert.is(out.state, "failed");
+    assert.is(String(out.error), "RangeError: my getter");
+  }
+});
+
 Yields("an object made directly on a generator function's prototype, with its own next(), is stepped through it too", async () => {
   // isGenerator takes it for a generator (it reads no property of one: see its comment); the
   // native next refuses it before running anything, and it is then stepped as yield* steps it.
