@@ -70,7 +70,7 @@ export function retry(op: unknown, policy: RetryPolicy = {}): Operation<unknown>
     throw new TypeError(`retry() expects a function that starts each attempt, got ${describe(op)}`);
   }
   if (isGenerator(op)) {
-    throw new TypeError("retry() got a generator object (or an iterator made on one), which can run only once: pass a function that starts each attempt, as retry(() => fetchPage(url))");
+    throw new TypeError("retry() got a generator object, which can run only once (an iterator made on one too): pass a function that starts each attempt, as retry(() => fetchPage(url))");
   }
   const p = checkPolicy(policy);
   used(op); // handed to retry: not forgotten
