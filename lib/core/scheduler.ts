@@ -203,7 +203,11 @@ export function isGenerator(it: unknown): it is Generator {
  * neither the hot path nor a cancel reads a property of a generator; and only where a real
  * generator has been closed by what it threw (stepped again, it runs nothing). */
 export function refused(it: Iterator<unknown>, e: unknown): boolean {
-  if (!(e instanceof TypeError)) return false;
+  try {
+    if (!(e instanceof TypeError)) return false;
+  } catch {
+    return false; // a revoked Proxy thrown (`instanceof` asks it for its prototype): the error stands
+  }
   try {
     if (it.next === genNext) return false; // (a real generator without a next of its own is never stepped again)
   } catch {
