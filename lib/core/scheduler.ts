@@ -197,8 +197,8 @@ export function isGenerator(it: unknown): it is Generator {
   return typeof it === "object" && it !== null && GeneratorPrototype.isPrototypeOf(it);
 }
 
-/** @internal Whether `it`, taken for a generator by `isGenerator`, is none: an object made
- * directly on a generator function's prototype with a `next` of its own, which the native `next`
+/** @internal Whether `it`, taken for a generator by `isGenerator`, is none: an object made on a
+ * generator or a generator function's prototype with a `next` of its own, which the native `next`
  * (or `throw`) refused with `e` before running anything. Asked only when a body failed, so
  * neither the hot path nor a cancel reads a property of a generator; and only where a real
  * generator has been closed by what it threw (stepped again, it runs nothing). */
