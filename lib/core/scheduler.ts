@@ -229,8 +229,8 @@ export function toIterator(op: unknown): Iterator<unknown> {
   return isGenerator(v) ? v : otherIterator(v);
 }
 
-/** @internal {@link toIterator} of a value `isGenerator` said no to (its callers know already,
- * and a second test of the prototype costs a call into V8's runtime where bodies alternate). */
+/** @internal {@link toIterator} of a value `isGenerator` said no to (its callers have asked
+ * already: each body is tested once, on every call and task start). */
 export function otherIterator(v: unknown): Iterator<unknown> {
   // An effect as a whole body: yield it once and return its result (opening the effect itself
   // would rely on its first step following at once, which a preemption could delay).
