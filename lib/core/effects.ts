@@ -163,9 +163,6 @@ export function invoke(e: Call): unknown {
   return n === 0 ? fn() : n === 1 ? fn(e.a0) : n === 2 ? fn(e.a0, e.a1) : fn(...e.rest!);
 }
 
-/** The arguments of every call with none (never changed: `args` hands out copies). */
-const NO_ARGS: readonly unknown[] = [];
-
 /**
  * Run an operation, or call a function, and return its result. `fn` may return a plain value, a
  * promise (which is awaited) or an operation (which is run). A call is a scope: any task forked
@@ -198,15 +195,17 @@ export function call(target: unknown, a0?: unknown, a1?: unknown): Call {
   if (typeof target === "function") {
     if (n > 3) effect = new Call(target, Array.prototype.slice.call(arguments, 1));
     else {
-      effect = new Call(target, NO_ARGS); // then its arguments, without an array to hold them
+      // Made as an operation's (no array to read), then given its arguments.
+      effect = new Call(target, undefined);
       const e = effect as { argc: number; a0: unknown; a1: unknown };
       e.argc = n - 1;
       e.a0 = a0;
       e.a1 = a1;
     }
-  } else if (isOperation(target)) effect = new Call(target, undefined);
-  else throw new TypeError(`call() expects a function or an operation, got ${describe(target)}`);
-  used(target);
+  } else if (isOperation(target)) {
+    effect = new Call(target, undefined);
+    used(target); // an effect handed to call(): not forgotten (a function never is: only effects are noted)
+  } else throw new TypeError(`call() expects a function or an operation, got ${describe(target)}`);
   noteSite(effect);
   noteMade(effect);
   return effect;
