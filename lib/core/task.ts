@@ -49,6 +49,11 @@ export const FORK = 512;
 export const SPAWN = 1024;
 /** @internal Finished: `result` and the FAILED/HALTED bits are final. */
 export const DONE = 2048;
+/** @internal The bits skein/node (another bundle) reads, in one object: a binding another bundle
+ * imports is exported from the core bundle, and V8 reads an exported binding through a cell, with
+ * a check that it is initialised, on every use in the core too (HALTED is read on every `call`
+ * and channel send or receive). See `forIO` in effect.ts. */
+export const bitsForIO = { DONE, FORK, HALTED } as const;
 /** @internal Task bit: the running body is a native generator, resumed without looking up
  * `next`. On a CallFrame the same bit records it for the caller's body, restored on return. */
 export const GENERATOR = 4096;

@@ -9,7 +9,7 @@ import { action, call } from "../core/effects.js";
 import { isCancelled } from "../core/errors.js";
 import { resource } from "../combinators/resource.js";
 import { describe } from "../core/operation.js";
-import { current, HALTED, type Task } from "../core/task.js";
+import { bitsForIO, current, type Task } from "../core/task.js";
 import { checkFunction, checkPort } from "./checks.js";
 import { own, type Pending, Server, serveConnections } from "./net.js";
 import { Reader } from "./reader.js";
@@ -378,7 +378,7 @@ function* exchange(p: Pending<http.ServerResponse>, handler: Handler): Operation
     yield* call(handler, new Request(req), new Reply(res));
     if (!res.writableEnded) res.end();
   } catch (e) {
-    if (isCancelled(e) && me.flags & HALTED) return; // cancelled: the response is dropped below
+    if (isCancelled(e) && me.flags & bitsForIO.HALTED) return; // cancelled: the response is dropped below
     me.sched.report(e, me, `${req.method} ${req.url} failed`);
     if (!res.headersSent && !res.destroyed) {
       res.writeHead(500, { "content-type": "text/plain", connection: "close" }).end("Internal Server Error\n");

@@ -7,10 +7,13 @@ import type * as http from "node:http";
 import { action, call, cancel, self, shield, spawn, wait } from "../core/effects.js";
 import { isCancelled } from "../core/errors.js";
 import { resource } from "../combinators/resource.js";
-import { DONE, FORK, HALTED, type Task } from "../core/task.js";
+import { bitsForIO, type Task } from "../core/task.js";
 import { checkFunction, checkPort } from "./checks.js";
 import { Reader } from "./reader.js";
 import { endAll, until, writeAll } from "./wait.js";
+
+// (The core's bits as constants of this bundle: see bitsForIO.)
+const { DONE, FORK, HALTED } = bitsForIO;
 
 /**
  * A TCP connection read and written from a coroutine. It belongs to the scope that opened it
