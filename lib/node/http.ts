@@ -3,13 +3,13 @@
 
 import * as http from "node:http";
 import * as https from "node:https";
-import type { Operation } from "../core/effect.js";
+import { forIO, type Operation } from "../core/effect.js";
 import type { Socket } from "node:net";
 import { action, call } from "../core/effects.js";
 import { isCancelled } from "../core/errors.js";
 import { resource } from "../combinators/resource.js";
 import { describe } from "../core/operation.js";
-import { bitsForIO, current, type Task } from "../core/task.js";
+import { bitsForIO, type Task } from "../core/task.js";
 import { checkFunction, checkPort } from "./checks.js";
 import { own, type Pending, Server, serveConnections } from "./net.js";
 import { Reader } from "./reader.js";
@@ -370,7 +370,7 @@ function unwatch(f: InFlight): void {
 function* exchange(p: Pending<http.ServerResponse>, handler: Handler): Operation<void> {
   const res = own(p);
   const req = res.req;
-  const me = current.task!;
+  const me = forIO.current.task as Task; // (through forIO: see its comment)
   const f = watch(req.socket, me, res);
   try {
     // A call is a scope: what the handler starts is finished with it, and a failure of any of
