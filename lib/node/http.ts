@@ -15,6 +15,10 @@ import { own, type Pending, Server, serveConnections } from "./net.js";
 import { Reader } from "./reader.js";
 import { endReply, until, writeAll } from "./wait.js";
 
+// (The core's state and bits as names of this bundle, read through forIO and bitsForIO: see them.)
+const { current } = forIO;
+const { HALTED } = bitsForIO;
+
 /** A body read from a coroutine, with helpers to take it whole. */
 class Body extends Reader {
   /**
@@ -370,7 +374,7 @@ function unwatch(f: InFlight): void {
 function* exchange(p: Pending<http.ServerResponse>, handler: Handler): Operation<void> {
   const res = own(p);
   const req = res.req;
-  const me = forIO.current.task as Task; // (through forIO: see its comment)
+  const me = current.task as Task;
   const f = watch(req.socket, me, res);
   try {
     // A call is a scope: what the handler starts is finished with it, and a failure of any of
@@ -378,7 +382,7 @@ function* exchange(p: Pending<http.ServerResponse>, handler: Handler): Operation
     yield* call(handler, new Request(req), new Reply(res));
     if (!res.writableEnded) res.end();
   } catch (e) {
-    if (isCancelled(e) && me.flags & bitsForIO.HALTED) return; // cancelled: the response is dropped below
+    if (isCancelled(e) && me.flags & HALTED) return; // cancelled: the response is dropped below
     me.sched.report(e, me, `${req.method} ${req.url} failed`);
     if (!res.headersSent && !res.destroyed) {
       res.writeHead(500, { "content-type": "text/plain", connection: "close" }).end("Internal Server Error\n");
