@@ -129,11 +129,19 @@ export class Call<T = unknown> extends Effect<T> {
     try {
       v = invoke(this);
       if (typeof v === "object" ? v !== null && (isOperation(v) || isIterator(v)) : false) {
-        this.kept = v; // for the loop to run when this effect is performed, as the handler would
+        try {
+          this.kept = v; // for the loop to run when this effect is performed, as the handler would
+        } catch {
+          return begun(this, v, false);
+        }
         return this;
       }
       if (isThenable(v)) {
-        this.awaited = v; // for the handler to await, its type known already
+        try {
+          this.awaited = v; // for the handler to await, its type known already
+        } catch {
+          return begun(this, v, true);
+        }
         return this;
       }
     } catch (e) {
@@ -155,6 +163,18 @@ export class Call<T = unknown> extends Effect<T> {
 tag(Call, "call");
 (Call.prototype as { kept: unknown }).kept = undefined;
 (Call.prototype as { awaited: unknown }).awaited = undefined;
+
+/** A call begun in its `yield*` whose effect takes no property (frozen: `Object.freeze(call(f))`,
+ * a shared constant, say): what the function returned is kept on a call made for this one
+ * performance, yielded in its place; the function has run and must not run again. (A failed
+ * store, not an `Object.isExtensible` test: that one is a runtime call, +170 instructions on
+ * every call of an async or generator function, callgrind.) */
+function begun<T>(e: Call<T>, v: unknown, awaited: boolean): Call<T> {
+  const c = new Call<T>(e.target, undefined);
+  if (awaited) c.awaited = v as PromiseLike<unknown>;
+  else c.kept = v;
+  return c;
+}
 
 /** @internal Call the function of `e` with its arguments (bare: its stack frame is its own name). */
 export function invoke(e: Call): unknown {

@@ -348,6 +348,21 @@ Quick("a call performed twice calls its function twice, once each time", async (
   assert.equal([value, calls], [[1, 2, 3], 3]);
 });
 
+Quick("a frozen call (a shared constant) of an async or generator function runs it once each time it is performed", async () => {
+  let calls = 0;
+  const later = Object.freeze(call(async (x: number) => (calls++, x + 1), 1));
+  const steps = Object.freeze(call(function* (x: number) {
+    calls++;
+    yield* sleep(1);
+    return x + 2;
+  }, 1));
+  const at = Object.freeze(call(() => Object.preventExtensions(call(async () => (calls++, "inner")))));
+  const { value } = await runVirtual(function* () {
+    return [yield* later, yield* later, yield* steps, yield* steps, yield* at];
+  });
+  assert.equal([value, calls], [[2, 2, 3, 3, "inner"], 5]);
+});
+
 Quick("outside any task, stepping by hand yields every call as data, and calls nothing", () => {
   let calls = 0;
   function* two(): Operation<void> {
