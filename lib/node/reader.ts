@@ -27,14 +27,14 @@ abstract class Read<T> extends Immediate<T> {
     // Another task waits on this reader: reading now would take what its read holds (half a line).
     if (this.reader.waiter !== null) throw twoReaders();
     const v = this.poll();
-    if (v === PARKED) this.missed = this.reader.arrivals;
+    if (typeof v === "symbol") this.missed = this.reader.arrivals; // PARKED (see Immediate.next)
     return v;
   }
   enter(task: Task): T | typeof PARKED {
     // Usually `now()` has just found too little, inside this `yield*`: park without looking again.
     if (this.missed !== this.reader.arrivals) {
       const v = this.now();
-      if (v !== PARKED) return v;
+      if (typeof v !== "symbol") return v;
     }
     return this.reader.park(task, this);
   }
@@ -159,7 +159,7 @@ export class Reader {
     let threw = false;
     try {
       v = op.poll();
-      if (v === PARKED) return;
+      if (typeof v === "symbol") return; // PARKED (see Immediate.next)
     } catch (e) {
       v = e;
       threw = true;
