@@ -1,7 +1,7 @@
 // Workloads for instruction counts: node bench/callgrind.mjs <workload> <n>, on the built dist/.
 // bench/callgrind.sh runs one under callgrind at two sizes and prints instructions per item;
 // bench/callgrind-profile.mjs says which functions they are spent in.
-import { call, channel, createScheduler, fork, map, receive, self, sleep, spawn, wait } from "../dist/index.mjs";
+import { call, channel, createScheduler, fork, map, receive, select, self, sleep, spawn, wait } from "../dist/index.mjs";
 const [which, nArg] = process.argv.slice(2);
 const n = Number(nArg);
 const s = createScheduler();
@@ -55,6 +55,17 @@ const w = {
       const ch = channel(1000);
       let x = 0;
       for (let i = 0; i < n; i++) { yield* ch.send(i); x = (x + (yield* ch.receive())) | 0; }
+      return x;
+    });
+  },
+  // A select over two rendezvous receives, a sender feeding them in turn: each select parks its
+  // two cases, one fires, the other withdraws.
+  async select() {
+    await s.run(function* () {
+      const a = channel(), b = channel();
+      yield* spawn(function* () { for (let i = 0; i < n; i++) yield* (i & 1 ? a : b).send(i); });
+      let x = 0;
+      for (let i = 0; i < n; i++) x = (x + (yield* select({ a: a.receive(), b: b.receive() })).value) | 0;
       return x;
     });
   },

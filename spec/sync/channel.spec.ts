@@ -481,6 +481,32 @@ Q("stepping a coroutine by hand inside a task: a send that can complete at once 
   assert.is(value[2], 1);
 });
 
+Q("stepping by hand inside a task: a send completes inside its yield* exactly when it need not wait (a receiver waits, a full buffer drops or slides), and throws there once closed", async () => {
+  const { value } = await runVirtual(function* () {
+    const step = (op: Operation<void>) => {
+      try {
+        const r = op[Symbol.iterator]().next();
+        return r.done === true ? "completed" : `yielded ${String(r.value).replace(/#\d+/, "")}`;
+      } catch (e) {
+        return e instanceof ChannelClosedError ? "threw" : `threw ${String(e)}`;
+      }
+    };
+    const rendezvous = channel<number>();
+    const alone = step(rendezvous.send(1)); // no receiver: it would wait
+    const receiver = yield* fork(() => rendezvous.receive());
+    yield* sleep(1); // the receiver waits now
+    const met = step(rendezvous.send(2));
+    const drop = channel<number>(1, { overflow: "drop" });
+    const slide = channel<number>(1, { overflow: "slide" });
+    const full = channel<number>(1);
+    for (const ch of [drop, slide, full]) ch.trySend(0);
+    const closed = channel<number>(); // a rendezvous: nothing but its end tells it from one that would wait
+    closed.close();
+    return [alone, met, yield* join(receiver), step(drop.send(3)), drop.dropped, step(slide.send(4)), slide.tryReceive(), step(full.send(5)), step(closed.send(6))];
+  });
+  assert.equal(value, ["yielded send(channel, 1)", "completed", 2, "completed", 1, "completed", 4, "yielded send(channel, 5)", "threw"]);
+});
+
 Q("outside any task, stepping by hand yields every send and receive, as data", () => {
   const ch = channel<number>(1);
   function* two(): Operation<void> {
