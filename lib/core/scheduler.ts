@@ -764,9 +764,7 @@ export class Scheduler {
    * `replaceable` input loses nothing if a cancellation arriving before `t` runs replaces it. */
   resume(t: Task, value: unknown, threw = false, replaceable = false): void {
     this.ready(t, value, threw, replaceable);
-    // (Woken by a running step, the usual case, there is nothing to kick. `!== true`: a plain
-    // truthiness test compiles longer; see `quick`.)
-    if (this.running !== true) this.kick();
+    this.kick();
   }
 
   /**
