@@ -197,7 +197,8 @@ function* start(port: number, host: string, handler: (socket: Socket) => Operati
     return () => void raw.off("connection", accept);
   };
   const drop = (s: Socket) => void s.socket.destroy();
-  return yield* serveConnections(raw, port, host, "connection", subscribe, drop, (p) => connection(p, handler), (port, task) => new Server(port, task));
+  const handle = (p: Pending<Socket>, server: Task<void>) => void server.sched.child(server.top, connection(p, handler), FORK, "connection");
+  return yield* serveConnections(raw, port, host, subscribe, drop, handle, (port, task) => new Server(port, task));
 }
 
 /** @internal Listen on `port`, waiting until bound; cancelling closes the listener. */
@@ -231,8 +232,8 @@ export function own<I>(p: Pending<I>): I {
 
 /**
  * @internal The accept loop shared by TCP and HTTP servers: binds `raw` to `port` on `host`, then
- * a task in the caller's scope owns a handler task, `handle(pending)`, for each connection or
- * request `subscribe` delivers. The task is made at once, in the event's callback (no channel,
+ * a task in the caller's scope owns a handler task, which `handle(pending, server)` makes as its
+ * child, for each connection or request `subscribe` delivers. The task is made at once, in the event's callback (no channel,
  * no hop through a loop); its first act is to {@link own} its item. When the server task ends
  * (or its scope does) the listener is closed, every connection no handler owns yet is dropped,
  * and it waits until the port is free; the handlers are cancelled meanwhile.
@@ -241,10 +242,9 @@ export function* serveConnections<I extends {}, R>(
   raw: net.Server,
   port: number,
   host: string,
-  name: string,
   subscribe: (push: (item: I) => void) => () => void,
   drop: (item: I) => void,
-  handle: (pending: Pending<I>) => Operation<unknown>,
+  handle: (pending: Pending<I>, server: Task<void>) => void,
   make: (port: number, task: Task<void>) => R,
 ): Operation<R> {
   const unstarted: Pending<I> = { item: undefined as unknown as I, prev: null, next: null };
@@ -260,7 +260,7 @@ export function* serveConnections<I extends {}, R>(
     const p: Pending<I> = { item, prev: unstarted, next: unstarted.next };
     if (p.next !== null) p.next.prev = p;
     unstarted.next = p;
-    task.sched.child(task.top, handle(p), FORK, name);
+    handle(p, task);
     task.sched.runHere(); // the handler starts in the event's callback, when nothing else runs
   };
   let unsubscribe: (() => void) | null = subscribe(deliver);
