@@ -10,7 +10,7 @@ import { resource } from "../combinators/resource.js";
 import { describe, type OperationLike } from "../core/operation.js";
 import { bitsForIO, type Boundary, type Task } from "../core/task.js";
 import { checkFunction, checkPort } from "./checks.js";
-import { own, type Pending, Server, serveConnections } from "./net.js";
+import { Server, serveConnections } from "./net.js";
 import { Reader } from "./reader.js";
 import { endReply, until, writeAll } from "./wait.js";
 
@@ -329,7 +329,7 @@ function* start(port: number, host: string, handler: Handler): Operation<Server>
   };
   const drop = (res: http.ServerResponse) => void res.req.socket.destroy();
   const eager = Object.prototype.toString.call(handler) === "[object GeneratorFunction]";
-  const handle = (p: Pending<http.ServerResponse>, server: Task<void>) => void new Exchange(own(p), handler, eager, server);
+  const handle = (res: http.ServerResponse, server: Task<void>) => void new Exchange(res, handler, eager, server);
   return yield* serveConnections(raw, port, host, subscribe, drop, handle, (p, task) => new Server(p, task));
 }
 
