@@ -329,7 +329,10 @@ function* start(port: number, host: string, handler: Handler): Operation<Server>
   };
   const drop = (res: http.ServerResponse) => void res.req.socket.destroy();
   const eager = Object.prototype.toString.call(handler) === "[object GeneratorFunction]";
-  const handle = (res: http.ServerResponse, server: Task<void>) => void new Exchange(res, handler, eager, server);
+  // The handler's name is in its task's, since no frame of its own tells it in a logical stack
+  // (an error thrown in a `call` inside the handler would not name it otherwise).
+  const name = typeof handler.name === "string" && handler.name !== "" ? `request ${handler.name}` : "request";
+  const handle = (res: http.ServerResponse, server: Task<void>) => void new Exchange(res, handler, eager, server, name);
   return yield* serveConnections(raw, port, host, subscribe, drop, handle, (p, task) => new Server(p, task));
 }
 
@@ -361,6 +364,7 @@ class Exchange implements Boundary {
     handler: Handler,
     eager: boolean,
     server: Task<void>,
+    name: string,
   ) {
     const request = new Request(res.req);
     const reply = new Reply(res);
@@ -376,7 +380,7 @@ class Exchange implements Boundary {
         };
       }
     }
-    const task = server.sched.child(server.top, op, FORK, "request");
+    const task = server.sched.child(server.top, op, FORK, name);
     task.boundary = this;
     this.task = task;
     watch(res.req.socket, this);

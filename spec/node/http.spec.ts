@@ -4,7 +4,7 @@ import * as assert from "uvu/assert";
 import * as http from "node:http";
 import * as net from "node:net";
 import type { AddressInfo } from "node:net";
-import { cancel, channel, cooperate, createScheduler, fork, sleep, spawn, suspend, timeout, wait, type Task } from "../../lib/index.js";
+import { call, cancel, channel, cooperate, createScheduler, fork, sleep, spawn, suspend, timeout, wait, type Operation, type Task } from "../../lib/index.js";
 import { get, type Handler, request, serve } from "../../lib/node/index.js";
 import { hogs, ioTest, onNextListen, real } from "../node-helpers.js";
 
@@ -251,8 +251,29 @@ ioTest("by default a failed handler is printed once, as what it is, with a stack
   const stack = (printed[0]![1] as Error).stack!;
   assert.match(stack, /^Error: no such user\n {4}at bad \(/);
   // The handler is its task's body (no call in between): its frame, then its task and the server's.
-  assert.match(stack, /\n {4}at bad \([^\n]*\n {4}at skein: in task #\d+ request, forked by #\d+ server \d+/);
+  assert.match(stack, /\n {4}at bad \([^\n]*\n {4}at skein: in task #\d+ request bad, forked by #\d+ server \d+/);
   assert.ok(stack.split("\n").length < 12, stack);
+});
+
+ioTest("a failure in a call inside a handler still names the handler in its logical stack", async () => {
+  const s = real();
+  function* helper(): Operation<void> {
+    yield* sleep(1);
+    throw new Error("deep");
+  }
+  await s.run(function* () {
+    const server = yield* serve({ port: 0 }, function* usersHandler() {
+      yield* call(helper);
+    });
+    const res = yield* get(`http://127.0.0.1:${server.port}/u`);
+    assert.is(res.status, 500);
+    yield* res.text();
+    yield* server.close();
+  });
+  assert.equal(s.what, ["GET /u failed"]);
+  const stack = (s.reported[0] as Error).stack!;
+  // No native frame of the handler is on the stack here: only its task's name tells it.
+  assert.match(stack, /at skein: in call helper\n {4}at skein: in task #\d+ request usersHandler, forked by #\d+ server \d+/);
 });
 
 ioTest("a handler owns its children: a forked child that fails is the handler's failure, and the server goes on", async () => {
