@@ -458,10 +458,11 @@ export class Scheduler {
     this.running = true;
     runs.n++;
     this.sliceOver = false;
-    this.sliceEnd = this.clock.realNow() + SLICE_MS;
+    const now = this.clock.realNow(); // one look at the clock, for the slice and the timers
+    this.sliceEnd = now + SLICE_MS;
     let n = 0;
     try {
-      this.fireTimers();
+      this.fireTimers(now);
       const p = this.preempted;
       if (p !== null) {
         this.preempted = null;
@@ -470,7 +471,7 @@ export class Scheduler {
       for (;;) {
         const t = this.queue.shift();
         if (t === undefined) {
-          if (this.fireTimers()) continue;
+          if (this.timers.size !== 0 && this.fireTimers(this.clock.realNow())) continue; // due meanwhile
           break;
         }
         current.task = t;
@@ -499,12 +500,13 @@ export class Scheduler {
 
   /** Let the clock arm its timer for the earliest deadline (or none). */
   private arm(): void {
-    const next = this.timers.next();
-    this.armed = next !== Infinity;
-    this.clock.arm(next, this);
+    this.armedAt = this.timers.changes;
+    this.clock.arm(this.timers.next(), this);
   }
-  /** Whether the clock was last armed for a deadline (else for none: Infinity). */
-  private armed = false;
+  /** `timers.changes` when the clock was last armed: a wake that changed no timer (the usual
+   * one: a promise settled, the task awaits the next) need not arm it again. Beside one long
+   * sleeper (as in any server) arming each wake cost `call-async` ~XXX instructions. */
+  private armedAt = 0;
 
   /** Step `t`, woken while the loop was idle (nothing else is queued), right here (see `settled`),
    * with what is left of the microtasks' time slice; then the loop, if the step made other tasks
@@ -528,7 +530,7 @@ export class Scheduler {
       current.task = null;
     }
     if (this.queue.size > 0 && !this.sliceOver) return this.loop();
-    if (this.timers.size !== 0 || this.armed) this.arm(); // (else arming would change nothing)
+    if (this.timers.changes !== this.armedAt) this.arm(); // (else arming would change nothing)
     if (this.sliceOver) this.deferLoop();
     else this.clock.idle(this);
   }
@@ -781,7 +783,7 @@ export class Scheduler {
         this.burst = now;
         this.clock.defer(this.hostHadTurn);
       }
-      if (now - this.burst <= SLICE_MS && (this.timers.size === 0 || this.timers.next() > this.clock.dueBy())) {
+      if (now - this.burst <= SLICE_MS && (this.timers.size === 0 || this.timers.next() > this.clock.dueBy(now))) {
         this.input(t, value, threw, true);
         return this.runNow(t);
       }
@@ -1220,8 +1222,9 @@ export class Scheduler {
 
   // ---- internals -----------------------------------------------------------------------------
 
-  private fireTimers(): boolean {
-    return this.timers.size !== 0 && this.timers.fire(this.clock.dueBy(), this.wakeFn);
+  /** Fire the timers due by `now` (a `clock.realNow()` just read). */
+  private fireTimers(now: number): boolean {
+    return this.timers.size !== 0 && this.timers.fire(this.clock.dueBy(now), this.wakeFn);
   }
 
   /** @internal Append `t` to the run queue. */
