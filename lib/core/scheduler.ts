@@ -498,15 +498,18 @@ export class Scheduler {
     else this.clock.idle(this);
   }
 
-  /** Let the clock arm its timer for the earliest deadline (or none). */
+  /** Let the clock arm its timer for the earliest deadline (or none). `runNow` arms only when
+   * the sleepers changed since (`timers.changed`): a wake that changed none (the usual one: a
+   * promise settled, the task awaits the next) would arm the same deadline again, a cost of
+   * each wake beside one long sleeper (as in any server). The loop arms at every run: after the
+   * host timer fired, the clock holds no timer until the loop arms it again. */
   private arm(): void {
-    this.armedAt = this.timers.changes;
+    this.timers.changed = false;
     this.clock.arm(this.timers.next(), this);
   }
-  /** `timers.changes` when the clock was last armed: a wake that changed no timer (the usual
-   * one: a promise settled, the task awaits the next) need not arm it again. Beside one long
-   * sleeper (as in any server) arming each wake cost `call-async` ~XXX instructions. */
-  private armedAt = 0;
+  /** Counts the runs of `runNow`: a task woken by one promise after another may never run in
+   * the loop, which renews the forgotten-yield record every 64 steps. */
+  private wakes = 0;
 
   /** Step `t`, woken while the loop was idle (nothing else is queued), right here (see `settled`),
    * with what is left of the microtasks' time slice; then the loop, if the step made other tasks
@@ -529,8 +532,9 @@ export class Scheduler {
       runs.n--;
       current.task = null;
     }
+    if ((++this.wakes & 63) === 0) renewNotes(); // young again (see noteMade), as the loop does
     if (this.queue.size > 0 && !this.sliceOver) return this.loop();
-    if (this.timers.changes !== this.armedAt) this.arm(); // (else arming would change nothing)
+    if (this.timers.changed) this.arm(); // (else arming would change nothing)
     if (this.sliceOver) this.deferLoop();
     else this.clock.idle(this);
   }

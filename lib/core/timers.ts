@@ -178,9 +178,9 @@ export class Timers {
   private runLast = -Infinity;
   /** How many tasks sleep. */
   size = 0;
-  /** Counts changes of the sleepers (one added, removed, or woken): the scheduler arms the
-   * host timer again only when this moved since it last did. */
-  changes = 0;
+  /** A sleeper was added, removed or woken since the scheduler last armed the host timer
+   * (which clears this). */
+  changed = false;
 
   /** The earliest deadline, or Infinity when no task sleeps. */
   next(): number {
@@ -192,7 +192,7 @@ export class Timers {
 
   /** Put `t` to sleep until `deadline`; returns what it now waits on: the run or a bucket. */
   add(t: Task, deadline: number): Bucket | Run {
-    this.changes++;
+    this.changed = true;
     if (deadline >= this.runLast) {
       this.runLast = deadline;
       this.run.push(t, deadline);
@@ -219,7 +219,7 @@ export class Timers {
   }
 
   remove(t: Task, on: Bucket | Run): void {
-    this.changes++;
+    this.changed = true;
     if (--this.size === 0) this.runLast = -Infinity;
     if (on === this.run) return this.run.remove(t);
     const b = on as Bucket;
@@ -257,7 +257,7 @@ export class Timers {
         wake(t);
       }
     }
-    if (fired) this.changes++;
+    if (fired) this.changed = true;
     return fired;
   }
 
