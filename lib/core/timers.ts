@@ -178,8 +178,8 @@ export class Timers {
   private runLast = -Infinity;
   /** How many tasks sleep. */
   size = 0;
-  /** A sleeper was added, removed or woken since the scheduler last armed the host timer
-   * (which clears this). */
+  /** A sleeper was added or removed since the scheduler last armed the host timer (which
+   * clears this). Not set by `fire`: only the loop fires timers, and it arms at every run. */
   changed = false;
 
   /** The earliest deadline, or Infinity when no task sleeps. */
@@ -257,7 +257,6 @@ export class Timers {
         wake(t);
       }
     }
-    if (fired) this.changed = true;
     return fired;
   }
 
