@@ -149,4 +149,76 @@ W("a wake that cancels the only sleeper and uses up its slice leaves no host tim
   assert.is(sleeper.state, "cancelled");
 });
 
+W("a host timer that fires while a run of the loop is due on a microtask: that run fires the sleeper and arms the next", async () => {
+  const { s, clock } = make();
+  const log: string[] = [];
+  const sleepers = [10, 20].map((ms) =>
+    s.run(function* () {
+      yield* sleep(ms);
+      log.push(`${ms} woke at ${clock.t}`);
+    }),
+  );
+  await hostTurn();
+  assert.equal(clock.deadlines(), [10]);
+  s.run(function* () {}); // a run of the loop is due on a microtask (scheduled)
+  clock.t = 10;
+  clock.fire(); // the host timer: tick() leaves it to that run
+  assert.equal(log, []);
+  await hostTurn();
+  assert.equal(log, ["10 woke at 10"]);
+  assert.equal(clock.deadlines(), [20]); // no sleeper added or removed: the loop arms all the same
+  clock.t = 20;
+  clock.fire();
+  await Promise.all(sleepers);
+  assert.equal(clock.deadlines(), []);
+});
+
+W("a host timer that fires while the loop waits for the host's turn (slice over): the loop after it arms the next", async () => {
+  const { s, clock } = make();
+  const log: string[] = [];
+  let burning = false;
+  const sleeper = s.run(function* () {
+    for (let i = 0; i < 2; i++) {
+      yield* sleep(10);
+      log.push(`woke at ${clock.t}`);
+    }
+  });
+  const busy = s.run(function* () {
+    yield* call(async () => 1); // in the promise's reaction
+    clock.t = 10;
+    burning = true;
+    for (let i = 0; i < 300; i++) yield* call(() => i); // looks at the clock: the slice is over
+    log.push("busy done");
+  });
+  while (!burning) await null;
+  await null;
+  clock.fire(); // before the deferred run: tick() leaves it to that run
+  await hostTurn();
+  await hostTurn();
+  assert.ok(log.includes("woke at 10"), log.join(", "));
+  await busy;
+  assert.equal(clock.deadlines(), [20]);
+  clock.t = 20;
+  clock.fire();
+  await sleeper;
+  assert.equal(clock.deadlines(), []);
+});
+
+W("a sleeper cancelled from a plain callback, beside promise wakes: the host timer is disarmed", async () => {
+  const { s, clock } = make();
+  const sleeper = s.run(sleep(1000));
+  await hostTurn();
+  assert.equal(clock.deadlines(), [1000]);
+  let n = 0;
+  const w = s.run(function* () {
+    for (; n < 40; n++) yield* call(async () => 1); // wakes in the promises' reactions
+  });
+  while (n < 10) await null;
+  void sleeper.cancel(); // from outside any task, between two wakes
+  await w;
+  await hostTurn();
+  assert.is(sleeper.state, "cancelled");
+  assert.equal(clock.deadlines(), []);
+});
+
 W.run();
