@@ -19,13 +19,6 @@ const w = {
     const f = async (x) => x + 1;
     await s.run(function* () { let c = 0; for (let i = 0; i < n; i++) c = yield* call(f, c); return c; });
   },
-  // call-async with one other task sleeping a long time beside it, as in any server: each wake
-  // must not read the clock twice or re-arm a host timer that has not changed.
-  async "call-async-timer"() {
-    const f = async (x) => x + 1;
-    s.run(sleep(1e9)); // (process.exit ends it)
-    await s.run(function* () { let c = 0; for (let i = 0; i < n; i++) c = yield* call(f, c); return c; });
-  },
   // The same wait on a promise made outside the call (yield* wait(promise)).
   async wait() {
     const f = async (x) => x + 1;

@@ -26,10 +26,8 @@ export interface Clock {
   /** The deadline of a timer of `ms` milliseconds started now. */
   deadline(ms: number): number;
   /** Timers with a deadline at or before this are due: now, or on a real clock the deadline
-   * its host timer was armed for, once that has fired (the host's word that the time is up).
-   * `realNow`: what `realNow()` just returned (the caller's look at the clock for its time
-   * slice is the real clock's now as well: one read, ~190 instructions, not two). */
-  dueBy(realNow: number): number;
+   * its host timer was armed for, once that has fired (the host's word that the time is up). */
+  dueBy(): number;
   /** Arrange one `tick()` at `deadline` (replacing any earlier arrangement); Infinity: none. */
   arm(deadline: number, ticker: Ticker): void;
   /** Nothing is ready to run: a virtual clock moves time forward here. */
@@ -111,8 +109,9 @@ export class RealClock implements Clock {
     return Math.floor((monotonic() + (ms < 1 ? 1 : ms)) * 8) / 8;
   }
 
-  dueBy(realNow: number): number {
-    return this.reached > realNow ? this.reached : realNow;
+  dueBy(): number {
+    const now = monotonic();
+    return this.reached > now ? this.reached : now;
   }
 
   arm(deadline: number, ticker: Ticker): void {

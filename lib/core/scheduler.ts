@@ -458,11 +458,10 @@ export class Scheduler {
     this.running = true;
     runs.n++;
     this.sliceOver = false;
-    const now = this.clock.realNow(); // one look at the clock, for the slice and the timers
-    this.sliceEnd = now + SLICE_MS;
+    this.sliceEnd = this.clock.realNow() + SLICE_MS;
     let n = 0;
     try {
-      this.fireTimers(now);
+      this.fireTimers();
       const p = this.preempted;
       if (p !== null) {
         this.preempted = null;
@@ -471,7 +470,7 @@ export class Scheduler {
       for (;;) {
         const t = this.queue.shift();
         if (t === undefined) {
-          if (this.timers.size !== 0 && this.fireTimers(this.clock.realNow())) continue; // due meanwhile
+          if (this.fireTimers()) continue;
           break;
         }
         current.task = t;
@@ -498,20 +497,14 @@ export class Scheduler {
     else this.clock.idle(this);
   }
 
-  /** Let the clock arm its timer for the earliest deadline (or none). `runNow` arms only when
-   * the sleepers changed since (`timers.changed`): a wake that changed none (the usual one: a
-   * promise settled, the task awaits the next) would arm the same deadline again, a cost of
-   * each wake beside one long sleeper (as in any server; with the second clock read `settled`
-   * no longer makes, ~250 instructions of `call-async-timer`'s 2,650). The loop arms at every
-   * run: after the host timer fired, the clock holds no timer until the loop arms it again. */
+  /** Let the clock arm its timer for the earliest deadline (or none). */
   private arm(): void {
-    this.timers.changed = false;
-    this.clock.arm(this.timers.next(), this);
+    const next = this.timers.next();
+    this.armed = next !== Infinity;
+    this.clock.arm(next, this);
   }
-  /** Counts the runs of `runNow`: a task woken by one promise after another may never run in
-   * the loop, which renews the forgotten-yield record every 64 steps; unrenewed, the record grows
-   * old and each effect noted in it costs a write barrier (~55 instructions of `call-async`). */
-  private wakes = 0;
+  /** Whether the clock was last armed for a deadline (else for none: Infinity). */
+  private armed = false;
 
   /** Step `t`, woken while the loop was idle (nothing else is queued), right here (see `settled`),
    * with what is left of the microtasks' time slice; then the loop, if the step made other tasks
@@ -534,9 +527,8 @@ export class Scheduler {
       runs.n--;
       current.task = null;
     }
-    if ((++this.wakes & 63) === 0) renewNotes(); // young again (see noteMade), as the loop does
     if (this.queue.size > 0 && !this.sliceOver) return this.loop();
-    if (this.timers.changed) this.arm(); // (else arming would change nothing)
+    if (this.timers.size !== 0 || this.armed) this.arm(); // (else arming would change nothing)
     if (this.sliceOver) this.deferLoop();
     else this.clock.idle(this);
   }
@@ -802,7 +794,7 @@ export class Scheduler {
         this.burst = now;
         this.clock.defer(this.hostHadTurn);
       }
-      if (now - this.burst <= SLICE_MS && (this.timers.size === 0 || this.timers.next() > this.clock.dueBy(now))) {
+      if (now - this.burst <= SLICE_MS && (this.timers.size === 0 || this.timers.next() > this.clock.dueBy())) {
         this.input(t, value, threw, true);
         return this.runNow(t);
       }
@@ -1249,9 +1241,8 @@ export class Scheduler {
 
   // ---- internals -----------------------------------------------------------------------------
 
-  /** Fire the timers due by `now` (a `clock.realNow()` just read). */
-  private fireTimers(now: number): boolean {
-    return this.timers.size !== 0 && this.timers.fire(this.clock.dueBy(now), this.wakeFn);
+  private fireTimers(): boolean {
+    return this.timers.size !== 0 && this.timers.fire(this.clock.dueBy(), this.wakeFn);
   }
 
   /** @internal Append `t` to the run queue. */

@@ -178,9 +178,6 @@ export class Timers {
   private runLast = -Infinity;
   /** How many tasks sleep. */
   size = 0;
-  /** A sleeper was added or removed since the scheduler last armed the host timer (which
-   * clears this). Not set by `fire`: only the loop fires timers, and it arms at every run. */
-  changed = false;
 
   /** The earliest deadline, or Infinity when no task sleeps. */
   next(): number {
@@ -192,7 +189,6 @@ export class Timers {
 
   /** Put `t` to sleep until `deadline`; returns what it now waits on: the run or a bucket. */
   add(t: Task, deadline: number): Bucket | Run {
-    this.changed = true;
     if (deadline >= this.runLast) {
       this.runLast = deadline;
       this.run.push(t, deadline);
@@ -219,7 +215,6 @@ export class Timers {
   }
 
   remove(t: Task, on: Bucket | Run): void {
-    this.changed = true;
     if (--this.size === 0) this.runLast = -Infinity;
     if (on === this.run) return this.run.remove(t);
     const b = on as Bucket;

@@ -97,14 +97,14 @@ test("a host timer that fires makes its deadline due, though the clock may read 
   const t = ticker();
   const deadline = clock.now() + 3.9;
   clock.arm(deadline, t);
-  assert.ok(clock.dueBy(clock.realNow()) < deadline);
+  assert.ok(clock.dueBy() < deadline);
   timers.fire(); // the host's millisecond ticks can come before this clock's
   assert.is(t.ticks, 1);
-  assert.ok(clock.dueBy(clock.realNow()) >= deadline);
+  assert.ok(clock.dueBy() >= deadline);
   const far = clock.now() + 2 ** 40;
   clock.arm(far, t); // beyond the host's range: armed in range, and not due when that fires
   timers.fire();
-  assert.ok(clock.dueBy(clock.realNow()) < far);
+  assert.ok(clock.dueBy() < far);
 });
 
 test("the virtual clock's deadlines and due time are exact", () => {
