@@ -13,7 +13,7 @@ import { annotate, debugging, noteSite, siteOf, waitingSince } from "./stacks.js
 import { checkOperation, describe, isIterator, isOperation, isThenable, type OperationLike } from "./operation.js";
 import {
   CallFrame, CLOSING, current, Deferred, Scope, DELIVERED, DELIVERY, DONE, FAILED, Frame, GENERATOR, HALTED, OVERDUE, QUEUED, REPLACEABLE,
-  RETURNED, SHIELD, STARTED, STOPPING, SUSPENDED, Task, taskOf, THROWING, childrenOf, tasksUnder, endReasons, BOUNDARY, takeBoundary,
+  RETURNED, SHIELD, STARTED, STOPPING, SUSPENDED, Task, taskOf, THROWING, childrenOf, tasksUnder, endReasons,
 } from "./task.js";
 
 /** @internal Longest run of the loop before it lets the host handle timers and I/O, in ms. */
@@ -1030,7 +1030,7 @@ export class Scheduler {
     const f = t.top;
     if (f.flags & HALTED) {
       f.flags |= DELIVERED;
-      const count = (f.flags >>> 17) & 127; // the Cancelled errors its body got before: it swallowed each
+      const count = f.flags >>> 17; // the Cancelled errors its body got before: it swallowed each
       if (count <= SWALLOW_LIMIT) f.flags += DELIVERY;
       if (count >= SWALLOW_LIMIT) f.flags |= STOPPING;
       if (count === SWALLOW_LIMIT) {
@@ -1098,8 +1098,9 @@ export class Scheduler {
     const halted = !failed && (t.flags & HALTED) !== 0;
     // A failed child fails its owner first, so a parent joining it sees Cancelled, not the error;
     // unless it is its own error boundary, which takes its outcome, whatever it is.
-    if (t.flags & BOUNDARY) {
-      const boundary = takeBoundary(t);
+    const boundary = t.boundary;
+    if (boundary !== null) {
+      t.boundary = null;
       try {
         boundary.ended(t);
       } catch (e) {

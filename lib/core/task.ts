@@ -53,7 +53,7 @@ export const DONE = 2048;
  * imports is exported from the core bundle, and V8 reads an exported binding through a cell, with
  * a check that it is initialised, on every use in the core too (HALTED is read on every `call`
  * and channel send or receive). See `forIO` in effect.ts. */
-export const bitsForIO = { DONE, FAILED, FORK, HALTED } as const;
+export const bitsForIO = { DELIVERED, DONE, FAILED, FORK, HALTED } as const;
 /** @internal Task bit: the running body is a native generator, resumed without looking up
  * `next`. On a CallFrame the same bit records it for the caller's body, restored on return. */
 export const GENERATOR = 4096;
@@ -61,10 +61,8 @@ export const GENERATOR = 4096;
  * not lose): its next effect throws Cancelled instead of being performed, unless its body has had
  * one already. So a task that computes without waiting is stopped too. */
 export const OVERDUE = 32768;
-/** @internal Frame bits 17 to 23 count the Cancelled errors thrown into the frame's body (to 101). */
+/** @internal Frame bits 17 and up count the Cancelled errors thrown into the frame's body (to 101). */
 export const DELIVERY = 1 << 17;
-/** @internal Task bit: the task is its own error boundary (see `setBoundary`). */
-export const BOUNDARY = 1 << 24;
 
 /**
  * A body and what it owns (an implementation detail of {@link Task}): children, cleanups and
@@ -227,30 +225,9 @@ export function tasksUnder(t: Task): Task[] {
   return frames.reverse().flatMap(childrenOf);
 }
 
-/** @internal What a task that is its own error boundary tells when it is over (see `setBoundary`). */
+/** @internal What a task that is its own error boundary tells when it is over (see `Task.boundary`). */
 export interface Boundary {
   ended(task: Task): void;
-}
-
-/** The boundaries of the tasks that have one, until they end: in a map, not a field of every
- * task (a field costs each of a million sleepers 8 bytes; an HTTP server has a few in flight). */
-const boundaries = new Map<Task, Boundary>();
-
-/** @internal Make `task` its own error boundary (an HTTP handler's, see skein/node): when it is
- * over, its outcome goes to `boundary.ended(task)` and never fails its owner; a failure is the
- * boundary's to report. The owner still cancels it and waits for it, as any child. One task and
- * no `call` inside it for a scope: a request costs a generator and a frame less. */
-export function setBoundary(task: Task, boundary: Boundary): void {
-  task.flags |= BOUNDARY;
-  boundaries.set(task, boundary);
-}
-
-/** @internal The boundary of a task with the BOUNDARY bit, which it gives up (it ends). */
-export function takeBoundary(task: Task): Boundary {
-  const b = boundaries.get(task)!;
-  boundaries.delete(task);
-  task.flags &= ~BOUNDARY;
-  return b;
 }
 
 /** @internal Settles a promise handed out by `then` (join) or `cancel()`. */
@@ -319,6 +296,11 @@ export class Task<T = unknown> extends Frame implements Promise<T>, Operation<T>
    * the same deadline, or its position in a wait queue (see WaitQueue). It waits in one at a
    * time, so one field serves all; a stale value is harmless (queues check it). */
   waitIndex = -1;
+  /** @internal Set on a task that is its own error boundary (an HTTP handler's, see skein/node):
+   * when it is over, its outcome goes to `boundary.ended(task)` and never fails its owner; a
+   * failure is the boundary's to report. The owner still cancels it and waits for it, as any
+   * child. One task, no `call` inside it for a scope: a request costs a generator and a frame less. */
+  boundary: Boundary | null = null;
 
   /** @internal Use `run`, `fork` or `spawn`. */
   constructor(sched: Scheduler, owner: Frame, op: OperationLike<T>, flags: number, name: string | undefined) {
