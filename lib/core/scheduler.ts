@@ -1083,8 +1083,17 @@ export class Scheduler {
     owner.release(t);
     const failed = (t.flags & FAILED) !== 0;
     const halted = !failed && (t.flags & HALTED) !== 0;
-    // A failed child fails its owner first, so a parent joining it sees Cancelled, not the error.
-    if (failed && owner !== this.roots) this.fail(owner, t.result, t);
+    // A failed child fails its owner first, so a parent joining it sees Cancelled, not the error;
+    // unless it is its own error boundary, which takes its outcome, whatever it is.
+    const boundary = t.boundary;
+    if (boundary !== null) {
+      t.boundary = null;
+      try {
+        boundary.ended(t);
+      } catch (e) {
+        this.report(e, t, `the end of task ${t} failed`);
+      }
+    } else if (failed && owner !== this.roots) this.fail(owner, t.result, t);
     let observed = false;
     const waiters = this.waiters.get(t);
     if (waiters !== undefined) {

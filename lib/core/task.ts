@@ -53,7 +53,7 @@ export const DONE = 2048;
  * imports is exported from the core bundle, and V8 reads an exported binding through a cell, with
  * a check that it is initialised, on every use in the core too (HALTED is read on every `call`
  * and channel send or receive). See `forIO` in effect.ts. */
-export const bitsForIO = { DONE, FORK, HALTED } as const;
+export const bitsForIO = { DELIVERED, DONE, FAILED, FORK, HALTED } as const;
 /** @internal Task bit: the running body is a native generator, resumed without looking up
  * `next`. On a CallFrame the same bit records it for the caller's body, restored on return. */
 export const GENERATOR = 4096;
@@ -225,6 +225,11 @@ export function tasksUnder(t: Task): Task[] {
   return frames.reverse().flatMap(childrenOf);
 }
 
+/** @internal What a task that is its own error boundary tells when it is over (see `Task.boundary`). */
+export interface Boundary {
+  ended(task: Task): void;
+}
+
 /** @internal Settles a promise handed out by `then` (join) or `cancel()`. */
 export class Deferred {
   readonly promise: Promise<unknown>;
@@ -291,6 +296,11 @@ export class Task<T = unknown> extends Frame implements Promise<T>, Operation<T>
    * the same deadline, or its position in a wait queue (see WaitQueue). It waits in one at a
    * time, so one field serves all; a stale value is harmless (queues check it). */
   waitIndex = -1;
+  /** @internal Set on a task that is its own error boundary (an HTTP handler's, see skein/node):
+   * when it is over, its outcome goes to `boundary.ended(task)` and never fails its owner; a
+   * failure is the boundary's to report. The owner still cancels it and waits for it, as any
+   * child. One task, no `call` inside it for a scope: a request costs a generator and a frame less. */
+  boundary: Boundary | null = null;
 
   /** @internal Use `run`, `fork` or `spawn`. */
   constructor(sched: Scheduler, owner: Frame, op: OperationLike<T>, flags: number, name: string | undefined) {

@@ -3,21 +3,19 @@
 
 import * as http from "node:http";
 import * as https from "node:https";
-import { forIO, type Operation } from "../core/effect.js";
+import type { Operation } from "../core/effect.js";
 import type { Socket } from "node:net";
-import { action, call } from "../core/effects.js";
-import { isCancelled } from "../core/errors.js";
+import { action } from "../core/effects.js";
 import { resource } from "../combinators/resource.js";
-import { describe } from "../core/operation.js";
-import { bitsForIO, type Task } from "../core/task.js";
+import { describe, type OperationLike } from "../core/operation.js";
+import { bitsForIO, type Boundary, type Task } from "../core/task.js";
 import { checkFunction, checkPort } from "./checks.js";
-import { own, type Pending, Server, serveConnections } from "./net.js";
+import { Server, serveConnections } from "./net.js";
 import { Reader } from "./reader.js";
 import { endReply, until, writeAll } from "./wait.js";
 
-// (The core's state and bits as names of this bundle, read through forIO and bitsForIO: see them.)
-const { current } = forIO;
-const { HALTED } = bitsForIO;
+// (The core's bits as names of this bundle, read through bitsForIO: see it.)
+const { FAILED, FORK, HALTED } = bitsForIO;
 
 /** A body read from a coroutine, with helpers to take it whole. */
 class Body extends Reader {
@@ -330,67 +328,104 @@ function* start(port: number, host: string, handler: Handler): Operation<Server>
     return () => void raw.off("request", onRequest);
   };
   const drop = (res: http.ServerResponse) => void res.req.socket.destroy();
-  return yield* serveConnections(raw, port, host, "request", subscribe, drop, (p) => exchange(p, handler), (p, task) => new Server(p, task));
+  const eager = Object.prototype.toString.call(handler) === "[object GeneratorFunction]";
+  // The handler's name is in its task's, since no frame of its own tells it in a logical stack
+  // (an error thrown in a `call` inside the handler would not name it otherwise).
+  const name = typeof handler.name === "string" && handler.name !== "" ? `request ${handler.name}` : "request";
+  const handle = (res: http.ServerResponse, server: Task<void>) => void new Exchange(res, handler, eager, server, name);
+  return yield* serveConnections(raw, port, host, subscribe, drop, handle, (p, task) => new Server(p, task));
 }
 
-/** A handler in flight on a connection, in the connection's list (see {@link watch}). */
-interface InFlight {
-  readonly task: Task | null;
-  readonly res: http.ServerResponse | null;
-  prev: InFlight | null;
-  next: InFlight | null;
+/** The head of a connection's list of exchanges in flight. */
+interface Link {
+  next: Exchange | null;
 }
 
-/** Each connection's handlers in flight (a list head): one `close` listener a connection, not a
+/** Each connection's exchanges in flight (a list head): one `close` listener a connection, not a
  * listener added and removed on every response. */
-const inFlight = new WeakMap<Socket, InFlight>();
+const inFlight = new WeakMap<Socket, Link>();
 
-/** Note `task` as answering on `socket`: a client that goes away (the connection closes before
- * the response is finished) cancels it. */
-function watch(socket: Socket, task: Task, res: http.ServerResponse): InFlight {
+/**
+ * One request and its handler's task, made in the request's event callback. The task is the
+ * handler's own error boundary (see `Task.boundary` in the core): its body is the handler itself,
+ * and when it is over (its children too), `ended` finishes the response or reports the failure,
+ * which never reaches the server. It used to be a task running `exchange`, which called the
+ * handler with `call` for a scope of its own: a generator, a call effect and a frame more a
+ * request, for the same outcome. It is also the request's place in its connection's list of
+ * exchanges in flight, so that a client that goes away cancels it.
+ */
+class Exchange implements Boundary {
+  readonly task: Task;
+  prev: Link | null = null;
+  next: Exchange | null = null;
+
+  constructor(
+    readonly res: http.ServerResponse,
+    handler: Handler,
+    eager: boolean,
+    server: Task<void>,
+    name: string,
+  ) {
+    const request = new Request(res.req);
+    const reply = new Reply(res);
+    let op: OperationLike<unknown>;
+    if (!eager) op = () => handler(request, reply);
+    else {
+      // A generator function runs none of its body when called: its generator is made here.
+      try {
+        op = handler(request, reply);
+      } catch (e) {
+        op = () => {
+          throw e; // a parameter's default that throws: the handler's failure, as if called in its task
+        };
+      }
+    }
+    const task = server.sched.child(server.top, op, FORK, name);
+    task.boundary = this;
+    this.task = task;
+    watch(res.req.socket, this);
+  }
+
+  /** The handler's task is over. A handler that returns without ending ends it; one that failed
+   * (or whose child did) is reported and answered with a 500 if nothing was sent yet; a
+   * cancelled one's response is dropped. */
+  ended(t: Task): void {
+    const res = this.res;
+    unwatch(this);
+    if (t.flags & FAILED) {
+      t.sched.report(t.result, t, `${res.req.method} ${res.req.url} failed`);
+      if (!res.headersSent && !res.destroyed) {
+        res.writeHead(500, { "content-type": "text/plain", connection: "close" }).end("Internal Server Error\n");
+      } else if (!res.writableFinished) {
+        res.destroy(); // half sent: the client must not take it for the whole response
+      }
+    } else if (!(t.flags & HALTED) && !res.writableEnded) res.end();
+    if (!res.writableEnded) res.destroy(); // cancelled: the response is dropped
+  }
+}
+
+/** Note `x` as answering on `socket`: a client that goes away (the connection closes before the
+ * response is finished) cancels its task. */
+function watch(socket: Socket, x: Exchange): void {
   let head = inFlight.get(socket);
   if (head === undefined) {
-    const list: InFlight = { task: null, res: null, prev: null, next: null }; // the head: no handler
+    const list: Link = { next: null }; // the head: no exchange
     head = list;
     inFlight.set(socket, list);
     socket.once("close", () => {
-      for (let f = list.next; f !== null; f = f.next) if (!f.res!.writableFinished) void f.task!.cancel(); // the client went away
+      for (let f = list.next; f !== null; f = f.next) if (!f.res.writableFinished) void f.task.cancel(); // the client went away
     });
   }
-  const f: InFlight = { task, res, prev: head, next: head.next };
-  if (f.next !== null) f.next.prev = f;
-  head.next = f;
-  // Gone before this handler began (it waited its turn behind busy tasks): the close was missed.
-  if (socket.destroyed) void task.cancel();
-  return f;
+  x.prev = head;
+  x.next = head.next;
+  if (x.next !== null) x.next.prev = x;
+  head.next = x;
+  // Gone already (the request came in a batch with the close): the close was missed.
+  if (socket.destroyed) void x.task.cancel();
 }
 
-function unwatch(f: InFlight): void {
-  if (f.prev !== null) f.prev.next = f.next;
-  if (f.next !== null) f.next.prev = f.prev;
-  f.prev = f.next = null;
-}
-
-function* exchange(p: Pending<http.ServerResponse>, handler: Handler): Operation<void> {
-  const res = own(p);
-  const req = res.req;
-  const me = current.task as Task;
-  const f = watch(req.socket, me, res);
-  try {
-    // A call is a scope: what the handler starts is finished with it, and a failure of any of
-    // it is the handler's own (a 500, or a closed connection), never the server's.
-    yield* call(handler, new Request(req), new Reply(res));
-    if (!res.writableEnded) res.end();
-  } catch (e) {
-    if (isCancelled(e) && me.flags & HALTED) return; // cancelled: the response is dropped below
-    me.sched.report(e, me, `${req.method} ${req.url} failed`);
-    if (!res.headersSent && !res.destroyed) {
-      res.writeHead(500, { "content-type": "text/plain", connection: "close" }).end("Internal Server Error\n");
-    } else if (!res.writableFinished) {
-      res.destroy(); // half sent: the client must not take it for the whole response
-    }
-  } finally {
-    unwatch(f);
-    if (!res.writableEnded) res.destroy();
-  }
+function unwatch(x: Exchange): void {
+  if (x.prev !== null) x.prev.next = x.next;
+  if (x.next !== null) x.next.prev = x.prev;
+  x.prev = x.next = null;
 }

@@ -197,7 +197,9 @@ function* start(port: number, host: string, handler: (socket: Socket) => Operati
     return () => void raw.off("connection", accept);
   };
   const drop = (s: Socket) => void s.socket.destroy();
-  return yield* serveConnections(raw, port, host, "connection", subscribe, drop, (p) => connection(p, handler), (port, task) => new Server(port, task));
+  const handle = (s: Socket, server: Task<void>, unstarted: Pending<Socket>) =>
+    void server.sched.child(server.top, connection(pend(unstarted, s), handler), FORK, "connection");
+  return yield* serveConnections(raw, port, host, subscribe, drop, handle, (port, task) => new Server(port, task));
 }
 
 /** @internal Listen on `port`, waiting until bound; cancelling closes the listener. */
@@ -221,6 +223,14 @@ export interface Pending<I> {
   next: Pending<I> | null;
 }
 
+/** @internal Put `item` in the server's list `unstarted` until its handler task takes it (see {@link own}). */
+export function pend<I>(unstarted: Pending<I>, item: I): Pending<I> {
+  const p: Pending<I> = { item, prev: unstarted, next: unstarted.next };
+  if (p.next !== null) p.next.prev = p;
+  unstarted.next = p;
+  return p;
+}
+
 /** @internal The first thing a handler task does: take its item, which it owns from now on. */
 export function own<I>(p: Pending<I>): I {
   if (p.prev !== null) p.prev.next = p.next;
@@ -231,20 +241,21 @@ export function own<I>(p: Pending<I>): I {
 
 /**
  * @internal The accept loop shared by TCP and HTTP servers: binds `raw` to `port` on `host`, then
- * a task in the caller's scope owns a handler task, `handle(pending)`, for each connection or
- * request `subscribe` delivers. The task is made at once, in the event's callback (no channel,
- * no hop through a loop); its first act is to {@link own} its item. When the server task ends
- * (or its scope does) the listener is closed, every connection no handler owns yet is dropped,
- * and it waits until the port is free; the handlers are cancelled meanwhile.
+ * a task in the caller's scope owns a handler task, which `handle(item, server, unstarted)` makes
+ * as its child, for each connection or request `subscribe` delivers. The task is made at once, in
+ * the event's callback (no channel, no hop through a loop). A handler task that takes its item
+ * only when it runs has it put in `unstarted` meanwhile ({@link pend}, then {@link own}); one
+ * that owns it from the start (HTTP's, whose end finishes the response) does not. When the
+ * server task ends (or its scope does) the listener is closed, every connection no handler owns
+ * yet is dropped, and it waits until the port is free; the handlers are cancelled meanwhile.
  */
 export function* serveConnections<I extends {}, R>(
   raw: net.Server,
   port: number,
   host: string,
-  name: string,
   subscribe: (push: (item: I) => void) => () => void,
   drop: (item: I) => void,
-  handle: (pending: Pending<I>) => Operation<unknown>,
+  handle: (item: I, server: Task<void>, unstarted: Pending<I>) => void,
   make: (port: number, task: Task<void>) => R,
 ): Operation<R> {
   const unstarted: Pending<I> = { item: undefined as unknown as I, prev: null, next: null };
@@ -257,10 +268,7 @@ export function* serveConnections<I extends {}, R>(
     if (task === null) return void early.push(item);
     // A handler made in a cancelled scope would never run: the server is closing, drop it.
     if (task.top.flags & HALTED || task.flags & DONE) return drop(item);
-    const p: Pending<I> = { item, prev: unstarted, next: unstarted.next };
-    if (p.next !== null) p.next.prev = p;
-    unstarted.next = p;
-    task.sched.child(task.top, handle(p), FORK, name);
+    handle(item, task, unstarted);
     task.sched.runHere(); // the handler starts in the event's callback, when nothing else runs
   };
   let unsubscribe: (() => void) | null = subscribe(deliver);

@@ -4,8 +4,8 @@ import * as assert from "uvu/assert";
 import * as http from "node:http";
 import * as net from "node:net";
 import type { AddressInfo } from "node:net";
-import { cancel, channel, cooperate, createScheduler, fork, sleep, spawn, suspend, timeout, wait, type Task } from "../../lib/index.js";
-import { get, request, serve } from "../../lib/node/index.js";
+import { call, cancel, channel, cooperate, createScheduler, fork, sleep, spawn, suspend, timeout, wait, type Operation, type Task } from "../../lib/index.js";
+import { get, type Handler, request, serve } from "../../lib/node/index.js";
 import { hogs, ioTest, onNextListen, real } from "../node-helpers.js";
 
 /** A plain node:http server for the client specs. */
@@ -250,8 +250,30 @@ ioTest("by default a failed handler is printed once, as what it is, with a stack
   assert.is(printed[0]![0], "skein: GET /bad failed:");
   const stack = (printed[0]![1] as Error).stack!;
   assert.match(stack, /^Error: no such user\n {4}at bad \(/);
-  assert.match(stack, /at skein: in call bad\n {4}at skein: in task #\d+ request, forked by #\d+ server \d+/);
+  // The handler is its task's body (no call in between): its frame, then its task and the server's.
+  assert.match(stack, /\n {4}at bad \([^\n]*\n {4}at skein: in task #\d+ request bad, forked by #\d+ server \d+/);
   assert.ok(stack.split("\n").length < 12, stack);
+});
+
+ioTest("a failure in a call inside a handler still names the handler in its logical stack", async () => {
+  const s = real();
+  function* helper(): Operation<void> {
+    yield* sleep(1);
+    throw new Error("deep");
+  }
+  await s.run(function* () {
+    const server = yield* serve({ port: 0 }, function* usersHandler() {
+      yield* call(helper);
+    });
+    const res = yield* get(`http://127.0.0.1:${server.port}/u`);
+    assert.is(res.status, 500);
+    yield* res.text();
+    yield* server.close();
+  });
+  assert.equal(s.what, ["GET /u failed"]);
+  const stack = (s.reported[0] as Error).stack!;
+  // No native frame of the handler is on the stack here: only its task's name tells it.
+  assert.match(stack, /at skein: in call helper\n {4}at skein: in task #\d+ request usersHandler, forked by #\d+ server \d+/);
 });
 
 ioTest("a handler owns its children: a forked child that fails is the handler's failure, and the server goes on", async () => {
@@ -533,6 +555,41 @@ ioTest("a handler reads the request's method, URL and headers (names in lower ca
     return yield* res.json();
   });
   assert.equal(got, { method: "PUT", url: "/p?q=1", test: "yes", same: true });
+});
+
+ioTest("a handler need not be a generator function: what it returns is run, and what it throws is its failure", async () => {
+  const s = real();
+  const boom = (): never => {
+    throw new Error("a default that throws");
+  };
+  const handlers = {
+    // A plain function returning an operation, and one returning a promise (ended for it).
+    "/plain": (_req: unknown, res: { end(body: string): unknown }) => res.end("plain"),
+    "/async": async () => void (await new Promise((r) => setTimeout(r, 1))),
+    "/throws": () => {
+      throw new Error("thrown at once");
+    },
+    // A generator function whose call throws (a parameter's default): its failure too.
+    "/default": function* (_req: unknown, _res: unknown, _x: unknown = boom()) {},
+  } as unknown as Record<string, Handler>; // (an async handler is outside the type, and accepted)
+  const got = await s.run(function* () {
+    const out: unknown[] = [];
+    for (const [path, handler] of Object.entries(handlers)) {
+      const server = yield* serve({ port: 0 }, handler);
+      const res = yield* get(`http://127.0.0.1:${server.port}${path}`);
+      out.push([res.status, yield* res.text()]);
+      yield* server.close();
+    }
+    return out;
+  });
+  assert.equal(got, [
+    [200, "plain"],
+    [200, ""],
+    [500, "Internal Server Error\n"],
+    [500, "Internal Server Error\n"],
+  ]);
+  assert.equal(s.what, ["GET /throws failed", "GET /default failed"]);
+  assert.equal(s.reported.map((e) => (e as Error).message), ["thrown at once", "a default that throws"]);
 });
 
 test.run();
