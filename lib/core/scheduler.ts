@@ -1085,9 +1085,10 @@ export class Scheduler {
     const halted = !failed && (t.flags & HALTED) !== 0;
     // A failed child fails its owner first, so a parent joining it sees Cancelled, not the error;
     // unless it is its own error boundary, which takes its outcome, whatever it is.
-    const boundary = t.boundary;
+    const scope = t.scope;
+    const boundary = scope === null ? null : scope.boundary;
     if (boundary !== null) {
-      t.boundary = null;
+      scope!.boundary = null;
       try {
         boundary.ended(t);
       } catch (e) {

@@ -8,7 +8,7 @@ import type { Socket } from "node:net";
 import { action } from "../core/effects.js";
 import { resource } from "../combinators/resource.js";
 import { describe, type OperationLike } from "../core/operation.js";
-import { bitsForIO, type Boundary, type Task } from "../core/task.js";
+import { bitsForIO, setBoundary, type Boundary, type Task } from "../core/task.js";
 import { checkFunction, checkPort } from "./checks.js";
 import { Server, serveConnections } from "./net.js";
 import { Reader } from "./reader.js";
@@ -347,7 +347,7 @@ const inFlight = new WeakMap<Socket, Link>();
 
 /**
  * One request and its handler's task, made in the request's event callback. The task is the
- * handler's own error boundary (see `Task.boundary` in the core): its body is the handler itself,
+ * handler's own error boundary (see `setBoundary` in the core): its body is the handler itself,
  * and when it is over (its children too), `ended` finishes the response or reports the failure,
  * which never reaches the server. It used to be a task running `exchange`, which called the
  * handler with `call` for a scope of its own: a generator, a call effect and a frame more a
@@ -381,7 +381,7 @@ class Exchange implements Boundary {
       }
     }
     const task = server.sched.child(server.top, op, FORK, name);
-    task.boundary = this;
+    setBoundary(task, this);
     this.task = task;
     watch(res.req.socket, this);
   }
