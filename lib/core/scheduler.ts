@@ -591,6 +591,13 @@ export class Scheduler {
       }
       // Phase 2: resume the body until it yields something.
       let value: unknown;
+      // The effect yielded, when the result is one: `yield* effect` passes the effect through as
+      // its own first step's result. Told by its class, so that its `value` (a getter) is not
+      // read: on effects of many classes (a server's) the read is megamorphic, a call of the
+      // getter through V8's stub cache. The class test is the only one the dispatch below makes.
+      // (After `done`, not before: where `done` sees few classes (a channel's ping-pong) its read
+      // checks the class, and V8 then folds the test away.)
+      let effect: Effect | null = null;
       try {
         let r: IteratorResult<unknown>;
         if (!threw) r = t.flags & GENERATOR ? genNext.call(it as Generator, input) : it.next(input);
@@ -605,12 +612,15 @@ export class Scheduler {
           this.ended(t, false, r.value);
           continue;
         }
-        value = r.value;
-        // An iterator that yields itself is an effect this scheduler does not know (a copy of
-        // skein from before the brands): driving it again would never end.
-        if (value === it && !(value instanceof Effect)) {
-          t.flags &= ~GENERATOR; // a generator here is suspended, not refused: `refused` must not step it
-          throw new TypeError(`task ${t} yielded ${describe(value)}, which yields itself: an effect of another, older copy of skein, or of another library (\`npm ls skein\` lists the copies; dedupe them)`);
+        if (r instanceof Effect) value = effect = r;
+        else {
+          value = r.value;
+          // An iterator that yields itself is an effect this scheduler does not know (a copy of
+          // skein from before the brands): driving it again would never end.
+          if (value === it && !(value instanceof Effect)) {
+            t.flags &= ~GENERATOR; // a generator here is suspended, not refused: `refused` must not step it
+            throw new TypeError(`task ${t} yielded ${describe(value)}, which yields itself: an effect of another, older copy of skein, or of another library (\`npm ls skein\` lists the copies; dedupe them)`);
+          }
         }
       } catch (e) {
         this.ended(t, true, e);
@@ -634,7 +644,7 @@ export class Scheduler {
       }
       // Phase 3: perform the effect; a result resumes the body at once, SUSPEND leaves it.
       try {
-        input = this.perform(value, t);
+        input = effect !== null ? this.dispatch(effect, t) : this.perform(value, t);
         threw = false;
       } catch (e) {
         threw = true;
@@ -684,11 +694,7 @@ export class Scheduler {
 
   /** Dispatch a yielded value: effects to their handler, other operations to join/call/wait. */
   private perform(value: unknown, t: Task): unknown {
-    if (value instanceof Effect) {
-      const h = this.handlers[value.code];
-      if (h === undefined) throw new TypeError(`task ${t} yielded an effect of unknown type ${describe(value.type)}`);
-      return h.run(value, t, this);
-    }
+    if (value instanceof Effect) return this.dispatch(value, t);
     // Other yieldables become the effect they stand for.
     if (value instanceof Task) return this.perform(new Join(value), t);
     // Another copy's effect is iterable too, but iterating it only yields it again, forever.
@@ -699,6 +705,13 @@ export class Scheduler {
     throw new TypeError(
       `task ${t} yielded ${describe(value)}; yield* an effect (sleep, call, fork, join…), an operation or a task, or yield a promise`,
     );
+  }
+
+  /** Run `effect`'s handler for `t`. */
+  private dispatch(effect: Effect, t: Task): unknown {
+    const h = this.handlers[effect.code];
+    if (h === undefined) throw new TypeError(`task ${t} yielded an effect of unknown type ${describe(effect.type)}`);
+    return h.run(effect, t, this);
   }
 
   // ---- for handlers --------------------------------------------------------------------------

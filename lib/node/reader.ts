@@ -27,14 +27,14 @@ abstract class Read<T> extends Immediate<T> {
     // Another task waits on this reader: reading now would take what its read holds (half a line).
     if (this.reader.waiter !== null) throw twoReaders();
     const v = this.poll();
-    if (v === PARKED) this.missed = this.reader.arrivals;
+    if (typeof v === "symbol") this.missed = this.reader.arrivals; // PARKED (see Immediate.next)
     return v;
   }
   enter(task: Task): T | typeof PARKED {
     // Usually `now()` has just found too little, inside this `yield*`: park without looking again.
     if (this.missed !== this.reader.arrivals) {
       const v = this.now();
-      if (v !== PARKED) return v;
+      if (typeof v !== "symbol") return v;
     }
     return this.reader.park(task, this);
   }
@@ -159,7 +159,7 @@ export class Reader {
     let threw = false;
     try {
       v = op.poll();
-      if (v === PARKED) return;
+      if (typeof v === "symbol") return; // PARKED (see Immediate.next)
     } catch (e) {
       v = e;
       threw = true;
@@ -176,6 +176,13 @@ export class Reader {
     const s = this.stream;
     if (!this.errorsCaught) this.catchErrors();
     s.on("data", (chunk: Buffer | string) => {
+      // Bytes only: a symbol (an object-mode stream's) would be taken for PARKED (see Immediate.next).
+      if (typeof chunk === "symbol") {
+        this.failure ??= new TypeError(`a Reader reads bytes, but its stream gave ${String(chunk)}`);
+        this.arrivals++;
+        this.retry(false);
+        return;
+      }
       const c = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
       if (this.first === null) this.first = c;
       else this.chunks.push(c);

@@ -29,7 +29,10 @@ export abstract class Immediate<T> extends Park<T> {
       t.sched.thrownBy(e, this);
       throw e;
     }
-    if (result === PARKED) return this;
+    // (`typeof`, not `=== PARKED`: PARKED is the core bundle's export, of a type V8 does not know
+    // here, and a result that is a string one time and a symbol another is compared by a generic
+    // builtin call. No I/O result is a symbol but PARKED.)
+    if (typeof result === "symbol") return this;
     forIO.used(this); // yielded, as far as the forgotten-yield check goes
     // A write's result (and a read's at the end of its stream): one object for all, as a
     // channel's send returns (sync/channel.ts SENT, the same shape), not one per write.
