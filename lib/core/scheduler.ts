@@ -394,7 +394,21 @@ export class Scheduler {
     this.deferred = false;
     if (this.scheduled) return;
     this.scheduled = true;
-    void resolved.then(this.microTick);
+    void resolved.then(this.turnRun);
+  };
+  /** The run after the host's turn. If it leaves the loop idle, a promise woken by its step
+   * (whose reaction comes next, in this same host turn) must not start a slice of its own: that
+   * gave every other long step to the host, so its timers ran late by two steps, not one (a
+   * step of 20 ms between promise wakes: a host setInterval(1) every 40 ms). The run starts the
+   * burst of microtasks instead, as `kick` does for the runs it starts. */
+  private readonly turnRun = () => {
+    this.scheduled = false;
+    if (this.deferred) return;
+    this.loop();
+    if (this.burst < 0 && !this.deferred) {
+      this.burst = this.sliceEnd - SLICE_MS; // when the run began (see loop)
+      this.clock.defer(this.hostHadTurn);
+    }
   };
   private readonly hostHadTurn = () => {
     this.burst = -1;

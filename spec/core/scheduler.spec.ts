@@ -201,6 +201,38 @@ Host0("beside a task that never waits, host timers and TCP round trips keep pace
   assert.ok(skein.immediates <= 1, `setImmediate callbacks pending at once: ${facts}`);
 });
 
+Host0("beside a task whose every promise wake computes past the slice, the host's timers and skein's sleepers get a turn after each step, not every other", async () => {
+  // Before the fix the run after the host's turn stepped the task, and the promise it woke then
+  // started a slice of its own: two long steps a host turn (setInterval(1) fired every ~40 ms
+  // beside 20 ms steps). Counted, not timed: one fire a turn however loaded the machine is.
+  const s = createScheduler();
+  let fires = 0;
+  let wakes = 0;
+  const interval = setInterval(() => fires++, 1);
+  const next = async (n: number) => n + 1;
+  const steps = 30;
+  const sleeper = s.run(function* () {
+    for (;;) {
+      yield* sleep(1);
+      wakes++;
+    }
+  });
+  const done = await s.run(function* () {
+    let n = 0;
+    while (n < steps) {
+      n = yield* call(next, n); // a promise wake: its reaction runs the step right there if it may
+      const until = performance.now() + 2 * SLICE_MS;
+      while (performance.now() < until);
+    }
+    return n;
+  });
+  clearInterval(interval);
+  await sleeper.cancel();
+  assert.is(done, steps);
+  assert.ok(fires >= 0.8 * steps, `host setInterval(1) fired ${fires} times beside ${steps} steps of ${2 * SLICE_MS} ms`);
+  assert.ok(wakes >= 0.8 * steps, `sleep(1) woke ${wakes} times beside ${steps} steps of ${2 * SLICE_MS} ms`);
+});
+
 Host0.run();
 
 const Yields = suite("what may be yielded");
