@@ -336,6 +336,9 @@ function* start(port: number, host: string, handler: Handler): Operation<Server>
   return yield* serveConnections(raw, port, host, subscribe, drop, handle, (p, task) => new Server(p, task));
 }
 
+/** The body of a 500 (ASCII: its length in bytes). */
+const ERROR_BODY = "Internal Server Error\n";
+
 /** The head of a connection's list of exchanges in flight. */
 interface Link {
   next: Exchange | null;
@@ -387,20 +390,38 @@ class Exchange implements Boundary {
   }
 
   /** The handler's task is over. A handler that returns without ending ends it; one that failed
-   * (or whose child did) is reported and answered with a 500 if nothing was sent yet; a
-   * cancelled one's response is dropped. */
+   * (or whose child did, or whose end node refused) is reported and answered with a 500 if
+   * nothing was sent yet; a cancelled one's response is dropped. Nothing here may throw past
+   * the response: it would be left open, its client waiting for ever. */
   ended(t: Task): void {
     const res = this.res;
     unwatch(this);
-    if (t.flags & FAILED) {
-      t.sched.report(t.result, t, `${res.req.method} ${res.req.url} failed`);
-      if (!res.headersSent && !res.destroyed) {
-        res.writeHead(500, { "content-type": "text/plain", connection: "close" }).end("Internal Server Error\n");
-      } else if (!res.writableFinished) {
-        res.destroy(); // half sent: the client must not take it for the whole response
+    try {
+      let failed = (t.flags & FAILED) !== 0;
+      let error = t.result;
+      if (!failed && !(t.flags & HALTED) && !res.writableEnded) {
+        try {
+          res.end();
+        } catch (e) {
+          // A status code or message that node refuses, set by the handler: its failure, as when
+          // it ended the response itself (the exchange generator's end did so, inside its catch).
+          failed = true;
+          error = e;
+        }
       }
-    } else if (!(t.flags & HALTED) && !res.writableEnded) res.end();
-    if (!res.writableEnded) res.destroy(); // cancelled: the response is dropped
+      if (failed) {
+        t.sched.report(error, t, `${res.req.method} ${res.req.url} failed`);
+        if (!res.headersSent && !res.destroyed) {
+          // The reason and the length given: neither a status message the handler set nor the
+          // length a refused end left behind may spoil the 500.
+          res.writeHead(500, "Internal Server Error", { "content-type": "text/plain", "content-length": ERROR_BODY.length, connection: "close" }).end(ERROR_BODY);
+        } else if (!res.writableFinished) {
+          res.destroy(); // half sent: the client must not take it for the whole response
+        }
+      }
+    } finally {
+      if (!res.writableEnded) res.destroy(); // cancelled, or not answerable: the response is dropped
+    }
   }
 }
 

@@ -418,6 +418,35 @@ ioTest("a handler that writes after ending fails like any handler error; the ser
   assert.is((s.reported[0] as { code: string }).code, "ERR_STREAM_WRITE_AFTER_END");
 });
 
+ioTest("a handler that leaves a status node refuses, returning or failing, gets a 500 and a report; no connection is left open", async () => {
+  const s = real();
+  const got = await s.run(function* () {
+    const server = yield* serve({ port: 0 }, function* (req, res) {
+      if (req.url === "/code") res.status(42); // and returns: the end it is given throws
+      if (req.url !== "/code") res.response.statusMessage = "two\nlines";
+      if (req.url === "/fails") throw new Error("failed after a bad status message");
+    });
+    const out: unknown[] = [];
+    for (const path of ["/code", "/message", "/fails"]) {
+      try {
+        const res = yield* timeout(2000, get(`http://127.0.0.1:${server.port}${path}`));
+        out.push([res.status, yield* timeout(2000, res.text())]);
+      } catch (e) {
+        out.push((e as Error).name); // no answer (a TimeoutError), or not HTTP
+      }
+    }
+    yield* server.close();
+    return out;
+  });
+  const answer = [500, "Internal Server Error\n"];
+  assert.equal(got, [answer, answer, answer]);
+  assert.equal(s.what, ["GET /code failed", "GET /message failed", "GET /fails failed"]);
+  assert.equal(
+    s.reported.map((e) => (e as NodeJS.ErrnoException).code ?? (e as Error).message),
+    ["ERR_HTTP_INVALID_STATUS_CODE", "ERR_INVALID_CHAR", "failed after a bad status message"],
+  );
+});
+
 ioTest("a response can be abandoned early with close(); its connection is closed", async () => {
   const s = real();
   let serverSaw = "";
