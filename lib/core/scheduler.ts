@@ -1111,7 +1111,8 @@ export class Scheduler {
     const failed = (t.flags & FAILED) !== 0;
     const halted = !failed && (t.flags & HALTED) !== 0;
     // A failed child fails its owner first, so a parent joining it sees Cancelled, not the error;
-    // unless it is its own error boundary, which takes its outcome, whatever it is.
+    // unless it has a boundary (`setBoundary`): the boundary is told its outcome, whatever it is,
+    // and the owner is never failed by it.
     const scope = t.scope;
     const boundary = scope === null ? null : scope.boundary;
     if (boundary !== null) {

@@ -53,7 +53,7 @@ export const DONE = 2048;
  * imports is exported from the core bundle, and V8 reads an exported binding through a cell, with
  * a check that it is initialised, on every use in the core too (HALTED is read on every `call`
  * and channel send or receive). See `forIO` in effect.ts. */
-export const bitsForIO = { DELIVERED, DONE, FAILED, FORK, HALTED } as const;
+export const bitsForIO = { DONE, FAILED, FORK, HALTED } as const;
 /** @internal Task bit: the running body is a native generator, resumed without looking up
  * `next`. On a CallFrame the same bit records it for the caller's body, restored on return. */
 export const GENERATOR = 4096;
@@ -76,7 +76,8 @@ export class Frame {
   /** @internal The body's return value, or the first error when FAILED. */
   result: unknown = undefined;
   /** @internal Made when the body first starts a child, registers a cleanup or provides a
-   * context value: most tasks never do. */
+   * context value, or when the task is made its own error boundary (`setBoundary`): most tasks
+   * never are. */
   scope: Scope | null = null;
 
   /** @internal */
@@ -115,8 +116,8 @@ export class Frame {
 }
 
 /** @internal What a frame owns beyond its body: its children (a doubly linked list, newest
- * last, and how many are forks), the cleanups to run when it ends (last first), and the context
- * values it provides. */
+ * last, and how many are forks), the cleanups to run when it ends (last first), the context
+ * values it provides, and, on a task's own scope, the task's error boundary. */
 export class Scope {
   newest: Task | null = null;
   forks = 0;

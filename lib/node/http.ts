@@ -352,10 +352,10 @@ const inFlight = new WeakMap<Socket, Link>();
  * One request and its handler's task, made in the request's event callback. The task is the
  * handler's own error boundary (see `setBoundary` in the core): its body is the handler itself,
  * and when it is over (its children too), `ended` finishes the response or reports the failure,
- * which never reaches the server. It used to be a task running `exchange`, which called the
- * handler with `call` for a scope of its own: a generator, a call effect and a frame more a
- * request, for the same outcome. It is also the request's place in its connection's list of
- * exchanges in flight, so that a client that goes away cancels it.
+ * which never reaches the server: one task a request, and no `call` for a scope of its own (a
+ * generator, an effect and a frame more a request; see docs/performance.md, the ninth round).
+ * It is also the request's place in its connection's list of exchanges in flight, so that a
+ * client that goes away cancels it.
  */
 class Exchange implements Boundary {
   readonly task: Task;
@@ -403,8 +403,8 @@ class Exchange implements Boundary {
         try {
           res.end();
         } catch (e) {
-          // A status code or message that node refuses, set by the handler: its failure, as when
-          // it ended the response itself (the exchange generator's end did so, inside its catch).
+          // A status code or message that node refuses, set by the handler: its failure, as if it
+          // had ended the response itself and that had thrown.
           failed = true;
           error = e;
         }
@@ -441,7 +441,7 @@ function watch(socket: Socket, x: Exchange): void {
   x.next = head.next;
   if (x.next !== null) x.next.prev = x;
   head.next = x;
-  // Gone already (the request came in a batch with the close): the close was missed.
+  // Destroyed already: its close may have been emitted before this exchange was in the list.
   if (socket.destroyed) void x.task.cancel();
 }
 

@@ -176,7 +176,7 @@ export class Reader {
     const s = this.stream;
     if (!this.errorsCaught) this.catchErrors();
     s.on("data", (chunk: Buffer | string) => {
-      // Bytes only: a symbol (an object-mode stream's) would be taken for PARKED (see Immediate.next).
+      // Not a symbol: an object-mode stream's would be taken for PARKED (see Immediate.next).
       if (typeof chunk === "symbol") {
         this.failure ??= new TypeError(`a Reader reads bytes, but its stream gave ${String(chunk)}`);
         this.arrivals++;
