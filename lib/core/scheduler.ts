@@ -702,6 +702,9 @@ export class Scheduler {
         if (isGenerator(it)) t.flags |= GENERATOR;
       }
     } catch (e) {
+      // A body that is a plain function and throws at once: its error gets the task's logical
+      // stack, as one thrown from a generator's first step does (see `ended`).
+      if (!isCancelled(e)) annotate(e, t, undefined);
       this.fail(t, e, t);
     }
   }

@@ -44,6 +44,24 @@ S("an error 3 calls deep in a task forked 2 levels below the root shows its call
   assert.not.ok(stack.some((l) => /Scheduler\.|\.next \(<anonymous>\)/.test(l)), "no run-loop frames");
 });
 
+S("a task whose body is a plain function that throws at once gets its logical stack too, without the run loop's frames", async () => {
+  // A function that checks its input before it makes the operation it returns.
+  function parse(text: string): Operation<number> {
+    throw new Error(`not a number: ${text}`);
+  }
+  const o = await outcome(
+    virtual().run(function* importer() {
+      yield* fork(() => parse("x"), { name: "parser" });
+      yield* suspend();
+    }),
+  );
+  const stack = ((o as { error: Error }).error.stack ?? "").split("\n");
+  assert.equal(stack[0], "Error: not a number: x");
+  assert.match(stack[1]!, /^ {4}at parse \(.*stacks\.spec\.ts:\d+:\d+\)$/);
+  assert.equal(stack.slice(-2), ["    at skein: in task #2 parser, forked by #1 importer", "    at skein: in task #1 importer, a root task"]);
+  assert.not.ok(stack.some((l) => /Scheduler\./.test(l)), stack.join("\n"));
+});
+
 S("the effect an error came from is named: a rejected promise, a failing handler", async () => {
   const s = virtual();
   const o = await outcome(
