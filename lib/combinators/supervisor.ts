@@ -9,6 +9,7 @@ import { call, cancel, cooperate, self, shield, spawn, suspend } from "../core/e
 import { isCancelled, TimeoutError } from "../core/errors.js";
 import { describe } from "../core/operation.js";
 import { Park, PARKED, wake } from "../core/park.js";
+import { annotate } from "../core/stacks.js";
 import { isHalted, type Task } from "../core/task.js";
 import { timeout } from "./timeout.js";
 
@@ -409,6 +410,10 @@ export class Supervisor implements Operation<never> {
           yield* call(run);
         } catch (error) {
           const own = isCancelled(error) && isHalted(me);
+          // A `run` that is a plain function and throws at once threw inside this body's `call`,
+          // never out of a body of its own: it gets the child's logical stack here (once: an
+          // error from a body of its own has it already).
+          if (!own && !isCancelled(error)) annotate(error, me, undefined);
           inbox.post({ type: "exit", task: me, how: own ? "cancelled" : "failed", error: own ? undefined : error });
           return;
         }

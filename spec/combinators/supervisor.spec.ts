@@ -32,6 +32,24 @@ function child(name: string, log: string[], now: () => number, plan: { failAt?: 
   };
 }
 
+S("a child whose run is a plain function that throws at once is reported with its logical stack, not the run loop's frames", async () => {
+  const s = virtual();
+  // A function that checks its input before it makes the operation it returns.
+  function connect(url: string): Operation<void> {
+    throw new Error(`bad URL: ${url}`);
+  }
+  await s.run(function* app() {
+    const t = yield* spawn(supervisor({ children: [{ name: "pool", restart: "temporary", run: () => connect("x") }] }));
+    yield* sleep(10);
+    yield* cancel(t);
+  });
+  const stack = ((s.reported[0] as Error).stack ?? "").split("\n");
+  assert.equal(stack[0], "Error: bad URL: x");
+  assert.match(stack[1]!, /^ {4}at connect \(/);
+  assert.match(stack.join("\n"), /\n {4}at skein: in task #\d+ pool, spawned by #\d+ [^\n]*\n(?: {4}at skein: in task [^\n]*\n)* {4}at skein: in task #1 app, a root task$/);
+  assert.not.ok(stack.some((l) => /Scheduler\.|supervised/.test(l)), stack.join("\n"));
+});
+
 S("one-for-one: a failing child is restarted alone; the others run on", async () => {
   const s = virtual();
   const log: string[] = [];
