@@ -413,7 +413,7 @@ export class Supervisor implements Operation<never> {
           // A `run` that is a plain function and throws at once threw inside this body's `call`,
           // never out of a body of its own: it gets the child's logical stack here (once: an
           // error from a body of its own has it already).
-          if (!own && !isCancelled(error)) annotate(error, me, undefined);
+          if (!isCancelled(error)) annotate(error, me, undefined);
           inbox.post({ type: "exit", task: me, how: own ? "cancelled" : "failed", error: own ? undefined : error });
           return;
         }

@@ -216,7 +216,8 @@ export function bind<S extends net.Server>(server: S, port: number, host: string
 }
 
 /** @internal A connection whose handler task is made but has not run yet: nobody owns it, so
- * the server drops it if it closes first (HTTP's tasks own their response from the start). A doubly linked list (no hashing). */
+ * the server drops it if it closes first (HTTP's tasks own their response from the start). A
+ * doubly linked list (no hashing). */
 export interface Pending<I> {
   item: I;
   prev: Pending<I> | null;
