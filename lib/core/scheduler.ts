@@ -461,7 +461,16 @@ export class Scheduler {
   /** @internal The clock's timer is due. A run of the loop already due fires it too: running
    * now as well would give the host's turn two slices (and starve it beside a busy task). */
   tick(): void {
-    if (!this.scheduled && !this.deferred) this.loop();
+    if (this.scheduled || this.deferred) return;
+    this.loop();
+    // A run that computed past the slice and left the loop idle opens the burst of the microtasks
+    // that follow in this host turn, as `turnRun` does: else a promise its step woke started a
+    // slice of its own, and a second long step ran before the host's turn (a task woken by a
+    // timer that then awaits: host timers every two steps, not every step). A clock read a tick.
+    if (this.burst < 0 && !this.deferred && this.clock.realNow() >= this.sliceEnd) {
+      this.burst = this.sliceEnd - SLICE_MS;
+      this.clock.defer(this.hostHadTurn);
+    }
   }
 
   /** Fire due timers, then step ready tasks in FIFO order until none is left or the time slice

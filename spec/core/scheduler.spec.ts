@@ -233,6 +233,35 @@ Host0("beside a task whose every promise wake computes past the slice, the host'
   assert.ok(wakes >= 0.8 * steps, `sleep(1) woke ${wakes} times beside ${steps} steps of ${2 * SLICE_MS} ms`);
 });
 
+Host0("beside a task woken by its timer whose step then awaits, each computing past the slice, the host's timers get a turn after each step", async () => {
+  // Before the fix the promise woken by the step a host timer ran started a slice of its own, so
+  // its step ran too before the host's turn: two long steps a turn (setInterval(1) every ~21 ms
+  // beside 10 ms steps). Counted, not timed, as above.
+  const s = createScheduler();
+  let fires = 0;
+  const interval = setInterval(() => fires++, 1);
+  const next = async (n: number) => n + 1;
+  const spin = () => {
+    const until = performance.now() + 2 * SLICE_MS;
+    while (performance.now() < until);
+  };
+  const steps = 30;
+  const done = await s.run(function* () {
+    let n = 0;
+    while (n < steps) {
+      yield* sleep(1); // woken by the host timer: the loop runs in its callback
+      spin();
+      n = yield* call(next, n); // a promise wake in the same host turn
+      spin();
+      n++;
+    }
+    return n;
+  });
+  clearInterval(interval);
+  assert.is(done, steps);
+  assert.ok(fires >= 0.8 * steps, `host setInterval(1) fired ${fires} times beside ${steps} steps of ${2 * SLICE_MS} ms`);
+});
+
 Host0.run();
 
 const Yields = suite("what may be yielded");
