@@ -5,6 +5,8 @@
 export interface Ticker {
   /** Fire due timers and run ready tasks. */
   tick(): void;
+  /** The same, called by a host timer (a real clock's): the host's turn follows this callback. */
+  hostTick(): void;
   /** Tasks are ready or running, or a promise the scheduler waits on is in flight. */
   busy(): boolean;
   /** The earliest timer deadline, or Infinity. */
@@ -128,7 +130,7 @@ export class RealClock implements Clock {
       this.timer = undefined;
       this.armedFor = Infinity;
       if (delay < MAX_DELAY && deadline > this.reached) this.reached = deadline;
-      ticker.tick();
+      ticker.hostTick();
     }, delay);
   }
 

@@ -458,17 +458,25 @@ export class Scheduler {
 
   // ---- the run loop --------------------------------------------------------------------------
 
-  /** @internal The clock's timer is due. A run of the loop already due fires it too: running
-   * now as well would give the host's turn two slices (and starve it beside a busy task). */
+  /** @internal The clock's timer is due (a virtual clock's jump). A run of the loop already due
+   * fires it too: running now as well would give the host's turn two slices (and starve it
+   * beside a busy task). */
   tick(): void {
+    if (!this.scheduled && !this.deferred) this.loop();
+  }
+
+  /** @internal The same, from a real clock's host timer. A run that computed past the slice and
+   * left the loop idle also opens the burst of the microtasks that follow in this host turn (as
+   * `turnRun` does after every run): else a promise its step woke started a slice of its own,
+   * and a second long step ran before the host's turn (a task woken by a timer that then awaits:
+   * host timers every other step). One clock read a timer; never on a virtual clock, whose runs
+   * must not depend on real time (tasks at one virtual instant would run in another order on a
+   * slower machine). */
+  hostTick(): void {
     if (this.scheduled || this.deferred) return;
     this.loop();
-    // A run that computed past the slice and left the loop idle opens the burst of the microtasks
-    // that follow in this host turn, as `turnRun` does: else a promise its step woke started a
-    // slice of its own, and a second long step ran before the host's turn (a task woken by a
-    // timer that then awaits: host timers every two steps, not every step). A clock read a tick.
     if (this.burst < 0 && !this.deferred && this.clock.realNow() >= this.sliceEnd) {
-      this.burst = this.sliceEnd - SLICE_MS;
+      this.burst = this.sliceEnd - SLICE_MS; // when the run began (see loop)
       this.clock.defer(this.hostHadTurn);
     }
   }

@@ -4,7 +4,7 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { execFileSync } from "node:child_process";
 import {
-  action, call, cancel, cooperate, createScheduler, DeadlockError, wait, Effect, fork, join, map, self, shield, sleep, spawn, suspend, type Operation,
+  action, call, cancel, channel, cooperate, createScheduler, DeadlockError, wait, Effect, fork, join, map, self, shield, sleep, spawn, suspend, type Operation,
 } from "../../lib/index.js";
 import { BUDGET, SLICE_MS } from "../../lib/core/scheduler.js";
 import { framesAboveLoop, outcome, runVirtual, virtual } from "../helpers.js";
@@ -563,6 +563,42 @@ Virtual("runs the same program to the same interleaving and times, every time", 
   const b = await once();
   assert.equal(a, b);
   assert.is(a.length, 12);
+});
+
+Virtual("the interleaving does not depend on real time: a step woken by a jump that computes past the slice, then awaits, keeps its place", async () => {
+  // The real clock's rule for a host timer's long run (the promise wakes after it wait for the
+  // host's turn) must not reach a jump: on a slower machine A's and B's wakes would go the other
+  // way, and B would run before the receiver A woke (found by review).
+  async function order(ms: number) {
+    const log: string[] = [];
+    const s = virtual();
+    const spin = () => {
+      const until = performance.now() + ms;
+      while (performance.now() < until);
+    };
+    await s.run(function* () {
+      const ch = channel<number>();
+      yield* fork(function* () {
+        yield* ch.receive();
+        log.push(`R@${s.now()}`);
+      });
+      yield* fork(function* () {
+        yield* sleep(10);
+        spin();
+        yield* call(async () => 0);
+        log.push(`A@${s.now()}`);
+        yield* ch.send(1);
+      });
+      yield* fork(function* () {
+        yield* sleep(10);
+        yield* call(async () => 0);
+        log.push(`B@${s.now()}`);
+      });
+    });
+    return log;
+  }
+  assert.equal(await order(0), ["A@10", "R@10", "B@10"]);
+  assert.equal(await order(2 * SLICE_MS), ["A@10", "R@10", "B@10"]);
 });
 
 Virtual("a run that can never progress fails with a deadlock report listing what each task waits on", async () => {
