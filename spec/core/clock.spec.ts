@@ -12,6 +12,9 @@ function ticker(overrides: Partial<Ticker> = {}): Ticker & { ticks: number; dead
     tick() {
       t.ticks++;
     },
+    hostTick() {
+      t.ticks++; // a real clock's timer: counted as a tick
+    },
     busy: () => false,
     nextDeadline: () => Infinity,
     deadlock() {
