@@ -509,10 +509,8 @@ export class Scheduler {
         else this.observed(t);
         current.task = null;
         if (anyUnused()) this.forgotten(t);
-        if ((++n & 63) === 0) {
-          renewNotes(); // young again (see noteMade)
-          if (this.clock.realNow() >= this.sliceEnd) this.sliceOver = true;
-        }
+        if ((++n & 63) === 0) renewNotes(); // young again (see noteMade)
+        if (this.clock.realNow() >= this.sliceEnd) this.sliceOver = true;
         if (this.sliceOver) {
           this.sliceOver = this.queue.size > 0 || this.preempted !== null;
           if (this.sliceOver) break;

@@ -262,6 +262,30 @@ Host0("beside a task woken by its timer whose step then awaits, each computing p
   assert.ok(fires >= 0.8 * steps, `host setInterval(1) fired ${fires} times beside ${steps} steps of ${2 * SLICE_MS} ms`);
 });
 
+Host0("many tasks woken together, each computing a slice, give the host a turn after each step, not after the run of all of them", async () => {
+  // Before the fix the loop read the clock every 64 steps: 40 tasks woken by their timers, each
+  // computing 3 ms, held the host for the whole run (setInterval(1) every ~160 ms; found by review).
+  const s = createScheduler();
+  let fires = 0;
+  const interval = setInterval(() => fires++, 1);
+  const tasks = 8;
+  const rounds = 4;
+  await s.run(function* () {
+    for (let k = 0; k < tasks; k++) {
+      yield* fork(function* () {
+        for (let r = 0; r < rounds; r++) {
+          yield* sleep(1); // all woken by one host timer
+          const until = performance.now() + SLICE_MS;
+          while (performance.now() < until);
+        }
+      });
+    }
+  });
+  clearInterval(interval);
+  const steps = tasks * rounds;
+  assert.ok(fires >= 0.5 * steps, `host setInterval(1) fired ${fires} times beside ${steps} steps of ${SLICE_MS} ms`);
+});
+
 Host0.run();
 
 const Yields = suite("what may be yielded");
