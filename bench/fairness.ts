@@ -1,11 +1,12 @@
 // npm run bench:fairness — does a busy skein program leave the host its turns? Beside a task
-// that never waits (and a sleep(10) ticker), count the host's setInterval(10) callbacks and the
+// that never waits (and a sleep(10) ticker), or 40 tasks that work 3 ms each time a timer wakes
+// them, count the host's setInterval(10) callbacks and the
 // TCP echo round trips to a server in another process, as ratios to a plain-JS control that
 // works in 5 ms chunks on setImmediate. Also samples the pending setImmediate callbacks.
 import { spawn as spawnProcess } from "node:child_process";
 import * as net from "node:net";
 import { fileURLToPath } from "node:url";
-import { cooperate, createScheduler, self, sleep, spawn, suspend, type Task } from "../lib/index.js";
+import { call, cooperate, createScheduler, self, sleep, spawn, suspend, type Task } from "../lib/index.js";
 
 export interface Fairness {
   /** Host setInterval(10) callbacks in the window. */
@@ -23,7 +24,7 @@ process.on("disconnect", () => process.exit(0));
 `;
 
 /** Count host timer callbacks and echo round trips for `ms` while `load` keeps the loop busy. */
-export async function measure(load: "control" | "skein", ms: number): Promise<Fairness> {
+export async function measure(load: "control" | "skein" | "workers", ms: number): Promise<Fairness> {
   const child = spawnProcess(process.execPath, ["-e", echoServer], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
   const port = await new Promise<number>((resolve) => child.once("message", (p) => resolve(p as number)));
   const socket = net.connect(port, "127.0.0.1");
@@ -54,6 +55,28 @@ export async function measure(load: "control" | "skein", ms: number): Promise<Fa
     };
     setImmediate(chunk);
     stop = async () => void (going = false);
+  } else if (load === "workers") {
+    // 40 tasks woken by their timers (1–10 ms), each computing 3 ms a wake, then awaiting a
+    // promise and computing 3 ms more: the host's turn must come after a slice, not after all 40.
+    const s = createScheduler();
+    const spin = (ms: number) => {
+      const end = performance.now() + ms;
+      while (performance.now() < end);
+    };
+    const root: Task = s.run(function* () {
+      for (let k = 0; k < 40; k++) {
+        yield* spawn(function* worker() {
+          for (let i = k; ; i++) {
+            yield* sleep(1 + ((i * 7) % 10));
+            spin(3);
+            yield* call(async () => i);
+            spin(3);
+          }
+        });
+      }
+      yield* suspend();
+    });
+    stop = () => root.cancel();
   } else {
     const s = createScheduler();
     const root: Task = s.run(function* () {
@@ -136,9 +159,14 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   console.log(`host turns beside a busy task, ${ms / 1000} s each, node ${process.version}`);
   console.log("| load | host setInterval(10) callbacks | TCP echo round trips | most setImmediate pending |");
   console.log("|---|---:|---:|---:|");
-  for (const load of ["control", "skein", "control", "skein"] as const) {
+  const loads = {
+    control: "plain JS, 5 ms chunks on setImmediate",
+    skein: "skein: a task looping on self() + a sleep(10) ticker",
+    workers: "skein: 40 tasks woken by timers, 3 ms of work a wake, then an await and 3 ms more",
+  };
+  for (const load of ["control", "skein", "workers", "control", "skein", "workers"] as const) {
     const r = await measure(load, ms);
-    console.log(`| ${load === "control" ? "plain JS, 5 ms chunks on setImmediate" : "skein: a task looping on self() + a sleep(10) ticker"} | ${r.timer} | ${r.echo} | ${r.immediates} |`);
+    console.log(`| ${loads[load]} | ${r.timer} | ${r.echo} | ${r.immediates} |`);
   }
   console.log("\n200 sequential GETs to a skein serve() whose handler sleeps 1 ms:");
   console.log("| beside | p50 | max |");
