@@ -67,8 +67,12 @@ export class Subprocess {
     private readonly killAfter: number,
   ) {
     this.pid = child.pid!;
+    // Read from the start: when the child exits, node drops what nobody listens to yet (it
+    // resumes the pipe), and a read after the exit found nothing.
     this.stdout = new Reader(child.stdout);
+    this.stdout.start();
     this.stderr = new Reader(child.stderr);
+    this.stderr.start();
     child.stdin.on("error", () => {}); // EPIPE when it exits before reading: seen by write()
   }
 

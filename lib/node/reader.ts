@@ -169,6 +169,13 @@ export class Reader {
     else wake(w, op, v, threw);
   }
 
+  /** @internal Start the flow now, not at the first read: for a stream whose unread data its
+   * owner throws away (a child process's output once it exits: node resumes a stream nobody
+   * listens to). Up to LIMIT bytes wait here for the first read; past that the sender is held. */
+  start(): void {
+    if (!this.listening) this.listen();
+  }
+
   /** Start the flow: into a small queue, paused past LIMIT bytes until the reader catches up,
    * so a slow reader holds the sender back. The listeners stay; a wait only parks the reader. */
   private listen(): void {

@@ -1,7 +1,7 @@
 // skein/node child processes: real processes, output collected or streamed, stopped on cancel.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { cancel, channel, fork } from "../../lib/index.js";
+import { all, cancel, channel, fork, sleep } from "../../lib/index.js";
 import { exec, subprocess } from "../../lib/node/index.js";
 import { alive, ioTest, real } from "../node-helpers.js";
 
@@ -26,6 +26,21 @@ ioTest("exec feeds a large input while it reads the output; a command that stops
     return [copied.stdout.length, head.stdout];
   });
   assert.equal(got, [1 << 20, "xxxxx"]);
+});
+
+ioTest("what a command wrote before it exited is read after the exit, to its end", async () => {
+  // Node resumes a child's output that nobody listens to when the child exits, which dropped it:
+  // exec's read of head's output, started after head had exited, found "" (a loaded machine, or
+  // a time slice ending between exec's tasks, was enough).
+  const s = real();
+  const got = await s.run(function* () {
+    const child = yield* subprocess(node, ["-e", "process.stdout.write('out'); process.stderr.write('err')"]);
+    const status = yield* child.wait();
+    yield* sleep(50); // the exit's host turns pass
+    const [out, err] = yield* all([child.stdout.readAll(), child.stderr.readAll()]);
+    return [status.code, out.toString(), err.toString()];
+  });
+  assert.equal(got, [0, "out", "err"]);
 });
 
 ioTest("a non-zero exit is an error with code, stdout and stderr, unless check is false", async () => {
