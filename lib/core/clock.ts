@@ -19,6 +19,9 @@ export interface Ticker {
 
 /** @internal The host-facing interface of a scheduler. */
 export interface Clock {
+  /** A virtual clock: the scheduler keeps its runs as free of real time as it can (the same
+   * program, the same interleaving), so it looks at the time slice only every 64 steps. */
+  readonly virtual: boolean;
   /** Current time in milliseconds. */
   now(): number;
   /** Real elapsed milliseconds, for time slices: a virtual clock's tasks must let the host run too. */
@@ -82,6 +85,7 @@ const monotonic: () => number = perf ? () => perf.now() : () => Date.now();
 
 /** @internal Wall-clock time, one host timer for the earliest deadline. */
 export class RealClock implements Clock {
+  readonly virtual = false;
   private timer: Timer | undefined = undefined;
   private armedFor = Infinity;
   /** The latest deadline whose host timer has fired. */
@@ -187,6 +191,7 @@ function watchExit(): void {
  * are not overtaken). With no deadline left, the blocked tasks are deadlocked.
  */
 export class VirtualClock implements Clock {
+  readonly virtual = true;
   private time = 0;
   private seed = 0x9e3779b9;
   /** Counts idle() calls; a hop acts only if no idle() came after it was scheduled. */

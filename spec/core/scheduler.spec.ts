@@ -4,7 +4,7 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { execFileSync } from "node:child_process";
 import {
-  action, call, cancel, channel, cooperate, createScheduler, DeadlockError, wait, Effect, fork, join, map, self, shield, sleep, spawn, suspend, type Operation,
+  action, call, cancel, channel, cooperate, createScheduler, DeadlockError, wait, Effect, fork, join, map, self, shield, sleep, spawn, suspend, type Channel, type Operation,
 } from "../../lib/index.js";
 import { BUDGET, SLICE_MS } from "../../lib/core/scheduler.js";
 import { framesAboveLoop, outcome, runVirtual, virtual } from "../helpers.js";
@@ -284,6 +284,43 @@ Host0("many tasks woken together, each computing a slice, give the host a turn a
   clearInterval(interval);
   const steps = tasks * rounds;
   assert.ok(fires >= 0.5 * steps, `host setInterval(1) fired ${fires} times beside ${steps} steps of ${SLICE_MS} ms`);
+});
+
+Host0("long steps that follow many quick ones in a run are seen within 16 steps: the host's turn does not wait for all of them", async () => {
+  // Each round, one task wakes 40 that do nothing, then 16 that compute a slice each: one run
+  // of the loop. Reading the clock at steps 1, 2, 4 … 32 and every 64th after (a first fix) left
+  // steps 33-63 unseen, so all 16 long steps ran before the host's turn (found by review).
+  const s = createScheduler();
+  let fires = 0;
+  const interval = setInterval(() => fires++, 1);
+  const rounds = 3;
+  const long = 16;
+  await s.run(function* () {
+    const done = channel<number>(100);
+    const gates: Channel<number>[] = [];
+    for (let k = 0; k < 40 + long; k++) {
+      const gate = channel<number>();
+      gates.push(gate);
+      yield* spawn(function* () {
+        for (;;) {
+          yield* gate.receive();
+          if (k >= 40) {
+            const until = performance.now() + SLICE_MS;
+            while (performance.now() < until);
+          }
+          yield* done.send(k);
+        }
+      });
+    }
+    for (let r = 0; r < rounds; r++) {
+      yield* sleep(1);
+      for (const gate of gates) yield* gate.send(r); // each wakes its task: they run in this order
+      for (let k = 0; k < gates.length; k++) yield* done.receive();
+    }
+  });
+  clearInterval(interval);
+  const steps = long * rounds;
+  assert.ok(fires >= 0.3 * steps, `host setInterval(1) fired ${fires} times beside ${steps} steps of ${SLICE_MS} ms after quick ones`);
 });
 
 Host0.run();
@@ -623,6 +660,40 @@ Virtual("the interleaving does not depend on real time: a step woken by a jump t
   }
   assert.equal(await order(0), ["A@10", "R@10", "B@10"]);
   assert.equal(await order(2 * SLICE_MS), ["A@10", "R@10", "B@10"]);
+});
+
+Virtual("the interleaving does not depend on real time: a step that computes past the slice does not end the run", async () => {
+  // On the real clock the loop looks at the time after a run's first steps; on a virtual one
+  // that made B's wake of R run after A's promise wake once A computed 5 ms (found by review).
+  async function order(ms: number) {
+    const log: string[] = [];
+    const s = virtual();
+    const spin = () => {
+      const until = performance.now() + ms;
+      while (performance.now() < until);
+    };
+    await s.run(function* () {
+      const ch = channel<number>();
+      yield* fork(function* () {
+        yield* sleep(10);
+        spin();
+        yield* call(async () => 0);
+        log.push(`A@${s.now()}`);
+      });
+      yield* fork(function* () {
+        yield* sleep(10);
+        yield* ch.send(1);
+        log.push(`B@${s.now()}`);
+      });
+      yield* fork(function* () {
+        yield* ch.receive();
+        log.push(`R@${s.now()}`);
+      });
+    });
+    return log;
+  }
+  assert.equal(await order(0), ["B@10", "R@10", "A@10"]);
+  assert.equal(await order(2 * SLICE_MS), ["B@10", "R@10", "A@10"]);
 });
 
 Virtual("a run that can never progress fails with a deadlock report listing what each task waits on", async () => {
