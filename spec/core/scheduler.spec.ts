@@ -626,38 +626,45 @@ Virtual("runs the same program to the same interleaving and times, every time", 
   assert.is(a.length, 12);
 });
 
+/** The log of a virtual-clock program whose task A computes `ms` of real time after its sleep:
+ * `program(spin, log, ch, now)` forks its tasks; the log says who ran when. */
+async function virtualOrder(
+  ms: number,
+  program: (spin: () => void, log: string[], ch: Channel<number>, now: () => number) => Operation<void>,
+): Promise<string[]> {
+  const log: string[] = [];
+  const s = virtual();
+  const spin = () => {
+    const until = performance.now() + ms;
+    while (performance.now() < until);
+  };
+  await s.run(() => program(spin, log, channel<number>(), () => s.now()));
+  return log;
+}
+
 Virtual("the interleaving does not depend on real time: a step woken by a jump that computes past the slice, then awaits, keeps its place", async () => {
   // The real clock's rule for a host timer's long run (the promise wakes after it wait for the
   // host's turn) must not reach a jump: on a slower machine A's and B's wakes would go the other
   // way, and B would run before the receiver A woke (found by review).
-  async function order(ms: number) {
-    const log: string[] = [];
-    const s = virtual();
-    const spin = () => {
-      const until = performance.now() + ms;
-      while (performance.now() < until);
-    };
-    await s.run(function* () {
-      const ch = channel<number>();
+  const order = (ms: number) =>
+    virtualOrder(ms, function* (spin, log, ch, now) {
       yield* fork(function* () {
         yield* ch.receive();
-        log.push(`R@${s.now()}`);
+        log.push(`R@${now()}`);
       });
       yield* fork(function* () {
         yield* sleep(10);
         spin();
         yield* call(async () => 0);
-        log.push(`A@${s.now()}`);
+        log.push(`A@${now()}`);
         yield* ch.send(1);
       });
       yield* fork(function* () {
         yield* sleep(10);
         yield* call(async () => 0);
-        log.push(`B@${s.now()}`);
+        log.push(`B@${now()}`);
       });
     });
-    return log;
-  }
   assert.equal(await order(0), ["A@10", "R@10", "B@10"]);
   assert.equal(await order(2 * SLICE_MS), ["A@10", "R@10", "B@10"]);
 });
@@ -665,33 +672,24 @@ Virtual("the interleaving does not depend on real time: a step woken by a jump t
 Virtual("the interleaving does not depend on real time: a step that computes past the slice does not end the run", async () => {
   // On the real clock the loop looks at the time after a run's first steps; on a virtual one
   // that made B's wake of R run after A's promise wake once A computed 5 ms (found by review).
-  async function order(ms: number) {
-    const log: string[] = [];
-    const s = virtual();
-    const spin = () => {
-      const until = performance.now() + ms;
-      while (performance.now() < until);
-    };
-    await s.run(function* () {
-      const ch = channel<number>();
+  const order = (ms: number) =>
+    virtualOrder(ms, function* (spin, log, ch, now) {
       yield* fork(function* () {
         yield* sleep(10);
         spin();
         yield* call(async () => 0);
-        log.push(`A@${s.now()}`);
+        log.push(`A@${now()}`);
       });
       yield* fork(function* () {
         yield* sleep(10);
         yield* ch.send(1);
-        log.push(`B@${s.now()}`);
+        log.push(`B@${now()}`);
       });
       yield* fork(function* () {
         yield* ch.receive();
-        log.push(`R@${s.now()}`);
+        log.push(`R@${now()}`);
       });
     });
-    return log;
-  }
   assert.equal(await order(0), ["B@10", "R@10", "A@10"]);
   assert.equal(await order(2 * SLICE_MS), ["B@10", "R@10", "A@10"]);
 });
