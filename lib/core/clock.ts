@@ -126,10 +126,14 @@ export class RealClock implements Clock {
     this.timer = undefined;
     this.armedFor = deadline;
     if (deadline === Infinity) return;
-    // Host timers count whole milliseconds from the current one: they may fire up to a
+    // Host timers count whole milliseconds from the host's current one: they may fire up to a
     // millisecond before `deadline` by this clock, which then is due all the same (`dueBy`),
-    // rather than being armed again for the rest (a whole millisecond more).
-    const delay = Math.min(MAX_DELAY, Math.max(0, Math.ceil(deadline - this.now())));
+    // rather than being armed again for the rest (a whole millisecond more). The nearest whole
+    // millisecond, not the next: a timer armed for the next sleeper of a stream (a server whose
+    // handlers sleep) is a fraction of a millisecond away, and rounding that up made each sleep
+    // last ~0.3 ms longer than the `setTimeout` each handler would have started (5.68 vs 5.39
+    // ms beside 15k requests a second), and so the server answer fewer requests.
+    const delay = Math.min(MAX_DELAY, Math.max(0, Math.round(deadline - this.now())));
     this.timer = this.host.setTimeout(() => {
       this.timer = undefined;
       this.armedFor = Infinity;

@@ -94,6 +94,19 @@ test("sleep(5) arms a host timer of 5 ms, not 6 (a deadline rounded up once, not
   }
 });
 
+test("a deadline a fraction of a millisecond away is armed for the nearest whole millisecond, not the next", () => {
+  // A stream of sleepers (a server's handlers each sleeping 5 ms) re-arms the host timer for the
+  // next deadline at odd moments: rounding up made every sleep there last longer than the
+  // setTimeout a plain handler starts (which counts from the host's millisecond, not a later one).
+  const timers = fakeTimers();
+  const clock = new RealClock(timers.host);
+  for (const [ahead, ms] of [[1.3, 1], [2.7, 3], [4.2, 4]] as const) {
+    clock.arm(clock.now() + ahead, ticker());
+    assert.is([...timers.armed.values()][0]!.ms, ms, `${ahead} ms ahead`);
+    clock.arm(Infinity, ticker());
+  }
+});
+
 test("a host timer that fires makes its deadline due, though the clock may read a little earlier", () => {
   const timers = fakeTimers();
   const clock = new RealClock(timers.host);
