@@ -33,8 +33,20 @@ function sharedRuns(): { n: number } {
   if (global[key] === undefined) Reflect.defineProperty(global, key, { value: own, writable: true, configurable: true });
   return global[key] ?? own;
 }
-/** @internal Synchronous resumes of one task between two looks at the clock. */
-export const BUDGET = 256;
+/** @internal Synchronous effects a step of one task may complete before the clock is first
+ * looked at; after that, as many as the last ones would take to fill what is left of the slice
+ * (1 to MAX_BUDGET). A task whose every `call` computes for a millisecond holds the host for 16
+ * ms at most (with a budget of 256 throughout, a quarter of a second), while a long loop of quick
+ * calls pays for a clock read every 256th (every 16th: `call` +18 %, callgrind). */
+export const BUDGET = 16;
+const MAX_BUDGET = 256;
+/** The loop looks at the clock after steps 1, 2, 4 and 8 of a run (EARLY), then after every
+ * 16th (EVERY + 1): tasks woken together that each compute for milliseconds no longer hold the
+ * host for all of them (before, every 64th: 40 tasks of 3 ms held it ~160 ms), and at most 16
+ * steps pass unseen, while quick hand-offs rarely pay for a read (a read after every step cost
+ * a channel's ping-pong 10 %; a read is ~45 ns on a VM's clock). */
+const EARLY = 8;
+const EVERY = 15;
 /** Cancelled errors a task may swallow and wait again before it is reported and stopped. */
 const SWALLOW_LIMIT = 100;
 
@@ -379,17 +391,12 @@ export class Scheduler {
   private deferred = false;
   private sliceEnd = 0;
   private sliceOver = false;
-  /** The loop looks at the clock after steps 1, 2, 4 and 8 of a run (up to `early`), then after
-   * every 16th (`every` + 1): tasks woken together that each compute for milliseconds no longer
-   * hold the host for all of them (before, every 64th: 40 tasks of 3 ms held it ~160 ms), and
-   * at most 16 steps pass unseen, while quick hand-offs rarely pay for a read (a read after every
-   * step cost a channel's ping-pong 10 %; a read is ~45 ns on a VM's clock). On a virtual clock,
-   * every 64th step only, as before: a run there must not end where real time says (the same
-   * program, the same interleaving), as far as a slice allows. */
-  private readonly every: number;
-  private readonly early: number;
-  /** Effects the task being stepped may still complete before the clock is looked at. */
+  /** Effects the task being stepped may still complete before the clock is looked at, of the
+   * `window` it last got (see BUDGET). */
   private budget = BUDGET;
+  private window = BUDGET;
+  /** When the budget was last renewed. */
+  private looked = 0;
   /** When the current run of microtask-started ticks began (-1: the host has had a turn since). */
   private burst = -1;
   private readonly microTick = () => {
@@ -427,8 +434,6 @@ export class Scheduler {
   /** @internal Use {@link createScheduler}. */
   constructor(clock: Clock, handlers: Handlers, onError?: ErrorHandler) {
     this.clock = clock;
-    this.every = clock.virtual ? 63 : 15;
-    this.early = clock.virtual ? 0 : 8;
     const table = handlers as unknown as Record<string, Handler<unknown>>;
     this.handlers = effectTypes.map((type) => table[type]);
     this.handleError = onError ?? printError;
@@ -480,9 +485,8 @@ export class Scheduler {
    * left the loop idle also opens the burst of the microtasks that follow in this host turn (as
    * `turnRun` does after every run): else a promise its step woke started a slice of its own,
    * and a second long step ran before the host's turn (a task woken by a timer that then awaits:
-   * host timers every other step). One clock read a timer. Not on a virtual clock's jumps: there
-   * it would put tasks at one virtual instant in another order on a slower machine (a virtual
-   * run depends on real time only where a slice ends, see `every`). */
+   * host timers every other step). One clock read a timer. Not on a virtual clock's jumps
+   * (`tick`): there the host's turn comes where the work done says (VirtualClock.realNow). */
   hostTick(): void {
     if (this.scheduled || this.deferred) return;
     this.loop();
@@ -521,7 +525,7 @@ export class Scheduler {
         current.task = null;
         if (anyUnused()) this.forgotten(t);
         if ((++n & 63) === 0) renewNotes(); // young again (see noteMade)
-        if ((n & this.every) === 0 || (n <= this.early && (n & (n - 1)) === 0)) {
+        if ((n & EVERY) === 0 || (n <= EARLY && (n & (n - 1)) === 0)) {
           if (this.clock.realNow() >= this.sliceEnd) this.sliceOver = true;
         }
         if (this.sliceOver) {
@@ -591,7 +595,7 @@ export class Scheduler {
     t.slot = undefined;
     forgetOpening(); // an iterator opened outside the loop and never stepped is no first step here
     if (!(flags & STARTED)) this.start(t); // (this may open the body's iterator: its first step follows)
-    this.budget = BUDGET;
+    this.budget = this.window = BUDGET;
     for (;;) {
       const it = t.it;
       if (it === null) {
@@ -701,14 +705,10 @@ export class Scheduler {
         if (top & HALTED && !(top & RETURNED) && t.flags & SUSPENDED && (t.slot as Effect).type !== "cancel") this.deliver(t);
         return;
       }
-      if (--this.budget === 0) {
-        this.budget = BUDGET;
-        renewNotes(); // young again (see noteMade)
-        if (this.clock.realNow() >= this.sliceEnd) {
-          t.slot = input;
-          if (threw) t.flags |= THROWING;
-          return this.preempt(t);
-        }
+      if (--this.budget <= 0 && !this.budgetRenewed()) {
+        t.slot = input;
+        if (threw) t.flags |= THROWING;
+        return this.preempt(t);
       }
     }
   }
@@ -767,8 +767,23 @@ export class Scheduler {
    * next effect throws, or its waits do): the step loop decides those, exactly as before. */
   quick(t: Task): boolean {
     // (`!== true`, not `!this.running`: a plain truthiness test compiles longer; see `opening` in effect.ts.)
-    if (this.running !== true || this.budget <= 1 || t.flags & OVERDUE || t.top.flags & HALTED) return false;
-    this.budget--;
+    if (this.running !== true || t.flags & OVERDUE || t.top.flags & HALTED) return false;
+    return --this.budget > 0 || this.budgetRenewed();
+  }
+
+  /** The budget of the step ran out: look at the clock. Past the slice, none: the step loop
+   * preempts the task (from a `yield*`, after performing the effect, when it finds this out
+   * again). Within it, a budget sized by how long the last window took (see BUDGET): counted
+   * from the last look or the run's start, whichever came later, so at worst too short. */
+  private budgetRenewed(): boolean {
+    renewNotes(); // young again (see noteMade)
+    const now = this.clock.realNow();
+    if (now >= this.sliceEnd) return false;
+    const began = this.sliceEnd - SLICE_MS;
+    const since = now - (this.looked > began ? this.looked : began);
+    this.looked = now;
+    const w = since > 0 ? Math.floor((this.window * (this.sliceEnd - now)) / since) : MAX_BUDGET;
+    this.budget = this.window = w < 1 ? 1 : w > MAX_BUDGET ? MAX_BUDGET : w;
     return true;
   }
 

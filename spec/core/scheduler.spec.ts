@@ -159,6 +159,21 @@ Loop("the time slice ends after a CPU-bound task's cooperate(), even with few ta
   assert.type(ratio, "number", String(ratio));
 });
 
+Loop("a task whose synchronous calls each compute a while lets the host run its timers (a step looks at the clock after 16 of them, then as often as they take)", async () => {
+  // Each call completes inside its yield*, never leaving the step: before, the clock was read
+  // every 256 such effects, so 0.1 ms calls held the host ~26 ms a slice (1 ms calls, 256 ms).
+  const work = () => {
+    const spin = performance.now() + 0.1;
+    while (performance.now() < spin); // 0.1 ms of CPU work
+  };
+  const ratio = await hostTurnsRatio(150, (until) =>
+    createScheduler().run(function* () {
+      while (performance.now() < until) yield* call(work);
+    }),
+  );
+  assert.type(ratio, "number", String(ratio));
+});
+
 Loop("a call of a task (an operation whose iterator is an effect's) joins it, even when the time slice ends just as the call opens it", async () => {
   const { value } = await runVirtual(function* () {
     const worker = yield* spawn(function* () {
@@ -692,6 +707,51 @@ Virtual("the interleaving does not depend on real time: a step that computes pas
     });
   assert.equal(await order(0), ["B@10", "R@10", "A@10"]);
   assert.equal(await order(2 * SLICE_MS), ["B@10", "R@10", "A@10"]);
+});
+
+Virtual("the interleaving does not depend on real time, however many steps a run has", async () => {
+  // 63 tasks more in the same run: the loop looked at the real clock at step 64 and, once A had
+  // computed 10 ms, ended the slice there, so A's promise wake ran before R (found by review).
+  const order = (ms: number) =>
+    virtualOrder(ms, function* (spin, log, ch, now) {
+      yield* fork(function* () {
+        yield* sleep(10);
+        spin();
+        yield* call(async () => 0);
+        log.push(`A@${now()}`);
+      });
+      for (let i = 0; i < 63; i++) yield* fork(() => sleep(10));
+      yield* fork(function* () {
+        yield* sleep(10);
+        yield* ch.send(1);
+        log.push(`B@${now()}`);
+      });
+      yield* fork(function* () {
+        yield* ch.receive();
+        log.push(`R@${now()}`);
+      });
+    });
+  const quick = await order(0);
+  assert.equal(await order(2 * SLICE_MS), quick);
+});
+
+Virtual("the interleaving does not depend on real time: a task preempted after many synchronous calls is preempted at the same one", async () => {
+  // The budget of synchronous effects ended a slice only where the real clock said so: A's
+  // thousand calls ran before B when quick, and B went first when A's first call took 10 ms.
+  const order = (ms: number) =>
+    virtualOrder(ms, function* (spin, log, _ch, now) {
+      yield* fork(function* () {
+        yield* sleep(10);
+        for (let i = 0; i < 1000; i++) yield* call(() => (i === 0 ? spin() : i));
+        log.push(`A@${now()}`);
+      });
+      yield* fork(function* () {
+        yield* sleep(10);
+        log.push(`B@${now()}`);
+      });
+    });
+  const quick = await order(0);
+  assert.equal(await order(2 * SLICE_MS), quick);
 });
 
 Virtual("a run that can never progress fails with a deadlock report listing what each task waits on", async () => {
