@@ -399,9 +399,11 @@ export class Scheduler {
   private looked = 0;
   /** When the current run of microtask-started ticks began (-1: the host has had a turn since). */
   private burst = -1;
+  /** A run on a microtask (see kick) gets what is left of the burst's slice, not a slice of its
+   * own: else a burst of promise wakes could hold the host for two slices and a step. */
   private readonly microTick = () => {
     this.scheduled = false;
-    if (!this.deferred) this.loop();
+    if (!this.deferred) this.loop(this.burst + SLICE_MS);
   };
   /** After the host's turn, the loop runs in a microtask of its own: V8 throws an error from a
    * host callback at a higher cost than from a microtask (a Cancelled thrown into each of N
@@ -481,16 +483,15 @@ export class Scheduler {
     if (!this.scheduled && !this.deferred) this.loop();
   }
 
-  /** @internal The same, from a real clock's host timer. A run that computed past the slice and
-   * left the loop idle also opens the burst of the microtasks that follow in this host turn (as
-   * `turnRun` does after every run): else a promise its step woke started a slice of its own,
-   * and a second long step ran before the host's turn (a task woken by a timer that then awaits:
-   * host timers every other step). One clock read a timer. Not on a virtual clock's jumps
-   * (`tick`): there the host's turn comes where the work done says (VirtualClock.realNow). */
+  /** @internal The same, from a real clock's host timer. A run that left the loop idle also
+   * opens the burst of the microtasks that follow in this host turn, from its own start (as
+   * `turnRun` does): else a promise its step woke started a slice of its own, and a long step
+   * ran again before the host's turn (a task woken by a timer that then awaits, computing 4 ms a
+   * step: three steps a host turn, not two). */
   hostTick(): void {
     if (this.scheduled || this.deferred) return;
     this.loop();
-    if (this.burst < 0 && !this.deferred && this.clock.realNow() >= this.sliceEnd) {
+    if (this.burst < 0 && !this.deferred) {
       this.burst = this.sliceEnd - SLICE_MS; // when the run began (see loop)
       this.clock.defer(this.hostHadTurn);
     }
@@ -499,12 +500,12 @@ export class Scheduler {
   /** Fire due timers, then step ready tasks in FIFO order until none is left or the time slice
    * is used up; then let the clock arm the next deadline, and go on after the host's turn if
    * work is left. */
-  private loop(): void {
+  private loop(sliceEnd = this.clock.realNow() + SLICE_MS): void {
     if (this.running) return;
     this.running = true;
     runs.n++;
     this.sliceOver = false;
-    this.sliceEnd = this.clock.realNow() + SLICE_MS;
+    this.sliceEnd = sliceEnd;
     let n = 0;
     try {
       this.fireTimers();
@@ -573,7 +574,7 @@ export class Scheduler {
       runs.n--;
       current.task = null;
     }
-    if (this.queue.size > 0 && !this.sliceOver) return this.loop();
+    if (this.queue.size > 0 && !this.sliceOver) return this.loop(this.sliceEnd); // the rest of the burst's slice
     if (this.timers.size !== 0 || this.armed) this.arm(); // (else arming would change nothing)
     if (this.sliceOver) this.deferLoop();
     else this.clock.idle(this);

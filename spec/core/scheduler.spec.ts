@@ -174,6 +174,69 @@ Loop("a task whose synchronous calls each compute a while lets the host run its 
   assert.type(ratio, "number", String(ratio));
 });
 
+/** The median of the steps of `ms` ms each that run between two callbacks of a host
+ * setInterval(1) (turns with none left out), with a scheduler running `program(spin)`. */
+async function stepsPerHostTurn(ms: number, program: (spin: () => void) => Operation<void>): Promise<number> {
+  let steps = 0;
+  const counts: number[] = [];
+  const spin = () => {
+    const until = performance.now() + ms;
+    while (performance.now() < until);
+    steps++;
+  };
+  const probe = setInterval(() => {
+    if (steps > 0) counts.push(steps);
+    steps = 0;
+  }, 1);
+  await createScheduler().run(() => program(spin));
+  clearInterval(probe);
+  counts.sort((a, b) => a - b);
+  return counts[counts.length >> 1]!;
+}
+
+Loop("steps woken by a host timer, then by promises, share one slice a host turn", async () => {
+  // The promise wakes after a timer's run began a slice of their own unless that run had
+  // computed past the slice: three steps of 4 ms a host turn, not two (found by review).
+  const median = await stepsPerHostTurn(4, function* (spin) {
+    for (let r = 0; r < 30; r++) {
+      yield* sleep(1);
+      spin();
+      for (let k = 0; k < 4; k++) {
+        yield* call(async () => k);
+        spin();
+      }
+    }
+  });
+  assert.ok(median <= 2, `${median} steps of 4 ms between host turns`);
+});
+
+Loop("tasks woken by a step that a promise woke get what is left of its slice, not a slice of their own", async () => {
+  // A promise wakes A; A's step (1 ms) wakes ten workers (1 ms each). The run after A's step
+  // began a fresh slice: eleven steps a host turn, now six (found by review).
+  const median = await stepsPerHostTurn(1, function* (spin) {
+    const jobs = channel<number>(10);
+    const done = channel<number>(10);
+    for (let i = 0; i < 10; i++) {
+      yield* fork(function* () {
+        for (;;) {
+          const job = yield* jobs.receive();
+          if (job === undefined || job < 0) return;
+          spin();
+          yield* done.send(i);
+        }
+      });
+    }
+    for (let r = 0; r < 20; r++) {
+      yield* call(async () => r);
+      spin();
+      for (let i = 0; i < 10; i++) yield* jobs.send(i);
+      for (let i = 0; i < 10; i++) yield* done.receive();
+    }
+    for (let i = 0; i < 10; i++) yield* jobs.send(-1);
+  });
+  assert.ok(median <= 8, `${median} steps of 1 ms between host turns`);
+});
+
 Loop("a call of a task (an operation whose iterator is an effect's) joins it, even when the time slice ends just as the call opens it", async () => {
   const { value } = await runVirtual(function* () {
     const worker = yield* spawn(function* () {
