@@ -768,14 +768,16 @@ export class Scheduler {
    * next effect throws, or its waits do): the step loop decides those, exactly as before. */
   quick(t: Task): boolean {
     // (`!== true`, not `!this.running`: a plain truthiness test compiles longer; see `opening` in effect.ts.)
-    if (this.running !== true || t.flags & OVERDUE || t.top.flags & HALTED) return false;
-    return --this.budget > 0 || this.budgetRenewed();
+    // At the budget's last effect, false: the step loop performs it, and looks at the clock (a
+    // look here, `--budget > 0 || renew()`, cost fanout +4.6 %, callgrind: inlined everywhere).
+    if (this.running !== true || this.budget <= 1 || t.flags & OVERDUE || t.top.flags & HALTED) return false;
+    this.budget--;
+    return true;
   }
 
   /** The budget of the step ran out: look at the clock. Past the slice, none: the step loop
-   * preempts the task (from a `yield*`, after performing the effect, when it finds this out
-   * again). Within it, a budget sized by how long the last window took (see BUDGET): counted
-   * from the last look or the run's start, whichever came later, so at worst too short. */
+   * preempts the task. Within it, a budget sized by how long the last window took (see BUDGET):
+   * counted from the last look or the run's start, whichever came later, so at worst too short. */
   private budgetRenewed(): boolean {
     renewNotes(); // young again (see noteMade)
     const now = this.clock.realNow();
