@@ -21,9 +21,10 @@ export interface Ticker {
 export interface Clock {
   /** Current time in milliseconds. */
   now(): number;
-  /** The time that ends slices, in milliseconds: real elapsed time; on a virtual clock, work
-   * done (see VirtualClock.realNow). */
-  realNow(): number;
+  /** The time that ends the scheduler's slices, in milliseconds: real time; on a virtual clock,
+   * the work done (see VirtualClock.sliceNow). `work`: the steps, effects or wakes the scheduler
+   * went through since it last asked. */
+  sliceNow(work: number): number;
   /** A number in [0, 1) for random choices (select): reproducible on a virtual clock. */
   random(): number;
   /** The deadline of a timer of `ms` milliseconds started now. */
@@ -81,6 +82,11 @@ export const afterHostTurn = hostTurnOf(globalHost);
 const perf = (globalThis as { performance?: { now(): number } }).performance;
 const monotonic: () => number = perf ? () => perf.now() : () => Date.now();
 
+/** @internal Longest run of the loop before it lets the host handle timers and I/O, in ms. */
+export const SLICE_MS = 5;
+/** A virtual clock's slice, in the scheduler's units of work (see VirtualClock.sliceNow). */
+const WORK_UNITS = 256;
+
 /** @internal Wall-clock time, one host timer for the earliest deadline. */
 export class RealClock implements Clock {
   private timer: Timer | undefined = undefined;
@@ -95,7 +101,7 @@ export class RealClock implements Clock {
     return monotonic();
   }
 
-  realNow(): number {
+  sliceNow(_work: number): number {
     return monotonic();
   }
 
@@ -112,9 +118,15 @@ export class RealClock implements Clock {
     return Math.floor((monotonic() + (ms < 1 ? 1 : ms)) * 8) / 8;
   }
 
+  /** Now, or the deadline whose host timer has fired if that is later, but at most 7/8 ms later:
+   * the host counts whole milliseconds (a timer may fire up to one early), and a timer armed for
+   * the nearest one (see arm) may fire half a millisecond earlier still. With deadlines rounded
+   * down to 1/8 ms, no sleep ends more than a millisecond early (1.5 ms, in a stream of sleepers,
+   * before this bound). */
   dueBy(): number {
     const now = monotonic();
-    return this.reached > now ? this.reached : now;
+    const limit = now + 0.875;
+    return this.reached <= now ? now : this.reached < limit ? this.reached : limit;
   }
 
   arm(deadline: number, ticker: Ticker): void {
@@ -193,7 +205,7 @@ function watchExit(): void {
  */
 export class VirtualClock implements Clock {
   private time = 0;
-  /** What `realNow` says: the looks at it so far, each 1/8 ms. */
+  /** What `sliceNow` says: the work done so far. */
   private work = 0;
   private seed = 0x9e3779b9;
   /** Counts idle() calls; a hop acts only if no idle() came after it was scheduled. */
@@ -205,14 +217,14 @@ export class VirtualClock implements Clock {
     return this.time;
   }
 
-  /** Not real time: a slice on a virtual clock is a count of the scheduler's looks at the clock
-   * (each 1/8 ms, so 40 a slice: after every 16th step, every 16th synchronous effect, every
-   * `cooperate`...). A run's slices then end at the same steps however long each computes, and
-   * the same program keeps its interleaving on any machine and under any load (with real time, a
-   * step computing 5 ms moved a promise's wake ahead of others); a busy run still gives the
-   * host a turn every few hundred steps. */
-  realNow(): number {
-    return (this.work += 0.125);
+  /** Not real time: on a virtual clock a slice is WORK_UNITS steps, effects or promise wakes,
+   * as the scheduler counts them. A run's slices then end at the same steps however long each
+   * computes, and the same program keeps its interleaving on any machine and under any load
+   * (with real time, a step computing 5 ms moved a promise's wake ahead of others); a busy run
+   * still gives the host a turn every WORK_UNITS of them (a busy one, for a while: 256 steps
+   * of 1 ms each are a quarter of a second). */
+  sliceNow(work: number): number {
+    return (this.work += work * (SLICE_MS / WORK_UNITS));
   }
 
   deadline(ms: number): number {

@@ -1,7 +1,7 @@
 // The scheduler: a FIFO run queue, the trampolined step loop that resumes coroutines, time slices,
 // and the lifecycle of tasks and frames (children, cancellation, errors). It never touches the host.
 
-import type { Clock } from "./clock.js";
+import { SLICE_MS, type Clock } from "./clock.js";
 import { foreign, ONE_COPY } from "./brand.js";
 import { anyUnused, clearSuspect, Effect, effectTypes, forgetOpening, renewNotes, suspect, unused, used, type Suspect } from "./effect.js";
 import { Call, Join, Wait, type AnyEffect, type TaskOptions } from "./effects.js";
@@ -16,8 +16,6 @@ import {
   RETURNED, SHIELD, STARTED, STOPPING, SUSPENDED, Task, taskOf, THROWING, childrenOf, tasksUnder, endReasons,
 } from "./task.js";
 
-/** @internal Longest run of the loop before it lets the host handle timers and I/O, in ms. */
-export const SLICE_MS = 5;
 
 /** How many runs of the loop are going on now, those of every copy of skein in the process (a
  * count shared through the global symbol registry, as the brands are): a promise's reaction or
@@ -37,7 +35,8 @@ function sharedRuns(): { n: number } {
  * looked at; after that, as many as the last ones would take to fill what is left of the slice
  * (1 to MAX_BUDGET). A task whose every `call` computes for a millisecond holds the host for 16
  * ms at most (with a budget of 256 throughout, a quarter of a second), while a long loop of quick
- * calls pays for a clock read every 256th (every 16th: `call` +18 %, callgrind). */
+ * calls pays for a clock read every 256th (every 16th: `call` +18 %, callgrind). Calls that turn
+ * slow after many quick ones still run up to 256 before the next look. */
 export const BUDGET = 16;
 const MAX_BUDGET = 256;
 /** The loop looks at the clock after steps 1, 2, 4 and 8 of a run (EARLY), then after every
@@ -500,13 +499,14 @@ export class Scheduler {
   /** Fire due timers, then step ready tasks in FIFO order until none is left or the time slice
    * is used up; then let the clock arm the next deadline, and go on after the host's turn if
    * work is left. */
-  private loop(sliceEnd = this.clock.realNow() + SLICE_MS): void {
+  private loop(sliceEnd = this.clock.sliceNow(0) + SLICE_MS): void {
     if (this.running) return;
     this.running = true;
     runs.n++;
     this.sliceOver = false;
     this.sliceEnd = sliceEnd;
     let n = 0;
+    let seen = 0; // steps when the clock was last looked at
     try {
       this.fireTimers();
       const p = this.preempted;
@@ -527,7 +527,8 @@ export class Scheduler {
         if (anyUnused()) this.forgotten(t);
         if ((++n & 63) === 0) renewNotes(); // young again (see noteMade)
         if ((n & EVERY) === 0 || (n <= EARLY && (n & (n - 1)) === 0)) {
-          if (this.clock.realNow() >= this.sliceEnd) this.sliceOver = true;
+          if (this.clock.sliceNow(n - seen) >= this.sliceEnd) this.sliceOver = true;
+          seen = n;
         }
         if (this.sliceOver) {
           this.sliceOver = this.queue.size > 0 || this.preempted !== null;
@@ -780,7 +781,7 @@ export class Scheduler {
    * counted from the last look or the run's start, whichever came later, so at worst too short. */
   private budgetRenewed(): boolean {
     renewNotes(); // young again (see noteMade)
-    const now = this.clock.realNow();
+    const now = this.clock.sliceNow(this.window);
     if (now >= this.sliceEnd) return false;
     const began = this.sliceEnd - SLICE_MS;
     const since = now - (this.looked > began ? this.looked : began);
@@ -812,7 +813,7 @@ export class Scheduler {
   /** @internal `t` (suspended) lets the other ready tasks run first: to the back of the queue,
    * or, if the time slice is used up, aside until the next slice. */
   yieldTurn(t: Task): void {
-    if (this.clock.realNow() >= this.sliceEnd) this.preempt(t);
+    if (this.clock.sliceNow(1) >= this.sliceEnd) this.preempt(t);
     else this.enqueue(t);
   }
 
@@ -852,7 +853,7 @@ export class Scheduler {
     if (runs.n === 0 && !this.scheduled && !this.deferred) {
       // Idle, so nothing else is queued: `t` runs now, unless the microtasks' slice is over. The
       // clock is read at each run, as `kick` does: one step may compute for milliseconds.
-      const now = this.clock.realNow();
+      const now = this.clock.sliceNow(1);
       if (this.burst < 0) {
         this.burst = now;
         this.clock.defer(this.hostHadTurn);
@@ -965,7 +966,7 @@ export class Scheduler {
    * timers and I/O are never starved. */
   kick(): void {
     if (this.running || this.scheduled || this.deferred) return;
-    const now = this.clock.realNow();
+    const now = this.clock.sliceNow(1);
     if (this.burst < 0) {
       this.burst = now;
       this.clock.defer(this.hostHadTurn);

@@ -6,7 +6,8 @@ import { execFileSync } from "node:child_process";
 import {
   action, call, cancel, channel, cooperate, createScheduler, DeadlockError, wait, Effect, fork, join, map, self, shield, sleep, spawn, suspend, type Channel, type Operation,
 } from "../../lib/index.js";
-import { BUDGET, SLICE_MS } from "../../lib/core/scheduler.js";
+import { BUDGET } from "../../lib/core/scheduler.js";
+import { SLICE_MS } from "../../lib/core/clock.js";
 import { framesAboveLoop, outcome, runVirtual, virtual } from "../helpers.js";
 import { measure, type Fairness } from "../../bench/fairness.js";
 
@@ -815,6 +816,42 @@ Virtual("the interleaving does not depend on real time: a task preempted after m
     });
   const quick = await order(0);
   assert.equal(await order(2 * SLICE_MS), quick);
+});
+
+Virtual("a busy virtual run gives the host a turn every 256 steps, effects or promise wakes, however long they compute", async () => {
+  // The virtual clock's slices count work: with real time the turn came where the machine's
+  // speed said; counting looks at the clock, a step's synchronous calls ran ~10,000 between
+  // host turns, so a task polling for an outside event waited seconds (found by review).
+  const callsUntilHost = async (body: (flag: { set: boolean }) => Operation<number>) => {
+    const flag = { set: false };
+    setImmediate(() => (flag.set = true));
+    return await virtual().run(() => body(flag));
+  };
+  const calls = await callsUntilHost(function* (flag) {
+    let n = 0;
+    while (!flag.set) yield* call(() => n++);
+    return n;
+  });
+  assert.ok(calls > 0 && calls <= 2 * 256, `${calls} synchronous calls before the host's turn`);
+  const wakes = await callsUntilHost(function* (flag) {
+    let n = 0;
+    while (!flag.set) yield* call(async () => n++);
+    return n;
+  });
+  assert.ok(wakes > 0 && wakes <= 2 * 256, `${wakes} promise wakes before the host's turn`);
+  const steps = await callsUntilHost(function* (flag) {
+    const ping = channel<number>();
+    let n = 0;
+    yield* spawn(function* () {
+      for (;;) yield* ping.receive();
+    });
+    while (!flag.set) {
+      yield* ping.send(n);
+      n++;
+    }
+    return n;
+  });
+  assert.ok(steps > 0 && steps <= 2 * 256, `${steps} hand-offs before the host's turn`);
 });
 
 Virtual("a run that can never progress fails with a deadlock report listing what each task waits on", async () => {
