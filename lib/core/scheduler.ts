@@ -526,7 +526,9 @@ export class Scheduler {
         current.task = null;
         if (anyUnused()) this.forgotten(t);
         if ((++n & 63) === 0) renewNotes(); // young again (see noteMade)
-        if ((n & EVERY) === 0 || (n <= EARLY && (n & (n - 1)) === 0)) {
+        // (Not when nothing is queued: the run ends here unless a timer fell due. A run of one
+        // step, as an I/O event's usually is, then reads the clock once, not twice.)
+        if (((n & EVERY) === 0 || (n <= EARLY && (n & (n - 1)) === 0)) && this.queue.size > 0) {
           if (this.clock.sliceNow(n - seen) >= this.sliceEnd) this.sliceOver = true;
           seen = n;
         }
