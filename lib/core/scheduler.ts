@@ -396,6 +396,9 @@ export class Scheduler {
   private window = BUDGET;
   /** When the budget was last renewed. */
   private looked = 0;
+  /** Work the clock has not been told of (see `look`): the effects of steps that ended within
+   * their budget's window, the steps of runs that ended between two looks. */
+  private unseen = 0;
   /** When the current run of microtask-started ticks began (-1: the host has had a turn since). */
   private burst = -1;
   /** A run on a microtask (see kick) gets what is left of the burst's slice, not a slice of its
@@ -529,7 +532,7 @@ export class Scheduler {
         // (Not when nothing is queued: the run ends here unless a timer fell due. A run of one
         // step, as an I/O event's usually is, then reads the clock once, not twice.)
         if (((n & EVERY) === 0 || (n <= EARLY && (n & (n - 1)) === 0)) && this.queue.size > 0) {
-          if (this.clock.sliceNow(n - seen) >= this.sliceEnd) this.sliceOver = true;
+          if (this.look(n - seen) >= this.sliceEnd) this.sliceOver = true;
           seen = n;
         }
         if (this.sliceOver) {
@@ -541,6 +544,7 @@ export class Scheduler {
       this.running = false;
       runs.n--;
       current.task = null;
+      this.unseen += n - seen;
     }
     this.arm();
     if (this.sliceOver) this.deferLoop();
@@ -599,6 +603,7 @@ export class Scheduler {
     t.slot = undefined;
     forgetOpening(); // an iterator opened outside the loop and never stepped is no first step here
     if (!(flags & STARTED)) this.start(t); // (this may open the body's iterator: its first step follows)
+    this.unseen += this.window - this.budget; // the last step's effects, if it ended within its window
     this.budget = this.window = BUDGET;
     for (;;) {
       const it = t.it;
@@ -778,13 +783,25 @@ export class Scheduler {
     return true;
   }
 
+  /** The clock's time for slices, telling it of the `work` (steps, effects, wakes) done since
+   * the last look and of what went unseen: a virtual clock's slices are that work (see
+   * VirtualClock.sliceNow); a real clock ignores it. */
+  private look(work: number): number {
+    const unseen = this.unseen;
+    this.unseen = 0;
+    return this.clock.sliceNow(work + unseen);
+  }
+
   /** The budget of the step ran out: look at the clock. Past the slice, none: the step loop
    * preempts the task. Within it, a budget sized by how long the last window took (see BUDGET):
    * counted from the last look or the run's start, whichever came later, so at worst too short. */
   private budgetRenewed(): boolean {
     renewNotes(); // young again (see noteMade)
-    const now = this.clock.sliceNow(this.window);
-    if (now >= this.sliceEnd) return false;
+    const now = this.look(this.window);
+    if (now >= this.sliceEnd) {
+      this.budget = this.window; // (the window is told: none of it is left unseen)
+      return false;
+    }
     const began = this.sliceEnd - SLICE_MS;
     const since = now - (this.looked > began ? this.looked : began);
     this.looked = now;
@@ -815,7 +832,7 @@ export class Scheduler {
   /** @internal `t` (suspended) lets the other ready tasks run first: to the back of the queue,
    * or, if the time slice is used up, aside until the next slice. */
   yieldTurn(t: Task): void {
-    if (this.clock.sliceNow(1) >= this.sliceEnd) this.preempt(t);
+    if (this.look(1) >= this.sliceEnd) this.preempt(t);
     else this.enqueue(t);
   }
 
@@ -855,7 +872,7 @@ export class Scheduler {
     if (runs.n === 0 && !this.scheduled && !this.deferred) {
       // Idle, so nothing else is queued: `t` runs now, unless the microtasks' slice is over. The
       // clock is read at each run, as `kick` does: one step may compute for milliseconds.
-      const now = this.clock.sliceNow(1);
+      const now = this.look(1);
       if (this.burst < 0) {
         this.burst = now;
         this.clock.defer(this.hostHadTurn);
@@ -968,7 +985,7 @@ export class Scheduler {
    * timers and I/O are never starved. */
   kick(): void {
     if (this.running || this.scheduled || this.deferred) return;
-    const now = this.clock.sliceNow(1);
+    const now = this.look(1);
     if (this.burst < 0) {
       this.burst = now;
       this.clock.defer(this.hostHadTurn);

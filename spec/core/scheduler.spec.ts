@@ -852,6 +852,19 @@ Virtual("a busy virtual run gives the host a turn every 256 steps, effects or pr
     return n;
   });
   assert.ok(steps > 0 && steps <= 2 * 256, `${steps} hand-offs before the host's turn`);
+  // Steps of a few synchronous calls each, then a wait: their calls count too (they went
+  // uncounted while each step ended within its budget: 2,048 and 4,096 calls; found by review).
+  for (const wait of [() => cooperate(), () => call(async () => 0)]) {
+    const few = await callsUntilHost(function* (flag) {
+      let n = 0;
+      while (!flag.set) {
+        for (let i = 0; i < 15; i++) yield* call(() => n++);
+        yield* wait();
+      }
+      return n;
+    });
+    assert.ok(few > 0 && few <= 2 * 256, `${few} synchronous calls, 15 a step, before the host's turn`);
+  }
 });
 
 Virtual("a run that can never progress fails with a deadlock report listing what each task waits on", async () => {
