@@ -238,6 +238,23 @@ Loop("tasks woken by a step that a promise woke get what is left of its slice, n
   assert.ok(median <= 8, `${median} steps of 1 ms between host turns`);
 });
 
+Loop("two tasks that pass a short sleep back and forth, computing between, let the host run its timers", async () => {
+  // After each step the queue was empty and the other task's timer already due: the loop fired
+  // it and went on, never looking at the slice, so the host waited for the whole exchange
+  // (found by review: a host setInterval(1) waited 600 ms).
+  const median = await stepsPerHostTurn(2, function* (spin) {
+    for (let k = 0; k < 2; k++) {
+      yield* fork(function* () {
+        for (let i = 0; i < 60; i++) {
+          spin();
+          yield* sleep(1);
+        }
+      });
+    }
+  });
+  assert.ok(median <= 6, `${median} steps of 2 ms between host turns`);
+});
+
 Loop("a call of a task (an operation whose iterator is an effect's) joins it, even when the time slice ends just as the call opens it", async () => {
   const { value } = await runVirtual(function* () {
     const worker = yield* spawn(function* () {
@@ -865,6 +882,25 @@ Virtual("a busy virtual run gives the host a turn every 256 steps, effects or pr
     });
     assert.ok(few > 0 && few <= 2 * 256, `${few} synchronous calls, 15 a step, before the host's turn`);
   }
+});
+
+Virtual("work done in runs that never looked at the clock is not charged to a later slice", async () => {
+  // A timer jump's run of one step does not look at the clock (nothing else is queued): its work
+  // was kept for the next look, and after 100 such runs a burst of calls got a slice of 15 of
+  // them, not ~256 (found by review). A run that begins a slice tells the clock first.
+  const s = virtual();
+  let calls = 0;
+  let turnAt = -1;
+  const result = s.run(function* () {
+    for (let j = 0; j < 100; j++) {
+      for (let i = 0; i < 15; i++) yield* call(() => i);
+      yield* sleep(1);
+    }
+    setImmediate(() => (turnAt = calls));
+    for (let i = 0; i < 1000; i++) yield* call(() => calls++);
+  });
+  await result;
+  assert.ok(turnAt >= 128, `the host's turn came after ${turnAt} calls of a fresh slice`);
 });
 
 Virtual("a run that can never progress fails with a deadlock report listing what each task waits on", async () => {
