@@ -510,6 +510,7 @@ export class Scheduler {
     this.sliceEnd = sliceEnd;
     let n = 0;
     let seen = 0; // steps when the clock was last looked at
+    let fired = false; // timers fell due and were fired at the queue's end in this run
     try {
       this.fireTimers();
       const p = this.preempted;
@@ -520,15 +521,22 @@ export class Scheduler {
       for (;;) {
         const t = this.queue.shift();
         if (t === undefined) {
-          // Timers that fell due during the run: their tasks run in it only within its slice,
-          // else first after the host's turn. (Two tasks that passed a short sleep back and
-          // forth, each step waking the other's timer, held the host for good: found by review.)
+          // Timers that fell due during the run: their tasks run in it, and what they wake;
+          // timers that fall due after those again only within the slice, else their tasks run
+          // first after the host's turn. (Two tasks that passed a short sleep back and forth,
+          // each step waking the other's timer, held the host for good; stopping at the first
+          // such timer made a sleeper's wake of another task wait for the busy tasks' next
+          // steps: both found by review.)
           if (!this.fireTimers()) break;
-          if (n > 0 && this.look(n - seen) >= this.sliceEnd) {
-            this.sliceOver = true;
-            break;
+          if (fired) {
+            const over = this.look(n - seen) >= this.sliceEnd;
+            seen = n;
+            if (over) {
+              this.sliceOver = true;
+              break;
+            }
           }
-          seen = n;
+          fired = true;
           continue;
         }
         current.task = t;
