@@ -805,10 +805,11 @@ Virtual("the interleaving does not depend on real time: a step woken by a jump t
   assert.equal(await order(2 * SLICE_MS), ["A@10", "R@10", "B@10"]);
 });
 
-Virtual("the interleaving does not depend on real time: a step that computes past the slice does not end the run", async () => {
+Virtual("the interleaving does not depend on real time: a step that computes past the slice does not end the run, however many steps it has", async () => {
   // On the real clock the loop looks at the time after a run's first steps; on a virtual one
-  // that made B's wake of R run after A's promise wake once A computed 5 ms (found by review).
-  const order = (ms: number) =>
+  // that made B's wake of R run after A's promise wake once A computed 5 ms; and with 63 tasks
+  // more, the look at step 64 did the same (both found by review).
+  const order = (ms: number, others: number) =>
     virtualOrder(ms, function* (spin, log, ch, now) {
       yield* fork(function* () {
         yield* sleep(10);
@@ -816,6 +817,7 @@ Virtual("the interleaving does not depend on real time: a step that computes pas
         yield* call(async () => 0);
         log.push(`A@${now()}`);
       });
+      for (let i = 0; i < others; i++) yield* fork(() => sleep(10));
       yield* fork(function* () {
         yield* sleep(10);
         yield* ch.send(1);
@@ -826,34 +828,10 @@ Virtual("the interleaving does not depend on real time: a step that computes pas
         log.push(`R@${now()}`);
       });
     });
-  assert.equal(await order(0), ["B@10", "R@10", "A@10"]);
-  assert.equal(await order(2 * SLICE_MS), ["B@10", "R@10", "A@10"]);
-});
-
-Virtual("the interleaving does not depend on real time, however many steps a run has", async () => {
-  // 63 tasks more in the same run: the loop looked at the real clock at step 64 and, once A had
-  // computed 10 ms, ended the slice there, so A's promise wake ran before R (found by review).
-  const order = (ms: number) =>
-    virtualOrder(ms, function* (spin, log, ch, now) {
-      yield* fork(function* () {
-        yield* sleep(10);
-        spin();
-        yield* call(async () => 0);
-        log.push(`A@${now()}`);
-      });
-      for (let i = 0; i < 63; i++) yield* fork(() => sleep(10));
-      yield* fork(function* () {
-        yield* sleep(10);
-        yield* ch.send(1);
-        log.push(`B@${now()}`);
-      });
-      yield* fork(function* () {
-        yield* ch.receive();
-        log.push(`R@${now()}`);
-      });
-    });
-  const quick = await order(0);
-  assert.equal(await order(2 * SLICE_MS), quick);
+  assert.equal(await order(0, 0), ["B@10", "R@10", "A@10"]);
+  assert.equal(await order(2 * SLICE_MS, 0), ["B@10", "R@10", "A@10"]);
+  const quick = await order(0, 63);
+  assert.equal(await order(2 * SLICE_MS, 63), quick);
 });
 
 Virtual("the interleaving does not depend on real time: a task preempted after many synchronous calls is preempted at the same one", async () => {
