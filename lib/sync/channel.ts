@@ -135,12 +135,11 @@ export class Receive<T> extends Park<T | undefined> {
  * ```
  */
 export class Send<T> extends Park<void> {
-  declare readonly channel: Channel<T & ({} | null)>;
-  declare readonly item: T;
-  constructor(channel: Channel<T & ({} | null)>, item: T) {
+  constructor(
+    readonly channel: Channel<T & ({} | null)>,
+    readonly item: T,
+  ) {
     super();
-    this.channel = channel;
-    this.item = item;
   }
   /** The first step of `yield*`: inside a running task (see `Scheduler.quick`), a send that can
    * complete at once (a receiver waits, or the buffer has room) completes here. */
