@@ -6,7 +6,7 @@ import { call, checkMs, self, Sleep, spawn } from "../core/effects.js";
 import { isCancelled, TimeoutError } from "../core/errors.js";
 import { checkOperation, type OperationLike } from "../core/operation.js";
 import { giveBack, restorable } from "../core/park.js";
-import { isHalted, type Task } from "../core/task.js";
+import { isHalted, type Frame, type Task } from "../core/task.js";
 
 /**
  * Run `op`, but give up after `ms` milliseconds: `op` is cancelled, its cleanup finishes, and a
@@ -39,24 +39,44 @@ export function timeout<T>(ms: number, op: OperationLike<T>): Operation<T> {
 
 function bounded<T>(ms: number, limit: Operation<void>, op: OperationLike<T>): Operation<T> {
   const what = typeof op === "function" ? op.name || "an anonymous function" : op instanceof Effect ? String(op) : "an operation";
-  return call(function* timeout() {
+  return call(bodies.timeout<T>, new Limit(ms, limit, op, what));
+}
+
+/** One timeout's state, shared by its call, the call `op` runs in, and the timer. */
+class Limit<T> {
+  /** The timer fired: the cause of the Cancelled, and what the caller gets. */
+  fired: TimeoutError | undefined = undefined;
+  constructor(
+    readonly ms: number,
+    readonly limit: Operation<void>,
+    readonly op: OperationLike<T>,
+    readonly what: string,
+  ) {}
+}
+
+/** The bodies of a timeout: methods, not closures made per timeout (a bundler that keeps names,
+ * esbuild's `keepNames` or tsx, names each closure as it is made, ~240 ns apiece; an object's
+ * methods keep their names as they are). */
+const bodies = {
+  *timeout<T>(b: Limit<T>): Operation<T> {
     const outer = (yield* self()).top;
-    let fired: TimeoutError | undefined;
     try {
-      return yield* call(function* limited() {
-        const me = yield* self();
-        const frame = me.top; // the call `op` runs in: the timer cancels it, and only it
-        yield* spawn(function* timer() {
-          yield* limit;
-          fired = new TimeoutError(ms, what); // the cause of the Cancelled, and what the caller gets
-          me.sched.halt(frame, { because: `timeout(${ms}) fired`, cause: fired });
-        }, { name: `timeout(${ms})` });
-        return yield* call(op as Operation<T>);
-      });
+      return yield* call(bodies.limited<T>, b);
     } catch (e) {
       // The limited call was cancelled by its timer (not by a cancellation of this task).
-      if (fired !== undefined && isCancelled(e) && !isHalted(outer)) throw fired;
+      if (b.fired !== undefined && isCancelled(e) && !isHalted(outer)) throw b.fired;
       throw e;
     }
-  });
-}
+  },
+  *limited<T>(b: Limit<T>): Operation<T> {
+    const me = yield* self();
+    const frame = me.top; // the call `op` runs in: the timer cancels it, and only it
+    yield* spawn(bodies.timer(b, me, frame), { name: `timeout(${b.ms})` });
+    return yield* call(b.op as Operation<T>);
+  },
+  *timer<T>(b: Limit<T>, me: Task, frame: Frame): Operation<void> {
+    yield* b.limit;
+    b.fired = new TimeoutError(b.ms, b.what);
+    me.sched.halt(frame, { because: `timeout(${b.ms}) fired`, cause: b.fired });
+  },
+};

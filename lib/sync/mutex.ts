@@ -158,15 +158,7 @@ export class Mutex {
    */
   withLock<T>(op: OperationLike<T>): Operation<T> {
     checkOperation(op, "withLock()");
-    const m = this;
-    return call(function* withLock() {
-      yield* m.lock();
-      try {
-        return yield* call(op as Operation<T>);
-      } finally {
-        m.unlock();
-      }
-    });
+    return call(withLock<T>, this, op);
   }
 
   toString(): string {
@@ -184,4 +176,15 @@ export class Mutex {
  */
 export function mutex(): Mutex {
   return new Mutex();
+}
+
+/** The body of {@link Mutex.withLock}: a function of the module, not a closure made per call (see
+ * `withPermit` in semaphore.ts). */
+function* withLock<T>(m: Mutex, op: OperationLike<T>): Operation<T> {
+  yield* m.lock();
+  try {
+    return yield* call(op as Operation<T>);
+  } finally {
+    m.unlock();
+  }
 }
