@@ -7,11 +7,12 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { benchArgs } from "./args.js";
 import type { CaseResult } from "./case.js";
+import { keepNamesBuild } from "./skein.js";
 
 const run = promisify(execFile);
 const caseFile = fileURLToPath(new URL("case.ts", import.meta.url));
 const allCases = ["roundtrip", "depth", "sleepers", "heap", "million", "pingpong", "fanout", "tells", "selective"];
-const allPeers = ["native", "skein", "skein (yield*)", "co", "redux-saga", "effection", "Effect", "js-csp"];
+const allPeers = ["native", "skein", "skein (keepNames)", "skein (yield*)", "co", "redux-saga", "effection", "Effect", "js-csp"];
 const titles: Record<string, string> = {
   roundtrip: "one synchronous effect round trip",
   "depth-1": "resume at depth 1",
@@ -47,13 +48,18 @@ const only = chosen.filter((c) => allCases.includes(c));
 const io = args.flags.core ? [] : chosen.filter((c) => ioCases.includes(c));
 const peers = (args.lists.peers ?? allPeers).filter((p) => p !== "skein (yield*)" || only.includes("depth"));
 
+// skein as a user's bundle with esbuild's keepNames has it (tsx's too): the same build, every class
+// and function given an own `name`, which V8 once made several times slower.
+const keepNames = peers.includes("skein (keepNames)") ? await keepNamesBuild() : "";
+
 async function measure(which: string, peer: string): Promise<CaseResult | string> {
   if (peer === "skein (yield*)" && which !== "depth") return "";
+  const env = peer === "skein (keepNames)" ? { ...process.env, SKEIN_DIST: keepNames } : process.env;
   try {
     const { stdout } = await run(
       process.execPath,
-      ["--expose-gc", "--max-old-space-size=16384", "--import", "tsx", caseFile, which, peer],
-      { timeout: 180_000, maxBuffer: 1 << 20 },
+      ["--expose-gc", "--max-old-space-size=16384", "--import", "tsx", caseFile, which, peer === "skein (keepNames)" ? "skein" : peer],
+      { timeout: 180_000, maxBuffer: 1 << 20, env },
     );
     return JSON.parse(stdout.trim().split("\n").pop()!) as CaseResult;
   } catch (e) {

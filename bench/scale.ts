@@ -6,9 +6,10 @@ import { execFile } from "node:child_process";
 import { cpus } from "node:os";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import {
-  channel, createScheduler, fork, map, receive, select, semaphore, sleep, spawn, tell, type Operation, type Task,
-} from "../lib/index.js";
+import type { Operation, Task } from "../lib/index.js";
+import { skeinModule } from "./skein.js";
+
+const { channel, createScheduler, fork, map, receive, select, semaphore, sleep, spawn, tell } = await skeinModule();
 
 const real = createScheduler();
 const virtual = createScheduler({ clock: "virtual" });

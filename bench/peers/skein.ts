@@ -1,5 +1,9 @@
-import { call, createScheduler, fork, self, sleep, type Operation } from "../../lib/index.js";
+import type { Operation } from "../../lib/index.js";
+import { skeinModule } from "../skein.js";
 import { until, LONG, type Peer } from "./peer.js";
+
+const { call, channel, createScheduler, fork, receive, self, sleep, spawn, tell } = await skeinModule();
+const me = self;
 
 const s = createScheduler();
 
@@ -54,7 +58,6 @@ function nestNative(depth: number, n: number): Operation<number> {
 export const skeinYieldStar: Peer = { ...skein, nesting: "yield* sub()", depth: (d, n) => s.run(() => nestNative(d, n)) };
 
 // ---- channels and mailboxes ---------------------------------------------------------------
-import { channel, receive, self as me, spawn, tell } from "../../lib/index.js";
 
 skein.pingPong = (n) =>
   s.run(function* () {
