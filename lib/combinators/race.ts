@@ -7,7 +7,7 @@ import { action, call, ensure, self, spawn } from "../core/effects.js";
 import { isCancelled } from "../core/errors.js";
 import type { OperationLike, Result } from "../core/operation.js";
 import { giveBack, restorable } from "../core/park.js";
-import { actorOf, endReasons, mailboxHost, type Task } from "../core/task.js";
+import { actorOf, current, endReasons, type Frame, mailboxHost, type Task } from "../core/task.js";
 import { entries, nameOf, Takings } from "./all.js";
 
 /**
@@ -44,64 +44,81 @@ export function race<T extends Record<string, OperationLike<unknown>>>(
 export function race(ops: unknown): Operation<unknown> {
   const { list, keys, values } = entries(ops, "race()");
   if (values.length === 0) throw new RangeError("race() needs at least one operation");
-  let lastWinner: unknown; // the contestant that won the latest run: a race that loses gives back through it
-  const op = call(function* race() {
+  const runs = { lastWinner: undefined as unknown }; // the contestant that won the latest run: a race that loses gives back through it
+  const op = call(bodies.race, { list, keys, values }, runs);
+  return restorable(op, (result: unknown, task: Task) => {
+    if (runs.lastWinner !== undefined) giveBack(runs.lastWinner, list ? result : Object.values(result as object)[0], task);
+  });
+}
+
+/** One run of a race: what its contestants share. */
+class Contest {
+  decided = false;
+  /** The race itself ended without taking the winner's value (cancelled). */
+  over = false;
+  winner: { value: unknown; result: unknown; op: unknown } | undefined = undefined;
+  wake: ((value: unknown) => void) | undefined = undefined;
+  constructor(
+    readonly me: Task,
+    /** This race's call: its losers stop when it ends. */
+    readonly frame: Frame,
+    readonly list: boolean,
+    readonly taken: Takings,
+    readonly runs: { lastWinner: unknown },
+  ) {}
+}
+
+/** The bodies of a race and of its contestants: methods of one object, not closures made per race
+ * and per contestant (V8 gives each generator function it creates a prototype and a map of its
+ * own when first called, ~800 ns; and a bundler that keeps names names each closure). */
+const bodies = {
+  *race(e: { list: boolean; keys: string[]; values: OperationLike<unknown>[] }, runs: { lastWinner: unknown }): Operation<unknown> {
     const me = yield* self();
-    const frame = me.top; // this race's call: its losers stop when it ends
     const host = actorOf(me);
-    let decided = false;
-    let over = false; // the race itself ended without taking the winner's value (cancelled)
-    let winner: { value: unknown; result: unknown; op: unknown } | undefined;
-    let wake: ((value: unknown) => void) | undefined;
-    const taken = new Takings(me);
+    const c = new Contest(me, me.top, e.list, new Takings(me), runs);
     // Once every contestant has ended: what the losers took goes back, the latest taken first.
     yield* ensure(() => {
-      if (over && winner !== undefined) taken.add(winner.op, winner.value, true);
-      taken.giveBack();
+      if (c.over && c.winner !== undefined) c.taken.add(c.winner.op, c.winner.value, true);
+      c.taken.giveBack();
     });
-    for (let i = 0; i < values.length; i++) {
-      const key = keys[i]!;
-      const op = values[i]!;
-      const t: Task = yield* spawn(
-        function* contestant() {
-          if (decided) return; // one completed while the race was starting: no need to start
-          let value: unknown;
-          try {
-            value = yield* call(op as Operation<unknown>);
-          } catch (e) {
-            if (!decided) {
-              decided = true;
-              throw e; // the first to settle failed: the race fails with it
-            }
-            if (!isCancelled(e)) {
-              const me = yield* self();
-              me.sched.report(e, me, `task ${me} failed after it had lost a race: the race was decided`); // never dropped
-            }
-            return;
-          }
-          if (decided || over) return taken.add(op, value); // a loser: what it took goes back
-          decided = true;
-          endReasons.set(frame, `the race in task ${me} was decided: task ${t} won`);
-          lastWinner = op;
-          winner = { value, result: list ? value : { [key]: value }, op };
-          wake?.(winner.result);
-        },
-        { name: nameOf(op, "race", key) },
-      );
+    for (let i = 0; i < e.values.length; i++) {
+      const key = e.keys[i]!;
+      const op = e.values[i]!;
+      const t: Task = yield* spawn(bodies.contestant(c, key, op), { name: nameOf(op, "race", key) });
       mailboxHost.set(t, host);
     }
     try {
       // A contestant may have won already (if this body was preempted after spawning).
       return yield* action((resolve) => {
-        if (winner !== undefined) resolve(winner.result);
-        else wake = resolve;
+        if (c.winner !== undefined) resolve(c.winner.result);
+        else c.wake = resolve;
       });
-    } catch (e) {
-      over = true;
-      throw e;
+    } catch (err) {
+      c.over = true;
+      throw err;
     }
-  });
-  return restorable(op, (result: unknown, task: Task) => {
-    if (lastWinner !== undefined) giveBack(lastWinner, list ? result : Object.values(result as object)[0], task);
-  });
-}
+  },
+  *contestant(c: Contest, key: string, op: OperationLike<unknown>): Operation<void> {
+    if (c.decided) return; // one completed while the race was starting: no need to start
+    let value: unknown;
+    try {
+      value = yield* call(op as Operation<unknown>);
+    } catch (e) {
+      if (!c.decided) {
+        c.decided = true;
+        throw e; // the first to settle failed: the race fails with it
+      }
+      if (!isCancelled(e)) {
+        const me = yield* self();
+        me.sched.report(e, me, `task ${me} failed after it had lost a race: the race was decided`); // never dropped
+      }
+      return;
+    }
+    if (c.decided || c.over) return c.taken.add(op, value); // a loser: what it took goes back
+    c.decided = true;
+    endReasons.set(c.frame, `the race in task ${c.me} was decided: task ${current.task} won`);
+    c.runs.lastWinner = op;
+    c.winner = { value, result: c.list ? value : { [key]: value }, op };
+    c.wake?.(c.winner.result);
+  },
+};
