@@ -30,6 +30,16 @@ const w = {
     let c = 0;
     for (let i = 0; i < n; i++) c = await f(c);
   },
+  // A call of a generator function made anew each time, as `yield* call(function* () { … })` in a
+  // loop does: V8 gives each generator function a prototype and a map when first called.
+  async "call-fresh"() {
+    await s.run(function* () { let c = 0; for (let i = 0; i < n; i++) c = yield* call(function* () { return c + 1; }); return c; });
+  },
+  // The native equivalent: an async arrow made anew each time (it has no prototype).
+  async "native-fresh"() {
+    let c = 0;
+    for (let i = 0; i < n; i++) c = await (async () => c + 1)();
+  },
   async call() {
     await s.run(function* () { let c = 0; for (let i = 0; i < n; i++) c = yield* call(inc, c); return c; });
   },
