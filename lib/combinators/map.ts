@@ -8,7 +8,7 @@ import { isCancelled } from "../core/errors.js";
 import { describe, type Returned } from "../core/operation.js";
 import { isGenerator, refused } from "../core/scheduler.js";
 import { noteSite } from "../core/stacks.js";
-import { actorOf, isHalted, mailboxHost, type Task } from "../core/task.js";
+import { actorOf, type Frame, isHalted, mailboxHost, type Task } from "../core/task.js";
 import { settled, type Settled } from "./all.js";
 
 /**
@@ -74,124 +74,168 @@ export function map<T, R>(items: Iterable<T> | AsyncIterable<T>, fn: (item: T, i
   }
   const settle = options.settle === true;
   const generatorFn = Object.getPrototypeOf(fn) === GeneratorFunction; // then every v is a generator
-  return call(function* map() {
-    const results: unknown[] = [];
-    const source = new Source(items, asynchronous);
-    yield* ensure(function* () {
-      const me = yield* self();
-      yield* source.end((e) => me.sched.report(e, me, "ending the source of map() failed"));
-    });
+  return call(bodies.map, { items, fn: fn as (item: unknown, index: number) => unknown, concurrency, settle, asynchronous, generatorFn });
+}
+
+/** What one `map(…)` was given. */
+interface MapSpec {
+  items: Iterable<unknown> | AsyncIterable<unknown>;
+  fn: (item: unknown, index: number) => unknown;
+  concurrency: number;
+  settle: boolean;
+  asynchronous: boolean;
+  /** fn is a generator function: then every value it returns is a generator. */
+  generatorFn: boolean;
+}
+
+/** The body of map: a method, not a generator closure made per call (V8 gives each generator
+ * function it creates a prototype and a map when first called, ~800 ns; and a bundler that keeps
+ * names, such as esbuild's `keepNames` or tsx, names each closure as it is made). */
+const bodies = {
+  *map(spec: MapSpec): Operation<unknown[]> {
+    const { items, concurrency, settle } = spec;
+    const source = new Source(items, spec.asynchronous);
+    yield* ensure(endSource(source));
 
     const me = yield* self();
-    const frame = me.top; // map's own scope: cancelled, it stops; an item cancelled alone is an outcome
+    // map's own scope (me.top): cancelled, it stops; an item cancelled alone is an outcome.
+    const run = new MapRun(spec, source, me.top);
     const host = actorOf(me); // receive() in fn reads the caller's mailbox
-    function* apply(item: T, i: number): Operation<void> {
-      if (!settle) {
-        results[i] = yield* call(fn as (item: T, index: number) => Operation<unknown>, item, i);
-        return;
-      }
-      try {
-        results[i] = { status: "fulfilled", value: yield* call(fn as (item: T, index: number) => Operation<unknown>, item, i) };
-      } catch (e) {
-        if (isCancelled(e) && isHalted(frame)) throw e; // map itself is stopped
-        results[i] = { status: "rejected", reason: e };
-      }
-    }
-    function* worker(): Operation<void> {
-      if (!asynchronous && !settle) {
-        // The usual case, kept lean: no generator, call or record per item. fn is called right
-        // here, as call(fn) would call it; only what it returns that is not a plain value (an
-        // operation, a promise) needs a trip through the scheduler, as a call of its own.
-        let plain = 0;
-        let skip = 0; // items whose first step is not taken here (see below)
-        const w = current.task as Task; // this worker (no yield: its start stays the same for all)
-        for (let item = source.pull(); item !== DONE; item = source.pull()) {
-          const i = source.taken - 1;
-          const v: unknown = (fn as (item: T, index: number) => unknown)(item as T, i);
-          if ((typeof v === "object" && v !== null) || typeof v === "function") {
-            const gen = generatorFn || (typeof (v as PromiseLike<unknown>).then !== "function" && isGenerator(v));
-            if (gen && skip === 0 && w.sched.quick(w)) {
-              // A generator's first step runs right here, as the step loop would run it (it counts
-              // against the time slice as an effect does; a cancelled worker takes the way below).
-              // Finished without yielding, it needed no scope: nothing can fork or wait but by
-              // yielding. Otherwise it runs on as a call of its own from what it yielded (or threw).
-              let r: IteratorResult<unknown>;
-              try {
-                r = genNext.call(v as Generator);
-              } catch (e) {
-                if (!refused(v as Generator, e)) {
-                  results[i] = yield started(new Started(v as Generator, null, e, true));
-                  continue;
-                }
-                // Not a generator after all, but made on one's prototype: a call steps it through its own next.
-                const effect = new Call(v, undefined);
-                noteSite(effect);
-                results[i] = yield effect;
-                continue;
-              }
-              if (r.done !== true) {
-                // Items that wait pay a little for the step taken here (an iterator around the
-                // generator for every later step): the next 63 of this worker go the plain way.
-                skip = 63;
-                results[i] = yield started(new Started(v as Generator, r, undefined, false));
-                continue;
-              }
-              results[i] = r.value;
-            } else {
-              if (skip > 0) skip--;
-              // Yielded as the effect itself, made here (no closure, no arguments array): a promise
-              // is waited for, anything else run as a call (a scope of its own).
-              const effect = !gen && typeof (v as PromiseLike<unknown>).then === "function" && typeof (v as Operation<unknown>)[Symbol.iterator] !== "function" ? new Wait(v as PromiseLike<unknown>) : new Call(v, undefined);
-              noteSite(effect); // debug mode: where it was made, as call() notes it
-              results[i] = yield effect;
-              continue;
-            }
-          } else {
-            results[i] = v;
-          }
-          // A long run of items done at once (plain values, generators that did not wait) lets
-          // the others (and the host) have their turn now and then.
-          // The first turn is taken after the first item: by the time the worker's loop is compiled
-          // to fast code, its way back from a turn has been seen (first seen later, it throws the
-          // worker back to slow code for good). A plain yield of a shared effect: a yield* here
-          // would read result objects of two shapes at one spot.
-          if ((plain++ & 1023) === 0) yield TURN;
-        }
-        return;
-      }
-      for (let next = yield* source.next(); next !== DONE; next = yield* source.next()) {
-        if (!settle) {
-          yield* apply(next.item, next.index);
-          continue;
-        }
-        // Settling, each item runs in a task of its own: one that cancels its task is one outcome.
-        const { item, index } = next;
-        const t = yield* fork(() => apply(item, index), { name: `map[${index}]` });
-        mailboxHost.set(t, host);
-        yield* settled(t, frame);
-      }
-    }
-
     const tasks: Task[] = [];
     if (concurrency === Infinity) {
       // No limit: a task per item, started as the items come.
       for (let next = yield* source.next(); next !== DONE; next = yield* source.next()) {
-        const { item, index } = next;
-        tasks.push(yield* fork(() => apply(item, index), { name: `map[${index}]` }));
+        tasks.push(yield* fork(run.apply(next.item, next.index), { name: `map[${next.index}]` }));
         mailboxHost.set(tasks[tasks.length - 1]!, host);
       }
     } else {
       const n = Array.isArray(items) ? Math.min(concurrency, items.length) : concurrency;
       for (let w = 1; w <= n; w++) {
-        tasks.push(yield* fork(worker, { name: `map worker ${w}` }));
+        tasks.push(yield* fork(run.worker(host), { name: `map worker ${w}` }));
         mailboxHost.set(tasks[tasks.length - 1]!, host);
       }
     }
     // Joined here, in the body: cancelled meanwhile, map throws instead of returning an array
     // the workers never finished (a body's returned value would stand).
-    for (const t of tasks) yield* (settle ? settled(t, frame) : join(t));
-    return results;
-  });
+    for (const t of tasks) yield* (settle ? settled(t, run.frame) : join(t));
+    return run.results;
+  },
+};
+
+/** map's cleanup: end the source (an async iterator is returned), reporting what that throws. */
+function* endSource(source: Source<unknown>): Operation<void> {
+  const me = yield* self();
+  yield* source.end((e) => me.sched.report(e, me, "ending the source of map() failed"));
+}
+
+/** One run of a map: what its workers share, and their bodies (methods: made once, see `bodies`). */
+class MapRun {
+  readonly results: unknown[] = [];
+  readonly fn: (item: unknown, index: number) => unknown;
+  readonly settle: boolean;
+  readonly asynchronous: boolean;
+  readonly generatorFn: boolean;
+  constructor(
+    spec: MapSpec,
+    readonly source: Source<unknown>,
+    /** map's own scope: cancelled, it stops; an item cancelled alone is an outcome. */
+    readonly frame: Frame,
+  ) {
+    this.fn = spec.fn;
+    this.settle = spec.settle;
+    this.asynchronous = spec.asynchronous;
+    this.generatorFn = spec.generatorFn;
+  }
+
+  *apply(item: unknown, i: number): Operation<void> {
+    const { results, fn } = this;
+    if (!this.settle) {
+      results[i] = yield* call(fn as (item: unknown, index: number) => Operation<unknown>, item, i);
+      return;
+    }
+    try {
+      results[i] = { status: "fulfilled", value: yield* call(fn as (item: unknown, index: number) => Operation<unknown>, item, i) };
+    } catch (e) {
+      if (isCancelled(e) && isHalted(this.frame)) throw e; // map itself is stopped
+      results[i] = { status: "rejected", reason: e };
+    }
+  }
+
+  *worker(host: Task): Operation<void> {
+    const { source, results, fn, settle, generatorFn, frame } = this;
+    if (!this.asynchronous && !settle) {
+      // The usual case, kept lean: no generator, call or record per item. fn is called right
+      // here, as call(fn) would call it; only what it returns that is not a plain value (an
+      // operation, a promise) needs a trip through the scheduler, as a call of its own.
+      let plain = 0;
+      let skip = 0; // items whose first step is not taken here (see below)
+      const w = current.task as Task; // this worker (no yield: its start stays the same for all)
+      for (let item = source.pull(); item !== DONE; item = source.pull()) {
+        const i = source.taken - 1;
+        const v: unknown = fn(item, i);
+        if ((typeof v === "object" && v !== null) || typeof v === "function") {
+          const gen = generatorFn || (typeof (v as PromiseLike<unknown>).then !== "function" && isGenerator(v));
+          if (gen && skip === 0 && w.sched.quick(w)) {
+            // A generator's first step runs right here, as the step loop would run it (it counts
+            // against the time slice as an effect does; a cancelled worker takes the way below).
+            // Finished without yielding, it needed no scope: nothing can fork or wait but by
+            // yielding. Otherwise it runs on as a call of its own from what it yielded (or threw).
+            let r: IteratorResult<unknown>;
+            try {
+              r = genNext.call(v as Generator);
+            } catch (e) {
+              if (!refused(v as Generator, e)) {
+                results[i] = yield started(new Started(v as Generator, null, e, true));
+                continue;
+              }
+              // Not a generator after all, but made on one's prototype: a call steps it through its own next.
+              const effect = new Call(v, undefined);
+              noteSite(effect);
+              results[i] = yield effect;
+              continue;
+            }
+            if (r.done !== true) {
+              // Items that wait pay a little for the step taken here (an iterator around the
+              // generator for every later step): the next 63 of this worker go the plain way.
+              skip = 63;
+              results[i] = yield started(new Started(v as Generator, r, undefined, false));
+              continue;
+            }
+            results[i] = r.value;
+          } else {
+            if (skip > 0) skip--;
+            // Yielded as the effect itself, made here (no closure, no arguments array): a promise
+            // is waited for, anything else run as a call (a scope of its own).
+            const effect = !gen && typeof (v as PromiseLike<unknown>).then === "function" && typeof (v as Operation<unknown>)[Symbol.iterator] !== "function" ? new Wait(v as PromiseLike<unknown>) : new Call(v, undefined);
+            noteSite(effect); // debug mode: where it was made, as call() notes it
+            results[i] = yield effect;
+            continue;
+          }
+        } else {
+          results[i] = v;
+        }
+        // A long run of items done at once (plain values, generators that did not wait) lets
+        // the others (and the host) have their turn now and then.
+        // The first turn is taken after the first item: by the time the worker's loop is compiled
+        // to fast code, its way back from a turn has been seen (first seen later, it throws the
+        // worker back to slow code for good). A plain yield of a shared effect: a yield* here
+        // would read result objects of two shapes at one spot.
+        if ((plain++ & 1023) === 0) yield TURN;
+      }
+      return;
+    }
+    for (let next = yield* source.next(); next !== DONE; next = yield* source.next()) {
+      if (!settle) {
+        yield* this.apply(next.item, next.index);
+        continue;
+      }
+      // Settling, each item runs in a task of its own: one that cancels its task is one outcome.
+      const { item, index } = next;
+      const t = yield* fork(this.apply(item, index), { name: `map[${index}]` });
+      mailboxHost.set(t, host);
+      yield* settled(t, frame);
+    }
+  }
 }
 
 const DONE: unique symbol = Symbol("skein.map.done");
