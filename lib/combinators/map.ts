@@ -99,8 +99,8 @@ const bodies = {
 
     const me = yield* self();
     // map's own scope (me.top): cancelled, it stops; an item cancelled alone is an outcome.
-    const run = new MapRun(spec, source, me.top);
-    const host = actorOf(me); // receive() in fn reads the caller's mailbox
+    const run = new MapRun(spec, source, me.top, actorOf(me));
+    const host = run.host;
     const tasks: Task[] = [];
     if (concurrency === Infinity) {
       // No limit: a task per item, started as the items come.
@@ -111,7 +111,7 @@ const bodies = {
     } else {
       const n = Array.isArray(items) ? Math.min(concurrency, items.length) : concurrency;
       for (let w = 1; w <= n; w++) {
-        tasks.push(yield* fork(run.worker(host), { name: `map worker ${w}` }));
+        tasks.push(yield* fork(worker(run, run.fn), { name: `map worker ${w}` }));
         mailboxHost.set(tasks[tasks.length - 1]!, host);
       }
     }
@@ -140,6 +140,8 @@ class MapRun {
     readonly source: Source<unknown>,
     /** map's own scope: cancelled, it stops; an item cancelled alone is an outcome. */
     readonly frame: Frame,
+    /** Whose mailbox `receive()` in fn reads: the caller's. */
+    readonly host: Task,
   ) {
     this.fn = spec.fn;
     this.settle = spec.settle;
@@ -160,81 +162,83 @@ class MapRun {
       results[i] = { status: "rejected", reason: e };
     }
   }
+}
 
-  *worker(host: Task): Operation<void> {
-    const { source, results, fn, settle, generatorFn, frame } = this;
-    if (!this.asynchronous && !settle) {
-      // The usual case, kept lean: no generator, call or record per item. fn is called right
-      // here, as call(fn) would call it; only what it returns that is not a plain value (an
-      // operation, a promise) needs a trip through the scheduler, as a call of its own.
-      let plain = 0;
-      let skip = 0; // items whose first step is not taken here (see below)
-      const w = current.task as Task; // this worker (no yield: its start stays the same for all)
-      for (let item = source.pull(); item !== DONE; item = source.pull()) {
-        const i = source.taken - 1;
-        const v: unknown = fn(item, i);
-        if ((typeof v === "object" && v !== null) || typeof v === "function") {
-          const gen = generatorFn || (typeof (v as PromiseLike<unknown>).then !== "function" && isGenerator(v));
-          if (gen && skip === 0 && w.sched.quick(w)) {
-            // A generator's first step runs right here, as the step loop would run it (it counts
-            // against the time slice as an effect does; a cancelled worker takes the way below).
-            // Finished without yielding, it needed no scope: nothing can fork or wait but by
-            // yielding. Otherwise it runs on as a call of its own from what it yielded (or threw).
-            let r: IteratorResult<unknown>;
-            try {
-              r = genNext.call(v as Generator);
-            } catch (e) {
-              if (!refused(v as Generator, e)) {
-                results[i] = yield started(new Started(v as Generator, null, e, true));
-                continue;
-              }
-              // Not a generator after all, but made on one's prototype: a call steps it through its own next.
-              const effect = new Call(v, undefined);
-              noteSite(effect);
-              results[i] = yield effect;
+/** A worker of a map with a limit: pulls items until there are none. (`fn` is a parameter, not
+ * read from `run` into a local: V8 did not inline a call of a local a generator kept across its
+ * yields, ~65 instructions an item; a parameter's, it did.) */
+function* worker(run: MapRun, fn: (item: unknown, index: number) => unknown): Operation<void> {
+  if (!run.asynchronous && !run.settle) {
+    // The usual case, kept lean: no generator, call or record per item. fn is called right
+    // here, as call(fn) would call it; only what it returns that is not a plain value (an
+    // operation, a promise) needs a trip through the scheduler, as a call of its own.
+    let plain = 0;
+    let skip = 0; // items whose first step is not taken here (see below)
+    const w = current.task as Task; // this worker (no yield: its start stays the same for all)
+    for (let item = run.source.pull(); item !== DONE; item = run.source.pull()) {
+      const i = run.source.taken - 1;
+      const v: unknown = fn(item, i);
+      if ((typeof v === "object" && v !== null) || typeof v === "function") {
+        const gen = run.generatorFn || (typeof (v as PromiseLike<unknown>).then !== "function" && isGenerator(v));
+        if (gen && skip === 0 && w.sched.quick(w)) {
+          // A generator's first step runs right here, as the step loop would run it (it counts
+          // against the time slice as an effect does; a cancelled worker takes the way below).
+          // Finished without yielding, it needed no scope: nothing can fork or wait but by
+          // yielding. Otherwise it runs on as a call of its own from what it yielded (or threw).
+          let r: IteratorResult<unknown>;
+          try {
+            r = genNext.call(v as Generator);
+          } catch (e) {
+            if (!refused(v as Generator, e)) {
+              run.results[i] = yield started(new Started(v as Generator, null, e, true));
               continue;
             }
-            if (r.done !== true) {
-              // Items that wait pay a little for the step taken here (an iterator around the
-              // generator for every later step): the next 63 of this worker go the plain way.
-              skip = 63;
-              results[i] = yield started(new Started(v as Generator, r, undefined, false));
-              continue;
-            }
-            results[i] = r.value;
-          } else {
-            if (skip > 0) skip--;
-            // Yielded as the effect itself, made here (no closure, no arguments array): a promise
-            // is waited for, anything else run as a call (a scope of its own).
-            const effect = !gen && typeof (v as PromiseLike<unknown>).then === "function" && typeof (v as Operation<unknown>)[Symbol.iterator] !== "function" ? new Wait(v as PromiseLike<unknown>) : new Call(v, undefined);
-            noteSite(effect); // debug mode: where it was made, as call() notes it
-            results[i] = yield effect;
+            // Not a generator after all, but made on one's prototype: a call steps it through its own next.
+            const effect = new Call(v, undefined);
+            noteSite(effect);
+            run.results[i] = yield effect;
             continue;
           }
+          if (r.done !== true) {
+            // Items that wait pay a little for the step taken here (an iterator around the
+            // generator for every later step): the next 63 of this worker go the plain way.
+            skip = 63;
+            run.results[i] = yield started(new Started(v as Generator, r, undefined, false));
+            continue;
+          }
+          run.results[i] = r.value;
         } else {
-          results[i] = v;
+          if (skip > 0) skip--;
+          // Yielded as the effect itself, made here (no closure, no arguments array): a promise
+          // is waited for, anything else run as a call (a scope of its own).
+          const effect = !gen && typeof (v as PromiseLike<unknown>).then === "function" && typeof (v as Operation<unknown>)[Symbol.iterator] !== "function" ? new Wait(v as PromiseLike<unknown>) : new Call(v, undefined);
+          noteSite(effect); // debug mode: where it was made, as call() notes it
+          run.results[i] = yield effect;
+          continue;
         }
-        // A long run of items done at once (plain values, generators that did not wait) lets
-        // the others (and the host) have their turn now and then.
-        // The first turn is taken after the first item: by the time the worker's loop is compiled
-        // to fast code, its way back from a turn has been seen (first seen later, it throws the
-        // worker back to slow code for good). A plain yield of a shared effect: a yield* here
-        // would read result objects of two shapes at one spot.
-        if ((plain++ & 1023) === 0) yield TURN;
+      } else {
+        run.results[i] = v;
       }
-      return;
+      // A long run of items done at once (plain values, generators that did not wait) lets
+      // the others (and the host) have their turn now and then.
+      // The first turn is taken after the first item: by the time the worker's loop is compiled
+      // to fast code, its way back from a turn has been seen (first seen later, it throws the
+      // worker back to slow code for good). A plain yield of a shared effect: a yield* here
+      // would read result objects of two shapes at one spot.
+      if ((plain++ & 1023) === 0) yield TURN;
     }
-    for (let next = yield* source.next(); next !== DONE; next = yield* source.next()) {
-      if (!settle) {
-        yield* this.apply(next.item, next.index);
-        continue;
-      }
-      // Settling, each item runs in a task of its own: one that cancels its task is one outcome.
-      const { item, index } = next;
-      const t = yield* fork(this.apply(item, index), { name: `map[${index}]` });
-      mailboxHost.set(t, host);
-      yield* settled(t, frame);
+    return;
+  }
+  for (let next = yield* run.source.next(); next !== DONE; next = yield* run.source.next()) {
+    if (!run.settle) {
+      yield* run.apply(next.item, next.index);
+      continue;
     }
+    // Settling, each item runs in a task of its own: one that cancels its task is one outcome.
+    const { item, index } = next;
+    const t = yield* fork(run.apply(item, index), { name: `map[${index}]` });
+    mailboxHost.set(t, run.host);
+    yield* settled(t, run.frame);
   }
 }
 
