@@ -39,13 +39,11 @@ export function timeout<T>(ms: number, op: OperationLike<T>): Operation<T> {
 
 function bounded<T>(ms: number, limit: Operation<void>, op: OperationLike<T>): Operation<T> {
   const what = typeof op === "function" ? op.name || "an anonymous function" : op instanceof Effect ? String(op) : "an operation";
-  return call(bodies.timeout<T>, new Limit(ms, limit, op, what));
+  return call(body.timeout<T>, new Limit(ms, limit, op, what));
 }
 
-/** One timeout's state, shared by its call, the call `op` runs in, and the timer. */
+/** What a timeout was given: shared by every run of it. */
 class Limit<T> {
-  /** The timer fired: the cause of the Cancelled, and what the caller gets. */
-  fired: TimeoutError | undefined = undefined;
   constructor(
     readonly ms: number,
     readonly limit: Operation<void>,
@@ -54,29 +52,40 @@ class Limit<T> {
   ) {}
 }
 
-/** The bodies of a timeout: methods, not closures made per timeout (a bundler that keeps names,
- * esbuild's `keepNames` or tsx, names each closure as it is made, ~240 ns apiece; an object's
- * methods keep their names as they are). */
-const bodies = {
+/** One run of a timeout: its timer fired with this error (the cause of the Cancelled, and what
+ * the caller gets). Made per run: a retry or a loop runs one timeout again, and two tasks may run
+ * it at once. */
+class Run {
+  fired: TimeoutError | undefined = undefined;
+}
+
+/** The body of a timeout, and below the call `op` runs in and the timer: not closures made per
+ * timeout (V8 gives each generator function it makes a prototype and a map when first called,
+ * ~800 ns; a bundler that keeps names, esbuild's `keepNames` or tsx, names each closure as it is
+ * made). A method, to be named "timeout" beside the function of that name. */
+const body = {
   *timeout<T>(b: Limit<T>): Operation<T> {
     const outer = (yield* self()).top;
+    const run = new Run();
     try {
-      return yield* call(bodies.limited<T>, b);
+      return yield* call(limited<T>, b, run);
     } catch (e) {
       // The limited call was cancelled by its timer (not by a cancellation of this task).
-      if (b.fired !== undefined && isCancelled(e) && !isHalted(outer)) throw b.fired;
+      if (run.fired !== undefined && isCancelled(e) && !isHalted(outer)) throw run.fired;
       throw e;
     }
   },
-  *limited<T>(b: Limit<T>): Operation<T> {
-    const me = yield* self();
-    const frame = me.top; // the call `op` runs in: the timer cancels it, and only it
-    yield* spawn(bodies.timer(b, me, frame), { name: `timeout(${b.ms})` });
-    return yield* call(b.op as Operation<T>);
-  },
-  *timer<T>(b: Limit<T>, me: Task, frame: Frame): Operation<void> {
-    yield* b.limit;
-    b.fired = new TimeoutError(b.ms, b.what);
-    me.sched.halt(frame, { because: `timeout(${b.ms}) fired`, cause: b.fired });
-  },
 };
+
+function* limited<T>(b: Limit<T>, run: Run): Operation<T> {
+  const me = yield* self();
+  const frame = me.top; // the call `op` runs in: the timer cancels it, and only it
+  yield* spawn(timer(b, run, me, frame), { name: `timeout(${b.ms})` });
+  return yield* call(b.op as Operation<T>);
+}
+
+function* timer<T>(b: Limit<T>, run: Run, me: Task, frame: Frame): Operation<void> {
+  yield* b.limit;
+  run.fired = new TimeoutError(b.ms, b.what);
+  me.sched.halt(frame, { because: `timeout(${b.ms}) fired`, cause: run.fired });
+}

@@ -2,7 +2,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import {
-  call, channel, receive, self, semaphore, shield, sleep, spawn, suspend, tell, timeout, TimeoutError, type Operation,
+  call, cancel, channel, fork, join, receive, self, semaphore, shield, sleep, spawn, suspend, tell, timeout, TimeoutError, type Operation,
 } from "../../lib/index.js";
 import { runVirtual, virtual } from "../helpers.js";
 
@@ -148,6 +148,72 @@ test("Infinity means no limit", async () => {
 test("bad input throws at the call site", () => {
   assert.throws(() => timeout(-5, sleep(1)), (e: unknown) => e instanceof RangeError);
   assert.throws(() => timeout(5, 5 as never), (e: unknown) => e instanceof TypeError && /timeout\(\) expects an operation/.test(String(e)));
+});
+
+
+test("one timeout run twice: a Cancelled from inside the second run is not the first run's TimeoutError", async () => {
+  // What fired belongs to one run of the operation, not to the value: a retry or a loop runs it
+  // again, and a second run that fails with a Cancelled (a cancelled child joined) stays one.
+  let runs = 0;
+  function* work(): Operation<string> {
+    if (++runs === 1) {
+      yield* sleep(100); // the first run times out
+      return "slow";
+    }
+    const child = yield* fork(function* child() {
+      yield* suspend();
+    });
+    yield* cancel(child);
+    yield* join(child); // throws the child's Cancelled
+    return "joined";
+  }
+  const limited = timeout(10, work);
+  const { value } = await runVirtual(function* () {
+    const out: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      try {
+        out.push(yield* limited);
+      } catch (e) {
+        out.push((e as Error).name);
+      }
+    }
+    return out;
+  });
+  assert.equal(value, ["TimeoutError", "Cancelled"]);
+});
+
+test("one timeout run by two tasks at once: each run throws the TimeoutError its own timer made", async () => {
+  const errors: unknown[] = [];
+  function* slow(): Operation<void> {
+    try {
+      yield* suspend();
+    } finally {
+      yield* shield(sleep(5)); // cleanup that outlasts the other run's timer
+    }
+  }
+  const limited = timeout(10, slow);
+  await runVirtual(function* () {
+    const a = yield* spawn(function* () {
+      try {
+        yield* limited;
+      } catch (e) {
+        errors.push(e);
+      }
+    });
+    yield* sleep(3);
+    const b = yield* spawn(function* () {
+      try {
+        yield* limited;
+      } catch (e) {
+        errors.push(e);
+      }
+    });
+    yield* join(a);
+    yield* join(b);
+  });
+  assert.is(errors.length, 2);
+  assert.ok(errors[0] instanceof TimeoutError && errors[1] instanceof TimeoutError);
+  assert.is.not(errors[0], errors[1]);
 });
 
 test.run();
