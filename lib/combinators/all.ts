@@ -112,28 +112,7 @@ export function allSettled<const T extends readonly OperationLike<unknown>[]>(
 export function allSettled<T extends Record<string, OperationLike<unknown>>>(ops: T): Operation<{ [K in keyof T]: Settled<Result<T[K]>> }>;
 export function allSettled(ops: unknown): Operation<unknown> {
   const { list, keys, values } = entries(ops, "allSettled()");
-  return call(function* allSettled() {
-    const me = yield* self();
-    const frame = me.top; // allSettled's own scope: cancelled, it stops; a member cancelled alone is an outcome
-    const out: Record<string, unknown> = list ? (new Array(values.length) as never) : {};
-    const taken = new Takings(me);
-    let cancelled = false;
-    yield* ensure(() => void (cancelled && taken.giveBack()));
-    const tasks: Task[] = [];
-    for (let i = 0; i < values.length; i++) {
-      const op = values[i]!;
-      const t: Task = yield* fork(bodies.settle(op, keys[i]!, out, taken, frame), { name: nameOf(op, "allSettled", keys[i]!) });
-      mailboxHost.set(t, actorOf(me));
-      tasks.push(t);
-    }
-    try {
-      for (const t of tasks) yield* settled(t, frame);
-    } catch (e) {
-      cancelled = true;
-      throw e;
-    }
-    return out;
-  });
+  return call(bodies.allSettled, list, { keys, values });
 }
 
 /** Wait for member `t` of the combinator whose scope is `frame`. A member cancelled on its own
@@ -147,8 +126,8 @@ export function* settled(t: Task, frame: Frame): Operation<void> {
   }
 }
 
-/** The bodies of `all` and of the members of `all` and `allSettled`: methods of one object, not
- * closures made per call and per member. V8 gives each generator function it creates a prototype
+/** The bodies of `all` and `allSettled`, and below their members': not closures made per call and
+ * per member. V8 gives each generator function it creates a prototype
  * and a map of its own when first called (~800 ns, against ~20 for a function made once); an
  * object's methods also keep their names under a bundler that keeps names (esbuild's
  * `keepNames`, tsx), which names each closure as it is made. */
@@ -163,7 +142,7 @@ const bodies = {
     const tasks: Task[] = [];
     for (let i = 0; i < values.length; i++) {
       const op = values[i]!;
-      const t: Task = yield* fork(bodies.member(op, keys[i]!, out, taken), { name: nameOf(op, "all", keys[i]!) });
+      const t: Task = yield* fork(member(op, keys[i]!, out, taken), { name: nameOf(op, "all", keys[i]!) });
       mailboxHost.set(t, actorOf(me));
       tasks.push(t);
     }
@@ -175,19 +154,46 @@ const bodies = {
     }
     return out;
   },
-  *member(op: OperationLike<unknown>, key: string, out: Record<string, unknown>, taken: Takings): Operation<void> {
-    const value = yield* call(op as Operation<unknown>);
-    out[key] = value;
-    taken.add(op, value);
-  },
-  *settle(op: OperationLike<unknown>, key: string, out: Record<string, unknown>, taken: Takings, frame: Frame): Operation<void> {
-    try {
-      const value = yield* call(op as Operation<unknown>);
-      out[key] = { status: "fulfilled", value };
-      taken.add(op, value);
-    } catch (e) {
-      if (isCancelled(e) && isHalted(frame)) throw e; // allSettled itself is stopped
-      out[key] = { status: "rejected", reason: e };
+  *allSettled(list: boolean, e: { keys: string[]; values: OperationLike<unknown>[] }): Operation<unknown> {
+    const { keys, values } = e;
+    const me = yield* self();
+    const frame = me.top; // allSettled's own scope: cancelled, it stops; a member cancelled alone is an outcome
+    const out: Record<string, unknown> = list ? (new Array(values.length) as never) : {};
+    const taken = new Takings(me);
+    let cancelled = false;
+    yield* ensure(() => void (cancelled && taken.giveBack()));
+    const tasks: Task[] = [];
+    for (let i = 0; i < values.length; i++) {
+      const op = values[i]!;
+      const t: Task = yield* fork(settleMember(op, keys[i]!, out, taken, frame), { name: nameOf(op, "allSettled", keys[i]!) });
+      mailboxHost.set(t, actorOf(me));
+      tasks.push(t);
     }
+    try {
+      for (const t of tasks) yield* settled(t, frame);
+    } catch (e) {
+      cancelled = true;
+      throw e;
+    }
+    return out;
   },
 };
+
+/** A member of `all`: run `op`, keep its value under `key`. */
+function* member(op: OperationLike<unknown>, key: string, out: Record<string, unknown>, taken: Takings): Operation<void> {
+  const value = yield* call(op as Operation<unknown>);
+  out[key] = value;
+  taken.add(op, value);
+}
+
+/** A member of `allSettled`: run `op`, keep its outcome under `key`. */
+function* settleMember(op: OperationLike<unknown>, key: string, out: Record<string, unknown>, taken: Takings, frame: Frame): Operation<void> {
+  try {
+    const value = yield* call(op as Operation<unknown>);
+    out[key] = { status: "fulfilled", value };
+    taken.add(op, value);
+  } catch (e) {
+    if (isCancelled(e) && isHalted(frame)) throw e; // allSettled itself is stopped
+    out[key] = { status: "rejected", reason: e };
+  }
+}

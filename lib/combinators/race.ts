@@ -68,8 +68,7 @@ class Contest {
   ) {}
 }
 
-/** The bodies of a race and of its contestants: methods of one object, not closures made per race
- * and per contestant (V8 gives each generator function it creates a prototype and a map of its
+/** The body of a race, and below its contestants': not closures made per race and per contestant (V8 gives each generator function it creates a prototype and a map of its
  * own when first called, ~800 ns; and a bundler that keeps names names each closure). */
 const bodies = {
   *race(e: { list: boolean; keys: string[]; values: OperationLike<unknown>[] }, runs: { lastWinner: unknown }): Operation<unknown> {
@@ -84,7 +83,7 @@ const bodies = {
     for (let i = 0; i < e.values.length; i++) {
       const key = e.keys[i]!;
       const op = e.values[i]!;
-      const t: Task = yield* spawn(bodies.contestant(c, key, op), { name: nameOf(op, "race", key) });
+      const t: Task = yield* spawn(contestant(c, key, op), { name: nameOf(op, "race", key) });
       mailboxHost.set(t, host);
     }
     try {
@@ -98,27 +97,29 @@ const bodies = {
       throw err;
     }
   },
-  *contestant(c: Contest, key: string, op: OperationLike<unknown>): Operation<void> {
-    if (c.decided) return; // one completed while the race was starting: no need to start
-    let value: unknown;
-    try {
-      value = yield* call(op as Operation<unknown>);
-    } catch (e) {
-      if (!c.decided) {
-        c.decided = true;
-        throw e; // the first to settle failed: the race fails with it
-      }
-      if (!isCancelled(e)) {
-        const me = yield* self();
-        me.sched.report(e, me, `task ${me} failed after it had lost a race: the race was decided`); // never dropped
-      }
-      return;
-    }
-    if (c.decided || c.over) return c.taken.add(op, value); // a loser: what it took goes back
-    c.decided = true;
-    endReasons.set(c.frame, `the race in task ${c.me} was decided: task ${current.task} won`);
-    c.runs.lastWinner = op;
-    c.winner = { value, result: c.list ? value : { [key]: value }, op };
-    c.wake?.(c.winner.result);
-  },
 };
+
+/** One contestant: run `op`; the first to settle decides the race. */
+function* contestant(c: Contest, key: string, op: OperationLike<unknown>): Operation<void> {
+  if (c.decided) return; // one completed while the race was starting: no need to start
+  let value: unknown;
+  try {
+    value = yield* call(op as Operation<unknown>);
+  } catch (e) {
+    if (!c.decided) {
+      c.decided = true;
+      throw e; // the first to settle failed: the race fails with it
+    }
+    if (!isCancelled(e)) {
+      const me = yield* self();
+      me.sched.report(e, me, `task ${me} failed after it had lost a race: the race was decided`); // never dropped
+    }
+    return;
+  }
+  if (c.decided || c.over) return c.taken.add(op, value); // a loser: what it took goes back
+  c.decided = true;
+  endReasons.set(c.frame, `the race in task ${c.me} was decided: task ${current.task} won`);
+  c.runs.lastWinner = op;
+  c.winner = { value, result: c.list ? value : { [key]: value }, op };
+  c.wake?.(c.winner.result);
+}
