@@ -1,7 +1,7 @@
 // Workloads for instruction counts: node bench/callgrind.mjs <workload> <n>, on the built dist/.
 // bench/callgrind.sh runs one under callgrind at two sizes and prints instructions per item;
 // bench/callgrind-profile.mjs says which functions they are spent in.
-import { call, channel, createScheduler, fork, map, receive, select, self, sleep, spawn, wait } from "../dist/index.mjs";
+import { all, call, channel, createScheduler, fork, map, mutex, race, receive, select, self, semaphore, sleep, spawn, timeout, wait } from "../dist/index.mjs";
 const [which, nArg] = process.argv.slice(2);
 const n = Number(nArg);
 const s = createScheduler();
@@ -39,6 +39,37 @@ const w = {
   async "native-fresh"() {
     let c = 0;
     for (let i = 0; i < n; i++) c = await (async () => c + 1)();
+  },
+  // The combinators, one call each an item: their own bodies and members cost what they add.
+  async timeout() {
+    function* one(x) { return x + 1; }
+    await s.run(function* () { let c = 0; for (let i = 0; i < n; i++) c = yield* timeout(1000, call(one, c)); return c; });
+  },
+  async race() {
+    function* one(x) { return x + 1; }
+    await s.run(function* () { let c = 0; for (let i = 0; i < n; i++) c = yield* race([call(one, c), sleep(1000)]); return c; });
+  },
+  async all() {
+    function* one(x) { return x + 1; }
+    await s.run(function* () { let c = 0; for (let i = 0; i < n; i++) c = (yield* all([call(one, c), call(one, c)]))[0]; return c; });
+  },
+  async "select-timeout"() {
+    await s.run(function* () {
+      const ch = channel(1);
+      let c = 0;
+      for (let i = 0; i < n; i++) { yield* ch.send(i); c = (c + (yield* select({ a: ch.receive() }, { timeout: 1000 })).value) | 0; }
+      return c;
+    });
+  },
+  async "with-permit"() {
+    function* one(x) { return x + 1; }
+    const sem = semaphore(2), m = mutex();
+    await s.run(function* () { let c = 0; for (let i = 0; i < n; i++) c = yield* sem.withPermit(call(one, c)); for (let i = 0; i < n; i++) c = yield* m.withLock(call(one, c)); return c; });
+  },
+  // A map over four items, concurrency 2: what one small map costs, beyond its items.
+  async "map-small"() {
+    const items = [1, 2, 3, 4];
+    await s.run(function* () { let c = 0; for (let i = 0; i < n; i++) c = (c + (yield* map(items, inc, { concurrency: 2 }))[0]) | 0; return c; });
   },
   async call() {
     await s.run(function* () { let c = 0; for (let i = 0; i < n; i++) c = yield* call(inc, c); return c; });
