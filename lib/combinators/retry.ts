@@ -7,6 +7,7 @@ import { call, self, sleep } from "../core/effects.js";
 import { isCancelled } from "../core/errors.js";
 import { describe, isOperation, type Returned } from "../core/operation.js";
 import { isGenerator } from "../core/scheduler.js";
+import type { Task } from "../core/task.js";
 import { timeout } from "./timeout.js";
 
 /**
@@ -75,37 +76,47 @@ export function retry(op: unknown, policy: RetryPolicy = {}): Operation<unknown>
   const p = checkPolicy(policy);
   used(op); // handed to retry: not forgotten
   const attempt = typeof op === "function" ? (op as (n: number) => unknown) : () => op;
-  return call(function* retry() {
+  return call(body.retry, attempt, p);
+}
+
+type Policy = Required<Omit<RetryPolicy, "onRetry">> & Pick<RetryPolicy, "onRetry">;
+
+/** The body of retry: a method (named as the function users call), not a generator closure made
+ * per call (V8 gives each a prototype and a map when first called, ~800 ns). */
+const body = {
+  *retry(attempt: (n: number) => unknown, p: Policy): Operation<unknown> {
     const me = yield* self();
     const sched = me.sched;
     const until = sched.now() + p.deadline;
-    // A hook that throws ends the retries with its error; the attempt's error is reported.
-    const hook = <R>(name: string, e: unknown, n: number, f: () => R): R => {
-      try {
-        return f();
-      } catch (hookError) {
-        sched.report(e, me, `retry(): the error of attempt ${n}, not retried because ${name} threw`);
-        throw hookError;
-      }
-    };
     for (let n = 1; ; n++) {
       try {
         const run = call(attempt, n) as Operation<unknown>;
         return yield* (p.deadline === Infinity ? run : timeout(Math.max(0, until - sched.now()), run));
       } catch (e) {
-        if (isCancelled(e) || n >= p.attempts || sched.now() >= until || !hook("retryIf", e, n, () => p.retryIf(e, n))) throw e;
+        if (isCancelled(e) || n >= p.attempts || sched.now() >= until || !hook(me, "retryIf", e, n, () => p.retryIf(e, n))) throw e;
         const ceiling = Math.min(p.max, p.initial * p.factor ** (n - 1));
         const r = sched.clock.random();
         const delay = p.jitter === "none" ? ceiling : p.jitter === "equal" ? ceiling / 2 + (r * ceiling) / 2 : r * ceiling;
         if (sched.now() + delay >= until) throw e; // the deadline would pass while waiting
-        if (p.onRetry !== undefined) hook("onRetry", e, n, () => p.onRetry!(e, n, delay));
+        if (p.onRetry !== undefined) hook(me, "onRetry", e, n, () => p.onRetry!(e, n, delay));
         yield* sleep(delay);
       }
     }
-  });
+  },
+};
+
+/** Call a hook of the policy: one that throws ends the retries with its error, and the attempt's
+ * error is reported. */
+function hook<R>(me: Task, name: string, e: unknown, n: number, f: () => R): R {
+  try {
+    return f();
+  } catch (hookError) {
+    me.sched.report(e, me, `retry(): the error of attempt ${n}, not retried because ${name} threw`);
+    throw hookError;
+  }
 }
 
-function checkPolicy(policy: RetryPolicy): Required<Omit<RetryPolicy, "onRetry">> & Pick<RetryPolicy, "onRetry"> {
+function checkPolicy(policy: RetryPolicy): Policy {
   if (typeof policy !== "object" || policy === null) throw new TypeError(`retry() expects a policy object, got ${describe(policy)}`);
   const { attempts = 3, initial = 100, factor = 2, max = 10_000, jitter = "full", deadline = Infinity, retryIf = () => true, onRetry } = policy;
   const whole = (v: number) => v === Infinity || Number.isInteger(v);
