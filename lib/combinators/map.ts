@@ -95,7 +95,7 @@ const bodies = {
   *map(spec: MapSpec): Operation<unknown[]> {
     const { items, concurrency, settle } = spec;
     const source = new Source(items, spec.asynchronous);
-    yield* ensure(endSource(source));
+    yield* ensure(() => endSource(source)); // a function, as cleanups are named in stack traces
 
     const me = yield* self();
     // map's own scope (me.top): cancelled, it stops; an item cancelled alone is an outcome.

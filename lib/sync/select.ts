@@ -244,16 +244,18 @@ export function select<C extends Record<string, SelectCaseOf>, const O extends S
 /** The body of a select with a timeout, and below the child that expires it: not closures made
  * per select (V8 gives each generator function it makes a prototype and a map when first called,
  * ~800 ns; a bundler that keeps names, esbuild's `keepNames` or tsx, names each closure as it is
- * made). A method, to be named "select" beside the function of that name. */
+ * made). A method, to be named "select" beside the function of that name. The task that expires
+ * it is named "timer". */
 const timed = {
   *select(choice: Choice, ms: number): Operation<{ case: string; value?: unknown }> {
     const me = yield* self();
-    yield* spawn(timer(choice, ms, me), { name: "timer" });
+    yield* spawn(expireAfter(choice, ms, me), { name: "timer" });
     return yield* choice;
   },
 };
 
-function* timer(choice: Choice, ms: number, me: Task): Operation<void> {
+/** (Not named `timer`: timeout.ts has one, and the bundle would rename one of them.) */
+function* expireAfter(choice: Choice, ms: number, me: Task): Operation<void> {
   yield* sleep(ms);
   choice.expire(me);
 }
