@@ -317,10 +317,10 @@ export function serve(options: { port?: number; host?: string }, handler: Handle
   const { port = 0, host = "127.0.0.1" } = options ?? {};
   checkPort(port, "serve()");
   checkFunction(handler, "the handler", "serve()");
-  return start(port, host, handler);
+  return startServer(port, host, handler);
 }
 
-function* start(port: number, host: string, handler: Handler): Operation<Server> {
+function* startServer(port: number, host: string, handler: Handler): Operation<Server> {
   const raw = http.createServer();
   const subscribe = (push: (res: http.ServerResponse) => void) => {
     const onRequest = (_req: http.IncomingMessage, res: http.ServerResponse) => push(res);

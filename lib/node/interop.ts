@@ -32,7 +32,7 @@ export function* abortSignal(): Operation<AbortSignal> {
 
 type Source = EventEmitter | EventTarget;
 
-function listen(source: Source, event: string, fn: (...args: unknown[]) => void): () => void {
+function listenTo(source: Source, event: string, fn: (...args: unknown[]) => void): () => void {
   if (typeof (source as EventEmitter).on === "function") {
     const e = source as EventEmitter;
     e.on(event, fn);
@@ -72,13 +72,13 @@ export function once<A extends unknown[] = unknown[]>(source: EventEmitter | Eve
       off();
       offError();
     };
-    const off = listen(source, event, (...args) => {
+    const off = listenTo(source, event, (...args) => {
       stop();
       resolve(args as A);
     });
     const offError =
       emits(source) && event !== "error"
-        ? listen(source, "error", (e) => {
+        ? listenTo(source, "error", (e) => {
             stop();
             reject(e);
           })
@@ -116,8 +116,8 @@ function* subscribe<A extends unknown[]>(source: Source, event: string, events: 
   // for the watcher below, which fails the scope with it.
   const failure = signal<{ error: unknown }>();
   const subscription = call(() => {
-    const off = listen(source, event, (...args) => void events.trySend(args as A));
-    const offError = emits(source) && event !== "error" ? listen(source, "error", (error) => void failure.set({ error })) : () => {};
+    const off = listenTo(source, event, (...args) => void events.trySend(args as A));
+    const offError = emits(source) && event !== "error" ? listenTo(source, "error", (error) => void failure.set({ error })) : () => {};
     return () => {
       off();
       offError();

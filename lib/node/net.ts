@@ -186,10 +186,10 @@ export function listen(options: ListenOptions, handler: (socket: Socket) => Oper
   const { port = 0, host = "127.0.0.1" } = options ?? {};
   checkPort(port, "listen()");
   checkFunction(handler, "the handler", "listen()");
-  return start(port, host, handler);
+  return startListener(port, host, handler);
 }
 
-function* start(port: number, host: string, handler: (socket: Socket) => Operation<unknown>): Operation<Server> {
+function* startListener(port: number, host: string, handler: (socket: Socket) => Operation<unknown>): Operation<Server> {
   const raw = net.createServer();
   const subscribe = (push: (s: Socket) => void) => {
     const accept = (s: net.Socket) => push(new Socket(s)); // wrapped at once: its errors are caught

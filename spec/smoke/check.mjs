@@ -23,6 +23,12 @@ try {
   for (const need of [...needs, "package.json"]) {
     if (!files.includes(need)) throw new Error(`the package lacks ${need}`);
   }
+  // Functions and classes keep their names in the bundles: stack traces, task trees and `call`
+  // frames show them. Two of one name in one bundle get one renamed (`timer$1`).
+  for (const f of files.filter((f) => /^dist\/.*\.(mjs|cjs)$/.test(f))) {
+    const renamed = readFileSync(join(root, f), "utf8").match(/^(?:async )?(?:function\*? |class )\w+\$\d+\b/gm);
+    if (renamed !== null) throw new Error(`${f} renames ${renamed.join(", ")}: give the functions of lib/ distinct names`);
+  }
   const pkgDir = join(work, "node_modules", "skein");
   mkdirSync(pkgDir, { recursive: true });
   run("tar", ["-xzf", join(work, packed[0].filename), "-C", pkgDir, "--strip-components=1"]);
@@ -100,7 +106,7 @@ try {
   } catch (e) {
     throw new Error(`the types do not resolve for a TypeScript consumer:\n${e.stdout}${e.stderr}`);
   }
-  console.log(`smoke: packed ${files.length} files; import, require, both in one process (${mixed}), a browser bundle, are-the-types-wrong, and TypeScript consumers (ESM and CJS) of skein and skein/node, and skein/redis loaded both ways ok`);
+  console.log(`smoke: packed ${files.length} files, their functions named as in lib/; import, require, both in one process (${mixed}), a browser bundle, are-the-types-wrong, and TypeScript consumers (ESM and CJS) of skein and skein/node, and skein/redis loaded both ways ok`);
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
