@@ -80,6 +80,11 @@ function awaitPromise(promise: PromiseLike<unknown>, effect: Effect, t: Task, s:
   return SUSPEND;
 }
 
+/** An action's executor settled it: resume the task, if it still waits there. */
+function settleAction(s: Scheduler, t: Task, on: Pending, value: unknown, threw: boolean): void {
+  if (s.waiting(t, on)) s.resume(t, value, threw);
+}
+
 function runTeardown(teardown: () => void, t: Task, s: Scheduler): void {
   try {
     teardown();
@@ -253,22 +258,21 @@ export const handlers: Handlers = {
       if ((t.top.flags & (HALTED | RETURNED)) === HALTED) throw s.cancelled(t);
       const on = new Pending(e);
       s.suspend(t, on);
-      const settle = (value: unknown, threw: boolean) => {
-        if (s.waiting(t, on)) s.resume(t, value, threw);
-      };
       let teardown: unknown;
       try {
-        teardown = e.executor((v) => settle(v, false), (err) => settle(err, true));
+        // (Anonymous arrows: a bundler that keeps names names a closure assigned to a name each
+        // time it is made, ~240 ns.)
+        teardown = e.executor((v) => settleAction(s, t, on, v, false), (err) => settleAction(s, t, on, err, true));
       } catch (err) {
         // Thrown into the task if it still waits; if the executor cancelled the task first, it
         // is a failure of the cleanup; after a settlement it can only be reported.
-        if (s.waiting(t, on)) settle(err, true);
+        if (s.waiting(t, on)) settleAction(s, t, on, err, true);
         else if (on.cancelled) s.fail(t.top, err, t);
         else s.report(err, t, `the executor of ${e} threw after it had settled`);
         return SUSPEND;
       }
       if (teardown !== undefined && typeof teardown !== "function") {
-        settle(new TypeError(`${e} executor returned ${describe(teardown)}; return a teardown function or nothing`), true);
+        settleAction(s, t, on, new TypeError(`${e} executor returned ${describe(teardown)}; return a teardown function or nothing`), true);
       } else if (on.cancelled) {
         if (typeof teardown === "function") runTeardown(teardown as () => void, t, s); // cancelled by its own executor
       } else {
