@@ -35,6 +35,12 @@ export interface ChannelOptions {
   overflow?: Overflow;
 }
 
+/** @internal Whether a select case sends (true on Send's prototype, false on Receive's): what
+ * select tests instead of `instanceof`, which under a bundler that keeps names (esbuild's
+ * `keepNames`, tsx) V8 answers with a generic lookup, ~8 ns each. A symbol, so that no subclass
+ * field can clash with it. */
+export const SENDS: unique symbol = Symbol("skein.sends");
+
 /** The key of Receive's method that receives now, or returns NONE having changed nothing. A
  * symbol: no name a subclass might use. */
 const ATTEMPT: unique symbol = Symbol("skein.attempt");
@@ -81,8 +87,8 @@ function isCase(w: Waiter): w is SelectCase {
  * ```
  */
 export class Receive<T> extends Park<T | undefined> {
-  /** @internal False: a receive (on the prototype; see `sends` on {@link Send}). */
-  declare readonly sends: false;
+  /** @internal False: a receive (on the prototype; see SENDS). */
+  declare readonly [SENDS]: false;
   constructor(readonly channel: Channel<T & ({} | null)>) {
     super();
   }
@@ -144,10 +150,8 @@ export class Receive<T> extends Park<T | undefined> {
  * ```
  */
 export class Send<T> extends Park<void> {
-  /** @internal True: a send (on the prototype). What select tests instead of `instanceof`: under a
-   * bundler that keeps names (esbuild's `keepNames`, tsx) V8 tests `instanceof` a class with a
-   * generic lookup, ~8 ns each. */
-  declare readonly sends: true;
+  /** @internal True: a send (on the prototype; see SENDS). */
+  declare readonly [SENDS]: true;
   constructor(
     readonly channel: Channel<T & ({} | null)>,
     readonly item: T,
@@ -188,8 +192,8 @@ export class Send<T> extends Park<void> {
     return `send(${this.channel}, ${describe(this.item)})`;
   }
 }
-Object.defineProperty(Receive.prototype, "sends", { value: false });
-Object.defineProperty(Send.prototype, "sends", { value: true });
+Object.defineProperty(Receive.prototype, SENDS, { value: false });
+Object.defineProperty(Send.prototype, SENDS, { value: true });
 
 /** The outcome of every send: nothing to allocate. */
 const SENT: IteratorReturnResult<void> = Object.freeze({ done: true, value: undefined });

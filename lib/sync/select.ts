@@ -2,7 +2,7 @@
 // trace. A Park effect registered in each channel's queue, plus a timer child for a timeout.
 
 import { call, checkMs, self, sleep, spawn } from "../core/effects.js";
-import { Receive, Send, SelectCase, type Chooser, NONE } from "./channel.js";
+import { Receive, Send, SelectCase, SENDS, type Chooser, NONE } from "./channel.js";
 import { ChannelClosedError } from "../core/errors.js";
 import { noteMade, used, type Operation } from "../core/effect.js";
 import { describe } from "../core/operation.js";
@@ -69,12 +69,12 @@ class Choice extends Park<{ case: string; value?: unknown }> {
     const ready: number[] = [];
     for (let i = 0; i < this.cases.length; i++) {
       const c = this.cases[i]!;
-      if (!c.sends ? c.channel.canReceive() : c.channel.canSend()) ready.push(i);
+      if (!c[SENDS] ? c.channel.canReceive() : c.channel.canSend()) ready.push(i);
     }
     if (ready.length > 0) {
       const i = ready[Math.floor(task.sched.clock.random() * ready.length)]!;
       const c = this.cases[i]!;
-      if (!c.sends) {
+      if (!c[SENDS]) {
         const v = c.channel.take();
         return { case: this.keys[i]!, value: v === NONE ? undefined : v };
       }
@@ -123,9 +123,9 @@ class Waiting implements Chooser {
     const cases = choice.cases;
     for (let i = 0; i < cases.length; i++) {
       const c = cases[i]!;
-      const entry = new SelectCase(this, i, c.sends ? c.item : undefined);
+      const entry = new SelectCase(this, i, c[SENDS] ? c.item : undefined);
       this.entries.push(entry);
-      (!c.sends ? c.channel.receivers : c.channel.senders).push(entry);
+      (!c[SENDS] ? c.channel.receivers : c.channel.senders).push(entry);
     }
   }
 
@@ -137,7 +137,7 @@ class Waiting implements Chooser {
     const { task, choice } = this;
     const index = chosen.index;
     const c = choice.cases[index]!;
-    if (c.sends) {
+    if (c[SENDS]) {
       // A send case completes, or fails because its channel closed.
       if (value instanceof ChannelClosedError) wake(task, choice, value, true);
       else wake(task, choice, { case: choice.keys[index]! });
@@ -176,7 +176,7 @@ class Waiting implements Chooser {
     const cases = this.choice.cases;
     for (let i = 0; i < this.entries.length; i++) {
       const c = cases[i]!;
-      (!c.sends ? c.channel.receivers : c.channel.senders).remove(this.entries[i]!);
+      (!c[SENDS] ? c.channel.receivers : c.channel.senders).remove(this.entries[i]!);
     }
   }
 }
@@ -186,7 +186,7 @@ class Waiting implements Chooser {
  * not a closure in `pick`: a bundler that keeps names, such as esbuild's `keepNames` or tsx, names
  * each closure as it is made, ~240 ns apiece.) */
 function alike(d: Receive<unknown> | Send<unknown>, c: Receive<unknown> | Send<unknown>): boolean {
-  return d.channel === c.channel && d.sends === c.sends;
+  return d.channel === c.channel && d[SENDS] === c[SENDS];
 }
 /**
  * Wait until one of several channel operations can happen, do exactly that one, and say which.

@@ -1,7 +1,7 @@
 // select(): exactly one case fires, fairly when several are ready; the others leave no trace.
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { cancel, channel, ChannelClosedError, createScheduler, fork, join, select, sleep, spawn, type Channel } from "../../lib/index.js";
+import { cancel, channel, ChannelClosedError, createScheduler, fork, join, Receive, select, Send, sleep, spawn, type Channel } from "../../lib/index.js";
 import { runVirtual } from "../helpers.js";
 
 const queued = (...chs: Channel<any>[]) =>
@@ -235,6 +235,27 @@ S("on the real clock a select with a timeout really waits", async () => {
   });
   assert.equal(r, { case: "timeout" });
   assert.ok(performance.now() - t0 >= 19);
+});
+
+S("a subclass of Send or Receive with a field of its own named sends still selects as what it is", async () => {
+  // select tells a send from a receive by a flag on the prototypes: a user's field cannot clash with it.
+  class CountingSend<T> extends Send<T> {
+    sends = 0;
+  }
+  class LoggedReceive<T> extends Receive<T> {
+    sends = "log";
+  }
+  const { value } = await runVirtual(function* () {
+    const ch = channel<number>();
+    const a = yield* spawn(function* () {
+      return yield* select({ out: new CountingSend(ch, 7) });
+    });
+    const b = yield* spawn(function* () {
+      return yield* select({ r: new LoggedReceive(ch), s: ch.send(5) }, { timeout: 5 });
+    });
+    return [yield* join(a), yield* join(b)];
+  });
+  assert.equal(value, [{ case: "out" }, { case: "r", value: 7 }]);
 });
 
 S.run();
