@@ -55,7 +55,7 @@ class Limit<T> {
 /** One run of a timeout: its timer fired with this error (the cause of the Cancelled, and what
  * the caller gets). Made per run: a retry or a loop runs one timeout again, and two tasks may run
  * it at once. */
-class Run {
+class TimeoutRun {
   fired: TimeoutError | undefined = undefined;
 }
 
@@ -66,7 +66,7 @@ class Run {
 const body = {
   *timeout<T>(b: Limit<T>): Operation<T> {
     const outer = (yield* self()).top;
-    const run = new Run();
+    const run = new TimeoutRun();
     try {
       return yield* call(limited<T>, b, run);
     } catch (e) {
@@ -77,14 +77,14 @@ const body = {
   },
 };
 
-function* limited<T>(b: Limit<T>, run: Run): Operation<T> {
+function* limited<T>(b: Limit<T>, run: TimeoutRun): Operation<T> {
   const me = yield* self();
   const frame = me.top; // the call `op` runs in: the timer cancels it, and only it
   yield* spawn(timer(b, run, me, frame), { name: `timeout(${b.ms})` });
   return yield* call(b.op as Operation<T>);
 }
 
-function* timer<T>(b: Limit<T>, run: Run, me: Task, frame: Frame): Operation<void> {
+function* timer<T>(b: Limit<T>, run: TimeoutRun, me: Task, frame: Frame): Operation<void> {
   yield* b.limit;
   run.fired = new TimeoutError(b.ms, b.what);
   me.sched.halt(frame, { because: `timeout(${b.ms}) fired`, cause: run.fired });

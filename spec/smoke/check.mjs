@@ -26,7 +26,9 @@ try {
   // Functions and classes keep their names in the bundles: stack traces, task trees and `call`
   // frames show them. Two of one name in one bundle get one renamed (`timer$1`).
   for (const f of files.filter((f) => /^dist\/.*\.(mjs|cjs)$/.test(f))) {
-    const renamed = readFileSync(join(root, f), "utf8").match(/^(?:async )?(?:function\*? |class )\w+\$\d+\b/gm);
+    const renamed = readFileSync(join(root, f), "utf8").match(
+      /^(?:(?:async )?(?:function\*? |class )\w+\$\d+\b|(?:const|let|var) \w+\$\d+ = (?:async )?(?:function\b|class\b|\([^)]*\) =>|\w+ =>))/gm,
+    );
     if (renamed !== null) throw new Error(`${f} renames ${renamed.join(", ")}: give the functions of lib/ distinct names`);
   }
   const pkgDir = join(work, "node_modules", "skein");
