@@ -126,11 +126,8 @@ export function* settled(t: Task, frame: Frame): Operation<void> {
   }
 }
 
-/** The bodies of `all` and `allSettled`, and below their members': not closures made per call and
- * per member. V8 gives each generator function it creates a prototype
- * and a map of its own when first called (~800 ns, against ~20 for a function made once); an
- * object's methods also keep their names under a bundler that keeps names (esbuild's
- * `keepNames`, tsx), which names each closure as it is made. */
+/** The bodies of `all` and `allSettled`, and below their members': made once, not per call and
+ * per member (see architecture.md, "Performance notes"). Methods, to be named as the functions. */
 const bodies = {
   *all(list: boolean, e: { keys: string[]; values: OperationLike<unknown>[] }): Operation<unknown> {
     const { keys, values } = e;

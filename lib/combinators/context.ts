@@ -96,8 +96,8 @@ export function createContext<T>(name: string, ...defaultValue: [] | [T]): Conte
   return new Context<T>(name, defaultValue.length === 0 ? NONE : (defaultValue[0] as T));
 }
 
-/** The body of {@link Context.with}: a function of the module, not a generator closure made per
- * call (V8 gives each a prototype and a map when first called, ~800 ns). */
+/** The body of {@link Context.with}: made once, not per call (see architecture.md, "Performance
+ * notes"). */
 function* provide<T, R>(key: Context<T>, value: T, op: OperationLike<R>): Operation<R> {
   const frame = (yield* self()).top;
   ((frame.scope ??= new Scope()).values ??= new Map()).set(key, value);

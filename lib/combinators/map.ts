@@ -88,9 +88,8 @@ interface MapSpec {
   generatorFn: boolean;
 }
 
-/** The body of map: a method, not a generator closure made per call (V8 gives each generator
- * function it creates a prototype and a map when first called, ~800 ns; and a bundler that keeps
- * names, such as esbuild's `keepNames` or tsx, names each closure as it is made). */
+/** The body of map: made once, not per call (see architecture.md, "Performance notes"). A method,
+ * to be named "map". */
 const bodies = {
   *map(spec: MapSpec): Operation<unknown[]> {
     const { items, concurrency, settle } = spec;

@@ -68,8 +68,8 @@ class Contest {
   ) {}
 }
 
-/** The body of a race, and below its contestants': not closures made per race and per contestant (V8 gives each generator function it creates a prototype and a map of its
- * own when first called, ~800 ns; and a bundler that keeps names names each closure). */
+/** The body of a race, and below its contestants': made once, not per race and per contestant
+ * (see architecture.md, "Performance notes"). A method, to be named "race". */
 const bodies = {
   *race(e: { list: boolean; keys: string[]; values: OperationLike<unknown>[] }, runs: { lastWinner: unknown }): Operation<unknown> {
     const me = yield* self();

@@ -81,8 +81,8 @@ export function retry(op: unknown, policy: RetryPolicy = {}): Operation<unknown>
 
 type Policy = Required<Omit<RetryPolicy, "onRetry">> & Pick<RetryPolicy, "onRetry">;
 
-/** The body of retry: a method (named as the function users call), not a generator closure made
- * per call (V8 gives each a prototype and a map when first called, ~800 ns). */
+/** The body of retry: a method, to be named as the function users call; made once, not per call
+ * (see architecture.md, "Performance notes"). */
 const body = {
   *retry(attempt: (n: number) => unknown, p: Policy): Operation<unknown> {
     const me = yield* self();

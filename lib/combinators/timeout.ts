@@ -59,10 +59,9 @@ class TimeoutRun {
   fired: TimeoutError | undefined = undefined;
 }
 
-/** The body of a timeout, and below the call `op` runs in and the timer: not closures made per
- * timeout (V8 gives each generator function it makes a prototype and a map when first called,
- * ~800 ns; a bundler that keeps names, esbuild's `keepNames` or tsx, names each closure as it is
- * made). A method, to be named "timeout" beside the function of that name. */
+/** The body of a timeout, and below the call `op` runs in and the timer: made once, not per
+ * timeout (see architecture.md, "Performance notes"). A method, to be named "timeout" beside the
+ * function of that name. */
 const body = {
   *timeout<T>(b: Limit<T>): Operation<T> {
     const outer = (yield* self()).top;

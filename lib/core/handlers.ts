@@ -48,9 +48,8 @@ class Awaiting {
 }
 
 /** The reactions of a promise: bound to its record, not closures made per wait. Methods of an
- * object, not functions of the module: a bundler that keeps names (esbuild's `keepNames`, tsx)
- * gives a function an own `name`, and V8's `bind` of such a function took ~450 ns instead of ~13
- * (methods keep their names as they are). Not on Awaiting itself, which observers are shown. */
+ * object, which keep their names under keepNames (`bind` of a renamed function is slow: see
+ * architecture.md, "Performance notes"); not on Awaiting itself, which observers are shown. */
 const { fulfilled, rejected } = {
   fulfilled(this: Awaiting, value: unknown): void {
     settle(this, value, false);
@@ -260,8 +259,7 @@ export const handlers: Handlers = {
       s.suspend(t, on);
       let teardown: unknown;
       try {
-        // (Anonymous arrows: a bundler that keeps names names a closure assigned to a name each
-        // time it is made, ~240 ns.)
+        // (Anonymous arrows, not a named closure: see architecture.md, "Performance notes".)
         teardown = e.executor((v) => settleAction(s, t, on, v, false), (err) => settleAction(s, t, on, err, true));
       } catch (err) {
         // Thrown into the task if it still waits; if the executor cancelled the task first, it

@@ -258,8 +258,7 @@ export function otherIterator(v: unknown): Iterator<unknown> {
     return v;
   }
   if (isThenable(v)) return new Wait(v)[Symbol.iterator]();
-  // A method, not an arrow property: a bundler that keeps names names an arrow property each time
-  // it is made (~240 ns), not a method.
+  // A method, not an arrow property, which keepNames would name each time (architecture.md).
   return {
     next() {
       return { done: true, value: v };

@@ -36,9 +36,8 @@ export interface ChannelOptions {
 }
 
 /** @internal Whether a select case sends (true on Send's prototype, false on Receive's): what
- * select tests instead of `instanceof`, which under a bundler that keeps names (esbuild's
- * `keepNames`, tsx) V8 answers with a generic lookup, ~8 ns each. A symbol, so that no subclass
- * field can clash with it. */
+ * select tests instead of `instanceof` (see architecture.md, "Performance notes"). A symbol, so
+ * that no subclass field can clash with it. */
 export const SENDS: unique symbol = Symbol("skein.sends");
 
 /** The key of Receive's method that receives now, or returns NONE having changed nothing. A
@@ -70,9 +69,8 @@ export class SelectCase {
 }
 type Waiter = Task | SelectCase;
 
-/** Whether waiter `w` is a select's case, not a task. A field test, not `instanceof SelectCase`:
- * under a bundler that keeps names (esbuild's `keepNames`, tsx) V8 tests `instanceof` a class with
- * a generic lookup (a ping-pong +9 %); a task has no `chooser`. */
+/** Whether waiter `w` is a select's case, not a task (which has no `chooser`): a field test, not
+ * `instanceof` (see architecture.md, "Performance notes"). */
 function isCase(w: Waiter): w is SelectCase {
   return (w as SelectCase).chooser !== undefined;
 }

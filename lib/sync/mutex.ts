@@ -178,8 +178,8 @@ export function mutex(): Mutex {
   return new Mutex();
 }
 
-/** The body of {@link Mutex.withLock}: a function of the module, not a closure made per call (see
- * `withPermit` in semaphore.ts). */
+/** The body of {@link Mutex.withLock}: made once, not per call (see architecture.md,
+ * "Performance notes"). */
 function* withLock<T>(m: Mutex, op: OperationLike<T>): Operation<T> {
   yield* m.lock();
   try {

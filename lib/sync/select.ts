@@ -182,9 +182,7 @@ class Waiting implements Chooser {
 }
 
 
-/** Whether select cases `d` and `c` are on the same channel and side. (A function of the module,
- * not a closure in `pick`: a bundler that keeps names, such as esbuild's `keepNames` or tsx, names
- * each closure as it is made, ~240 ns apiece.) */
+/** Whether select cases `d` and `c` are on the same channel and side. */
 function alike(d: Receive<unknown> | Send<unknown>, c: Receive<unknown> | Send<unknown>): boolean {
   return d.channel === c.channel && d[SENDS] === c[SENDS];
 }
@@ -241,11 +239,9 @@ export function select<C extends Record<string, SelectCaseOf>, const O extends S
   return restorable(op, (r: { case: string; value?: unknown }, task: Task) => choice.restore(r, task)) as unknown as Operation<SelectResult<C, O>>;
 }
 
-/** The body of a select with a timeout, and below the child that expires it: not closures made
- * per select (V8 gives each generator function it makes a prototype and a map when first called,
- * ~800 ns; a bundler that keeps names, esbuild's `keepNames` or tsx, names each closure as it is
- * made). A method, to be named "select" beside the function of that name. The task that expires
- * it is named "timer". */
+/** The body of a select with a timeout, and below the child that expires it (a task named
+ * "timer"): made once, not per select (see architecture.md, "Performance notes"). A method, to be
+ * named "select" beside the function of that name. */
 const timed = {
   *select(choice: Choice, ms: number): Operation<{ case: string; value?: unknown }> {
     const me = yield* self();

@@ -141,9 +141,8 @@ export function semaphore(permits: number): Semaphore {
   return new Semaphore(permits);
 }
 
-/** The body of {@link Semaphore.withPermit}: a function of the module, not a closure made per
- * call (a bundler that keeps names, esbuild's `keepNames` or tsx, names each closure as it is
- * made, ~240 ns apiece). */
+/** The body of {@link Semaphore.withPermit}: made once, not per call (see architecture.md,
+ * "Performance notes"). */
 function* withPermit<T>(sem: Semaphore, op: OperationLike<T>): Operation<T> {
   yield* sem.acquire();
   try {
