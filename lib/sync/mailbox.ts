@@ -11,10 +11,11 @@ import { actorOf, Task } from "../core/task.js";
 import { timeout as withTimeout } from "../combinators/timeout.js";
 
 /** A task's queue of messages, and the receives waiting on it (its own, and those of the helper
- * tasks that read its mailbox: contestants of a race, say). Made on first use. A task that only
- * ever waits in receive costs its mailbox and little more: the queue of messages is made when
- * the first message must wait, and only then is the task watched, to drop what is left unread
- * when it ends. */
+ * tasks that read its mailbox: contestants of a race, say). Made when first needed: when a
+ * message must wait, or a helper task waits in a receive. Until then the task's own receive
+ * waits with no mailbox at all (see `waitingTake`), so an actor idle in `receive` costs nothing
+ * beyond a task that sleeps. The queue of messages is made when the first message must wait,
+ * and only then is the task watched, to drop what is left unread when it ends. */
 class Mailbox {
   /** Messages no receive has taken yet, oldest first (null until one has had to wait). */
   queued: Deque<unknown> | null = null;
@@ -72,10 +73,23 @@ function release(task: Task): void {
 
 /** The mailbox `task` reads: its own, or that of the task it runs an operation for. */
 function mailboxOf(task: Task): Mailbox {
-  const owner = actorOf(task);
-  let box = boxes.get(owner);
-  if (box === undefined) boxes.set(owner, (box = new Mailbox(owner)));
+  const actor = actorOf(task);
+  return boxes.get(actor) ?? openMailbox(actor);
+}
+
+/** Make `actor`'s mailbox. If the actor was waiting in a receive with none, it is the first waiter. */
+function openMailbox(actor: Task): Mailbox {
+  const box = new Mailbox(actor);
+  boxes.set(actor, box);
+  if (waitingTake(actor) !== null) box.waiting.push(actor);
   return box;
+}
+
+/** The receive `actor` waits in while it has no mailbox, or null. (With none made, only the
+ * actor itself can wait in one: a helper task's receive makes the mailbox.) */
+function waitingTake(actor: Task): Take | null {
+  const on = actor.slot;
+  return on instanceof Take && actor.sched.waiting(actor, on) ? on : null;
 }
 
 /** The effect of {@link receive}: the current task takes a message from its own mailbox. */
@@ -84,7 +98,12 @@ class Take extends Park<unknown> {
     super();
   }
   enter(task: Task): unknown {
-    const box = mailboxOf(task);
+    const actor = actorOf(task);
+    let box = boxes.get(actor);
+    if (box === undefined) {
+      if (actor === task) return PARKED; // with no mailbox: tell() finds it by what it waits on
+      box = openMailbox(actor);
+    }
     const messages = box.queued;
     if (messages !== null) {
       for (let i = 0; i < messages.size; i++) {
@@ -95,7 +114,7 @@ class Take extends Park<unknown> {
     return PARKED;
   }
   leave(task: Task): void {
-    mailboxOf(task).waiting.remove(task);
+    boxes.get(actorOf(task))?.waiting.remove(task);
   }
   /** A message received but not used (a lost race) goes back first in line. */
   override restore(message: unknown, task: Task): void {
@@ -134,8 +153,30 @@ export function tell(task: Task<unknown>, message: unknown): boolean {
     return false;
   }
   if (typeof message === "object") used(message); // an effect handed to another task to yield: not forgotten
-  const box = mailboxOf(task);
-  if (!box.offer(message)) box.messages().push(message);
+  const actor = actorOf(task);
+  const box = boxes.get(actor);
+  if (box !== undefined) {
+    if (!box.offer(message)) box.messages().push(message);
+    return true;
+  }
+  // No mailbox yet: the actor's own receive, if it waits in one, is the only taker.
+  const take = waitingTake(actor);
+  if (take !== null) {
+    let accepted: boolean;
+    try {
+      accepted = take.accepts(message);
+    } catch (error) {
+      // The pattern is the receiver's code: its failure is the receiver's, not the sender's.
+      wake(actor, take, error, true);
+      openMailbox(actor).messages().push(message);
+      return true;
+    }
+    if (accepted) {
+      wake(actor, take, message);
+      return true;
+    }
+  }
+  openMailbox(actor).messages().push(message);
   return true;
 }
 

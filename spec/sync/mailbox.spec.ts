@@ -1,8 +1,10 @@
 // Mailboxes: tell never blocks, receive is selective, finished tasks drop their mail.
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import {
-  droppedMessages, fork, join, PARKED, receive, self, sleep, spawn, tell, TimeoutError, type Task,
+  droppedMessages, fork, join, type Operation, PARKED, receive, self, sleep, spawn, tell, TimeoutError, type Task,
 } from "../../lib/index.js";
 import { outcome, runVirtual, virtual } from "../helpers.js";
 
@@ -152,6 +154,76 @@ M("a task waiting in receive with nothing queued is not watched: a million recei
   assert.is(s.watchers(kids[0]!).length, 1);
   await root.cancel();
   assert.is(droppedMessages() - before, 1);
+});
+
+M("an actor idle in receive costs no more heap than a sleeping task: its mailbox is made when a message must wait", async () => {
+  // Each task waiting in receive had a mailbox (a record, a wait queue, its ring, an entry in a
+  // WeakMap): 516 bytes a task against 293 for a sleeper, and cancelling 100,000 of them took
+  // 2.3 µs each against 1.4. Memory, not time: measured after a full collection.
+  setFlagsFromString("--expose-gc");
+  const gc = runInNewContext("gc") as () => void;
+  const n = 20_000;
+  const heapOf = async (park: () => Operation<unknown>): Promise<number> => {
+    const s = virtual();
+    let parked = 0;
+    function* kid() {
+      parked++;
+      yield* park();
+    }
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    const root = s.run(function* () {
+      for (let i = 0; i < n; i++) yield* spawn(kid);
+      yield* sleep(Infinity);
+    });
+    while (parked < n) await new Promise((r) => setImmediate(r));
+    gc();
+    const used = process.memoryUsage().heapUsed - before;
+    await root.cancel();
+    return used / n;
+  };
+  const sleeping = await heapOf(() => sleep(1e9));
+  const receiving = await heapOf(() => receive());
+  assert.ok(receiving < sleeping * 1.25, `${receiving.toFixed(0)} B a receiver against ${sleeping.toFixed(0)} B a sleeper`);
+});
+
+M("a message the waiting receive refuses waits, its pattern asked once; a pattern that throws fails only that receive", async () => {
+  // Each path twice: the receive waits with no mailbox made (the first), and in one (the second).
+  const asked: unknown[] = [];
+  const { value } = await runVirtual(function* () {
+    const actor = yield* fork(function* () {
+      const got: unknown[] = [];
+      for (let round = 0; round < 2; round++) {
+        got.push(
+          yield* receive((m) => {
+            asked.push(m);
+            return m === "go";
+          }),
+        );
+        got.push(yield* receive());
+        try {
+          yield* receive(() => {
+            throw new Error("bad pattern");
+          });
+        } catch (e) {
+          got.push((e as Error).message);
+        }
+        got.push(yield* receive());
+      }
+      return got;
+    });
+    for (let round = 0; round < 2; round++) {
+      yield* sleep(1);
+      tell(actor, "early"); // refused: waits in the mailbox
+      tell(actor, "go");
+      yield* sleep(1);
+      tell(actor, "late"); // the throwing pattern's: stays for the next receive
+      yield* sleep(1);
+    }
+    return yield* join(actor);
+  });
+  assert.equal(asked, ["early", "go", "early", "go"]);
+  assert.equal(value, ["go", "early", "bad pattern", "late", "go", "early", "bad pattern", "late"]);
 });
 
 M("bad input fails at the call", () => {
