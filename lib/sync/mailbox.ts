@@ -22,39 +22,23 @@ class Mailbox {
   /** The tasks waiting in a receive, each on its Take (its `slot`): in order, and each leaves
    * in O(1) when cancelled. */
   readonly waiting = new WaitQueue<Task>();
-  constructor(readonly owner: Task) {}
+  constructor(readonly actor: Task) {}
 
-  /** The queue of messages, made (and the owner watched) on first use. */
+  /** The queue of messages, made (and the actor watched) on first use. */
   messages(): Deque<unknown> {
     if (this.queued === null) {
       this.queued = new Deque<unknown>();
-      this.owner.sched.watch(this.owner, release);
+      this.actor.sched.watch(this.actor, release);
     }
     return this.queued;
   }
 
-  /** Hand `message` to the first waiting receive that accepts it; false if none does. */
+  /** Hand `message` to the first waiting receive that takes it; false if none does. */
   offer(message: unknown): boolean {
     const waiting = this.waiting;
     for (let i = 0; i < waiting.length; i++) {
       const task = waiting.at(i);
-      if (task === null) continue;
-      const take = task.slot as Take;
-      let accepted: boolean;
-      try {
-        accepted = take.accepts(message);
-      } catch (error) {
-        // The pattern is the receiver's code: its failure is the receiver's, not the sender's.
-        waiting.remove(task);
-        this.messages().push(message);
-        wake(task, take, error, true);
-        return true;
-      }
-      if (accepted) {
-        waiting.remove(task);
-        wake(task, take, message);
-        return true;
-      }
+      if (task !== null && offerTo(task, task.slot as Take, message, this)) return true;
     }
     return false;
   }
@@ -71,25 +55,49 @@ function release(task: Task): void {
   boxes.delete(task);
 }
 
-/** The mailbox `task` reads: its own, or that of the task it runs an operation for. */
-function mailboxOf(task: Task): Mailbox {
-  const actor = actorOf(task);
-  return boxes.get(actor) ?? openMailbox(actor);
-}
-
-/** Make `actor`'s mailbox. If the actor was waiting in a receive with none, it is the first waiter. */
-function openMailbox(actor: Task): Mailbox {
-  const box = new Mailbox(actor);
-  boxes.set(actor, box);
-  if (waitingTake(actor) !== null) box.waiting.push(actor);
+/** `actor`'s mailbox, made if it has none: an actor waiting in a receive with none made is then
+ * its first waiter. */
+function mailboxOf(actor: Task): Mailbox {
+  let box = boxes.get(actor);
+  if (box === undefined) {
+    boxes.set(actor, (box = new Mailbox(actor)));
+    if (waitingTake(actor) !== null) box.waiting.push(actor);
+  }
   return box;
 }
 
 /** The receive `actor` waits in while it has no mailbox, or null. (With none made, only the
- * actor itself can wait in one: a helper task's receive makes the mailbox.) */
+ * actor itself can wait in one: a helper task's receive makes the mailbox.) Not merely what it
+ * last waited on: a receive woken with an effect as its message still has it in its slot. */
 function waitingTake(actor: Task): Take | null {
   const on = actor.slot;
   return on instanceof Take && actor.sched.waiting(actor, on) ? on : null;
+}
+
+/**
+ * Offer `message` to `task`, waiting on `take` in `box`'s queue (or, with `box` null, in its own
+ * receive with no mailbox made). True if the receive took it, or failed on it: a pattern that
+ * throws is the receiver's code, so the failure is the receiver's, not the sender's, and the
+ * message waits for a later receive. False if the pattern refused it, or if the task no longer
+ * waits there when the pattern returns (a pattern that told its own task: that message was taken).
+ */
+function offerTo(task: Task, take: Take, message: unknown, box: Mailbox | null): boolean {
+  let accepted: boolean;
+  let threw = false;
+  let error: unknown;
+  try {
+    accepted = take.accepts(message);
+  } catch (e) {
+    accepted = threw = true;
+    error = e;
+  }
+  if (!accepted) return false;
+  const queue = box ?? boxes.get(task); // (a pattern that told its own task may have made its mailbox)
+  if (queue === undefined ? !task.sched.waiting(task, take) : !queue.waiting.remove(task)) return false;
+  wake(task, take, threw ? error : message, threw);
+  // Woken first: a mailbox made now does not take the failed receive for a waiting one.
+  if (threw) (queue ?? mailboxOf(task)).messages().push(message);
+  return true;
 }
 
 /** The effect of {@link receive}: the current task takes a message from its own mailbox. */
@@ -102,7 +110,7 @@ class Take extends Park<unknown> {
     let box = boxes.get(actor);
     if (box === undefined) {
       if (actor === task) return PARKED; // with no mailbox: tell() finds it by what it waits on
-      box = openMailbox(actor);
+      box = mailboxOf(actor);
     }
     const messages = box.queued;
     if (messages !== null) {
@@ -118,8 +126,9 @@ class Take extends Park<unknown> {
   }
   /** A message received but not used (a lost race) goes back first in line. */
   override restore(message: unknown, task: Task): void {
-    const box = mailboxOf(task);
-    if (box.owner.state !== "running") return void dropped++;
+    const actor = actorOf(task);
+    if (actor.state !== "running") return void dropped++;
+    const box = mailboxOf(actor);
     if (!box.offer(message)) box.messages().unshift(message);
   }
   accepts(message: unknown): boolean {
@@ -161,22 +170,7 @@ export function tell(task: Task<unknown>, message: unknown): boolean {
   }
   // No mailbox yet: the actor's own receive, if it waits in one, is the only taker.
   const take = waitingTake(actor);
-  if (take !== null) {
-    let accepted: boolean;
-    try {
-      accepted = take.accepts(message);
-    } catch (error) {
-      // The pattern is the receiver's code: its failure is the receiver's, not the sender's.
-      wake(actor, take, error, true);
-      openMailbox(actor).messages().push(message);
-      return true;
-    }
-    if (accepted) {
-      wake(actor, take, message);
-      return true;
-    }
-  }
-  openMailbox(actor).messages().push(message);
+  if (take === null || !offerTo(actor, take, message, null)) mailboxOf(actor).messages().push(message);
   return true;
 }
 
