@@ -93,7 +93,7 @@ for (const which of only) {
   const variants = Object.keys(Object.values(results).find((r): r is CaseResult => typeof r === "object")?.rows ?? { [which]: 0 });
   for (const variant of variants) {
     const pick = (r: CaseResult | string) => (typeof r === "string" ? r : r.rows?.[variant] ?? r.value);
-    const native = pick(results.native!);
+    const native = results.native === undefined ? undefined : pick(results.native); // (--peers without native: no ratios)
     const base = typeof native === "number" && native !== null && !Number.isNaN(native) ? native : undefined;
     rows.push([
       titles[variant] ?? variant,
