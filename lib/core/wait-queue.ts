@@ -85,6 +85,13 @@ export class WaitQueue<W extends Queued> {
     return this.span;
   }
 
+  /** The offset of the slot at position `position` (see `waitIndex`) from the oldest now, or -1
+   * if that slot has left from the front since. */
+  offsetOf(position: number): number {
+    const offset = (position - this.base) & WRAP;
+    return offset < this.span || offset <= WRAP >>> 1 ? offset : -1;
+  }
+
   /** The waiter in slot `offset` from the oldest, or null for a hole. */
   at(offset: number): W | null {
     return offset < 0 || offset >= this.span ? null : this.items[(this.head + offset) & (this.items.length - 1)]!;

@@ -33,12 +33,17 @@ class Mailbox {
     return this.queued;
   }
 
-  /** Hand `message` to the first waiting receive that takes it; false if none does. */
-  offer(message: unknown): boolean {
+  /** Hand `message` to the first waiting receive that takes it; false if none does. `first`:
+   * a message given back (see `restore`), first in line again if it has to wait. */
+  offer(message: unknown, first = false): boolean {
     const waiting = this.waiting;
     for (let i = 0; i < waiting.length; i++) {
       const task = waiting.at(i);
-      if (task !== null && offerTo(task, task.slot as Take, message, this)) return true;
+      if (task === null) continue;
+      const position = task.waitIndex;
+      if (offerTo(task, task.slot as Take, message, this, first)) return true;
+      // The pattern may have told a message that took waiters at the front: go on after `task`.
+      i = waiting.offsetOf(position);
     }
     return false;
   }
@@ -78,10 +83,10 @@ function waitingTake(actor: Task): Take | null {
  * Offer `message` to `task`, waiting on `take` in `box`'s queue (or, with `box` null, in its own
  * receive with no mailbox made). True if the receive took it, or failed on it: a pattern that
  * throws is the receiver's code, so the failure is the receiver's, not the sender's, and the
- * message waits for a later receive. False if the pattern refused it, or if the task no longer
+ * message waits for a later receive (last in line, or `first`: see `Mailbox.offer`). False if the pattern refused it, or if the task no longer
  * waits there when the pattern returns (a pattern that told its own task: that message was taken).
  */
-function offerTo(task: Task, take: Take, message: unknown, box: Mailbox | null): boolean {
+function offerTo(task: Task, take: Take, message: unknown, box: Mailbox | null, first = false): boolean {
   let accepted: boolean;
   let threw = false;
   let error: unknown;
@@ -92,11 +97,15 @@ function offerTo(task: Task, take: Take, message: unknown, box: Mailbox | null):
     error = e;
   }
   if (!accepted) return false;
-  const queue = box ?? boxes.get(task); // (a pattern that told its own task may have made its mailbox)
-  if (queue === undefined ? !task.sched.waiting(task, take) : !queue.waiting.remove(task)) return false;
+  const mailbox = box ?? boxes.get(task); // (a pattern that told its own task may have made its mailbox)
+  if (mailbox === undefined ? !task.sched.waiting(task, take) : !mailbox.waiting.remove(task)) return false;
   wake(task, take, threw ? error : message, threw);
-  // Woken first: a mailbox made now does not take the failed receive for a waiting one.
-  if (threw) (queue ?? mailboxOf(task)).messages().push(message);
+  if (threw) {
+    // Woken first: a mailbox made now does not take the failed receive for a waiting one.
+    const messages = (mailbox ?? mailboxOf(task)).messages();
+    if (first) messages.unshift(message);
+    else messages.push(message);
+  }
   return true;
 }
 
@@ -129,7 +138,7 @@ class Take extends Park<unknown> {
     const actor = actorOf(task);
     if (actor.state !== "running") return void dropped++;
     const box = mailboxOf(actor);
-    if (!box.offer(message)) box.messages().unshift(message);
+    if (!box.offer(message, true)) box.messages().unshift(message);
   }
   accepts(message: unknown): boolean {
     return this.match === undefined || this.match(message);

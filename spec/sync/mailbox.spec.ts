@@ -4,7 +4,7 @@ import { runInNewContext } from "node:vm";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import {
-  droppedMessages, fork, join, type Operation, PARKED, receive, self, sleep, spawn, tell, TimeoutError, type Task,
+  all, allSettled, droppedMessages, fork, join, type Operation, PARKED, race, receive, self, sleep, spawn, tell, timeout, TimeoutError, type Task,
 } from "../../lib/index.js";
 import { outcome, runVirtual, virtual } from "../helpers.js";
 
@@ -315,6 +315,100 @@ M("a pattern that tells its own task loses no message, with or without a mailbox
     assert.equal(await outcome(a), { state: "completed", value: early ? ["inner", "outer", "early"] : ["inner", "outer"] });
     assert.is(droppedMessages() - before, 0);
   }
+});
+
+M("a pattern that tells its own task a message it refuses, then takes the one it was asked about: the receive leaves the mailbox that tell made", async () => {
+  // (Found by review: the receive stayed a waiter of the mailbox its pattern's tell made, and the
+  // next message was handed to it while it slept: a TypeError thrown at the sender.)
+  let a!: Task;
+  const s = virtual();
+  a = s.run(function* () {
+    const first = yield* receive((m) => {
+      if (m === "outer") tell(a, "inner"); // refused below: makes the mailbox, the receive its waiter
+      return m === "outer";
+    });
+    yield* sleep(10);
+    return [first, yield* receive(), yield* receive()];
+  });
+  await new Promise((r) => setImmediate(r));
+  assert.is(tell(a, "outer"), true);
+  await new Promise((r) => setImmediate(r));
+  assert.is(tell(a, "late"), true); // while it sleeps: queued
+  assert.equal(await outcome(a), { state: "completed", value: ["outer", "inner", "late"] });
+});
+
+M("a pattern's tell that the first waiting helper takes does not hide the message from the next one", async () => {
+  // The tell woke the receive at the front of the wait queue, the queue moved up one, and the
+  // offer stepped over the next receive: "outer" sat queued while a receive waited for it (found
+  // by review; older than this round).
+  const asked: string[] = [];
+  const { value } = await runVirtual(function* () {
+    const me = yield* self();
+    yield* fork(function* () {
+      yield* sleep(1);
+      tell(me, "outer");
+    });
+    return yield* timeout(
+      50,
+      all([
+        receive((m) => {
+          asked.push(`first ${String(m)}`);
+          if (m === "outer") tell(me, "inner"); // taken by this same receive, which leaves the front
+          return m === "inner";
+        }),
+        receive((m) => {
+          asked.push(`second ${String(m)}`);
+          return m === "outer";
+        }),
+      ]),
+    );
+  });
+  assert.equal(value, ["inner", "outer"]);
+  assert.equal(asked, ["first outer", "first inner", "second outer"]);
+});
+
+M("a lost race's message goes to a receive that waits for it, else first in line, even past a pattern that throws", async () => {
+  const { value } = await runVirtual(function* () {
+    const me = yield* self();
+    yield* fork(function* () {
+      yield* sleep(1);
+      tell(me, "a");
+      tell(me, "b");
+    });
+    // "b" goes to the race's second contestant, which loses and gives it back: to the receive
+    // that waits for it.
+    return yield* all([
+      race([receive((m) => m === "a"), receive((m) => m === "b")]),
+      function* () {
+        yield* sleep(0);
+        return yield* receive((m) => m === "b");
+      },
+    ]);
+  });
+  assert.equal(value, ["a", "b"]);
+  const { value: thrown } = await runVirtual(function* () {
+    const me = yield* self();
+    yield* fork(function* () {
+      tell(me, "q");
+      yield* sleep(1);
+      tell(me, "a");
+      tell(me, "b");
+    });
+    // "b", given back, meets a pattern that throws on it (a receive that waits after the race's):
+    // it waits first in line again, before "q".
+    const r = yield* allSettled([
+      race([receive((m) => m === "a"), receive((m) => m === "b")]),
+      function* () {
+        yield* sleep(0);
+        return yield* receive((m) => {
+          if (m === "b") throw new Error("bad pattern");
+          return false;
+        });
+      },
+    ]);
+    return [r.map((o) => (o.status === "fulfilled" ? o.value : (o.reason as Error).message)), yield* receive(), yield* receive()];
+  });
+  assert.equal(thrown, [["a", "bad pattern"], "b", "q"]);
 });
 
 M("bad input fails at the call", () => {
