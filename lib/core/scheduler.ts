@@ -436,10 +436,7 @@ export class Scheduler {
   };
   private readonly hostHadTurn = () => {
     this.burst = -1;
-    this.burstRuns = 0;
   };
-  /** Runs started by promise reactions since the burst began (see `settled`). */
-  private burstRuns = 0;
   private readonly wakeFn = (t: Task) => this.resume(t, undefined, false, true);
 
   /** @internal Use {@link createScheduler}. */
@@ -894,24 +891,13 @@ export class Scheduler {
   settled(t: Task, value: unknown, threw: boolean): void {
     if (runs.n === 0 && !this.scheduled && !this.deferred) {
       // Idle, so nothing else is queued: `t` runs now, unless the microtasks' slice is over. The
-      // clock is looked at as the loop looks at it between its steps: at the burst's first run,
-      // after runs 1, 2, 4 and 8, then after every 16th (one step may compute for milliseconds;
-      // a read at each run was a third of what a `call` of an async function cost beyond a
-      // native `await`: ~40 ns, ~500 instructions).
-      const k = ++this.burstRuns;
-      let within = true;
-      if (this.burst < 0 || (k & EVERY) === 0 || (k <= EARLY && (k & (k - 1)) === 0)) {
-        const now = this.look(1);
-        if (this.burst < 0) {
-          this.burst = now;
-          this.burstRuns = 1;
-          this.clock.defer(this.hostHadTurn);
-        }
-        within = now - this.burst <= SLICE_MS;
-      } else {
-        this.unseen++; // told to the clock at its next look (a virtual clock's slices are work)
+      // clock is read at each run, as `kick` does: one step may compute for milliseconds.
+      const now = this.look(1);
+      if (this.burst < 0) {
+        this.burst = now;
+        this.clock.defer(this.hostHadTurn);
       }
-      if (within && (this.timers.size === 0 || this.timers.next() > this.clock.dueBy())) {
+      if (now - this.burst <= SLICE_MS && (this.timers.size === 0 || this.timers.next() > this.clock.dueBy())) {
         this.input(t, value, threw, true);
         return this.runNow(t);
       }
