@@ -83,8 +83,9 @@ function waitingTake(actor: Task): Take | null {
  * Offer `message` to `task`, waiting on `take` in `box`'s queue (or, with `box` null, in its own
  * receive with no mailbox made). True if the receive took it, or failed on it: a pattern that
  * throws is the receiver's code, so the failure is the receiver's, not the sender's, and the
- * message waits for a later receive (last in line, or `first`: see `Mailbox.offer`). False if the pattern refused it, or if the task no longer
- * waits there when the pattern returns (a pattern that told its own task: that message was taken).
+ * message waits for a later receive (last in line, or `first`: see `Mailbox.offer`). False if
+ * the pattern refused it, or if the task no longer waits there when the pattern returns (a
+ * pattern that told its own task: that message was taken).
  */
 function offerTo(task: Task, take: Take, message: unknown, box: Mailbox | null, first = false): boolean {
   let accepted: boolean;
