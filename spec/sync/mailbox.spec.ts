@@ -4,7 +4,7 @@ import { runInNewContext } from "node:vm";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import {
-  all, allSettled, createScheduler, droppedMessages, fork, join, type Operation, PARKED, race, receive, self, sleep, spawn, tell, timeout, TimeoutError, type Task,
+  all, allSettled, createScheduler, droppedMessages, fork, isCancelled, join, type Operation, PARKED, race, receive, self, sleep, spawn, tell, timeout, TimeoutError, type Task,
 } from "../../lib/index.js";
 import { outcome, runVirtual, virtual } from "../helpers.js";
 
@@ -419,6 +419,29 @@ M("a lost race's message goes to a receive that waits for it, else first in line
     return [r.map((o) => (o.status === "fulfilled" ? o.value : (o.reason as Error).message)), yield* receive(), yield* receive()];
   });
   assert.equal(thrown, [["a", "bad pattern"], "b", "q"]);
+});
+
+M("an actor cancelled while its receive waits with no mailbox: a catch-all cannot keep it receiving, and a message after is dropped", async () => {
+  const before = droppedMessages();
+  const log: string[] = [];
+  const s = virtual();
+  const t = s.run(function* () {
+    for (let i = 0; i < 3; i++) {
+      try {
+        log.push(String(yield* receive()));
+      } catch (e) {
+        log.push(isCancelled(e) ? "cancelled" : String(e)); // swallows everything
+      }
+    }
+  });
+  await new Promise((r) => setImmediate(r));
+  assert.is(tell(t, "m"), true);
+  await new Promise((r) => setImmediate(r));
+  await t.cancel();
+  assert.equal(log, ["m", "cancelled", "cancelled"]);
+  assert.is(t.state, "cancelled");
+  assert.is(tell(t, "late"), false);
+  assert.is(droppedMessages() - before, 1);
 });
 
 M("bad input fails at the call", () => {
