@@ -1,10 +1,14 @@
 // Workloads for instruction counts: node bench/callgrind.mjs <workload> <n>, on the built dist/.
 // bench/callgrind.sh runs one under callgrind at two sizes and prints instructions per item;
 // bench/callgrind-profile.mjs says which functions they are spent in.
-import { all, call, channel, createScheduler, fork, map, mutex, race, receive, select, self, semaphore, sleep, spawn, timeout, wait } from "../dist/index.mjs";
+import * as skein from "../dist/index.mjs";
+import { mixEffects } from "./mixed.mjs";
+const { all, call, channel, createScheduler, fork, map, mutex, race, receive, select, self, semaphore, sleep, spawn, timeout, wait } = skein;
 const [which, nArg] = process.argv.slice(2);
 const n = Number(nArg);
 const s = createScheduler();
+// SKEIN_MIXED=1: a program's mix of effects first (see mixed.mjs).
+if (process.env.SKEIN_MIXED === "1") await mixEffects(skein, s);
 const turn = () => new Promise((r) => setImmediate(r));
 const inc = (x) => x + 1;
 // The items of the map rows: a plain loop (Array.from({ length: n }) cost ~730 instructions an item,

@@ -12,7 +12,7 @@ import { keepNamesBuild } from "./skein.js";
 const run = promisify(execFile);
 const caseFile = fileURLToPath(new URL("case.ts", import.meta.url));
 const allCases = ["roundtrip", "depth", "sleepers", "heap", "million", "pingpong", "fanout", "tells", "selective"];
-const allPeers = ["native", "skein", "skein (keepNames)", "skein (yield*)", "co", "redux-saga", "effection", "Effect", "js-csp"];
+const allPeers = ["native", "skein", "skein (keepNames)", "skein (mixed)", "skein (yield*)", "co", "redux-saga", "effection", "Effect", "js-csp"];
 const titles: Record<string, string> = {
   roundtrip: "one synchronous effect round trip",
   "depth-1": "resume at depth 1",
@@ -54,11 +54,12 @@ const keepNames = peers.includes("skein (keepNames)") ? await keepNamesBuild() :
 
 async function measure(which: string, peer: string): Promise<CaseResult | string> {
   if (peer === "skein (yield*)" && which !== "depth") return "";
-  const env = peer === "skein (keepNames)" ? { ...process.env, SKEIN_DIST: keepNames } : process.env;
+  // "skein (mixed)": the build run after a program's mix of effects (bench/mixed.mjs).
+  const env = peer === "skein (keepNames)" ? { ...process.env, SKEIN_DIST: keepNames } : peer === "skein (mixed)" ? { ...process.env, SKEIN_MIXED: "1" } : process.env;
   try {
     const { stdout } = await run(
       process.execPath,
-      ["--expose-gc", "--max-old-space-size=16384", "--import", "tsx", caseFile, which, peer === "skein (keepNames)" ? "skein" : peer],
+      ["--expose-gc", "--max-old-space-size=16384", "--import", "tsx", caseFile, which, peer === "skein (keepNames)" || peer === "skein (mixed)" ? "skein" : peer],
       { timeout: 180_000, maxBuffer: 1 << 20, env },
     );
     return JSON.parse(stdout.trim().split("\n").pop()!) as CaseResult;

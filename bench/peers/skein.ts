@@ -1,11 +1,15 @@
 import type { Operation } from "../../lib/index.js";
+import { mixEffects } from "../mixed.mjs";
 import { skeinModule } from "../skein.js";
 import { until, LONG, type Peer } from "./peer.js";
 
-const { call, channel, createScheduler, fork, receive, self, sleep, spawn, tell } = await skeinModule();
+const m = await skeinModule();
+const { call, channel, createScheduler, fork, receive, self, sleep, spawn, tell } = m;
 const me = self;
 
 const s = createScheduler();
+// The "skein (mixed)" column: a program's mix of effects before the workload (see bench/mixed.mjs).
+if (process.env.SKEIN_MIXED === "1") await mixEffects(m, s);
 
 function* trips(n: number): Operation<number> {
   let count = 0;
