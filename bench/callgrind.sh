@@ -1,7 +1,8 @@
 #!/bin/bash
 # Instructions per item of one workload of bench/callgrind.mjs, start-up cancelled out:
 #   npm run build && bench/callgrind.sh pingpong 5000 30000
-# SKEIN_MIXED=1 first yields effects of many classes, as a program does (see mixed.mjs).
+# SKEIN_MIXED=1 first yields effects of many classes, as a program does: repeatable only on a build
+# whose slice never ends, at sizes far apart (see mixed.mjs).
 # Repeatable where timings on a shared machine are not.
 set -e
 w=$1; a=${2:-5000}; b=${3:-30000}

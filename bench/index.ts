@@ -55,7 +55,8 @@ const keepNames = peers.includes("skein (keepNames)") ? await keepNamesBuild() :
 async function measure(which: string, peer: string): Promise<CaseResult | string> {
   if (peer === "skein (yield*)" && which !== "depth") return "";
   // "skein (mixed)": the build run after a program's mix of effects (bench/mixed.mjs).
-  const env = peer === "skein (keepNames)" ? { ...process.env, SKEIN_DIST: keepNames } : peer === "skein (mixed)" ? { ...process.env, SKEIN_MIXED: "1" } : process.env;
+  const env: NodeJS.ProcessEnv = { ...process.env, SKEIN_MIXED: peer === "skein (mixed)" ? "1" : "" }; // (not inherited by the others)
+  if (peer === "skein (keepNames)") env.SKEIN_DIST = keepNames;
   try {
     const { stdout } = await run(
       process.execPath,

@@ -3,7 +3,12 @@
 // and V8 compiles the scheduler's sites that see every effect (a result's `done`, the dispatch
 // code, a Park's `enter`) for just those; a server's yield dozens, and those sites are
 // megamorphic, each read a probe of V8's stub cache. This runs a dozen kinds 3,000 times each
-// first, so a workload measured after it costs what it would inside a program.
+// first, so a workload measured after it costs what it would inside a program. Its sleeps, time
+// slices and timeouts follow the real clock, so under callgrind its own count varies from run to
+// run (~20 million instructions on the normal build): count on a build whose slice never ends
+// (SLICE_MS = 1e9, as docs/performance.md's rounds do) and at sizes far apart. (On a virtual
+// clock of its own it was repeatable, but ping-pong measured 6,500 instructions after it against
+// 4,370 after this: the difference is not understood yet.)
 
 /** Yield a program's mix of effects on scheduler `s`, from skein module `m`; resolves when done. */
 export function mixEffects(m, s) {
