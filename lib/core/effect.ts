@@ -168,13 +168,15 @@ export function anyUnused(): boolean {
  * the iterator and asks for the first step at once, so "opened just now" is a single module-wide
  * mark that the first `next()` consumes. The first step's result is the effect itself (`done` is
  * false and `value` is the effect), which `yield*` passes through: yielding allocates nothing.
- * The exceptions, inside a running task only: a channel's send or receive that can complete at
- * once completes inside its `yield*` (see `Send.next` and `Receive.next` in sync/channel.ts), and
- * so does a `call` of a function that returns a plain value (the function is called there), and so does a skein/node read or
- * write that can complete at once (the bytes are taken or handed on), so a coroutine stepped by hand
- * inside a task sees only the sends, receives, reads and writes that would wait, and the calls whose function
+ * The exceptions, inside a running task only: a {@link Park} (a channel's send or receive, a
+ * mailbox's receive, a lock, a semaphore, a signal, a skein/node read or write) is entered inside
+ * its `yield*` (see `Park.next`): one that can complete at once completes there (a value is
+ * taken, bytes are handed on), and one that must wait enlists its task there and is yielded; so
+ * is a `call` of a function that returns a plain value (the function is called there). So a
+ * coroutine stepped by hand inside a task sees only the waits, entered already (yield each on,
+ * or the wait is undone when the task yields something else), and the calls whose function
  * returned a promise or an operation (called already: the scheduler runs what it returned).
- * Outside a task every effect is yielded, and nothing is called.
+ * Outside a task every effect is yielded, and nothing is called or entered.
  *
  * @example
  * ```ts

@@ -1,7 +1,7 @@
 // The extension point for objects that tasks wait on — channels, mailboxes, locks: an effect
 // that performs itself, and one way to wake the task it parked. Waiting allocates nothing.
 
-import { Effect, tag } from "./effect.js";
+import { current, Effect, firstStep, tag, used } from "./effect.js";
 import type { Task } from "./task.js";
 
 /**
@@ -35,10 +35,11 @@ export function asResult<T>(value: T): T {
 
 /**
  * An effect that performs itself: the building block of channels, mailboxes, semaphores and the
- * like. When a task yields it, the scheduler calls `enter(task)`, which either completes at once
- * (returns the result, or throws it into the task) or enlists the task in the object's own queue
- * and returns {@link PARKED}. Later the object calls {@link wake} with the result. If the task is
- * cancelled while parked, the scheduler calls `leave(task)` so the object forgets it.
+ * like. When a task performs it (`yield*` calls it inside its first step; a plain `yield` leaves
+ * it to the scheduler), `enter(task)` is called, which either completes at once (returns the
+ * result, or throws it into the task) or enlists the task in the object's own queue and returns
+ * {@link PARKED}. Later the object calls {@link wake} with the result. If the task is cancelled
+ * while parked, or does not wait after all, `leave(task)` is called so the object forgets it.
  *
  * @example
  * ```ts
@@ -66,6 +67,28 @@ export abstract class Park<T = unknown> extends Effect<T> {
   declare readonly type: "park";
   /** Complete for `task` now (return the result or throw), or enlist it and return PARKED. */
   abstract enter(task: Task): T | typeof PARKED;
+  /** The first step of `yield*`: inside a running task (see `Scheduler.quick`), the effect is
+   * entered here, not after a trip through the step loop's dispatch: what it completes with is
+   * returned at once, and a wait is entered here and handed on as the effect itself (see
+   * `Scheduler.parkHere`). Elsewhere (stepped by hand outside a task) the effect is yielded. */
+  override next(value?: unknown): IteratorResult<Effect<T>, T> {
+    if (!firstStep()) return { done: true, value: value as T };
+    const t = current.task as Task | null;
+    if (t === null || !t.sched.quick(t)) return this;
+    used(this); // yielded, as far as the forgotten-yield check goes
+    let result: T | typeof PARKED;
+    try {
+      result = this.enter(t);
+    } catch (e) {
+      t.sched.thrownBy(e, this);
+      throw e;
+    }
+    if (result === PARKED) {
+      t.sched.parkHere(t, this);
+      return this;
+    }
+    return { done: true, value: (typeof result === "symbol" && result === PARKED_ITSELF ? PARKED : result) as T };
+  }
   /** `task`, parked on this effect, is being cancelled: remove it from where `enter` put it. */
   abstract leave(task: Task): void;
   /**

@@ -7,12 +7,13 @@ import { anyUnused, clearSuspect, Effect, effectTypes, forgetOpening, renewNotes
 import { Call, Join, Wait, type AnyEffect, type TaskOptions } from "./effects.js";
 import { Cancelled, DeadlockError, isCancelled } from "./errors.js";
 import { Deque } from "./deque.js";
+import { giveBack } from "./park.js";
 import { WaitQueue, type Queued } from "./wait-queue.js";
 import { Bucket, Run, Timers } from "./timers.js";
 import { annotate, debugging, noteSite, siteOf, waitingSince } from "./stacks.js";
 import { checkOperation, describe, isIterator, isOperation, isThenable, type OperationLike } from "./operation.js";
 import {
-  CallFrame, CLOSING, current, Deferred, Scope, DELIVERED, DELIVERY, DONE, FAILED, Frame, GENERATOR, HALTED, OVERDUE, QUEUED, REPLACEABLE,
+  CallFrame, CLOSING, current, Deferred, Scope, DELIVERED, DELIVERY, DONE, FAILED, Frame, GENERATOR, HALTED, OVERDUE, PARKING, QUEUED, REPLACEABLE,
   RETURNED, SHIELD, STARTED, STOPPING, SUSPENDED, Task, taskOf, THROWING, childrenOf, tasksUnder, endReasons,
 } from "./task.js";
 
@@ -679,8 +680,18 @@ export class Scheduler {
         else if ((r = throwInto(it, input, t)) === ESCAPED) {
           const e = escaped;
           escaped = undefined;
+          if (t.flags & PARKING) this.unpark(t);
           this.ended(t, true, e);
           continue;
+        }
+        // Parked inside its `yield*` (a receive that must wait, say): the wait stands when the
+        // body hands the step that effect, as `yield*` does (see `parkHere`).
+        if (t.flags & PARKING) {
+          if (r === t.slot && t.flags & SUSPENDED) {
+            t.flags &= ~PARKING;
+            return;
+          }
+          if (this.parkedHere(t, r)) return;
         }
         if (typeof r !== "object" || r === null) throw new TypeError(`the iterator of task ${t} returned ${describe(r)}, not a result object`);
         if (r.done === true) {
@@ -698,6 +709,7 @@ export class Scheduler {
           }
         }
       } catch (e) {
+        if (t.flags & PARKING) this.unpark(t);
         this.ended(t, true, e);
         continue;
       }
@@ -761,6 +773,7 @@ export class Scheduler {
     } catch (e) {
       // A body that is a plain function and throws at once: its error gets the task's logical
       // stack, as one thrown from a generator's first step does (see `ended`).
+      if (t.flags & PARKING) this.unpark(t); // entered inside a yield* that the function stepped by hand
       if (!isCancelled(e)) annotate(e, t, undefined);
       this.fail(t, e, t);
     }
@@ -790,15 +803,21 @@ export class Scheduler {
 
   // ---- for handlers --------------------------------------------------------------------------
 
-  /** @internal Whether `t`, the task being stepped, may complete an effect inside its own
-   * `yield*` (see `Receive.next` in sync/channel.ts, `Call.next`), which then counts against the
-   * time slice as a performed effect does. Not when the step must look at the clock first, nor when `t` is cancelled (its
-   * next effect throws, or its waits do): the step loop decides those, exactly as before. */
+  /** @internal Whether `t`, the task whose body runs, may complete an effect inside its own
+   * `yield*` (see `Receive.next` in sync/channel.ts, `Call.next`), or enter its wait there (see
+   * `parkHere`), which then counts against the time slice as a performed effect does. Not when
+   * the step must look at the clock first, nor when `t` is cancelled (its next effect throws, or
+   * its waits do): the step loop decides those, exactly as before. A wait entered inside a
+   * `yield*` and not handed on (a wrapper stepping the body by hand went on) is undone here. */
   quick(t: Task): boolean {
     // (`!== true`, not `!this.running`: a plain truthiness test compiles longer; see `opening` in effect.ts.)
     // At the budget's last effect, false: the step loop performs it, and looks at the clock (a
     // look here, `--budget > 0 || renew()`, cost fanout +4.6 %, callgrind: inlined everywhere).
-    if (this.running !== true || this.budget <= 1 || t.flags & OVERDUE || t.top.flags & HALTED) return false;
+    if (this.running !== true || this.budget <= 1 || t.top.flags & HALTED) return false;
+    if (t.flags & (OVERDUE | PARKING)) {
+      if (t.flags & OVERDUE) return false;
+      this.unpark(t); // parked inside a yield* that a wrapper stepping by hand has not handed on
+    }
     this.budget--;
     return true;
   }
@@ -838,10 +857,81 @@ export class Scheduler {
 
   /** @internal Mark `t` as waiting on `on` (an effect, or a handler's record of it). */
   suspend(t: Task, on: unknown): typeof SUSPEND {
+    if (t.flags & PARKING) this.unpark(t); // a wait entered inside a yield* by code a handler ran
     t.slot = on;
     t.flags |= SUSPENDED;
     if (debugging.sites) waitingSince.set(t, this.clock.now()); // debug mode: for the task tree
     return SUSPEND;
+  }
+
+  /**
+   * @internal `t`, the task being stepped, waits on `on` from inside its `yield*`: `on.enter`
+   * has enlisted it (see `Park.next`), and `yield*` hands `on` to the step loop next, which then
+   * leaves the task suspended without reading the result, dispatching or entering (the sites that
+   * see every kind of effect, megamorphic in a program). Only where `quick(t)` allowed it.
+   */
+  parkHere(t: Task, on: unknown): void {
+    t.slot = on;
+    t.flags |= SUSPENDED | PARKING;
+    if (debugging.sites) waitingSince.set(t, this.clock.now());
+  }
+
+  /** What `t`, parked inside its `yield*`, waited on when it was woken before its body handed the
+   * step the effect (a wrapper that steps the body by hand ran code that woke it). */
+  private wokenOn: unknown = undefined;
+
+  /** Whether the step of `t`, parked inside its `yield*`, ends here, when the body's result `r`
+   * is not the effect it parked on as `yield*` hands it on (the step loop tests that first): `r`
+   * hands it on in a result of its own (as a wrapper that steps the body by hand does), or the
+   * task was woken meanwhile and `r` is that effect. Else the wrapper went on to something else:
+   * the wait is undone and `r` is taken as usual. */
+  private parkedHere(t: Task, r: unknown): boolean {
+    const on = t.flags & SUSPENDED ? t.slot : this.wokenOn;
+    if (r === on) {
+      t.flags &= ~PARKING;
+      this.wokenOn = undefined;
+      return true;
+    }
+    let value: unknown;
+    try {
+      value = typeof r === "object" && r !== null && (r as IteratorResult<unknown>).done !== true ? (r as IteratorResult<unknown>).value : undefined;
+    } catch {
+      value = undefined; // a result whose getters throw: the step reports it as it would have
+    }
+    if (value === on) {
+      t.flags &= ~PARKING;
+      this.wokenOn = undefined;
+      return true;
+    }
+    this.unpark(t);
+    return false;
+  }
+
+  /** Undo the wait `t` entered inside its `yield*`, as a cancellation would (see `parkedHere`);
+   * what a wake in between gave it is given back. */
+  private unpark(t: Task): void {
+    t.flags &= ~PARKING;
+    if (t.flags & SUSPENDED) {
+      const on = t.slot as Effect;
+      t.flags &= ~SUSPENDED;
+      t.slot = undefined;
+      try {
+        this.handlers[on.code]?.cancel?.(on, t, this);
+      } catch (e) {
+        this.fail(t.top, e, t);
+      }
+      return;
+    }
+    const on = this.wokenOn;
+    this.wokenOn = undefined;
+    if (!(t.flags & QUEUED)) return;
+    this.queue.remove(t);
+    const value = t.slot;
+    const threw = (t.flags & THROWING) !== 0;
+    t.flags &= ~(QUEUED | THROWING | REPLACEABLE);
+    t.slot = undefined;
+    if (!threw) giveBack(on, value, t);
+    else if (isMark(value) || isCancelled(value)) t.flags |= OVERDUE; // a cancellation: at its next effect
   }
 
   /** @internal True while `t` is still suspended on `on` (a late or second wake-up is ignored). */
@@ -909,6 +999,9 @@ export class Scheduler {
 
   /** Queue suspended `t` with its input. */
   private ready(t: Task, value: unknown, threw: boolean, replaceable: boolean): void {
+    // Woken before its body handed the step the wait it entered inside a `yield*` (see
+    // `parkedHere`): by code of its own, so here, never by a promise's reaction (`settled`).
+    if ((t.flags & (PARKING | SUSPENDED)) === (PARKING | SUSPENDED)) this.wokenOn = t.slot;
     this.input(t, value, threw, replaceable);
     if (!(t.flags & QUEUED)) this.enqueue(t);
   }

@@ -61,8 +61,11 @@ export const GENERATOR = 4096;
  * not lose): its next effect throws Cancelled instead of being performed, unless its body has had
  * one already. So a task that computes without waiting is stopped too. */
 export const OVERDUE = 32768;
-/** @internal Frame bits 17 and up count the Cancelled errors thrown into the frame's body (to 101). */
+/** @internal Frame bits 17 to 23 count the Cancelled errors thrown into the frame's body (to 101). */
 export const DELIVERY = 1 << 17;
+/** @internal Task bit: the running body parked inside a `yield*` (see `Scheduler.parkHere`); the
+ * step loop confirms the wait when the body hands it the effect, or undoes it. */
+export const PARKING = 1 << 24;
 
 /**
  * A body and what it owns (an implementation detail of {@link Task}): children, cleanups and

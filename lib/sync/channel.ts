@@ -104,7 +104,13 @@ export class Receive<T> extends Park<T | undefined> {
       const r = this[ATTEMPT]();
       // (`typeof` first: a value compared with a symbol, numbers one time and symbols another, is
       // compared by a generic builtin call; under the test only symbols reach the `===`.)
-      if (typeof r === "symbol" && r === NONE) return this;
+      if (typeof r === "symbol" && r === NONE) {
+        // It must wait: enlisted here, and handed on as the effect (see `Scheduler.parkHere`).
+        used(this);
+        ch.receivers.push(t);
+        t.sched.parkHere(t, this);
+        return this;
+      }
       v = r;
     }
     used(this); // yielded, as far as the forgotten-yield check goes
@@ -157,17 +163,22 @@ export class Send<T> extends Park<void> {
     super();
   }
   /** The first step of `yield*`: inside a running task (see `Scheduler.quick`), a send that can
-   * complete at once (a receiver waits, or the buffer has room) completes here. */
+   * complete at once (a receiver waits, or the buffer has room) completes here, and one that must
+   * wait is enlisted here (see `Scheduler.parkHere`). */
   override next(value?: unknown): IteratorResult<Effect<void>, void> {
     if (!firstStep()) return value === undefined ? SENT : { done: true, value: value as never };
     const ch = this.channel;
-    // A send that would wait is yielded at once, as a send outside a task is: `enter` parks it.
-    // Trying `put` here first only to try it again there cost ping-pong 3 % (its sends all wait);
-    // yielding is always correct, so this test may only ever be too cautious. Room in the buffer
-    // is tested first: it ends the test at once on the path of a buffered channel.
-    if (ch.buffer.size >= ch.capacity && ch.receivers.size === 0 && ch.overflow === "wait" && ch.closed === false) return this;
+    // A send that must wait (the test is `put`'s, without its loop) is enlisted without trying
+    // `put`. Room in the buffer is tested first: it ends the test on a buffered channel's path.
     const t = current.task as Task | null;
     if (t === null || !t.sched.quick(t)) return this;
+    if (ch.buffer.size >= ch.capacity && ch.receivers.size === 0 && ch.overflow === "wait" && ch.closed === false) {
+      // It must wait: enlisted here, and handed on as the effect (see `Scheduler.parkHere`).
+      used(this);
+      ch.senders.push(t);
+      t.sched.parkHere(t, this);
+      return this;
+    }
     try {
       if (!ch.put(this.item as T & ({} | null))) return this;
     } catch (e) {
