@@ -10,12 +10,14 @@ import type { Task } from "../core/task.js";
 /**
  * @internal An I/O effect (a read, a write) that completes inside its `yield*` when it can, as a
  * channel's send or receive does (`Receive.next` in sync/channel.ts): `now()` completes it, or
- * returns PARKED having taken nothing, and then it is yielded and entered as usual. Its own `next`,
+ * returns PARKED having taken nothing, and then it is entered there, its wait begun inside the
+ * `yield*` (see `Scheduler.parkHere`). Its own `next`,
  * not one on `Park`: that one would be shared by every kind of Park, and its calls the slower for
  * it; this one sees only the four I/O kinds.
  */
 export abstract class Immediate<T> extends Park<T> {
-  /** The result now (or throw), or PARKED having changed nothing that a later try would not redo. */
+  /** The result now (or throw), or PARKED having changed nothing that a later try would not redo.
+   * After PARKED, `enter` is called next: it need not look again. */
   abstract now(): T | typeof PARKED;
   override next(value?: unknown): IteratorResult<Effect<T>, T> {
     if (!forIO.firstStep()) return { done: true, value: value as T };
@@ -32,8 +34,21 @@ export abstract class Immediate<T> extends Park<T> {
     // (`typeof`, not `=== PARKED`: PARKED is the core bundle's export, of a type V8 does not know
     // here, and a result that is a string one time and a symbol another is compared by a generic
     // builtin call. No I/O result is a symbol but PARKED.)
-    if (typeof result === "symbol") return this;
     forIO.used(this); // yielded, as far as the forgotten-yield check goes
+    if (typeof result === "symbol") {
+      // It must wait: enlisted here (`enter` knows that `now` just found too little), and handed
+      // on as the effect itself (see `Scheduler.parkHere`).
+      try {
+        result = this.enter(t);
+      } catch (e) {
+        t.sched.thrownBy(e, this);
+        throw e;
+      }
+      if (typeof result === "symbol") {
+        t.sched.parkHere(t, this);
+        return this;
+      }
+    }
     // A write's result (and a read's at the end of its stream): one object for all, as a
     // channel's send returns (sync/channel.ts SENT, the same shape), not one per write.
     return result === undefined ? (NOTHING as IteratorReturnResult<T>) : { done: true, value: result };
