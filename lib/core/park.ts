@@ -89,7 +89,10 @@ export abstract class Park<T = unknown> extends Effect<T> {
     }
     return { done: true, value: (typeof result === "symbol" && result === PARKED_ITSELF ? PARKED : result) as T };
   }
-  /** `task`, parked on this effect, is being cancelled: remove it from where `enter` put it. */
+  /** `task`, parked on this effect, is being cancelled, or does not wait after all (code that
+   * stepped its `yield*` by hand went on to something else): remove it from where `enter` put it.
+   * The effect may be entered again afterwards. (Woken meanwhile, it is not called: what the
+   * wake gave goes to {@link restore}.) */
   abstract leave(task: Task): void;
   /**
    * Take back `value`, which this effect gave `task` but which could not be used: the task was

@@ -738,6 +738,9 @@ export class Scheduler {
         input = e;
         if (typeof e === "object" && e !== null) this.failedIn.set(e, value); // for its stack trace
       }
+      // A handler's own code (a called function) entered a wait inside a yield* it stepped by
+      // hand, and the handler returned or threw: not handed on, so not waited on.
+      if (t.flags & PARKING) this.unpark(t);
       if (input === SUSPEND) {
         // Phase 4: cancellation is level-triggered. In a cancelled scope every wait throws
         // Cancelled, so a catch that swallows it cannot keep the task alive. (A cancel waits on:
@@ -773,10 +776,10 @@ export class Scheduler {
     } catch (e) {
       // A body that is a plain function and throws at once: its error gets the task's logical
       // stack, as one thrown from a generator's first step does (see `ended`).
-      if (t.flags & PARKING) this.unpark(t); // entered inside a yield* that the function stepped by hand
       if (!isCancelled(e)) annotate(e, t, undefined);
       this.fail(t, e, t);
     }
+    if (t.flags & PARKING) this.unpark(t); // entered inside a yield* that the body's function stepped by hand
   }
 
   /** Dispatch a yielded value: effects to their handler, other operations to join/call/wait. */
@@ -886,22 +889,23 @@ export class Scheduler {
    * task was woken meanwhile and `r` is that effect. Else the wrapper went on to something else:
    * the wait is undone and `r` is taken as usual. */
   private parkedHere(t: Task, r: unknown): boolean {
+    // (Unknown when a cancellation woke it, which leaves the effect first: undone, the cancellation
+    // is then due at its next effect; see `unpark`.)
     const on = t.flags & SUSPENDED ? t.slot : this.wokenOn;
-    if (r === on) {
-      t.flags &= ~PARKING;
-      this.wokenOn = undefined;
-      return true;
-    }
-    let value: unknown;
-    try {
-      value = typeof r === "object" && r !== null && (r as IteratorResult<unknown>).done !== true ? (r as IteratorResult<unknown>).value : undefined;
-    } catch {
-      value = undefined; // a result whose getters throw: the step reports it as it would have
-    }
-    if (value === on) {
-      t.flags &= ~PARKING;
-      this.wokenOn = undefined;
-      return true;
+    if (on !== undefined && r !== null && typeof r === "object") {
+      let handsOn = r === on;
+      if (!handsOn && !(r instanceof Effect)) {
+        try {
+          handsOn = (r as IteratorResult<unknown>).done !== true && (r as IteratorResult<unknown>).value === on;
+        } catch {
+          // a result whose getters throw: the step reports it as it would have
+        }
+      }
+      if (handsOn) {
+        t.flags &= ~PARKING;
+        this.wokenOn = undefined;
+        return true;
+      }
     }
     this.unpark(t);
     return false;
@@ -1000,7 +1004,8 @@ export class Scheduler {
   /** Queue suspended `t` with its input. */
   private ready(t: Task, value: unknown, threw: boolean, replaceable: boolean): void {
     // Woken before its body handed the step the wait it entered inside a `yield*` (see
-    // `parkedHere`): by code of its own, so here, never by a promise's reaction (`settled`).
+    // `parkedHere`): by code of its own, so here, never by a promise's reaction (`settled`). A
+    // cancellation leaves the wait first (`deliver`), so nothing is kept: see `unpark`.
     if ((t.flags & (PARKING | SUSPENDED)) === (PARKING | SUSPENDED)) this.wokenOn = t.slot;
     this.input(t, value, threw, replaceable);
     if (!(t.flags & QUEUED)) this.enqueue(t);

@@ -93,7 +93,12 @@ class Write extends Immediate<void> {
     super();
   }
   now(): void | typeof PARKED {
-    if (this.state !== 0) return this.state === 2 ? undefined : PARKED;
+    if (this.state !== 0) {
+      // Written: a wait given up (a wrapper stepping by hand went on, or a cancellation) is
+      // waited again only while the stream still has to drain (finish), as its events would say.
+      if (this.state === 1 && !this.waits()) this.state = 2;
+      return this.state === 2 ? undefined : PARKED;
+    }
     const w = this.stream;
     if (this.ends) {
       if (w.writableEnded) this.state = 2; // ended already: nothing to do
@@ -110,10 +115,19 @@ class Write extends Immediate<void> {
     this.state = w.write(this.data!) ? 2 : 1;
     return this.state === 2 ? undefined : PARKED;
   }
+  /** Whether the data written still holds the task: what `fire` would say, asked again. */
+  private waits(): boolean {
+    const w = this.stream;
+    if (this.ends) return !w.destroyed && !w.writableFinished && w.writableLength >= w.writableHighWaterMark;
+    if (w.errored) throw w.errored;
+    if (w.destroyed) throw destroyedError(w);
+    return w.writableNeedDrain;
+  }
   enter(task: Task): void | typeof PARKED {
     if (this.now() !== PARKED) return undefined;
     const w = this.stream;
     const fire = () => {
+      this.state = 2;
       this.leave();
       if (this.ends) wake(task, this, undefined);
       else if (w.errored) wake(task, this, w.errored, true);
@@ -126,7 +140,6 @@ class Write extends Immediate<void> {
     return PARKED;
   }
   leave(): void {
-    this.state = 2;
     const fire = this.fire;
     if (fire === null) return;
     this.fire = null;

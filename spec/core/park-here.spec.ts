@@ -178,6 +178,23 @@ P("each kind of wait, entered inside its yield* and then given what it waits for
   assert.equal(value, ["acquired", "locked", "received hi"]);
 });
 
+P("a function a handler calls steps a waiting receive by hand and returns a value, a thousand times (time slices end among them): every value arrives, and the task is never left a receiver", async () => {
+  const { value } = await runVirtual(function* () {
+    const ch = channel<number>();
+    const bad: unknown[] = [];
+    for (let i = 0; i < 1000; i++) {
+      // A plain `yield`: the call is performed by its handler, which calls the function.
+      const x = yield call(() => {
+        receiveOne(ch).next();
+        return i;
+      });
+      if (x !== i || waiters(ch) !== 0) bad.push([i, x, waiters(ch)]);
+    }
+    return [bad, waiters(ch), ch.trySend(1)];
+  });
+  assert.equal(value, [[], 0, false]);
+});
+
 P("a wait whose enter throws, inside its yield*: the error is thrown where the task yielded it, and the task goes on", async () => {
   class Refusing extends Park<void> {
     enter(): never {

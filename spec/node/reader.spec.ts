@@ -171,6 +171,31 @@ Read("a write waiting for drain fails, never hangs, when its stream is destroyed
   assert.equal(codes, ["ERR_STREAM_DESTROYED: write after it was closed", "EGONE: gone"]);
 });
 
+Read("a write that must wait, stepped by hand, its wait undone (the wrapper sleeps first), then handed on: it still waits for drain, and a destroyed stream fails it", async () => {
+  const s = real();
+  const slow = () => new Writable({ highWaterMark: 4, write: (_c, _e, cb) => void setTimeout(cb, 30) }).on("error", () => {});
+  const out = await s.run(function* () {
+    const w = slow();
+    const it = writeAll(w, "more than four bytes")[Symbol.iterator]();
+    const r = it.next(); // the data goes to the stream, whose buffer is full: the wait is entered
+    yield* sleep(1); // something else first: the wait is undone
+    it.next(yield r.value as never); // handed on: it waits for drain again
+    const gone = slow();
+    const again = writeAll(gone, "more than four bytes")[Symbol.iterator]();
+    const first = again.next();
+    yield* sleep(1);
+    gone.destroy();
+    let error = "none";
+    try {
+      again.next(yield first.value as never);
+    } catch (e) {
+      error = (e as { code: string }).code;
+    }
+    return [w.writableNeedDrain, error];
+  });
+  assert.equal(out, [false, "ERR_STREAM_DESTROYED"]);
+});
+
 Read("an HTTP reply's end ends its stream, and returns without waiting for 'finish'; a second end does nothing", async () => {
   const s = real();
   const chunks: string[] = [];
