@@ -6,9 +6,11 @@
 // first, so a workload measured after it costs what it would inside a program. Its sleeps, time
 // slices and timeouts follow the real clock, so under callgrind its own count varies from run to
 // run (~20 million instructions on the normal build): count on a build whose slice never ends
-// (SLICE_MS = 1e9, as docs/performance.md's rounds do) and at sizes far apart. (On a virtual
-// clock of its own it was repeatable, but ping-pong measured 6,500 instructions after it against
-// 4,370 after this: the difference is not understood yet.)
+// (SLICE_MS = 1e9, as docs/performance.md's rounds do) and at sizes far apart. On the normal build
+// the window also holds a major garbage collection of the mix's leftovers, at a time the real
+// clock decides (35-40 million instructions: +750 to +1,450 a ping-pong round trip); on the
+// endless-slice build none runs. (Run on a virtual clock of its own, the mix gives the same
+// counts as this on that build: the 6,500 once measured after it was the normal build's.)
 
 /** Yield a program's mix of effects on scheduler `s`, from skein module `m`; resolves when done. */
 export function mixEffects(m, s) {

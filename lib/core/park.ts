@@ -96,7 +96,9 @@ export abstract class Park<T = unknown> extends Effect<T> {
   abstract leave(task: Task): void;
   /**
    * Take back `value`, which this effect gave `task` but which could not be used: the task was
-   * a contestant of `race` that lost, or of `all` that failed or was cancelled. A channel puts
+   * a contestant of `race` that lost, or of `all` that failed or was cancelled, or it was woken
+   * before code that stepped its `yield*` by hand handed the wait on, and went on to something
+   * else instead (see {@link leave}). A channel puts
    * the value back first in line, a semaphore its permit, a mailbox its message, so that nothing
    * taken is lost. By default nothing is done (a signal, say, gives nothing away).
    */
