@@ -817,8 +817,11 @@ export class Scheduler {
     // At the budget's last effect, false: the step loop performs it, and looks at the clock (a
     // look here, `--budget > 0 || renew()`, cost fanout +4.6 %, callgrind: inlined everywhere).
     if (this.running !== true || this.budget <= 1 || t.top.flags & HALTED) return false;
-    if (t.flags & (OVERDUE | PARKING)) {
-      if (t.flags & OVERDUE) return false;
+    const f = t.flags;
+    if (f & (OVERDUE | PARKING | SUSPENDED)) {
+      // Not when it waits already: code a handler runs after suspending it (an action's
+      // executor, a thenable's `then`, a cancelled task's teardown) performs nothing for it.
+      if ((f & (OVERDUE | PARKING)) !== PARKING) return false;
       this.unpark(t); // parked inside a yield* that a wrapper stepping by hand has not handed on
     }
     this.budget--;
@@ -874,6 +877,7 @@ export class Scheduler {
    * see every kind of effect, megamorphic in a program). Only where `quick(t)` allowed it.
    */
   parkHere(t: Task, on: unknown): void {
+    if (t.flags & PARKING) this.unpark(t); // a wait entered by code that `on`'s own `enter` ran
     t.slot = on;
     t.flags |= SUSPENDED | PARKING;
     if (debugging.sites) waitingSince.set(t, this.clock.now());

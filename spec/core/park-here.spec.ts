@@ -5,7 +5,7 @@
 // at all, and lose no value.
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { call, channel, fork, join, mutex, Park, receive, semaphore, sleep, tell, type Channel } from "../../lib/index.js";
+import { action, call, cancel, channel, fork, join, mutex, Park, PARKED, receive, semaphore, sleep, tell, wake, type Channel, type Task } from "../../lib/index.js";
 import { runVirtual } from "../helpers.js";
 
 const waiters = (ch: Channel<any>) => (ch as unknown as { receivers: { size: number } }).receivers.size;
@@ -193,6 +193,77 @@ P("a function a handler calls steps a waiting receive by hand and returns a valu
     return [bad, waiters(ch), ch.trySend(1)];
   });
   assert.equal(value, [[], 0, false]);
+});
+
+P("code a handler runs after it suspended the task (an action's executor, a thenable's then) steps a waiting receive by hand: the task still waits for what it waited on, and is never a receiver", async () => {
+  const { value } = await runVirtual(function* () {
+    const ch = channel<number>();
+    let resolveLater: (v: number) => void = () => {};
+    yield* fork(function* () {
+      yield* sleep(5);
+      resolveLater(42);
+    });
+    const later = yield* action<number>((resolve) => {
+      receiveOne(ch).next();
+      resolveLater = resolve;
+    });
+    const now = yield* action<number>((resolve) => {
+      receiveOne(ch).next();
+      resolve(43);
+    });
+    const thenable = { then: (resolve: (v: number) => void) => (receiveOne(ch).next(), resolve(7)) };
+    const awaited = yield thenable as never;
+    return [later, now, awaited, waiters(ch), ch.trySend(1)];
+  });
+  assert.equal(value, [42, 43, 7, 0, false]);
+});
+
+P("a cancelled task's teardown steps a waiting receive by hand: the cancel completes, and no receiver is left", async () => {
+  const { value } = await runVirtual(function* () {
+    const ch = channel<number>();
+    const target = yield* fork(function* () {
+      yield* action<void>(() => () => void receiveOne(ch).next());
+    });
+    yield* sleep(1);
+    yield* cancel(target);
+    return [target.state, waiters(ch), ch.trySend(1)];
+  });
+  assert.equal(value, ["cancelled", 0, false]);
+});
+
+P("a Park of one's own whose enter steps a channel's send or receive by hand, then waits in its own queue: only its own wait stands", async () => {
+  const { value } = await runVirtual(function* () {
+    const ch = channel<number>();
+    let who: Task | null = null;
+    let gate: Park<string> | null = null;
+    class Gate extends Park<string> {
+      constructor(readonly sends: boolean) {
+        super();
+      }
+      enter(t: Task): typeof PARKED {
+        if (this.sends) (function* () { yield* ch.send(5); })().next();
+        else receiveOne(ch).next();
+        who = t;
+        gate = this;
+        return PARKED;
+      }
+      leave(): void {
+        who = null;
+      }
+    }
+    const out: unknown[] = [];
+    for (const sends of [false, true]) {
+      const t = yield* fork(function* () {
+        return yield* new Gate(sends);
+      });
+      yield* sleep(1);
+      out.push(waiters(ch), ch.trySend(9), ch.tryReceive());
+      wake(who!, gate!, "opened");
+      out.push(yield* join(t));
+    }
+    return out;
+  });
+  assert.equal(value, [0, false, undefined, "opened", 0, false, undefined, "opened"]);
 });
 
 P("a wait whose enter throws, inside its yield*: the error is thrown where the task yielded it, and the task goes on", async () => {
