@@ -920,14 +920,8 @@ export class Scheduler {
   private unpark(t: Task): void {
     t.flags &= ~PARKING;
     if (t.flags & SUSPENDED) {
-      const on = t.slot as Effect;
-      t.flags &= ~SUSPENDED;
+      this.undoWait(t);
       t.slot = undefined;
-      try {
-        this.handlers[on.code]?.cancel?.(on, t, this);
-      } catch (e) {
-        this.fail(t.top, e, t);
-      }
       return;
     }
     const on = this.wokenOn;
@@ -940,6 +934,8 @@ export class Scheduler {
     t.slot = undefined;
     if (!threw) giveBack(on, value, t);
     else if (isMark(value) || isCancelled(value)) t.flags |= OVERDUE; // a cancellation: at its next effect
+    // (Another error, a send's on a channel closed meanwhile, is dropped with the wait it ended:
+    // the effect yielded again meets it again.)
   }
 
   /** @internal True while `t` is still suspended on `on` (a late or second wake-up is ignored). */
@@ -1203,19 +1199,23 @@ export class Scheduler {
   /** Throw a Cancelled into `t` where it waits: undo the wait, queue the error (made when `t`
    * runs, from `mark` when the halt that reached it gave one). */
   private deliver(t: Task, mark?: Cancelling): void {
-    if (t.flags & SUSPENDED) {
-      const on = t.slot as Effect;
-      t.flags &= ~SUSPENDED;
-      const h = this.handlers[on.code];
-      if (h?.cancel !== undefined) {
-        try {
-          h.cancel(on, t, this);
-        } catch (e) {
-          this.fail(t.top, e, t);
-        }
+    if (t.flags & SUSPENDED) this.undoWait(t);
+    this.resume(t, mark ?? CANCEL, true);
+  }
+
+  /** Undo the wait of suspended `t` with its handler's `cancel` (a Park's `leave`): `t` no longer
+   * waits on its slot. A cancel that throws fails the frame that waited. */
+  private undoWait(t: Task): void {
+    const on = t.slot as Effect;
+    t.flags &= ~SUSPENDED;
+    const h = this.handlers[on.code];
+    if (h?.cancel !== undefined) {
+      try {
+        h.cancel(on, t, this);
+      } catch (e) {
+        this.fail(t.top, e, t);
       }
     }
-    this.resume(t, mark ?? CANCEL, true);
   }
 
   /** @internal The Cancelled of task `t`, saying why: the reason of the halt that reached it (on
