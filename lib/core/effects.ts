@@ -2,6 +2,7 @@
 // built by a one-line constructor that checks its arguments; handlers.ts performs them.
 
 import { current, Effect, firstStep, noteMade, tag, used, type Operation } from "./effect.js";
+import { awaitHere } from "./awaiting.js";
 import { checkOperation, describe, isIterator, isOperation, isThenable, type OperationLike, type Returned } from "./operation.js";
 import type { Park } from "./park.js";
 import { noteSite } from "./stacks.js";
@@ -118,8 +119,10 @@ export class Call<T = unknown> extends Effect<T> {
   }
   /** The first step of `yield*`. Inside a running task (see `Scheduler.quick`) a function is
    * called here, and a plain result is returned at once, with no round trip through the step
-   * loop; a promise or an operation it returns is handed to the loop with the effect, which is
-   * yielded as usual (the function is not called again). Else the effect itself is yielded. */
+   * loop; the wait on a promise it returns begins here too (see `awaitHere`: what is yielded is
+   * the wait's record, whose `value` is this effect); an operation it returns is handed to the
+   * loop with the effect, which is yielded as usual (the function is not called again). Else the
+   * effect itself is yielded. */
   override next(value?: unknown): IteratorResult<Effect<T>, T> {
     if (!firstStep()) return { done: true, value: value as T };
     const t = current.task as Task | null;
@@ -137,6 +140,8 @@ export class Call<T = unknown> extends Effect<T> {
         return this;
       }
       if (isThenable(v)) {
+        const on = awaitHere(v, this, t); // waits here, as a Park does
+        if (on !== null) return on as IteratorResult<Effect<T>, T>;
         try {
           this.awaited = v; // for the handler to await, its type known already
         } catch {
@@ -244,6 +249,16 @@ export class Wait<T = unknown> extends Effect<T> {
   declare readonly type: "wait";
   constructor(readonly promise: PromiseLike<T>) {
     super();
+  }
+  /** The first step of `yield*`: inside a running task (see `Scheduler.quick`) the wait begins
+   * here, as a call's on the promise its function returned does (see `awaitHere`). */
+  override next(value?: unknown): IteratorResult<Effect<T>, T> {
+    if (!firstStep()) return { done: true, value: value as T };
+    const t = current.task as Task | null;
+    if (t === null || !t.sched.quick(t)) return this;
+    used(this); // yielded, as far as the forgotten-yield check goes
+    const on = awaitHere(this.promise, this, t);
+    return on === null ? this : (on as IteratorResult<Effect<T>, T>);
   }
   override toString(): string {
     return "wait(promise)";

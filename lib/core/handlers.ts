@@ -3,6 +3,7 @@
 
 import type { Effect } from "./effect.js";
 import { invoke, type Action, type Call, type Cancel, type Cooperate, type Ensure, type Join, type Shield, type Sleep, type Start, type Suspend, type Wait } from "./effects.js";
+import { Awaiting, awaitPromise } from "./awaiting.js";
 import { Cancelled } from "./errors.js";
 import { describe, isIterator, isOperation, isThenable } from "./operation.js";
 import { isGenerator, otherIterator, SUSPEND, toIterator, type Handlers, type Scheduler } from "./scheduler.js";
@@ -26,57 +27,6 @@ class Pending {
   toString(): string {
     return String(this.effect);
   }
-}
-
-/** What a task waits on while a promise is outstanding: the record its reactions are bound to.
- * Its own class beside Pending: a base class for the two, with these getters, cost a wait 200
- * instructions more (a constructor chain; getters met on two classes). */
-class Awaiting {
-  constructor(
-    readonly effect: Effect,
-    readonly task: Task,
-  ) {}
-  get type(): string {
-    return this.effect.type;
-  }
-  get code(): number {
-    return this.effect.code;
-  }
-  toString(): string {
-    return String(this.effect);
-  }
-}
-
-/** The reactions of a promise: bound to its record, not closures made per wait. Methods of an
- * object, which keep their names under keepNames (`bind` of a renamed function is slow: see
- * architecture.md, "Performance notes"); not on Awaiting itself, which observers are shown. */
-const { fulfilled, rejected } = {
-  fulfilled(this: Awaiting, value: unknown): void {
-    settle(this, value, false);
-  },
-  rejected(this: Awaiting, error: unknown): void {
-    settle(this, error, true);
-  },
-};
-function settle(on: Awaiting, value: unknown, threw: boolean): void {
-  const t = on.task;
-  const s = t.sched;
-  if (!s.waiting(t, on)) return; // cancelled meanwhile, or settled twice by a rogue thenable
-  s.inFlight--;
-  s.settled(t, value, threw); // run here if the loop is idle; a cancellation may replace the outcome
-}
-
-/** Suspend `t` until `promise` settles; counted as in flight so a virtual clock waits for it. */
-function awaitPromise(promise: PromiseLike<unknown>, effect: Effect, t: Task, s: Scheduler): typeof SUSPEND {
-  const on = new Awaiting(effect, t);
-  s.suspend(t, on);
-  s.inFlight++;
-  try {
-    promise.then(fulfilled.bind(on), rejected.bind(on));
-  } catch (e) {
-    settle(on, e, true);
-  }
-  return SUSPEND;
 }
 
 /** An action's executor settled it: resume the task, if it still waits there. */

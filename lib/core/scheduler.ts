@@ -7,6 +7,7 @@ import { anyUnused, clearSuspect, Effect, effectTypes, forgetOpening, renewNotes
 import { Call, Join, Wait, type AnyEffect, type TaskOptions } from "./effects.js";
 import { Cancelled, DeadlockError, isCancelled } from "./errors.js";
 import { Deque } from "./deque.js";
+import { Awaiting, keepAwaited } from "./awaiting.js";
 import { giveBack } from "./park.js";
 import { WaitQueue, type Queued } from "./wait-queue.js";
 import { Bucket, Run, Timers } from "./timers.js";
@@ -685,7 +686,8 @@ export class Scheduler {
           continue;
         }
         // Parked inside its `yield*` (a receive that must wait, say): the wait stands when the
-        // body hands the step that effect, as `yield*` does (see `parkHere`).
+        // body hands the step that effect (or a promise's wait record), as `yield*` does (see
+        // `parkHere`).
         if (t.flags & PARKING) {
           if (r === t.slot && t.flags & SUSPENDED) {
             t.flags &= ~PARKING;
@@ -872,7 +874,8 @@ export class Scheduler {
 
   /**
    * @internal `t`, the task being stepped, waits on `on` from inside its `yield*`: `on.enter`
-   * has enlisted it (see `Park.next`), and `yield*` hands `on` to the step loop next, which then
+   * has enlisted it (see `Park.next`), or `on` is the record of a promise's wait begun there
+   * (see `awaitHere`), and `yield*` hands `on` to the step loop next, which then
    * leaves the task suspended without reading the result, dispatching or entering (the sites that
    * see every kind of effect, megamorphic in a program). Only where `quick(t)` allowed it.
    */
@@ -897,10 +900,12 @@ export class Scheduler {
     // is then due at its next effect; see `unpark`.)
     const on = t.flags & SUSPENDED ? t.slot : this.wokenOn;
     if (on !== undefined && r !== null && typeof r === "object") {
-      let handsOn = r === on;
+      // (A promise awaited inside a call's yield* is waited on as a record: its effect is the call.)
+      const effect = on instanceof Awaiting ? on.effect : on;
+      let handsOn = r === on || r === effect;
       if (!handsOn && !(r instanceof Effect)) {
         try {
-          handsOn = (r as IteratorResult<unknown>).done !== true && (r as IteratorResult<unknown>).value === on;
+          handsOn = (r as IteratorResult<unknown>).done !== true && (r as IteratorResult<unknown>).value === effect;
         } catch {
           // a result whose getters throw: the step reports it as it would have
         }
@@ -920,12 +925,15 @@ export class Scheduler {
   private unpark(t: Task): void {
     t.flags &= ~PARKING;
     if (t.flags & SUSPENDED) {
+      const on = t.slot;
       this.undoWait(t);
       t.slot = undefined;
+      if (on instanceof Awaiting) keepAwaited(on);
       return;
     }
     const on = this.wokenOn;
     this.wokenOn = undefined;
+    if (on instanceof Awaiting) keepAwaited(on);
     if (!(t.flags & QUEUED)) return;
     this.queue.remove(t);
     const value = t.slot;

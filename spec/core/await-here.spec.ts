@@ -1,0 +1,138 @@
+// A wait on a promise begun inside its `yield*` (awaitHere): `yield* call(asyncFn)` and
+// `yield* wait(promise)` enter the wait in their own first step, as a channel's receive does
+// (park-here.spec.ts), and the step loop only confirms it. These are the ways user code can do
+// something else in between, and what each must keep: the function runs once, the value arrives
+// once, nothing stays in flight, and a cancellation is not waited out.
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { call, channel, fork, inspect, join, sleep, wait, type Channel, type Task } from "../../lib/index.js";
+import { hostTurn, runVirtual, virtual } from "../helpers.js";
+
+const waiters = (ch: Channel<any>) => (ch as unknown as { receivers: { size: number } }).receivers.size;
+
+/** An async function that counts its calls and answers after a virtual millisecond's wait. */
+function counted() {
+  const calls = { n: 0 };
+  const fetchUser = async (id: number) => {
+    calls.n++;
+    await Promise.resolve();
+    return `user ${id}`;
+  };
+  return { calls, fetchUser };
+}
+
+const A = suite("a wait on a promise begun inside its yield*");
+
+A("call(asyncFn) and wait(promise) in a loop: each function runs once, each value arrives in order", async () => {
+  const { calls, fetchUser } = counted();
+  const { value } = await runVirtual(function* () {
+    const got: string[] = [];
+    for (let i = 0; i < 3; i++) got.push(yield* call(fetchUser, i));
+    for (let i = 3; i < 5; i++) got.push(yield* wait(fetchUser(i)));
+    return got;
+  });
+  assert.equal(value, ["user 0", "user 1", "user 2", "user 3", "user 4"]);
+  assert.is(calls.n, 5);
+});
+
+A("a task waiting on an async call is shown waiting on that call", async () => {
+  const s = virtual();
+  let release!: (v: string) => void;
+  const fetchUser = () => new Promise<string>((ok) => (release = ok));
+  const t = s.run(function* main() {
+    return yield* call(fetchUser);
+  });
+  await hostTurn();
+  assert.is(inspect(s).find((i) => i.task === t)?.waitsOn, "call(fetchUser)");
+  release("ada");
+  assert.is(await t, "ada");
+});
+
+A("a wrapper that steps an async call by hand and hands on what it got: the function runs once", async () => {
+  const { calls, fetchUser } = counted();
+  const { value } = await runVirtual(function* () {
+    const it = call(fetchUser, 1)[Symbol.iterator]();
+    let r = it.next();
+    while (r.done !== true) r = it.next(yield r.value as never);
+    return r.value;
+  });
+  assert.is(value, "user 1");
+  assert.is(calls.n, 1);
+});
+
+A("a wrapper that steps an async call by hand, sleeps, then hands the call on: the function runs once, its value arrives", async () => {
+  const { calls, fetchUser } = counted();
+  const { value } = await runVirtual(function* () {
+    const effect = call(fetchUser, 2);
+    const it = effect[Symbol.iterator]();
+    const first = it.next(); // the function runs here, and its wait begins
+    yield* sleep(5); // something else first: the wait is undone, its promise kept on the call
+    const got = yield first.value as never; // handed on: awaited, not called again
+    return [got, it.next(got)];
+  });
+  assert.equal(value, ["user 2", { done: true, value: "user 2" }]);
+  assert.is(calls.n, 1);
+});
+
+A("the same with wait(promise): the promise's value arrives when it is handed on", async () => {
+  const { value } = await runVirtual(function* () {
+    const w = wait(Promise.resolve("late"));
+    const first = w[Symbol.iterator]().next();
+    yield* sleep(5);
+    return yield first.value as never;
+  });
+  assert.is(value, "late");
+});
+
+A("a wrapper that steps an async call by hand and gives up: nothing stays in flight, the promise settling later wakes nothing", async () => {
+  let release!: (v: string) => void;
+  const pending = new Promise<string>((ok) => (release = ok));
+  const { value, now } = await runVirtual(function* () {
+    const t = yield* fork(function* () {
+      call(() => pending)[Symbol.iterator]().next(); // would wait: abandoned
+      return "gave up";
+    });
+    const ended = yield* join(t);
+    release("too late");
+    yield* sleep(1000); // the virtual clock jumps only if no promise is counted in flight
+    return [ended, t.state];
+  });
+  assert.equal(value, ["gave up", "completed"]);
+  assert.is(now, 1000);
+});
+
+A("a task that cancels itself in the synchronous part of an async function it calls gets Cancelled at once, not after the promise", async () => {
+  const s = virtual();
+  let self!: Task<unknown>;
+  const t = s.run(function* () {
+    self = yield* fork(function* () {
+      yield* sleep(1);
+      yield* call(async () => {
+        void self.cancel("no longer wanted");
+        await new Promise(() => {}); // never settles
+      });
+      return "went on";
+    });
+    yield* sleep(5);
+    return self.state;
+  });
+  const outcome = await Promise.race([t, (async () => {
+    for (let i = 0; i < 50; i++) await hostTurn();
+    return "still waiting on the promise";
+  })()]);
+  assert.is(outcome, "cancelled");
+});
+
+A("a function that steps a receive by hand, then returns a promise: the receive is undone, the promise awaited", async () => {
+  const { value } = await runVirtual(function* () {
+    const ch = channel<number>();
+    const got = yield* call(() => {
+      ch.receive()[Symbol.iterator]().next(); // enters a wait for this task, never handed on
+      return Promise.resolve("awaited");
+    });
+    return [got, waiters(ch)];
+  });
+  assert.equal(value, ["awaited", 0]);
+});
+
+A.run();
