@@ -77,13 +77,17 @@ export function until(emitter: NodeJS.EventEmitter, events: readonly string[]): 
  * of an HTTP response (see {@link endReply}). The data is handed to the stream once, at the first
  * step of its `yield*`: inside a running task a write the stream takes completes there (no
  * generator, no trip through the scheduler's loop); one that fills the buffer parks its task
- * until `drain` (`finish` for an end), or `close`. Cancelled while it waits, the data stays
- * written: only the wait is given up.
+ * until `drain` (`finish` for an end, or for a write when someone else ends the stream: its data
+ * is flushed), or `close`. Cancelled while it waits, the data stays written: only the wait is
+ * given up.
  */
 class Write extends Immediate<void> {
   /** 0 not written yet; 1 written, the buffer full; 2 done. */
   private state = 0;
+  /** The stream's listener while tasks wait (one for all of them: the effect may be shared). */
   private fire: (() => void) | null = null;
+  /** The tasks waiting for the stream. */
+  private waiting: Task[] | null = null;
   constructor(
     readonly stream: Writable,
     readonly data: string | Uint8Array | undefined,
@@ -96,8 +100,13 @@ class Write extends Immediate<void> {
     if (this.state !== 0) {
       // Written: a wait given up (a wrapper stepping by hand went on, or a cancellation) is
       // waited again only while the stream still has to drain (finish), as its events would say.
-      if (this.state === 1 && !this.waits()) this.state = 2;
-      return this.state === 2 ? undefined : PARKED;
+      if (this.state === 1) {
+        const e = this.outcome();
+        if (e === WAITS) return PARKED;
+        if (e !== undefined) throw e;
+        this.state = 2;
+      }
+      return undefined;
     }
     const w = this.stream;
     if (this.ends) {
@@ -115,41 +124,69 @@ class Write extends Immediate<void> {
     this.state = w.write(this.data!) ? 2 : 1;
     return this.state === 2 ? undefined : PARKED;
   }
-  /** Whether the data written still holds the task: what `fire` would say, asked again. */
-  private waits(): boolean {
+  /** What the data written comes to, asked of the stream again (for a wait given up and then
+   * yielded again): WAITS while it must still drain (an end: finish), undefined once it has, or
+   * the error that lost it. An end never fails. */
+  private outcome(): Error | typeof WAITS | undefined {
     const w = this.stream;
-    if (this.ends) return !w.destroyed && !w.writableFinished && w.writableLength >= w.writableHighWaterMark;
-    if (w.errored) throw w.errored;
-    if (w.destroyed) throw destroyedError(w);
-    return w.writableNeedDrain;
+    if (this.ends) return !w.destroyed && !w.writableFinished && w.writableLength >= w.writableHighWaterMark ? WAITS : undefined;
+    if (w.errored) return w.errored;
+    if (w.writableFinished) return undefined; // ended by someone else meanwhile: flushed with the rest
+    if (w.destroyed) return lostError();
+    return w.writableNeedDrain ? WAITS : undefined;
   }
   enter(task: Task): void | typeof PARKED {
     if (this.now() !== PARKED) return undefined;
-    const w = this.stream;
-    const fire = () => {
-      this.state = 2;
-      this.leave();
-      if (this.ends) wake(task, this, undefined);
-      else if (w.errored) wake(task, this, w.errored, true);
-      else if (w.destroyed) wake(task, this, destroyedError(w), true);
-      else wake(task, this, undefined);
-    };
-    this.fire = fire;
-    w.on(this.ends ? "finish" : "drain", fire);
-    w.on("close", fire);
+    if (this.fire === null) {
+      const w = this.stream;
+      const fire = () => this.fired();
+      this.fire = fire;
+      if (!this.ends) w.on("drain", fire);
+      w.on("finish", fire);
+      w.on("close", fire);
+    }
+    (this.waiting ??= []).push(task);
     return PARKED;
   }
-  leave(): void {
+  /** The stream drained, finished (its end flushed the data too, whoever ended it) or closed:
+   * every task waiting goes on, or fails if the stream errored or was destroyed unfinished. An
+   * end never fails. */
+  private fired(): void {
+    const w = this.stream;
+    const e = this.ends ? undefined : w.errored !== null ? w.errored : w.destroyed && !w.writableFinished ? lostError() : undefined;
+    this.state = 2;
+    const tasks = this.waiting!;
+    this.waiting = null;
+    this.unlisten();
+    for (const t of tasks) {
+      if (e === undefined) wake(t, this, undefined);
+      else wake(t, this, e, true);
+    }
+  }
+  leave(task: Task): void {
+    const tasks = this.waiting;
+    if (tasks === null) return;
+    const i = tasks.indexOf(task);
+    if (i >= 0) tasks.splice(i, 1);
+    if (tasks.length === 0) {
+      this.waiting = null;
+      this.unlisten();
+    }
+  }
+  private unlisten(): void {
     const fire = this.fire;
     if (fire === null) return;
     this.fire = null;
-    this.stream.off(this.ends ? "finish" : "drain", fire);
-    this.stream.off("close", fire);
+    const w = this.stream;
+    w.off("drain", fire);
+    w.off("finish", fire);
+    w.off("close", fire);
   }
   override toString(): string {
     return this.ends ? "end(response)" : "write(stream)";
   }
 }
+const WAITS: unique symbol = Symbol("skein.write.waits");
 
 /**
  * @internal Write to a Node writable, waiting for `drain` when its buffer is full. Fails, never
@@ -187,5 +224,12 @@ function destroyedError(w: Writable): Error {
   const ended = w.writableEnded && !w.destroyed;
   return Object.assign(new Error(`write after it was ${ended ? "ended" : "closed"}`), {
     code: ended ? "ERR_STREAM_WRITE_AFTER_END" : "ERR_STREAM_DESTROYED",
+  });
+}
+
+/** A write that waited for `drain` when its stream was destroyed, its data not flushed. */
+function lostError(): Error {
+  return Object.assign(new Error("the stream was destroyed before this write's data was flushed (destroy() was called, or the peer went away)"), {
+    code: "ERR_STREAM_DESTROYED",
   });
 }

@@ -168,7 +168,54 @@ Read("a write waiting for drain fails, never hangs, when its stream is destroyed
     }
     return out;
   });
-  assert.equal(codes, ["ERR_STREAM_DESTROYED: write after it was closed", "EGONE: gone"]);
+  assert.equal(codes, ["ERR_STREAM_DESTROYED: the stream was destroyed before this write's data was flushed (destroy() was called, or the peer went away)", "EGONE: gone"]);
+});
+
+Read("a write waiting for drain when someone else ends the stream completes once its data is flushed, with or without a 'close' to follow", async () => {
+  const s = real();
+  const out = await s.run(function* () {
+    const results: unknown[] = [];
+    for (const emitClose of [true, false]) {
+      const got: string[] = [];
+      const w = new Writable({ highWaterMark: 4, emitClose, write: (c, _e, cb) => void setTimeout(() => (got.push(String(c)), cb()), 5) });
+      const writer = yield* fork(function* () {
+        try {
+          yield* writeAll(w, "more than four bytes");
+          return "written";
+        } catch (e) {
+          return `${(e as { code: string }).code}: ${(e as Error).message}`;
+        }
+      });
+      yield* sleep(1); // it waits for drain
+      w.end("the end"); // someone else ends it: no drain comes, a finish (and maybe a close) does
+      results.push([yield* writer, got.join("|"), w.listenerCount("finish"), w.listenerCount("close")]);
+    }
+    return results;
+  });
+  assert.equal(out, [
+    ["written", "more than four bytes|the end", 0, 0],
+    ["written", "more than four bytes|the end", 0, 0],
+  ]);
+});
+
+Read("one write effect yielded by two tasks that wait at once: both go on at the drain, and no listener of theirs stays on the stream", async () => {
+  const s = real();
+  const w = new Writable({ highWaterMark: 4, write: (_c, _e, cb) => void setTimeout(cb, 5) });
+  const before = [w.listenerCount("drain"), w.listenerCount("close")];
+  const out = await s.run(function* () {
+    const op = writeAll(w, "more than four bytes");
+    const a = yield* fork(function* () {
+      yield* op;
+      return "a";
+    });
+    const b = yield* fork(function* () {
+      yield* op;
+      return "b";
+    });
+    return [yield* a, yield* b];
+  });
+  assert.equal(out, ["a", "b"]);
+  assert.equal([w.listenerCount("drain"), w.listenerCount("close")], before);
 });
 
 Read("a write that must wait, stepped by hand, its wait undone (the wrapper sleeps first), then handed on: it still waits for drain, and a destroyed stream fails it", async () => {
