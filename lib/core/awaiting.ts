@@ -1,6 +1,6 @@
-// A task waiting on a promise: the record of the wait, the reactions bound to it, and the two
-// ways a wait begins (by the `call`, `wait`, `join` and `cancel` handlers, or inside a call's
-// own `yield*`).
+// A task waiting on a promise: the record of the wait, the reactions bound to it, and the ways a
+// wait begins (by the `call`, `wait`, `join` and `cancel` handlers, or inside the `yield*` of a
+// call or a wait(promise)), and is taken up again after it was undone there.
 
 import type { Effect } from "./effect.js";
 import { SUSPEND, type Scheduler } from "./scheduler.js";
@@ -13,11 +13,15 @@ import { HALTED, OVERDUE, PARKING, SUSPENDED, type Task } from "./task.js";
  * `awaitHere`): hence `done` and `value`, which say what a result of the call's own would. */
 export class Awaiting {
   declare readonly done: false;
+  /** Undone inside the `yield*` it began in, and kept on its effect for the effect's next
+   * performance (see `keepAwaited`): the promise's reactions stay bound to the record, and an
+   * outcome that comes meanwhile is kept, so that `then` is never called twice. (Made then
+   * only: two fields more on every record cost an await ~20 instructions.) */
+  kept: Kept | null = null;
   constructor(
     readonly effect: Effect,
-    readonly task: Task,
-    /** What is awaited: kept on the effect again when a wait begun inside its `yield*` is undone. */
-    readonly promise: PromiseLike<unknown>,
+    /** The task waiting; a kept record goes to the task that performs its effect next. */
+    public task: Task,
   ) {}
   /** The effect, as the result of a `yield*`'s first step (see `awaitHere`). */
   get value(): Effect {
@@ -35,6 +39,15 @@ export class Awaiting {
 }
 (Awaiting.prototype as { done: boolean }).done = false;
 
+/** What a kept record's promise gave while the record was kept (see `keepAwaited`). */
+class Kept {
+  constructor(
+    /** 0 not settled yet; 1 fulfilled; 2 rejected. */
+    public settledAs: number,
+    public outcome: unknown,
+  ) {}
+}
+
 /** The reactions of a promise: bound to its record, not closures made per wait. Methods of an
  * object, which keep their names under keepNames (`bind` of a renamed function is slow: see
  * architecture.md, "Performance notes"); not on Awaiting itself, which observers are shown. */
@@ -48,16 +61,30 @@ const { fulfilled, rejected } = {
 };
 function settle(on: Awaiting, value: unknown, threw: boolean): void {
   const t = on.task;
-  const s = t.sched;
-  if (!s.waiting(t, on)) return; // cancelled meanwhile, or settled twice by a rogue thenable
-  s.inFlight--;
-  s.settled(t, value, threw); // run here if the loop is idle; a cancellation may replace the outcome
+  if (t.slot === on && t.flags & SUSPENDED) {
+    const s = t.sched;
+    s.inFlight--;
+    s.settled(t, value, threw); // run here if the loop is idle; a cancellation may replace the outcome
+  } else if (on.kept !== null) keptSettled(on, on.kept, value, threw);
+  // (Else cancelled meanwhile, or settled twice by a rogue thenable: ignored. The test is
+  // `waiting`'s, written out: through the scheduler's method `settled` was not inlined here.)
+}
+
+/** A kept record's promise settled (see `keepAwaited`): the outcome waits for the effect's next
+ * performance; a rejection is reported now as well, as the host would have reported the
+ * promise's own, since the effect may never be performed again. (Apart from `settle`, which is
+ * then inlined into the reactions: +40 instructions an await when it was not.) */
+function keptSettled(on: Awaiting, kept: Kept, value: unknown, threw: boolean): void {
+  if (kept.settledAs !== 0) return;
+  kept.settledAs = threw ? 2 : 1;
+  kept.outcome = value;
+  if (threw) reportKept(on, value);
 }
 
 /** @internal Suspend `t` until `promise` settles; counted as in flight so a virtual clock waits
  * for it. For a handler: returns what its `run` returns. */
 export function awaitPromise(promise: PromiseLike<unknown>, effect: Effect, t: Task, s: Scheduler): typeof SUSPEND {
-  const on = new Awaiting(effect, t, promise);
+  const on = new Awaiting(effect, t);
   s.suspend(t, on);
   listen(on, promise, s);
   return SUSPEND;
@@ -65,19 +92,21 @@ export function awaitPromise(promise: PromiseLike<unknown>, effect: Effect, t: T
 
 /**
  * @internal The same from inside the `yield*` of `effect`, a call whose function returned
- * `promise` there (see `Call.next`): the wait begins at once (`Scheduler.parkHere`), and its
+ * `promise` there (see `Call.next`), or a `wait(promise)`: the wait begins at once, and its
  * record is returned for `yield*` to hand to the step loop, which then leaves the task waiting
- * without dispatching the effect. Null, nothing done, when the function's own code has changed
- * what `t` may do since `quick(t)` allowed the call (cancelled it, or entered a wait by hand):
- * the loop then performs the effect, which awaits the promise.
+ * without dispatching the effect (see `Scheduler.parkHere`). Null, nothing done, when the
+ * function's own code has changed what `t` may do since `quick(t)` allowed the call (cancelled
+ * it, or entered a wait by hand): the loop then performs the effect, which awaits the promise.
  */
 export function awaitHere(promise: PromiseLike<unknown>, effect: Effect, t: Task): Awaiting | null {
   // (Tested here, not by a method of the scheduler: that one was not inlined, +42 instructions.)
   if (t.top.flags & HALTED || t.flags & (OVERDUE | PARKING | SUSPENDED)) return null;
   const s = t.sched;
-  const on = new Awaiting(effect, t, promise);
-  s.parkHere(t, on);
+  const on = new Awaiting(effect, t);
+  // Waiting already while a thenable's `then` runs: code there performs nothing for the task.
+  s.suspend(t, on);
   listen(on, promise, s);
+  s.parkWaiting(t, on);
   return on;
 }
 
@@ -90,15 +119,57 @@ function listen(on: Awaiting, promise: PromiseLike<unknown>, s: Scheduler): void
   }
 }
 
-/** @internal A wait begun inside a call's `yield*` (see `awaitHere`) was undone, not handed on
- * (code that stepped the `yield*` by hand went on to something else): the promise goes back on
- * the call, for the loop to await when the call is performed, its function not called again. */
-export function keepAwaited(on: Awaiting): void {
-  const e = on.effect as { awaited?: PromiseLike<unknown> };
-  if (!("awaited" in e)) return; // not a call: a wait(promise) awaits its promise again anyway
+/** Kept records of frozen effects (a shared constant), which take no property. */
+const keptFrozen = new WeakMap<Effect, Awaiting>();
+let frozenKept = 0;
+
+/**
+ * @internal A wait begun inside the `yield*` of a call or a `wait(promise)` (see `awaitHere`)
+ * was undone, not handed on (code that stepped it by hand went on to something else): its record
+ * is kept on the effect, still bound to the promise, for the effect's next performance (see
+ * `rejoin`); what the promise gave meanwhile, if anything (`settledAs`, `outcome`), with it.
+ */
+export function keepAwaited(on: Awaiting, settledAs = 0, outcome: unknown = undefined): void {
+  on.kept = new Kept(settledAs, outcome);
+  if (settledAs === 2) reportKept(on, outcome);
   try {
-    e.awaited = on.promise;
+    (on.effect as { awaited?: unknown }).awaited = on;
   } catch {
-    // A frozen call (a shared constant) takes nothing: performed, its function is called again.
+    keptFrozen.set(on.effect, on);
+    frozenKept++;
   }
+}
+
+/** A kept record's promise rejected: reported now, as the host would have reported the promise's
+ * own rejection, since the effect may never be performed again (if it is, it throws there too). */
+function reportKept(on: Awaiting, error: unknown): void {
+  const t = on.task;
+  t.sched.report(error, t, `the promise of ${on.effect} rejected while its wait was undone: code inside task ${t} that stepped it by hand went on without handing it on (handed on later, it throws there too)`);
+}
+
+/** @internal The record `keepAwaited` kept for a frozen effect `e`, taken, if any. (A kept
+ * record is in the effect's `awaited` otherwise.) */
+export function takeFrozen(e: Effect): Awaiting | undefined {
+  if (frozenKept === 0) return undefined;
+  const on = keptFrozen.get(e);
+  if (on !== undefined) {
+    keptFrozen.delete(e);
+    frozenKept--;
+  }
+  return on;
+}
+
+/** @internal Perform again, for `t`, the wait of a kept record (see `keepAwaited`): its outcome if
+ * the promise has settled meanwhile (returned or thrown), else `t` waits on it again. */
+export function rejoin(on: Awaiting, t: Task, s: Scheduler): unknown {
+  const kept = on.kept;
+  on.kept = null;
+  if (kept !== null && kept.settledAs !== 0) {
+    if (kept.settledAs === 2) throw kept.outcome;
+    return kept.outcome;
+  }
+  on.task = t;
+  s.suspend(t, on);
+  s.inFlight++;
+  return SUSPEND;
 }

@@ -172,10 +172,13 @@ export function anyUnused(): boolean {
  * mailbox's receive, a lock, a semaphore, a signal, a skein/node read or write) is entered inside
  * its `yield*` (see `Park.next`): one that can complete at once completes there (a value is
  * taken, bytes are handed on), and one that must wait enlists its task there and is yielded; so
- * is a `call` of a function that returns a plain value (the function is called there). So a
+ * is a `call` of a function that returns a plain value (the function is called there); a
+ * `call` whose function returns a promise, and a `wait(promise)`, begin their wait there, and
+ * their first step's result is the wait's record (`done` false, `value` the effect). So a
  * coroutine stepped by hand inside a task sees only the waits, entered already (yield each on,
- * or the wait is undone when the task yields something else), and the calls whose function
- * returned a promise or an operation (called already: the scheduler runs what it returned).
+ * `r.value` or `r` itself; the wait is undone when the task yields something else, a promise's
+ * kept for when the effect is yielded again), and the calls whose function returned an
+ * operation (called already: the scheduler runs what it returned).
  * Outside a task every effect is yielded, and nothing is called or entered.
  *
  * @example

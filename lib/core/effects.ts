@@ -2,7 +2,7 @@
 // built by a one-line constructor that checks its arguments; handlers.ts performs them.
 
 import { current, Effect, firstStep, noteMade, tag, used, type Operation } from "./effect.js";
-import { awaitHere } from "./awaiting.js";
+import { awaitHere, type Awaiting } from "./awaiting.js";
 import { checkOperation, describe, isIterator, isOperation, isThenable, type OperationLike, type Returned } from "./operation.js";
 import type { Park } from "./park.js";
 import { noteSite } from "./stacks.js";
@@ -103,9 +103,11 @@ export class Call<T = unknown> extends Effect<T> {
    * (undefined): most calls never keep anything, and a field made in the constructor costs them. */
   declare kept: unknown;
   /** @internal What the function returned when its `yield*` called it, if that is a thenable that
-   * is not an operation (the usual case: an async function): kept apart from `kept`, so that the
-   * handler awaits it without testing its type again. On the prototype until set, as `kept`. */
-  declare awaited: PromiseLike<unknown> | undefined;
+   * is not an operation (the usual case: an async function), and the wait on it could not begin
+   * there; or the record of a wait that began there and was undone (see `keepAwaited`). Kept
+   * apart from `kept`, so that the handler awaits it without testing its type again. On the
+   * prototype until set, as `kept`. */
+  declare awaited: PromiseLike<unknown> | Awaiting | undefined;
   constructor(
     /** A function to invoke with `args`, or an operation to run (then `args` is undefined). */
     readonly target: unknown,
@@ -247,6 +249,9 @@ export function call(target: unknown, a0?: unknown, a1?: unknown): Call {
  */
 export class Wait<T = unknown> extends Effect<T> {
   declare readonly type: "wait";
+  /** @internal The record of a wait that began inside its `yield*` and was undone (see
+   * `keepAwaited`), until this effect is performed again. On the prototype until set. */
+  declare awaited: Awaiting | undefined;
   constructor(readonly promise: PromiseLike<T>) {
     super();
   }
@@ -265,6 +270,7 @@ export class Wait<T = unknown> extends Effect<T> {
   }
 }
 tag(Wait, "wait");
+(Wait.prototype as { awaited: unknown }).awaited = undefined;
 
 /**
  * Wait for a promise (or any thenable) to settle: its value is returned, its rejection thrown

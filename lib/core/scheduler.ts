@@ -787,6 +787,9 @@ export class Scheduler {
   /** Dispatch a yielded value: effects to their handler, other operations to join/call/wait. */
   private perform(value: unknown, t: Task): unknown {
     if (value instanceof Effect) return this.dispatch(value, t);
+    // The record of a wait begun inside a yield* (see awaitHere), yielded by a wrapper that
+    // stepped it by hand after the wait was undone: its effect, which takes the wait up again.
+    if (value instanceof Awaiting) return this.dispatch(value.effect, t);
     // Other yieldables become the effect they stand for.
     if (value instanceof Task) return this.perform(new Join(value), t);
     // Another copy's effect is iterable too, but iterating it only yields it again, forever.
@@ -886,6 +889,17 @@ export class Scheduler {
     if (debugging.sites) waitingSince.set(t, this.clock.now());
   }
 
+  /**
+   * @internal The same for `t` suspended on `on` already, a promise's record whose reactions were
+   * bound meanwhile (see `awaitHere`: the task waits while a thenable's `then` runs, so that code
+   * there performs nothing for it). If `then` called back at once, the task is ready with the
+   * outcome: the step confirms the wait as for a task woken before its body handed it on.
+   */
+  parkWaiting(t: Task, on: unknown): void {
+    t.flags |= PARKING;
+    if (!(t.flags & SUSPENDED)) this.wokenOn = on;
+  }
+
   /** What `t`, parked inside its `yield*`, waited on when it was woken before its body handed the
    * step the effect (a wrapper that steps the body by hand ran code that woke it). */
   private wokenOn: unknown = undefined;
@@ -905,7 +919,8 @@ export class Scheduler {
       let handsOn = r === on || r === effect;
       if (!handsOn && !(r instanceof Effect)) {
         try {
-          handsOn = (r as IteratorResult<unknown>).done !== true && (r as IteratorResult<unknown>).value === effect;
+          const value = (r as IteratorResult<unknown>).done !== true ? (r as IteratorResult<unknown>).value : undefined;
+          handsOn = value === effect || value === on;
         } catch {
           // a result whose getters throw: the step reports it as it would have
         }
@@ -928,19 +943,20 @@ export class Scheduler {
       const on = t.slot;
       this.undoWait(t);
       t.slot = undefined;
-      if (on instanceof Awaiting) keepAwaited(on);
+      if (on instanceof Awaiting) keepAwaited(on); // its promise still listened to, for the effect's next performance
       return;
     }
     const on = this.wokenOn;
     this.wokenOn = undefined;
-    if (on instanceof Awaiting) keepAwaited(on);
     if (!(t.flags & QUEUED)) return;
     this.queue.remove(t);
     const value = t.slot;
     const threw = (t.flags & THROWING) !== 0;
     t.flags &= ~(QUEUED | THROWING | REPLACEABLE);
     t.slot = undefined;
-    if (!threw) giveBack(on, value, t);
+    // A promise's outcome (a thenable that called back at once) waits on its record.
+    if (on instanceof Awaiting && !(threw && (isMark(value) || isCancelled(value)))) keepAwaited(on, threw ? 2 : 1, value);
+    else if (!threw) giveBack(on, value, t);
     else if (isMark(value) || isCancelled(value)) t.flags |= OVERDUE; // a cancellation: at its next effect
     // (Another error, a send's on a channel closed meanwhile, is dropped with the wait it ended:
     // the effect yielded again meets it again.)

@@ -5,7 +5,7 @@
 // once, nothing stays in flight, and a cancellation is not waited out.
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { call, channel, fork, inspect, join, sleep, wait, type Channel, type Task } from "../../lib/index.js";
+import { call, channel, createScheduler, fork, inspect, join, map, sleep, wait, type Channel, type Task } from "../../lib/index.js";
 import { hostTurn, runVirtual, virtual } from "../helpers.js";
 
 const waiters = (ch: Channel<any>) => (ch as unknown as { receivers: { size: number } }).receivers.size;
@@ -133,6 +133,110 @@ A("a function that steps a receive by hand, then returns a promise: the receive 
     return [got, waiters(ch)];
   });
   assert.equal(value, ["awaited", 0]);
+});
+
+A("a wrapper that yields the step's result itself (`yield r`), for a call and a wait(promise): both values arrive", async () => {
+  function* wrap<T>(inner: Iterator<unknown, T>): Generator<never, T, unknown> {
+    let r = inner.next();
+    while (r.done !== true) r = inner.next(yield r as never); // the result object itself, not its value
+    return r.value;
+  }
+  const { value } = await runVirtual(function* () {
+    const a = yield* wrap((function* () {
+      return yield* call(async () => "v");
+    })());
+    const b = yield* wrap((function* () {
+      return yield* wait(Promise.resolve("w"));
+    })());
+    return [a, b];
+  });
+  assert.equal(value, ["v", "w"]);
+});
+
+A("a frozen call (a shared constant) is called once per performance, in a map that steps each item's first step itself, and by a wrapper that sleeps first", async () => {
+  let pings = 0;
+  const ping = async () => {
+    pings++;
+    await null;
+    return "pong";
+  };
+  const PING = Object.freeze(call(ping));
+  const { value } = await runVirtual(function* () {
+    const all = yield* map([1, 2, 3], function* () {
+      return yield* PING;
+    }, { concurrency: 1 });
+    const before = pings;
+    const first = PING[Symbol.iterator]().next(); // its wait begins, on a frozen effect
+    yield* sleep(5); // undone: kept aside, the effect takes nothing
+    const got = yield first.value as never;
+    return [all, before, got, pings];
+  });
+  assert.equal(value, [["pong", "pong", "pong"], 3, "pong", 4]);
+});
+
+A("a lazy thenable (a query builder that runs on each then) is run once per performance: in map, by call and wait, and by a wrapper that sleeps first", async () => {
+  let runs = 0;
+  const query = (sql: string) => ({
+    then(ok: (v: string) => void, fail: (e: unknown) => void) {
+      runs++;
+      return Promise.resolve(sql).then(ok, fail);
+    },
+  });
+  const { value } = await runVirtual(function* () {
+    const out: unknown[] = [];
+    out.push(yield* map([1, 2, 3], function* (id) {
+      return yield* call(query, `q${id}`);
+    }, { concurrency: 1 }), runs);
+    runs = 0;
+    out.push(yield* map([4, 5], function* (id) {
+      return yield* wait(query(`q${id}`) as PromiseLike<string>);
+    }, { concurrency: 1 }), runs);
+    runs = 0;
+    const first = call(query, "q9")[Symbol.iterator]().next();
+    yield* sleep(1);
+    out.push(yield first.value as never, runs);
+    return out;
+  });
+  assert.equal(value, [["q1", "q2", "q3"], 3, ["q4", "q5"], 2, "q9", 1]);
+});
+
+A("a call stepped by hand and abandoned, whose promise rejects later: the rejection is reported, never lost", async () => {
+  const reported: string[] = [];
+  const s = createScheduler({ clock: "virtual", onError: (e) => reported.push(String(e)) });
+  const value = await s.run(function* () {
+    call(async () => {
+      await null;
+      throw new Error("lost error");
+    })[Symbol.iterator]().next();
+    yield* sleep(1);
+    return "done";
+  });
+  assert.is(value, "done");
+  assert.equal(reported, ["Error: lost error"]);
+});
+
+A("a thenable whose then steps a receive by hand while its task begins the wait: nothing is received for the task, nothing lost", async () => {
+  const ch = channel<string>(10);
+  let thens = 0;
+  const stepped: unknown[] = [];
+  const thenable = {
+    then(ok: (v: string) => void) {
+      thens++;
+      const r = ch.receive()[Symbol.iterator]().next();
+      stepped.push(r.done === true ? r.value : "not performed");
+      setTimeout(ok, 0, "done");
+    },
+  };
+  const { value } = await runVirtual(function* () {
+    yield* ch.send("a");
+    yield* ch.send("b");
+    const got = yield* wait(thenable as unknown as PromiseLike<string>);
+    const left: string[] = [];
+    while (ch.size > 0) left.push((yield* ch.receive())!);
+    return [got, thens, left];
+  });
+  assert.equal(value, ["done", 1, ["a", "b"]]);
+  assert.equal(stepped, ["not performed"]);
 });
 
 A.run();
