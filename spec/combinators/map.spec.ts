@@ -643,4 +643,27 @@ test("an item made directly on a generator function's prototype, with its own ne
   assert.is(ran, 1);
 });
 
+test("an array that shrinks or grows while it is mapped: one result per item taken, no holes, for every way of running it", async () => {
+  for (const options of [{ concurrency: 1 }, { concurrency: 3 }, {}, { concurrency: 2, settle: true }] as MapOptions[]) {
+    const shrinking = [1, 2, 3, 4, 5];
+    const growing = [1, 2];
+    const { value } = await runVirtual(function* () {
+      const a = yield* map(shrinking, (x) => {
+        if (x === 1) shrinking.length = 3;
+        return x * 10;
+      }, options);
+      const b = yield* map(growing, (x) => {
+        if (x === 1) growing.push(3);
+        return x * 10;
+      }, options);
+      return [a, b];
+    });
+    const as = (v: number[]) => (options.settle ? v.map((x) => ({ status: "fulfilled", value: x })) : v);
+    const [a, b] = value as unknown[][];
+    const want = options.concurrency === undefined ? [as([10, 20, 30, 40, 50]), as([10, 20])] : [as([10, 20, 30]), as([10, 20, 30])];
+    assert.equal([a, b], want, JSON.stringify(options));
+    assert.ok(Object.keys(a!).length === a!.length && Object.keys(b!).length === b!.length, "a hole in the results");
+  }
+});
+
 test.run();
