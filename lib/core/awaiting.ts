@@ -39,12 +39,14 @@ export class Awaiting {
 }
 (Awaiting.prototype as { done: boolean }).done = false;
 
-/** What a kept record's promise gave while the record was kept (see `keepAwaited`). */
+/** What a kept record's promise gave while the record was kept (see `keepAwaited`), and the
+ * record kept on the same effect before it (by another task: an effect may be shared). */
 class Kept {
   constructor(
     /** 0 not settled yet; 1 fulfilled; 2 rejected. */
     public settledAs: number,
     public outcome: unknown,
+    public next: Awaiting | null,
   ) {}
 }
 
@@ -123,21 +125,34 @@ function listen(on: Awaiting, promise: PromiseLike<unknown>, s: Scheduler): void
 const keptFrozen = new WeakMap<Effect, Awaiting>();
 let frozenKept = 0;
 
+/** The kept records of effect `e`, newest first (`Kept.next`), or null. */
+function keptOn(e: Effect): Awaiting | null {
+  const head = (e as { awaited?: unknown }).awaited;
+  if (head instanceof Awaiting) return head;
+  return frozenKept === 0 ? null : (keptFrozen.get(e) ?? null);
+}
+function setKept(e: Effect, head: Awaiting | null): void {
+  try {
+    (e as { awaited?: unknown }).awaited = head ?? undefined;
+  } catch {
+    const had = keptFrozen.has(e);
+    if (head !== null) keptFrozen.set(e, head);
+    else keptFrozen.delete(e);
+    frozenKept += (head !== null ? 1 : 0) - (had ? 1 : 0);
+  }
+}
+
 /**
  * @internal A wait begun inside the `yield*` of a call or a `wait(promise)` (see `awaitHere`)
- * was undone, not handed on (code that stepped it by hand went on to something else): its record
- * is kept on the effect, still bound to the promise, for the effect's next performance (see
- * `rejoin`); what the promise gave meanwhile, if anything (`settledAs`, `outcome`), with it.
+ * was undone, not handed on (code that stepped it by hand went on to something else, or
+ * cancelled its task before it did): its record is kept on the effect, still bound to the
+ * promise, for the same task's next performance of the effect (see `takeKept`); what the promise
+ * gave meanwhile, if anything (`settledAs`, `outcome`), with it.
  */
 export function keepAwaited(on: Awaiting, settledAs = 0, outcome: unknown = undefined): void {
-  on.kept = new Kept(settledAs, outcome);
+  on.kept = new Kept(settledAs, outcome, keptOn(on.effect));
   if (settledAs === 2) reportKept(on, outcome);
-  try {
-    (on.effect as { awaited?: unknown }).awaited = on;
-  } catch {
-    keptFrozen.set(on.effect, on);
-    frozenKept++;
-  }
+  setKept(on.effect, on);
 }
 
 /** A kept record's promise rejected: reported now, as the host would have reported the promise's
@@ -147,16 +162,18 @@ function reportKept(on: Awaiting, error: unknown): void {
   t.sched.report(error, t, `the promise of ${on.effect} rejected while its wait was undone: code inside task ${t} that stepped it by hand went on without handing it on (handed on later, it throws there too)`);
 }
 
-/** @internal The record `keepAwaited` kept for a frozen effect `e`, taken, if any. (A kept
- * record is in the effect's `awaited` otherwise.) */
-export function takeFrozen(e: Effect): Awaiting | undefined {
-  if (frozenKept === 0) return undefined;
-  const on = keptFrozen.get(e);
-  if (on !== undefined) {
-    keptFrozen.delete(e);
-    frozenKept--;
+/** @internal The record `t` kept on effect `e` (see `keepAwaited`), taken off it; undefined if
+ * none (the effect is performed afresh: records other tasks kept stay theirs). */
+export function takeKept(e: Effect, t: Task): Awaiting | undefined {
+  let prev: Awaiting | null = null;
+  for (let on = keptOn(e); on !== null; prev = on, on = on.kept!.next) {
+    if (on.task !== t) continue;
+    const next = on.kept!.next;
+    if (prev === null) setKept(e, next);
+    else prev.kept!.next = next;
+    return on;
   }
-  return on;
+  return undefined;
 }
 
 /** @internal Perform again, for `t`, the wait of a kept record (see `keepAwaited`): its outcome if

@@ -3,7 +3,7 @@
 
 import type { Effect } from "./effect.js";
 import { invoke, type Action, type Call, type Cancel, type Cooperate, type Ensure, type Join, type Shield, type Sleep, type Start, type Suspend, type Wait } from "./effects.js";
-import { Awaiting, awaitPromise, rejoin, takeFrozen } from "./awaiting.js";
+import { Awaiting, awaitPromise, rejoin, takeKept } from "./awaiting.js";
 import { Cancelled } from "./errors.js";
 import { describe, isIterator, isOperation, isThenable } from "./operation.js";
 import { isGenerator, otherIterator, SUSPEND, toIterator, type Handlers, type Scheduler } from "./scheduler.js";
@@ -92,14 +92,14 @@ export const handlers: Handlers = {
       // took its first step in a map worker. Taken: performed again, the function is called again.
       // A wait on its promise begun there and undone is taken up again (see keepAwaited).
       const p = e.awaited;
-      if (p !== undefined) {
+      if (p !== undefined && !(p instanceof Awaiting)) {
         e.awaited = undefined;
-        return p instanceof Awaiting ? rejoin(p, t, s) : awaitPromise(p, e, t, s);
+        return awaitPromise(p, e, t, s);
       }
       let v = e.kept;
       if (v !== undefined) e.kept = undefined;
       else {
-        const on = takeFrozen(e);
+        const on = takeKept(e, t);
         if (on !== undefined) return rejoin(on, t, s);
         v = e.argc < 0 ? e.target : invoke(e);
       }
@@ -137,9 +137,7 @@ export const handlers: Handlers = {
   wait: {
     run(e: Wait, t, s) {
       // A wait begun inside its yield* and undone is taken up again (see keepAwaited).
-      let on = e.awaited;
-      if (on !== undefined) e.awaited = undefined;
-      else on = takeFrozen(e);
+      const on = takeKept(e, t);
       return on !== undefined ? rejoin(on, t, s) : awaitPromise(e.promise, e, t, s);
     },
     ...promiseHandler,

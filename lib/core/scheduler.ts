@@ -1223,7 +1223,13 @@ export class Scheduler {
   /** Throw a Cancelled into `t` where it waits: undo the wait, queue the error (made when `t`
    * runs, from `mark` when the halt that reached it gave one). */
   private deliver(t: Task, mark?: Cancelling): void {
-    if (t.flags & SUSPENDED) this.undoWait(t);
+    if (t.flags & SUSPENDED) {
+      const on = t.slot;
+      this.undoWait(t);
+      // A promise's wait begun inside a yield* and not yet handed on (code stepping it by hand
+      // cancelled the task first): kept, as when that code goes on (see unpark).
+      if (t.flags & PARKING && on instanceof Awaiting) keepAwaited(on);
+    }
     this.resume(t, mark ?? CANCEL, true);
   }
 

@@ -5,7 +5,7 @@
 // once, nothing stays in flight, and a cancellation is not waited out.
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { call, channel, createScheduler, fork, inspect, join, map, sleep, wait, type Channel, type Task } from "../../lib/index.js";
+import { call, channel, createScheduler, fork, inspect, join, map, shield, sleep, spawn, wait, type Channel, type Operation, type Task } from "../../lib/index.js";
 import { hostTurn, runVirtual, virtual } from "../helpers.js";
 
 const waiters = (ch: Channel<any>) => (ch as unknown as { receivers: { size: number } }).receivers.size;
@@ -237,6 +237,70 @@ A("a thenable whose then steps a receive by hand while its task begins the wait:
   });
   assert.equal(value, ["done", 1, ["a", "b"]]);
   assert.equal(stepped, ["not performed"]);
+});
+
+A("a task whose wrapper cancels it before handing a begun call on, then hands it on in a shield: the function ran once, its rejection arrives", async () => {
+  const reported: string[] = [];
+  const s = createScheduler({ clock: "virtual", onError: (e) => reported.push(String(e)) });
+  let runs = 0;
+  const charge = async (cents: number) => {
+    runs++;
+    await null;
+    if (runs === 1) throw new Error(`card declined (${cents})`);
+    return `charged ${cents}`;
+  };
+  const value = await s.run(function* () {
+    let me!: Task<unknown>;
+    let got: unknown;
+    me = yield* spawn(function* () {
+      const first = call(charge, 500)[Symbol.iterator]().next(); // charge runs, its wait begins
+      void me.cancel("done with it"); // the wrapper's own code cancels its task
+      try {
+        yield* sleep(1);
+      } finally {
+        try {
+          got = yield* shield(function* () {
+            return yield first.value as never;
+          });
+        } catch (e) {
+          got = `threw ${(e as Error).message}`;
+        }
+      }
+    });
+    yield* sleep(10);
+    return [got, runs, me.state];
+  });
+  assert.equal(value, ["threw card declined (500)", 1, "cancelled"]);
+  assert.equal(reported, []); // taken up again before it rejected: thrown there, not reported
+});
+
+A("one frozen call yielded by two wrappers that each sleep before handing it on: each task gets its own call's value, the function runs twice", async () => {
+  let runs = 0;
+  const ping = async () => {
+    const n = ++runs;
+    await null;
+    return `pong ${n}`;
+  };
+  const PING = Object.freeze(call(ping));
+  function* traced<T>(op: () => Generator<unknown, T, unknown>, ms: number): Operation<T> {
+    const it = op();
+    let r = it.next();
+    while (r.done !== true) {
+      yield* sleep(ms);
+      r = it.next(yield r.value as never);
+    }
+    return r.value;
+  }
+  const { value } = await runVirtual(function* () {
+    const a = yield* fork(traced(function* () {
+      return yield* PING;
+    }, 1));
+    const b = yield* fork(traced(function* () {
+      return yield* PING;
+    }, 2));
+    return [yield* join(a), yield* join(b), runs];
+  });
+  assert.equal(value, ["pong 1", "pong 2", 2]);
 });
 
 A.run();
