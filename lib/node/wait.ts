@@ -133,7 +133,8 @@ class Write extends Immediate<void> {
     if (w.errored) return w.errored;
     if (w.writableFinished) return undefined; // ended by someone else meanwhile: flushed with the rest
     if (w.destroyed) return lostError();
-    return w.writableNeedDrain ? WAITS : undefined;
+    // (Ending, by someone else, it waits for the finish: `writableNeedDrain` is false then.)
+    return w.writableNeedDrain || w.writableEnded ? WAITS : undefined;
   }
   enter(task: Task): void | typeof PARKED {
     if (this.now() !== PARKED) return undefined;
@@ -144,6 +145,7 @@ class Write extends Immediate<void> {
       if (!this.ends) w.on("drain", fire);
       w.on("finish", fire);
       w.on("close", fire);
+      w.on("error", fire); // (a stream that emits no close: destroyed with an error, only this)
     }
     (this.waiting ??= []).push(task);
     return PARKED;
@@ -154,7 +156,7 @@ class Write extends Immediate<void> {
   private fired(): void {
     const w = this.stream;
     const e = this.ends ? undefined : w.errored !== null ? w.errored : w.destroyed && !w.writableFinished ? lostError() : undefined;
-    this.state = 2;
+    this.state = e === undefined ? 2 : 1; // failed, it fails again when yielded again (see now)
     const tasks = this.waiting!;
     this.waiting = null;
     this.unlisten();
@@ -181,6 +183,7 @@ class Write extends Immediate<void> {
     w.off("drain", fire);
     w.off("finish", fire);
     w.off("close", fire);
+    w.off("error", fire);
   }
   override toString(): string {
     return this.ends ? "end(response)" : "write(stream)";

@@ -198,6 +198,58 @@ Read("a write waiting for drain when someone else ends the stream completes once
   ]);
 });
 
+Read("a write that failed fails again when yielded again; one that waited, was cancelled, and is yielded again once someone else has ended the stream waits for the finish", async () => {
+  const s = real();
+  const out = await s.run(function* () {
+    const results: unknown[] = [];
+    const stuck = new Writable({ highWaterMark: 4, write: () => {} }).on("error", () => {});
+    const send = writeAll(stuck, "more than four bytes");
+    const attempt = function* () {
+      try {
+        yield* send;
+        return "no error";
+      } catch (e) {
+        return (e as { code: string }).code;
+      }
+    };
+    const writer = yield* fork(attempt);
+    yield* sleep(1);
+    stuck.destroy(Object.assign(new Error("gone"), { code: "EGONE" }));
+    results.push(yield* writer, yield* attempt()); // yielded again: the same failure
+    const slow = new Writable({ highWaterMark: 4, write: (_c, _e, cb) => void setTimeout(cb, 20) });
+    const again = writeAll(slow, "more than four bytes");
+    const waiting = yield* fork(function* () {
+      yield* again;
+    });
+    yield* sleep(1);
+    yield* cancel(waiting); // it waited for drain
+    slow.end("last");
+    yield* again; // ending: waits for the finish, its data flushed with the rest
+    results.push(slow.writableFinished);
+    return results;
+  });
+  assert.equal(out, ["EGONE", "EGONE", true]);
+});
+
+Read("a write waiting for drain on a stream that emits no close, destroyed with an error: it fails with that error", async () => {
+  const s = real();
+  const w = new Writable({ highWaterMark: 4, emitClose: false, write: () => {} }).on("error", () => {});
+  const out = await s.run(function* () {
+    const writer = yield* fork(function* () {
+      try {
+        yield* writeAll(w, "more than four bytes");
+        return "written";
+      } catch (e) {
+        return (e as Error).message;
+      }
+    });
+    yield* sleep(5);
+    w.destroy(new Error("disk gone"));
+    return yield* writer;
+  });
+  assert.is(out, "disk gone");
+});
+
 Read("one write effect yielded by two tasks that wait at once: both go on at the drain, and no listener of theirs stays on the stream", async () => {
   const s = real();
   const w = new Writable({ highWaterMark: 4, write: (_c, _e, cb) => void setTimeout(cb, 5) });
