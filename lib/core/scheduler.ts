@@ -259,7 +259,7 @@ export function otherIterator(v: unknown): Iterator<unknown> {
     if (AsyncIteratorPrototype.isPrototypeOf(v)) throw new TypeError("skein runs generators (function*), got an async iterator (an async generator, say): write the body as a function* and wait for each promise in it with yield* wait(promise)");
     return v;
   }
-  if (isThenable(v)) return new Wait(v)[Symbol.iterator]();
+  if (isThenable(v)) return performOnce(new Wait(v)); // (opened, its first step could be delayed: see above)
   // A method, not an arrow property, which keepNames would name each time (architecture.md).
   return {
     next() {

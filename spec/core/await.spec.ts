@@ -4,7 +4,7 @@
 // and never reported; rogue thenables; the time slice; other schedulers' steps left alone.
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { call, cancel, createScheduler, fork, isCancelled, self, sleep, spawn, suspend, wait, type Task } from "../../lib/index.js";
+import { call, cancel, createScheduler, fork, isCancelled, self, shield, sleep, spawn, suspend, wait, type Task } from "../../lib/index.js";
 import { hostTurn, outcome, virtual } from "../helpers.js";
 
 const A = suite("await");
@@ -316,6 +316,19 @@ A("a sleeper due when a promise wakes a task is woken in that run, not after the
   for (let tries = 1; (r.early || r.stalled) && tries < 5; tries++) r = await attempt();
   assert.equal(r.early || r.stalled, false, "the machine stalled in every attempt");
   assert.equal(r.inBurst, ["woken", "sleeper"]);
+});
+
+A("a shield around a function that returns a promise waits for it, wherever the time slice ends (a preemption right after the shield returned undefined)", async () => {
+  const missed: number[] = [];
+  for (let k = 0; k < 600; k++) {
+    const s = virtual();
+    const v = await s.run(function* () {
+      for (let i = 0; i < k; i++) yield* call(() => i); // moves where the budget runs out
+      return yield* shield((() => Promise.resolve("value")) as never); // (untyped: a function that returns a promise)
+    });
+    if (v !== "value") missed.push(k);
+  }
+  assert.equal(missed, []);
 });
 
 A.run();
