@@ -107,9 +107,20 @@ export function awaitHere(promise: PromiseLike<unknown>, effect: Effect, t: Task
   const on = new Awaiting(effect, t);
   // Waiting already while a thenable's `then` runs: code there performs nothing for the task.
   s.suspend(t, on);
+  beginning = on;
   listen(on, promise, s);
+  beginning = null;
   s.parkWaiting(t, on);
   return on;
+}
+
+/** The record whose reactions `awaitHere` is binding (its thenable's `then` runs). */
+let beginning: Awaiting | null = null;
+
+/** @internal Whether `on`, the record of `t`'s wait, began inside a `yield*` that has not handed it
+ * on yet: a cancellation then keeps it (see `Scheduler.deliver`). */
+export function notHandedOn(on: Awaiting, t: Task): boolean {
+  return (t.flags & PARKING) !== 0 || on === beginning;
 }
 
 function listen(on: Awaiting, promise: PromiseLike<unknown>, s: Scheduler): void {
@@ -127,13 +138,13 @@ let frozenKept = 0;
 
 /** The kept records of effect `e`, newest first (`Kept.next`), or null. */
 function keptOn(e: Effect): Awaiting | null {
-  const head = (e as { awaited?: unknown }).awaited;
+  const head = (e as { keptWaits?: unknown }).keptWaits;
   if (head instanceof Awaiting) return head;
   return frozenKept === 0 ? null : (keptFrozen.get(e) ?? null);
 }
 function setKept(e: Effect, head: Awaiting | null): void {
   try {
-    (e as { awaited?: unknown }).awaited = head ?? undefined;
+    (e as { keptWaits?: unknown }).keptWaits = head ?? undefined;
   } catch {
     const had = keptFrozen.has(e);
     if (head !== null) keptFrozen.set(e, head);
@@ -160,6 +171,13 @@ export function keepAwaited(on: Awaiting, settledAs = 0, outcome: unknown = unde
 function reportKept(on: Awaiting, error: unknown): void {
   const t = on.task;
   t.sched.report(error, t, `the promise of ${on.effect} rejected while its wait was undone: code inside task ${t} that stepped it by hand went on without handing it on (handed on later, it throws there too)`);
+}
+
+/** @internal Whether `t` has a record kept on effect `e` (see `keepAwaited`): a wait begun
+ * already, which its next performance takes up even if `t` was cancelled since. */
+export function keeps(e: Effect, t: Task): boolean {
+  for (let on = keptOn(e); on !== null; on = on.kept!.next) if (on.task === t) return true;
+  return false;
 }
 
 /** @internal The record `t` kept on effect `e` (see `keepAwaited`), taken off it; undefined if

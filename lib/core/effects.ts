@@ -104,10 +104,12 @@ export class Call<T = unknown> extends Effect<T> {
   declare kept: unknown;
   /** @internal What the function returned when its `yield*` called it, if that is a thenable that
    * is not an operation (the usual case: an async function), and the wait on it could not begin
-   * there; or the record of a wait that began there and was undone (see `keepAwaited`). Kept
-   * apart from `kept`, so that the handler awaits it without testing its type again. On the
+   * there (see `awaitHere`). Kept apart from `kept`, so that the handler awaits it without testing its type again. On the
    * prototype until set, as `kept`. */
-  declare awaited: PromiseLike<unknown> | Awaiting | undefined;
+  declare awaited: PromiseLike<unknown> | undefined;
+  /** @internal Records of waits on its promise that began inside its `yield*` and were undone,
+   * one per task, newest first (see `keepAwaited`). On the prototype until set. */
+  declare keptWaits: Awaiting | undefined;
   constructor(
     /** A function to invoke with `args`, or an operation to run (then `args` is undefined). */
     readonly target: unknown,
@@ -170,6 +172,7 @@ export class Call<T = unknown> extends Effect<T> {
 tag(Call, "call");
 (Call.prototype as { kept: unknown }).kept = undefined;
 (Call.prototype as { awaited: unknown }).awaited = undefined;
+(Call.prototype as { keptWaits: unknown }).keptWaits = undefined;
 
 /** A call begun in its `yield*` whose effect takes no property (frozen: `Object.freeze(call(f))`,
  * a shared constant, say): what the function returned is kept on a call made for this one
@@ -249,9 +252,9 @@ export function call(target: unknown, a0?: unknown, a1?: unknown): Call {
  */
 export class Wait<T = unknown> extends Effect<T> {
   declare readonly type: "wait";
-  /** @internal The record of a wait that began inside its `yield*` and was undone (see
-   * `keepAwaited`), until this effect is performed again. On the prototype until set. */
-  declare awaited: Awaiting | undefined;
+  /** @internal Records of waits that began inside its `yield*` and were undone, one per task,
+   * newest first (see `keepAwaited`). On the prototype until set. */
+  declare keptWaits: Awaiting | undefined;
   constructor(readonly promise: PromiseLike<T>) {
     super();
   }
@@ -270,7 +273,7 @@ export class Wait<T = unknown> extends Effect<T> {
   }
 }
 tag(Wait, "wait");
-(Wait.prototype as { awaited: unknown }).awaited = undefined;
+(Wait.prototype as { keptWaits: unknown }).keptWaits = undefined;
 
 /**
  * Wait for a promise (or any thenable) to settle: its value is returned, its rejection thrown

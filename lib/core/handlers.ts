@@ -92,7 +92,7 @@ export const handlers: Handlers = {
       // took its first step in a map worker. Taken: performed again, the function is called again.
       // A wait on its promise begun there and undone is taken up again (see keepAwaited).
       const p = e.awaited;
-      if (p !== undefined && !(p instanceof Awaiting)) {
+      if (p !== undefined) {
         e.awaited = undefined;
         return awaitPromise(p, e, t, s);
       }

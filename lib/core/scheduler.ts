@@ -7,7 +7,7 @@ import { anyUnused, clearSuspect, Effect, effectTypes, forgetOpening, renewNotes
 import { Call, Join, Wait, type AnyEffect, type TaskOptions } from "./effects.js";
 import { Cancelled, DeadlockError, isCancelled } from "./errors.js";
 import { Deque } from "./deque.js";
-import { Awaiting, keepAwaited } from "./awaiting.js";
+import { Awaiting, keepAwaited, keeps, notHandedOn } from "./awaiting.js";
 import { giveBack } from "./park.js";
 import { WaitQueue, type Queued } from "./wait-queue.js";
 import { Bucket, Run, Timers } from "./timers.js";
@@ -720,7 +720,7 @@ export class Scheduler {
       // (A call begun already, whose function ran or whose generator took its first step, is
       // performed: had the loop begun it, the task would have become overdue only after this
       // check, and its body's try/finally is open.)
-      if (t.flags & OVERDUE && !isGuard(value) && !(value instanceof Call && (value.kept !== undefined || value.awaited !== undefined))) {
+      if (t.flags & OVERDUE && !isGuard(value) && !(value instanceof Call && (value.kept !== undefined || value.awaited !== undefined || keeps(value, t)))) {
         // Cancelled while it ran: its first effect since throws, unless it has had its Cancelled.
         // An ensure() or a shield() only guards cleanup, so it passes (and the effect after it
         // throws): a resource just opened still gets its close registered, a lock its release.
@@ -1228,7 +1228,7 @@ export class Scheduler {
       this.undoWait(t);
       // A promise's wait begun inside a yield* and not yet handed on (code stepping it by hand
       // cancelled the task first): kept, as when that code goes on (see unpark).
-      if (t.flags & PARKING && on instanceof Awaiting) keepAwaited(on);
+      if (on instanceof Awaiting && notHandedOn(on, t)) keepAwaited(on);
     }
     this.resume(t, mark ?? CANCEL, true);
   }

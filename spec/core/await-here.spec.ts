@@ -303,4 +303,82 @@ A("one frozen call yielded by two wrappers that each sleep before handing it on:
   assert.equal(value, ["pong 1", "pong 2", 2]);
 });
 
+A("records on a shared call are each task's own: a task cancelled while running calls nothing for another's record, and another task's fallback promise does not drop it", async () => {
+  const calls: string[] = [];
+  let who = "";
+  let b!: Task<unknown>;
+  const charge = async () => {
+    const me = who;
+    calls.push(me);
+    if (me === "B") void b.cancel("B stops"); // its own function cancels B: no wait begins inside the yield*
+    await null;
+    return `charged for ${me}`;
+  };
+  const E = call(charge);
+  const { value } = await runVirtual(function* () {
+    let aGot: unknown;
+    const a = yield* fork(function* () {
+      who = "A";
+      const first = E[Symbol.iterator]().next(); // A's wait begins
+      yield* sleep(1); // A goes on: its record is kept on E
+      yield* sleep(100);
+      aGot = yield first.value as never; // and taken up
+    });
+    yield* sleep(5);
+    let c!: Task<unknown>;
+    let cGot = "";
+    c = yield* spawn(function* () {
+      void c.cancel("stop"); // cancelled while running: its next effect throws
+      who = "C";
+      try {
+        cGot = `got ${yield E}`;
+      } catch (e) {
+        cGot = `threw ${(e as Error).name}`;
+      }
+    });
+    b = yield* spawn(function* () {
+      who = "B";
+      yield* E;
+    });
+    yield* sleep(10);
+    yield* join(a);
+    return [aGot, cGot, b.state];
+  });
+  assert.equal(value, ["charged for A", "threw Cancelled", "cancelled"]);
+  assert.equal(calls, ["A", "B"]);
+});
+
+A("a thenable whose then cancels its own task, the call handed on later in a shield: then and the function ran once", async () => {
+  let runs = 0;
+  let thens = 0;
+  let me!: Task<unknown>;
+  const f = () => {
+    runs++;
+    const p = Promise.resolve("ok");
+    return {
+      then(ok: (v: string) => void, fail: (e: unknown) => void) {
+        thens++;
+        void me.cancel("in then");
+        return p.then(ok, fail);
+      },
+    };
+  };
+  const { value } = await runVirtual(function* () {
+    let got: unknown;
+    me = yield* spawn(function* () {
+      const first = call(f)[Symbol.iterator]().next();
+      try {
+        yield* sleep(1);
+      } finally {
+        got = yield* shield(function* () {
+          return yield first.value as never;
+        });
+      }
+    });
+    yield* sleep(5);
+    return [got, runs, thens, me.state];
+  });
+  assert.equal(value, ["ok", 1, 1, "cancelled"]);
+});
+
 A.run();
