@@ -86,6 +86,7 @@ class Write extends Immediate<void> {
   private state = 0;
   /** The stream's listener while tasks wait (one for all of them: the effect may be shared). */
   private fire: (() => void) | null = null;
+  private failed: ((e: unknown) => void) | null = null;
   /** The tasks waiting for the stream. */
   private waiting: Task[] | null = null;
   constructor(
@@ -145,7 +146,11 @@ class Write extends Immediate<void> {
       if (!this.ends) w.on("drain", fire);
       w.on("finish", fire);
       w.on("close", fire);
-      w.on("error", fire); // (a stream that emits no close: destroyed with an error, only this)
+      // Its error, as the event gives it: a stream that emits no close, destroyed with an error,
+      // emits only this; one that emits an error without being destroyed sets no `errored`.
+      const failed = (e: unknown) => this.fired(e === undefined ? new Error("the stream emitted 'error' without one") : e);
+      this.failed = failed;
+      w.on("error", failed);
     }
     (this.waiting ??= []).push(task);
     return PARKED;
@@ -153,9 +158,9 @@ class Write extends Immediate<void> {
   /** The stream drained, finished (its end flushed the data too, whoever ended it) or closed:
    * every task waiting goes on, or fails if the stream errored or was destroyed unfinished. An
    * end never fails. */
-  private fired(): void {
+  private fired(error?: unknown): void {
     const w = this.stream;
-    const e = this.ends ? undefined : w.errored !== null ? w.errored : w.destroyed && !w.writableFinished ? lostError() : undefined;
+    const e = this.ends ? undefined : error !== undefined ? error : w.errored !== null ? w.errored : w.destroyed && !w.writableFinished ? lostError() : undefined;
     this.state = e === undefined ? 2 : 1; // failed, it fails again when yielded again (see now)
     const tasks = this.waiting!;
     this.waiting = null;
@@ -183,7 +188,8 @@ class Write extends Immediate<void> {
     w.off("drain", fire);
     w.off("finish", fire);
     w.off("close", fire);
-    w.off("error", fire);
+    w.off("error", this.failed!);
+    this.failed = null;
   }
   override toString(): string {
     return this.ends ? "end(response)" : "write(stream)";

@@ -250,6 +250,25 @@ Read("a write waiting for drain on a stream that emits no close, destroyed with 
   assert.is(out, "disk gone");
 });
 
+Read("a write waiting for drain on a stream that emits an error without being destroyed: it fails with that error", async () => {
+  const s = real();
+  const w = new Writable({ highWaterMark: 4, write: () => {} });
+  const out = await s.run(function* () {
+    const writer = yield* fork(function* () {
+      try {
+        yield* writeAll(w, "more than four bytes");
+        return "written";
+      } catch (e) {
+        return (e as Error).message;
+      }
+    });
+    yield* sleep(5);
+    w.emit("error", new Error("emitted, not destroyed"));
+    return [yield* writer, w.listenerCount("error")];
+  });
+  assert.equal(out, ["emitted, not destroyed", 0]);
+});
+
 Read("one write effect yielded by two tasks that wait at once: both go on at the drain, and no listener of theirs stays on the stream", async () => {
   const s = real();
   const w = new Writable({ highWaterMark: 4, write: (_c, _e, cb) => void setTimeout(cb, 5) });
