@@ -107,20 +107,24 @@ export function awaitHere(promise: PromiseLike<unknown>, effect: Effect, t: Task
   const on = new Awaiting(effect, t);
   // Waiting already while a thenable's `then` runs: code there performs nothing for the task.
   s.suspend(t, on);
-  beginning = on;
+  beginning = t.id;
+  beginningIn = s;
   listen(on, promise, s);
-  beginning = null;
+  beginning = 0;
   s.parkWaiting(t, on);
   return on;
 }
 
-/** The record whose reactions `awaitHere` is binding (its thenable's `then` runs). */
-let beginning: Awaiting | null = null;
+/** The id of the task whose wait's reactions `awaitHere` is binding (its thenable's `then` runs),
+ * else 0. (An id, not the record: a young object stored in the module's state costs a write
+ * barrier, +60 instructions an await.) */
+let beginning = 0;
+let beginningIn: Scheduler | null = null;
 
 /** @internal Whether `on`, the record of `t`'s wait, began inside a `yield*` that has not handed it
  * on yet: a cancellation then keeps it (see `Scheduler.deliver`). */
 export function notHandedOn(on: Awaiting, t: Task): boolean {
-  return (t.flags & PARKING) !== 0 || on === beginning;
+  return (t.flags & PARKING) !== 0 || (t.id === beginning && t.sched === beginningIn && t.slot === on);
 }
 
 function listen(on: Awaiting, promise: PromiseLike<unknown>, s: Scheduler): void {
