@@ -69,13 +69,13 @@ function settle(on: Awaiting, value: unknown, threw: boolean): void {
     s.settled(t, value, threw); // run here if the loop is idle; a cancellation may replace the outcome
   } else if (on.kept !== null) keptSettled(on, on.kept, value, threw);
   // (Else cancelled meanwhile, or settled twice by a rogue thenable: ignored. The test is
-  // `waiting`'s, written out: through the scheduler's method `settled` was not inlined here.)
+  // `waiting`'s, written out.)
 }
 
 /** A kept record's promise settled (see `keepAwaited`): the outcome waits for the effect's next
  * performance; a rejection is reported now as well, as the host would have reported the
- * promise's own, since the effect may never be performed again. (Apart from `settle`, which is
- * then inlined into the reactions: +40 instructions an await when it was not.) */
+ * promise's own, since the effect may never be performed again. (Apart from `settle`, whose
+ * every call is an await's.) */
 function keptSettled(on: Awaiting, kept: Kept, value: unknown, threw: boolean): void {
   if (kept.settledAs !== 0) return;
   kept.settledAs = threw ? 2 : 1;
@@ -111,6 +111,7 @@ export function awaitHere(promise: PromiseLike<unknown>, effect: Effect, t: Task
   beginningIn = s;
   listen(on, promise, s);
   beginning = 0;
+  beginningIn = null;
   s.parkWaiting(t, on);
   return on;
 }
