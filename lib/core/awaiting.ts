@@ -20,8 +20,8 @@ export class Awaiting {
   kept: Kept | null = null;
   constructor(
     readonly effect: Effect,
-    /** The task waiting; a kept record goes to the task that performs its effect next. */
-    public task: Task,
+    /** The task waiting; a kept record is taken up by this task only (see `takeKept`). */
+    readonly task: Task,
   ) {}
   /** The effect, as the result of a `yield*`'s first step (see `awaitHere`). */
   get value(): Effect {
@@ -208,8 +208,7 @@ export function rejoin(on: Awaiting, t: Task, s: Scheduler): unknown {
     if (kept.settledAs === 2) throw kept.outcome;
     return kept.outcome;
   }
-  on.task = t;
-  s.suspend(t, on);
+  s.suspend(t, on); // (t is on.task: see takeKept)
   s.inFlight++;
   return SUSPEND;
 }

@@ -104,8 +104,8 @@ export class Call<T = unknown> extends Effect<T> {
   declare kept: unknown;
   /** @internal What the function returned when its `yield*` called it, if that is a thenable that
    * is not an operation (the usual case: an async function), and the wait on it could not begin
-   * there (see `awaitHere`). Kept apart from `kept`, so that the handler awaits it without testing its type again. On the
-   * prototype until set, as `kept`. */
+   * there (see `awaitHere`). Kept apart from `kept`, so that the handler awaits it without
+   * testing its type again. On the prototype until set, as `kept`. */
   declare awaited: PromiseLike<unknown> | undefined;
   /** @internal Records of waits on its promise that began inside its `yield*` and were undone,
    * one per task, newest first (see `keepAwaited`). On the prototype until set. */

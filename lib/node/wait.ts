@@ -84,7 +84,8 @@ export function until(emitter: NodeJS.EventEmitter, events: readonly string[]): 
 class Write extends Immediate<void> {
   /** 0 not written yet; 1 written, the buffer full; 2 done. */
   private state = 0;
-  /** The stream's listener while tasks wait (one for all of them: the effect may be shared). */
+  /** The stream's listeners while tasks wait (one pair for all of them: the effect may be
+   * shared): `fire` for drain, finish and close, `failed` for an error, which it carries. */
   private fire: (() => void) | null = null;
   private failed: ((e: unknown) => void) | null = null;
   /** The tasks waiting for the stream. */
