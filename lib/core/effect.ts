@@ -105,7 +105,7 @@ export function clearSuspect(s: Suspect): void {
 }
 
 /** @internal A public constructor made `effect`: note it, if a body is running. */
-export function noteMade(effect: object): void {
+export function noteMade(effect: Effect): void {
   if (current.task === null) return;
   const n = notes;
   if (n.made === null && debugging.sites !== true) n.made = effect;
@@ -124,6 +124,12 @@ function noteAnother(n: { made: object | null }, effect: object): void {
  * collection may have made it old): the step loop calls this every few dozen effects. */
 export function renewNotes(): void {
   notes = { made: notes.made };
+}
+
+/** @internal Whether `r` is the effect noted last (see `noteMade`): an effect, so the step loop
+ * that was handed it needs no look at its class or its `done`. */
+export function isNoted(r: object): boolean {
+  return r === notes.made;
 }
 
 /** @internal `op` is yielded, or handed to skein: it is used. */

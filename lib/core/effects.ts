@@ -22,7 +22,7 @@ export interface TaskOptions {
 }
 
 /** Note an effect a public constructor made (see `noteMade`), and return it. */
-function made<E extends object>(effect: E): E {
+function made<E extends Effect>(effect: E): E {
   noteMade(effect);
   return effect;
 }

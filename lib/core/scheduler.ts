@@ -3,7 +3,7 @@
 
 import { SLICE_MS, type Clock } from "./clock.js";
 import { foreign, ONE_COPY } from "./brand.js";
-import { anyUnused, clearSuspect, Effect, effectTypes, forgetOpening, renewNotes, suspect, unused, used, type Suspect } from "./effect.js";
+import { anyUnused, clearSuspect, Effect, effectTypes, forgetOpening, isNoted, renewNotes, suspect, unused, used, type Suspect } from "./effect.js";
 import { Call, Join, Wait, type AnyEffect, type TaskOptions } from "./effects.js";
 import { Cancelled, DeadlockError, isCancelled } from "./errors.js";
 import { Deque } from "./deque.js";
@@ -673,7 +673,9 @@ export class Scheduler {
       // read: on effects of many classes (a server's) the read is megamorphic, a call of the
       // getter through V8's stub cache. The class test is the only one the dispatch below makes.
       // (After `done`, not before: where `done` sees few classes (a channel's ping-pong) its read
-      // checks the class, and V8 then folds the test away.)
+      // checks the class, and V8 then folds the test away.) Before both, the usual case: the
+      // effect its body just made (`isNoted`), told by identity, which costs the same at any
+      // number of classes; `done` is read megamorphic in a program only for the rest.
       let effect: Effect | null = null;
       try {
         let r: IteratorResult<unknown>;
@@ -696,11 +698,11 @@ export class Scheduler {
           if (this.parkedHere(t, r)) return;
         }
         if (typeof r !== "object" || r === null) throw new TypeError(`the iterator of task ${t} returned ${describe(r)}, not a result object`);
-        if (r.done === true) {
+        if (isNoted(r)) value = effect = r as unknown as Effect;
+        else if (r.done === true) {
           this.ended(t, false, r.value);
           continue;
-        }
-        if (r instanceof Effect) value = effect = r;
+        } else if (r instanceof Effect) value = effect = r;
         else {
           value = r.value;
           // An iterator that yields itself is an effect this scheduler does not know (a copy of
