@@ -71,7 +71,7 @@ export const current: { task: { toString(): string } | null } = { task: null };
  * and V8 pays a write barrier (~50 instructions) for each young object stored in an old one: a
  * module variable, or a record that has lived long, is old; a record made a moment ago is young
  * too, and storing in it costs nothing. */
-var notes: { made: object | null } = { made: null };
+var notes: { made: object | null; handed: object | null } = { made: null, handed: null };
 /** Others made in the same step and not yet used. */
 var alsoMade: Set<object> | null = null;
 
@@ -123,13 +123,23 @@ function noteAnother(n: { made: object | null }, effect: object): void {
 /** @internal Make the record `noteMade` stores in afresh, so that it is young again (a garbage
  * collection may have made it old): the step loop calls this every few dozen effects. */
 export function renewNotes(): void {
-  notes = { made: notes.made };
+  notes = { made: notes.made, handed: notes.handed };
 }
 
 /** @internal Whether `r` is the effect noted last (see `noteMade`): an effect, so the step loop
  * that was handed it needs no look at its class or its `done`. */
 export function isNoted(r: object): boolean {
-  return r === notes.made;
+  const n = notes;
+  if (r === n.made) return true;
+  if (r !== n.handed) return false;
+  n.handed = null;
+  return true;
+}
+
+/** @internal `effect`'s own first step hands it up to be performed by the step loop, having marked
+ * it used (a call that has begun its generator, see `Call.next`): for `isNoted`. */
+export function handedUp(effect: Effect): void {
+  notes.handed = effect;
 }
 
 /** @internal `op` is yielded, or handed to skein: it is used. */

@@ -1,7 +1,7 @@
 // The primitives: the small vocabulary of effects every coroutine is written in. Each is inert data
 // built by a one-line constructor that checks its arguments; handlers.ts performs them.
 
-import { current, Effect, firstStep, noteMade, tag, used, type Operation } from "./effect.js";
+import { current, Effect, firstStep, handedUp, noteMade, tag, used, type Operation } from "./effect.js";
 import { awaitHere, type Awaiting } from "./awaiting.js";
 import { checkOperation, describe, isIterator, isOperation, isThenable, type OperationLike, type Returned } from "./operation.js";
 import type { Park } from "./park.js";
@@ -141,6 +141,7 @@ export class Call<T = unknown> extends Effect<T> {
         } catch {
           return begun(this, v, false);
         }
+        handedUp(this);
         return this;
       }
       if (isThenable(v)) {
