@@ -126,14 +126,14 @@ export function renewNotes(): void {
   notes = { made: notes.made, handed: notes.handed };
 }
 
-/** @internal Whether `r` is the effect noted last (see `noteMade`): an effect, so the step loop
- * that was handed it needs no look at its class or its `done`. */
+/** @internal Whether `r` is the effect noted last (see `noteMade`) or the call just handed up (see
+ * `handedUp`): an effect, so the step loop that was handed it needs no look at its class or its
+ * `done` (false on the prototype, where it cannot be assigned). */
 export function isNoted(r: object): boolean {
   const n = notes;
-  if (r === n.made) return true;
-  if (r !== n.handed) return false;
-  n.handed = null;
-  return true;
+  const h = n.handed;
+  if (h !== null) n.handed = null; // looked at once, whatever it is handed: nothing keeps it alive
+  return r === n.made || r === h;
 }
 
 /** @internal `effect`'s own first step hands it up to be performed by the step loop, having marked
@@ -167,9 +167,12 @@ export function unused(): object[] | null {
   return left.length > 0 ? left : null;
 }
 
-/** @internal True when something made in this step is not used yet (checked after each step). */
-export function anyUnused(): boolean {
-  return notes.made !== null || alsoMade !== null;
+/** @internal A step has ended: true when something made in it is not used yet. It lets go of the
+ * call handed up (see `handedUp`), which only the step that made it looks for. */
+export function stepLeftUnused(): boolean {
+  const n = notes;
+  n.handed = null; // (a call handed up and stepped by hand, or parked: not kept alive past its step)
+  return n.made !== null || alsoMade !== null;
 }
 
 /**

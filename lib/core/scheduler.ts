@@ -3,7 +3,7 @@
 
 import { SLICE_MS, type Clock } from "./clock.js";
 import { foreign, ONE_COPY } from "./brand.js";
-import { anyUnused, clearSuspect, Effect, effectTypes, forgetOpening, isNoted, renewNotes, suspect, unused, used, type Suspect } from "./effect.js";
+import { clearSuspect, Effect, effectTypes, forgetOpening, isNoted, renewNotes, stepLeftUnused, suspect, unused, used, type Suspect } from "./effect.js";
 import { Call, Join, Wait, type AnyEffect, type TaskOptions } from "./effects.js";
 import { Cancelled, DeadlockError, isCancelled } from "./errors.js";
 import { Deque } from "./deque.js";
@@ -549,7 +549,7 @@ export class Scheduler {
         if (this.watcher === null) this.step(t);
         else this.observed(t);
         current.task = null;
-        if (anyUnused()) this.forgotten(t);
+        if (stepLeftUnused()) this.forgotten(t);
         if ((++n & 63) === 0) renewNotes(); // young again (see noteMade)
         // (Not when nothing is queued: the run ends here unless a timer fell due. A run of one
         // step, as an I/O event's usually is, then reads the clock once, not twice.)
@@ -597,7 +597,7 @@ export class Scheduler {
       if (this.watcher === null) this.step(t);
       else this.observed(t);
       current.task = null;
-      if (anyUnused()) this.forgotten(t);
+      if (stepLeftUnused()) this.forgotten(t);
     } finally {
       this.running = false;
       runs.n--;
@@ -1585,7 +1585,7 @@ export class Scheduler {
    * suspect it made and still never used is a forgotten `yield*` if it returned; if it failed or
    * was cancelled, that is why the effect went unused. */
   private verdict(t: Task, returned: boolean): void {
-    if (anyUnused()) this.forgotten(t);
+    if (stepLeftUnused()) this.forgotten(t);
     if (this.suspectedTasks === 0) return; // the usual case: no WeakMap lookup per ended task
     const list = this.suspected.get(t);
     if (list === undefined) return;

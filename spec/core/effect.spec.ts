@@ -345,4 +345,47 @@ test("a task that runs on and forgets a yield* in a loop is reported once the fo
   assert.match(reported[0]!, /^send\(channel#\d+, \d+\) was made in task #1 server but never yielded \(it was garbage-collected unused\)/);
 });
 
+test("a call a wrapper began by hand is not kept alive by the scheduler after its step", async () => {
+  // The step loop tells a call that has begun its generator by identity (handedUp): that must
+  // not hold the call, its arguments and its generator once the step is over.
+  setFlagsFromString("--expose-gc");
+  const gc = runInNewContext("gc") as () => void;
+  function* work(buf: object): Operation<number> {
+    yield* sleep(1);
+    return Object.keys(buf).length;
+  }
+  function* traced<T>(body: Generator<any, T, any>): Generator<any, T, any> {
+    let r = body.next();
+    while (!r.done) r = body.next(yield r.value); // a tracer: steps by hand, yields each value on
+    return r.value;
+  }
+  for (const how of ["dropped", "traced"]) {
+    let ref!: WeakRef<object>;
+    const s = createScheduler({ clock: "virtual" });
+    await s.run(function* () {
+      if (how === "dropped") {
+        (() => {
+          const big = { a: 1 };
+          ref = new WeakRef(big);
+          call(work, big)[Symbol.iterator]().next(); // begun (its generator made), then dropped
+        })();
+        yield* sleep(1);
+      } else {
+        yield* traced(
+          (function* () {
+            const big = { a: 1 };
+            ref = new WeakRef(big);
+            return yield* call(work, big);
+          })(),
+        );
+      }
+    });
+    for (let i = 0; i < 10 && ref.deref() !== undefined; i++) {
+      await new Promise((r) => setTimeout(r, 5));
+      gc();
+    }
+    assert.is(ref.deref(), undefined, `${how}: its argument was collected`);
+  }
+});
+
 test.run();
