@@ -71,7 +71,7 @@ export const current: { task: { toString(): string } | null } = { task: null };
  * and V8 pays a write barrier (~50 instructions) for each young object stored in an old one: a
  * module variable, or a record that has lived long, is old; a record made a moment ago is young
  * too, and storing in it costs nothing. */
-var notes: { made: object | null; handed: object | null } = { made: null, handed: null };
+var notes: { made: Effect | null; handed: Effect | null } = { made: null, handed: null };
 /** Others made in the same step and not yet used. */
 var alsoMade: Set<object> | null = null;
 
@@ -114,7 +114,7 @@ export function noteMade(effect: Effect): void {
 
 /** `noteMade` when another effect is noted already, or in debug mode: out of line, so that the
  * usual case stays small enough for V8 to inline into every public constructor. */
-function noteAnother(n: { made: object | null }, effect: object): void {
+function noteAnother(n: { made: Effect | null }, effect: Effect): void {
   if (debugging.sites) sites.set(effect, new Error()); // where, for a report
   if (n.made !== null && n.made !== effect) (alsoMade ??= new Set()).add(n.made);
   n.made = effect;

@@ -674,8 +674,8 @@ export class Scheduler {
       // getter through V8's stub cache. The class test is the only one the dispatch below makes.
       // (After `done`, not before: where `done` sees few classes (a channel's ping-pong) its read
       // checks the class, and V8 then folds the test away.) Before both, the usual case: the
-      // effect its body just made (`isNoted`), told by identity, which costs the same at any
-      // number of classes; `done` is read megamorphic in a program only for the rest.
+      // effect its body just made, or the call it just began (`isNoted`), told by identity,
+      // which costs the same at any number of classes; only the rest have `done` read.
       let effect: Effect | null = null;
       try {
         let r: IteratorResult<unknown>;
