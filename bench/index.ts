@@ -31,7 +31,7 @@ const targets: Record<string, string> = {
   pingpong: "≤ 150 ns",
 };
 
-const ioCases = ["http", "tcp", "pool"];
+const ioCases = ["http", "http-sleep", "tcp", "pool"];
 const usage = `usage: npm run bench -- [options]
 
 Runs the core cases for every library, then the I/O cases (which need the build: npm run bench does it).
