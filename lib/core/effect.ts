@@ -128,12 +128,18 @@ export function renewNotes(): void {
 
 /** @internal Whether `r` is the effect noted last (see `noteMade`) or the call just handed up (see
  * `handedUp`): an effect, so the step loop that was handed it needs no look at its class or its
- * `done` (false on the prototype, where it cannot be assigned). */
+ * `done` (false on the prototype, where it cannot be assigned). Either is used now, as `used`
+ * would say (a call is marked used before it is handed up), so the loop need not call it. */
 export function isNoted(r: object): boolean {
   const n = notes;
   const h = n.handed;
   if (h !== null) n.handed = null; // looked at once, whatever it is handed: nothing keeps it alive
-  return r === n.made || r === h;
+  if (r === n.made) {
+    n.made = null;
+    if (suspected !== 0) clearSuspects(r);
+    return true;
+  }
+  return r === h;
 }
 
 /** @internal `effect`'s own first step hands it up to be performed by the step loop, having marked
@@ -147,12 +153,15 @@ export function used(op: unknown): void {
   const n = notes;
   if (op === n.made) n.made = null;
   else if (alsoMade !== null) alsoMade.delete(op as object);
-  if (suspected !== 0) {
-    const list = suspects.get(op as object);
-    if (list !== undefined) {
-      suspects.delete(op as object);
-      for (const s of list) clearSuspect(s);
-    }
+  if (suspected !== 0) clearSuspects(op as object);
+}
+
+/** Stop watching `op`'s suspects, if it has any: it is used. */
+function clearSuspects(op: object): void {
+  const list = suspects.get(op);
+  if (list !== undefined) {
+    suspects.delete(op);
+    for (const s of list) clearSuspect(s);
   }
 }
 

@@ -677,6 +677,7 @@ export class Scheduler {
       // effect its body just made, or the call it just began (`isNoted`), told by identity,
       // which costs the same at any number of classes; only the rest have `done` read.
       let effect: Effect | null = null;
+      let noted: Effect | null = null;
       try {
         let r: IteratorResult<unknown>;
         if (!threw) r = t.flags & GENERATOR ? genNext.call(it as Generator, input) : it.next(input);
@@ -698,7 +699,7 @@ export class Scheduler {
           if (this.parkedHere(t, r)) return;
         }
         if (typeof r !== "object" || r === null) throw new TypeError(`the iterator of task ${t} returned ${describe(r)}, not a result object`);
-        if (isNoted(r)) value = effect = r as unknown as Effect;
+        if (isNoted(r)) value = effect = noted = r as unknown as Effect;
         else if (r.done === true) {
           this.ended(t, false, r.value);
           continue;
@@ -718,7 +719,7 @@ export class Scheduler {
         continue;
       }
       forgetOpening();
-      used(value); // a forgotten yield* is one never used (see noteMade)
+      if (noted === null) used(value); // a forgotten yield* is one never used (see noteMade); `isNoted` said so of a noted one
       // (A call begun already, whose function ran or whose generator took its first step, is
       // performed: had the loop begun it, the task would have become overdue only after this
       // check, and its body's try/finally is open.)
