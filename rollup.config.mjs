@@ -2,6 +2,7 @@
 // wrappers that Node loads for `import` (see "One copy per process" in docs/architecture.md).
 import typescript from "@rollup/plugin-typescript";
 import { dts } from "rollup-plugin-dts";
+import inlineConstants from "./rollup-inline-constants.mjs";
 
 // One entry per export of package.json. What they share (the scheduler, Task, the effect
 // classes, the combinators and sync primitives) goes into one chunk, dist/core.*, so that every
@@ -57,7 +58,8 @@ export default [
         plugins: [esmWrappers()],
       },
     ],
-    plugins: [typescript({ tsconfig: "./tsconfig.build.json" })],
+    // The integer constants written as numbers where they are used (see rollup-inline-constants.mjs).
+    plugins: [typescript({ tsconfig: "./tsconfig.build.json" }), inlineConstants()],
   },
   {
     input,
