@@ -9,12 +9,13 @@
 // as constants: a ping-pong cost +8 %.) See docs/performance.md, the eighteenth round.
 import MagicString from "magic-string";
 
-/** The integer `node` (a literal, `-n`, `a << b`, `a | b`) stands for, or undefined. */
+/** The integer `node` (a literal, `-n`, `a << b`, `a | b`) stands for, or undefined. Not -0,
+ * which a number written in the code cannot be. */
 function integer(node) {
   if (node.type === "Literal") return Number.isInteger(node.value) ? node.value : undefined;
   if (node.type === "UnaryExpression" && node.operator === "-") {
     const v = integer(node.argument);
-    return v === undefined ? undefined : -v;
+    return v === undefined || v === 0 ? undefined : -v;
   }
   if (node.type === "BinaryExpression" && (node.operator === "<<" || node.operator === "|")) {
     const a = integer(node.left);
@@ -48,8 +49,10 @@ function declared(pattern, out) {
 
 /**
  * The chunk `code` (parsed by `parse`, rollup's) with the uses of its top-level integer constants
- * inlined. A name declared anywhere else in the chunk too (a parameter, a local, a function) is
- * left alone, as are property names and export lists.
+ * inlined. A name declared anywhere else in the chunk too (a parameter, a local, a function, an
+ * import), or assigned anywhere (which would throw), is left alone, as are property names, the
+ * names in import and export lists, and `import.meta` and `new.target`. (A use that runs before
+ * the constant is initialised, which would throw a ReferenceError, gets the number instead.)
  */
 export function inlineConstants(code, parse) {
   const ast = parse(code);
@@ -71,6 +74,10 @@ export function inlineConstants(code, parse) {
     } else if ((node.type === "ClassDeclaration" || node.type === "ClassExpression") && node.id) ids.push(node.id);
     else if (node.type === "CatchClause") declared(node.param, ids);
     else if (node.type.startsWith("Import") && node.type.endsWith("Specifier")) ids.push(node.local);
+    // Assigned, which a constant cannot be: counted as another binding, so left alone.
+    else if (node.type === "AssignmentExpression" || node.type === "ForInStatement" || node.type === "ForOfStatement") {
+      if (node.left.type !== "VariableDeclaration") declared(node.left, ids);
+    } else if (node.type === "UpdateExpression" && node.argument.type === "Identifier") ids.push(node.argument);
     for (const id of ids) bindings.set(id.name, (bindings.get(id.name) ?? 0) + 1);
   });
   const s = new MagicString(code);
@@ -85,7 +92,8 @@ export function inlineConstants(code, parse) {
     }
     if (key === "key" && !parent.computed) return; // a property or method name
     if (parent.type === "MemberExpression" && key === "property" && !parent.computed) return;
-    if (parent.type.startsWith("Export") || (parent.type.endsWith("Statement") && key === "label")) return;
+    if (parent.type.startsWith("Export") || parent.type.startsWith("Import") || parent.type === "MetaProperty") return;
+    if (parent.type.endsWith("Statement") && key === "label") return;
     s.overwrite(node.start, node.end, text);
   });
   return s;

@@ -40,9 +40,24 @@ test("a name declared anywhere else too is left alone everywhere", () => {
   }
 });
 
+test("import lists, import.meta and new.target are not references (found by review)", () => {
+  const out = inline('import { X as Y, Z } from "m";\nconst X = 3, meta = 1, target = 2;\nlet result = [Y, Z, X, typeof import.meta, meta, target];\nfunction F() { return new.target === F; }');
+  assert.match(out, 'import { X as Y, Z } from "m";');
+  assert.match(out, "typeof import.meta, 1 /* meta */, 2 /* target */]");
+  assert.match(out, "return new.target === F;");
+});
+
+test("a constant assigned anywhere, even in code that never runs, is left alone (found by review)", () => {
+  for (const write of ["function never() { B = 2; }", "function never(o) { ({ B } = o); }", "function never() { B++; }", "function never(o) { for (B of o); }"]) {
+    const out = inline(`const B = 1;\n${write}\nlet result = B;`);
+    assert.not.match(out, "/* B */", write);
+    assert.is(run(out), 1, write);
+  }
+});
+
 test("only integers: strings, fractions, symbols and computed values stay constants", () => {
-  const out = inline('const S = "s", F = 0.5, Y = Symbol("y"), N = Number("1"), I = 2;\nlet result = [S, F, Y, N, I];');
-  assert.match(out, 'let result = [S, F, Y, N, 2 /* I */];');
+  const out = inline('const S = "s", F = 0.5, Y = Symbol("y"), N = Number("1"), Z = -0, I = 2;\nlet result = [S, F, Y, N, Z, I];');
+  assert.match(out, "let result = [S, F, Y, N, Z, 2 /* I */];"); // (-0 written as a number would be 0)
 });
 
 test.run();
