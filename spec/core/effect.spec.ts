@@ -251,6 +251,20 @@ test("an effect made in one step and yielded in a later one is not reported: a c
   assert.equal(s.reported, []);
 });
 
+test("a shared effect made in one step and made again and yielded in a later one is not reported, when the loop tells it by identity", async () => {
+  // self() is one shared effect that the step loop performs: the later yield* reaches the loop as
+  // the effect just made (`isNoted`), which must clear what the earlier step left suspected, as
+  // `used` does for an effect yielded any other way.
+  const { value, s } = await runVirtual(function* () {
+    void self(); // made, and left unused by this step: a suspect
+    yield* sleep(1);
+    const me = yield* self(); // the same object, made again and yielded
+    return typeof me.id;
+  });
+  assert.is(value, "number");
+  assert.equal(s.reported, []);
+});
+
 test("an effect left unused because its task failed or was cancelled is not reported: that is why", async () => {
   const s = virtual();
   await s.run(function* () {
