@@ -1,13 +1,16 @@
 // An HTTP server for the HTTP bench, in its own process: plain `node:http`, or skein's `serve`
 // from the built package (dist/, what users run), doing the same work per request: read the URL,
 // answer a small JSON body ("hello"), or the same after a 5 ms sleep ("sleep").
-//   node bench/io/server.mjs node:http|skein [hello|sleep]
+//   node bench/io/server.mjs node:http|skein [hello|sleep] [serve | load N [C]]
 // Sends its port, and on request its CPU time, over IPC when it has a channel; otherwise prints
-// its port on stdout and exits when stdin ends (bench/io/callgrind.sh runs it under valgrind).
+// its port on stdout and exits when stdin ends. `serve` and `load` turn the server's timeouts off
+// (bench/io/callgrind.mjs runs it under valgrind, where a request can take a second); `load`
+// loads it from this same process (below).
 import * as http from "node:http";
 
 const [kind = "node:http", mode = "hello"] = process.argv.slice(2);
-if (process.argv[4] === "load") {
+const underTool = process.argv[4] === "load" || process.argv[4] === "serve";
+if (underTool) {
   // Under callgrind a request can take a second: no server timeout may cut a connection.
   const { createRequire, syncBuiltinESMExports } = await import("node:module");
   const cjs = createRequire(import.meta.url)("node:http");
@@ -79,41 +82,7 @@ if (kind === "node:http") {
 // keep-alive GETs over C raw connections (default 100), one in flight each, then exit (for
 // callgrind: the client's share is the same for every kind of server).
 if (process.argv[4] === "load") {
-  const net = await import("node:net");
-  const total = Number(process.argv[5]);
-  const conns = Number(process.argv[6] ?? 100);
-  const port = await portReady;
-  let sent = 0;
-  let answered = 0;
-  const request = Buffer.from("GET /item/42 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
-  await new Promise((done) => {
-    for (let i = 0; i < conns; i++) {
-      const s = net.connect(port, "127.0.0.1");
-      s.on("error", (e) => {
-        console.error(`load: connection ${i} failed after ${answered} answers:`, e);
-        process.exit(2);
-      });
-      let buf = "";
-      const next = () => {
-        if (sent < total) {
-          sent++;
-          s.write(request);
-        } else s.end();
-      };
-      s.on("connect", next);
-      s.on("data", (d) => {
-        buf += d;
-        for (;;) {
-          const head = buf.indexOf("\r\n\r\n");
-          if (head < 0) return;
-          const length = Number(/content-length: (\d+)/i.exec(buf.slice(0, head))[1]);
-          if (buf.length < head + 4 + length) return;
-          buf = buf.slice(head + 4 + length);
-          if (++answered === total) done();
-          next();
-        }
-      });
-    }
-  });
+  const { loadHttp } = await import("./client.mjs");
+  await loadHttp(await portReady, Number(process.argv[5]), Number(process.argv[6] ?? 100));
   process.exit(0);
 }
