@@ -1,18 +1,24 @@
-// Instructions per request or message of the I/O workloads, repeatable on a shared machine:
+// Instructions per request or message of the I/O workloads, steadier than times on a shared machine:
 //   npm run build
 //   node bench/io/callgrind.mjs http node:http|skein [A B] [CONNECTIONS] [--cache]
 //   node bench/io/callgrind.mjs http-server node:http|skein [A B] [CONNECTIONS] [--cache]
 //   node bench/io/callgrind.mjs tcp callbacks|skein [A B] [CLIENTS] [--cache]
 // Each runs twice under callgrind, at A and at B requests (messages), and prints
-// (Ir(B) − Ir(A)) / (B − A): start-up and warm-up cancel out. V8's seeds are fixed, so a count
-// repeats within a few instructions. `http`: bench/io/server.mjs loading itself over raw
-// keep-alive connections (default 100), the client's share included, the same for every kind:
-// compare differences. `http-server`: the server alone under callgrind, in its own process, loaded
-// by the same client from this one: what a request costs the server (as bench/io.ts's "CPU a
-// request"). `tcp`: bench/io/echo.mjs, both ends in one process, CLIENTS connections (default
-// 100). `--cache`: callgrind's cache and branch simulation as well, slower: first-level
-// instruction and data misses and mispredicted branches per item, which instruction counts do not
-// show and timings do. SKEIN_DIST=dir measures another build.
+// (Ir(B) − Ir(A)) / (B − A): start-up cancels out, and warm-up does once A is past it (TurboFan
+// still compiles in the first few thousand; at A = 1,000 a request counts five times its cost).
+// V8's seeds are fixed: `http` at 8,000 vs 40,000 repeats within a few instructions, `tcp` at
+// 4,000 vs 16,000 within a few hundred, though now and then a run is thousands off: take two. `http`: bench/io/server.mjs loading itself over raw keep-alive
+// connections (default 100), the client's share included, the same for every kind: compare
+// differences. `http-server`: the server alone under callgrind, in its own process, loaded by the
+// same client from this one: what a request costs the server (as bench/io.ts's "CPU a request").
+// How many requests arrive in one turn of its event loop then depends on both processes' speeds
+// and moves the count by a thousand or two: compare kinds run side by side, or use one connection
+// (each request alone in its turn). `tcp`: bench/io/echo.mjs, both ends in one process, CLIENTS
+// connections (default 100). `--cache`: callgrind's model of the first-level caches and of branch
+// prediction as well: misses and mispredicted branches per item, which instruction counts do not
+// show. It runs about twice as slowly, and so changes the counts of `http-server` and `tcp` (more
+// events in a turn): compare runs made with it only with each other. SKEIN_DIST=dir measures
+// another build.
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { loadHttp } from "./client.mjs";
@@ -20,7 +26,18 @@ import { loadHttp } from "./client.mjs";
 const argv = process.argv.slice(2);
 const cache = argv.includes("--cache");
 const [what = "http", kind = "skein", a = "2000", b = "6000", clients = "100"] = argv.filter((x) => x !== "--cache");
-if (!["http", "http-server", "tcp"].includes(what)) throw new Error(`unknown workload ${what}: http, http-server or tcp`);
+const kinds = { http: ["node:http", "skein"], "http-server": ["node:http", "skein"], tcp: ["callbacks", "skein"] };
+const [A0, B0, C] = [a, b, clients].map(Number);
+const bad =
+  kinds[what] === undefined ? `unknown workload ${what}`
+  : !kinds[what].includes(kind) ? `${what} measures ${kinds[what].join(" or ")}, not ${kind}`
+  : ![A0, B0, C].every((n) => Number.isInteger(n) && n >= 1) ? `A, B and the connections must be whole numbers ≥ 1, got ${a} ${b} ${clients}`
+  : A0 === B0 ? `A and B must differ (the count is the difference of two runs), got ${a} and ${b}`
+  : null;
+if (bad !== null) {
+  console.error(`${bad}\nusage: node bench/io/callgrind.mjs http|http-server node:http|skein [A B] [CONNECTIONS] [--cache]\n       node bench/io/callgrind.mjs tcp callbacks|skein [A B] [CLIENTS] [--cache]`);
+  process.exit(2);
+}
 const here = (f) => fileURLToPath(new URL(f, import.meta.url));
 const valgrind = [
   "--tool=callgrind",
@@ -40,10 +57,18 @@ async function counted(args, drive) {
   let err = "";
   child.stderr.on("data", (d) => (err += d));
   const exited = new Promise((resolve) => child.once("exit", resolve));
-  if (drive) await Promise.race([drive(child), exited.then((code) => Promise.reject(new Error(`exited with ${code}: ${err}`)))]);
+  const failed = (code) => new Error(`${args[0]} exited with ${code}: ${err}`);
+  if (drive) {
+    try {
+      await Promise.race([drive(child), exited.then((code) => Promise.reject(failed(code)))]);
+    } catch (e) {
+      child.kill();
+      throw e;
+    }
+  }
   child.stdin.end();
   const code = await exited;
-  if (code !== 0) throw new Error(`${args[0]} exited with ${code}: ${err}`);
+  if (code !== 0) throw failed(code);
   const events = /Events\s*:\s*(.*)/.exec(err);
   const totals = /Collected\s*:\s*(.*)/.exec(err);
   if (events === null || totals === null) throw new Error(`no counts from callgrind:\n${err}`);
@@ -60,19 +85,19 @@ async function serverOnly(child, requests) {
       if (out.includes("\n")) resolve(Number(out.trim()));
     }),
   );
-  await loadHttp(port, requests, Number(clients));
+  await loadHttp(port, requests, C);
 }
 
 const measure = {
-  http: (n) => counted([here("server.mjs"), kind, "hello", "load", String(n), clients]),
+  http: (n) => counted([here("server.mjs"), kind, "hello", "load", String(n), String(C)]),
   "http-server": (n) => counted([here("server.mjs"), kind, "hello", "serve"], (child) => serverOnly(child, n)),
-  tcp: (n) => counted([here("echo.mjs"), kind, clients, String(n)]),
+  tcp: (n) => counted([here("echo.mjs"), kind, String(C), String(n)]),
 }[what];
-const A = await measure(Number(a));
-const B = await measure(Number(b));
-const per = (name) => (B[name] - A[name]) / (b - a);
+const A = await measure(A0);
+const B = await measure(B0);
+const per = (name) => (B[name] - A[name]) / (B0 - A0);
 const unit = what === "tcp" ? "message" : "request";
-console.log(`${what} ${kind} ${clients} connections: ${Math.round(per("Ir"))} instructions per ${unit} (${A.Ir} at ${a}, ${B.Ir} at ${b})`);
+console.log(`${what} ${kind} ${C} ${what === "tcp" ? "clients" : "connections"}: ${Math.round(per("Ir"))} instructions per ${unit} (${A.Ir} at ${A0}, ${B.Ir} at ${B0})`);
 if (cache) {
   const names = { I1mr: "instruction-cache misses", D1mr: "data-cache read misses", D1mw: "data-cache write misses", Bcm: "mispredicted branches", Bim: "mispredicted indirect calls" };
   console.log(Object.entries(names).map(([k, v]) => `${per(k).toFixed(0)} ${v}`).join(", ") + ` per ${unit} (first-level caches, callgrind's model)`);

@@ -112,6 +112,10 @@ export async function echoCallbacks({ clients, ms = 0, messages = Infinity }) {
 
 if (process.argv[1] === new URL(import.meta.url).pathname) {
   const [kind, clients, messages] = process.argv.slice(2);
+  if (!["skein", "callbacks"].includes(kind) || !(Number(clients) >= 1) || !(Number(messages) >= 1)) {
+    console.error(`usage: node bench/io/echo.mjs skein|callbacks CLIENTS MESSAGES (got ${process.argv.slice(2).join(" ")})`);
+    process.exit(2);
+  }
   const f = kind === "skein" ? echoSkein : echoCallbacks;
   const n = await f({ clients: Number(clients), messages: Number(messages) });
   console.log(`${kind}: ${n} messages`);

@@ -9,8 +9,12 @@
 import * as http from "node:http";
 
 const [kind = "node:http", mode = "hello"] = process.argv.slice(2);
-const underTool = process.argv[4] === "load" || process.argv[4] === "serve";
-if (underTool) {
+if (!["node:http", "skein"].includes(kind) || !["hello", "sleep"].includes(mode)) {
+  console.error(`usage: node bench/io/server.mjs node:http|skein [hello|sleep] [serve | load N [C]] (got ${kind} ${mode})`);
+  process.exit(2);
+}
+const selfLoad = process.argv[4] === "load";
+if (selfLoad || process.argv[4] === "serve") {
   // Under callgrind a request can take a second: no server timeout may cut a connection.
   const { createRequire, syncBuiltinESMExports } = await import("node:module");
   const cjs = createRequire(import.meta.url)("node:http");
@@ -21,7 +25,6 @@ if (underTool) {
 const body = (url) => JSON.stringify({ hello: "world", url });
 let ready;
 const portReady = new Promise((resolve) => (ready = resolve));
-const selfLoad = process.argv[4] === "load";
 void portReady.then((port) => {
   if (selfLoad) return;
   if (process.send) process.send({ port });
@@ -78,10 +81,8 @@ if (kind === "node:http") {
   });
 }
 
-// `node bench/io/server.mjs KIND hello load N [C]`: load this server from this process with N
-// keep-alive GETs over C raw connections (default 100), one in flight each, then exit (for
-// callgrind: the client's share is the same for every kind of server).
-if (process.argv[4] === "load") {
+// `load N [C]`: N requests over C connections (default 100) from this process, then exit.
+if (selfLoad) {
   const { loadHttp } = await import("./client.mjs");
   await loadHttp(await portReady, Number(process.argv[5]), Number(process.argv[6] ?? 100));
   process.exit(0);
