@@ -7,9 +7,9 @@
 // (Ir(B) − Ir(A)) / (B − A): start-up cancels out, and warm-up does once A is past it (TurboFan
 // still compiles in the first few thousand; at A = 1,000 a request counts five times its cost).
 // V8's seeds are fixed: `http` at 8,000 vs 40,000 repeats within a few instructions, `tcp` at
-// 4,000 vs 16,000 within a few hundred, though now and then a run is thousands off: take two. `http`: bench/io/server.mjs loading itself over raw keep-alive
-// connections (default 100), the client's share included, the same for every kind: compare
-// differences. `http-server`: the server alone under callgrind, in its own process, loaded by the
+// 4,000 vs 16,000 within a few hundred, though now and then a run is thousands off: take two.
+// `http`: bench/io/server.mjs loading itself over raw keep-alive connections (default 100), the
+// client's share included, the same for every kind: compare differences. `http-server`: the server alone under callgrind, in its own process, loaded by the
 // same client from this one: what a request costs the server (as bench/io.ts's "CPU a request").
 // How many requests arrive in one turn of its event loop then depends on both processes' speeds
 // and moves the count by a thousand or two: compare kinds run side by side, or use one connection
