@@ -1,8 +1,9 @@
 // A read woken by a stream's `data` event runs in the event's callback, when nothing else runs:
 // no microtask and no separate run of the loop per chunk. These pin what that must not change:
 // an event emitted from inside a step only queues the read, a run of the loop that is due already
-// is joined, not run early, a busy task's slice is not extended into the host's turn, a task's
-// error stays the task's, and a virtual clock still jumps.
+// is joined, not run early, a busy task's slice is not extended into the host's turn (nor a slice
+// the woken task used up in one step), a task's error stays the task's, and a virtual clock still
+// jumps.
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { PassThrough } from "node:stream";
@@ -152,6 +153,52 @@ Wake("a task woken in the callback that stays busy ends its slice: the host's ti
   await t;
   assert.ok(stepsInWrite > 0, "the task ran in the callback");
   assert.ok(stoppedByHost, "the host's timer fired while the task was busy");
+});
+
+Wake("the woken task's step wakes another: it runs in the same callback, unless the step used up the slice", async () => {
+  for (const busyMs of [0, 20]) {
+    const s = createScheduler();
+    const pt = new PassThrough();
+    const reader = new Reader(pt);
+    const gate = new Gate();
+    let other = false;
+    const waiter = s.run(function* () {
+      yield* gate;
+      other = true;
+    });
+    const t = s.run(function* () {
+      yield* reader.readLine();
+      const end = performance.now() + busyMs; // 20 ms: past the 5 ms slice, in one step
+      while (performance.now() < end);
+      wake(gate.waiter!, gate, undefined);
+    });
+    await tick(); // both parked
+    pt.write("go\n");
+    // Within the slice the loop goes on to the task woken; past it, that task waits for the host's turn.
+    assert.is(other, busyMs === 0, `busy ${busyMs} ms`);
+    await Promise.all([t, waiter]);
+    assert.ok(other);
+  }
+});
+
+Wake("a timer due when the event arrives fires in the same run, after the task it woke", async () => {
+  const s = createScheduler();
+  const pt = new PassThrough();
+  const reader = new Reader(pt);
+  const log: string[] = [];
+  const sleeper = s.run(function* () {
+    yield* sleep(1);
+    log.push("slept");
+  });
+  const r = s.run(function* () {
+    log.push(`read ${yield* reader.readLine()}`);
+  });
+  await tick(); // both parked
+  const end = performance.now() + 10; // the sleep falls due; its host timer cannot run meanwhile
+  while (performance.now() < end);
+  pt.write("x\n");
+  assert.equal(log, ["read x", "slept"]);
+  await Promise.all([sleeper, r]);
 });
 
 Wake("what the woken task throws is its failure, never thrown into the emitter", async () => {
