@@ -1,18 +1,22 @@
 // Where the instructions of one item of a bench/callgrind.mjs workload go, by function, JIT code
 // named (node --perf-basic-prof writes /tmp/perf-<pid>.map; callgrind shows JIT code as ???:0x…):
 //   npm run build && node bench/callgrind-profile.mjs pingpong 5000 55000
+// `echo-skein` and `echo-callbacks` profile the TCP echo of bench/io/echo.mjs (100 clients, both
+// ends in the process; n messages): node bench/callgrind-profile.mjs echo-skein 4000 16000 300.
 // Inlined functions are counted in their caller. Needs valgrind (callgrind_annotate too).
 import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 const [w, a = "5000", b = "55000", rows = "30"] = process.argv.slice(2);
-const script = fileURLToPath(new URL("./callgrind.mjs", import.meta.url));
+const echo = /^echo-(skein|callbacks)$/.exec(w);
+const script = fileURLToPath(new URL(echo ? "./io/echo.mjs" : "./callgrind.mjs", import.meta.url));
+const args = (n) => (echo ? [echo[1], "100", n] : [w, n]);
 
 function profile(n) {
   const out = `/tmp/callgrind-profile.${process.pid}.${n}`;
   const log = execFileSync("valgrind", ["--tool=callgrind", "--smc-check=all-non-file", `--callgrind-out-file=${out}`,
-    "node", "--single-threaded", "--random-seed=1", "--hash-seed=1", "--perf-basic-prof", script, w, n], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+    "node", "--single-threaded", "--random-seed=1", "--hash-seed=1", "--perf-basic-prof", script, ...args(n)], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
   void log;
   const text = execFileSync("callgrind_annotate", ["--threshold=100", out], { encoding: "utf8", maxBuffer: 1 << 28 });
   // The pid from the profile's own header (a stale /tmp/perf-*.map of another process is never read).

@@ -1084,7 +1084,7 @@ export class Scheduler {
   }
 
   /** Step `t`, the one task ready, no timer due, in a run of its own that an I/O event starts
-   * (see `runHere`): the loop's run without its looks at the queue and the timers (−125
+   * (see `runHere`): the loop's run without its looks at the queue and the timers (−130
    * instructions a wake in the TCP echo, callgrind). Its slice and its count of work are the
    * loop's: the slice begins now, and the step is told at the next look. */
   private runFresh(t: Task): void {
