@@ -582,17 +582,16 @@ export class Scheduler {
   /** Whether the clock was last armed for a deadline (else for none: Infinity). */
   private armed = false;
 
-  /** Step `t`, woken while the loop was idle (nothing else is queued), right here, in the slice
-   * that ends at `sliceEnd`: what is left of the microtasks' (see `settled`), or a new one (see
-   * `runFresh`); then the loop, if the step made other tasks ready. Timers falling due during
-   * the step are left to the loop, or to their host timer. It repeats the loop's step of one
-   * task and its ending on purpose: the two as shared methods cost `map` over an async function
-   * +190 instructions an item (callgrind, `map-promise`). */
-  private runNow(t: Task, sliceEnd: number): void {
+  /** Step `t`, woken while the loop was idle (nothing else is queued), right here (see `settled`),
+   * with what is left of the microtasks' time slice; then the loop, if the step made other tasks
+   * ready. Timers falling due during the step are left to the loop, or to their host timer. It
+   * repeats the loop's step of one task and its ending on purpose: the two as shared methods cost
+   * `map` over an async function +190 instructions an item (callgrind, `map-promise`). */
+  private runNow(t: Task): void {
     this.running = true;
     runs.n++;
     this.sliceOver = false;
-    this.sliceEnd = sliceEnd;
+    this.sliceEnd = this.burst + SLICE_MS;
     try {
       current.task = t;
       if (this.watcher === null) this.step(t);
@@ -604,12 +603,7 @@ export class Scheduler {
       runs.n--;
       current.task = null;
     }
-    if (this.queue.size > 0 && !this.sliceOver) {
-      // The rest of the slice, after a look at the clock, as the loop looks after its first step:
-      // a step that computed past the slice leaves the tasks it woke to after the host's turn.
-      if (this.look(0) < this.sliceEnd) return this.loop(this.sliceEnd);
-      this.sliceOver = true;
-    }
+    if (this.queue.size > 0 && !this.sliceOver) return this.loop(this.sliceEnd); // the rest of the burst's slice
     if (this.timers.size !== 0 || this.armed) this.arm(); // (else arming would change nothing)
     if (this.sliceOver) this.deferLoop();
     else this.clock.idle(this);
@@ -1002,15 +996,8 @@ export class Scheduler {
    * does, and run it in the callback when the loop is idle (see `runHere`).
    */
   resumeHere(t: Task, value: unknown, threw = false): void {
-    const idle = runs.n === 0 && !this.scheduled && !this.deferred;
-    // Alone, as a socket's reader usually is: stepped here without a trip through the queue.
-    if (idle && this.queue.size === 0 && this.noTimerDue()) {
-      this.input(t, value, threw, false);
-      return this.runFresh(t);
-    }
     this.ready(t, value, threw, false);
-    if (idle) this.loop();
-    else this.kick();
+    this.runHere();
   }
 
   /**
@@ -1031,9 +1018,9 @@ export class Scheduler {
         this.burst = now;
         this.clock.defer(this.hostHadTurn);
       }
-      if (now - this.burst <= SLICE_MS && this.noTimerDue()) {
+      if (now - this.burst <= SLICE_MS && (this.timers.size === 0 || this.timers.next() > this.clock.dueBy())) {
         this.input(t, value, threw, true);
-        return this.runNow(t, this.burst + SLICE_MS);
+        return this.runNow(t);
       }
     }
     // Not idle, the slice used up, or a timer due: the old way (the loop fires the timer, after `t`).
@@ -1072,25 +1059,8 @@ export class Scheduler {
    * It saves the microtask and the separate run of the loop that each wake costs otherwise.
    */
   runHere(): void {
-    if (runs.n === 0 && !this.scheduled && !this.deferred) {
-      if (this.queue.size === 1 && this.noTimerDue()) this.runFresh(this.queue.shift()!);
-      else this.loop();
-    } else this.kick();
-  }
-
-  /** No timer is set, or none is due: a run need not fire any first. */
-  private noTimerDue(): boolean {
-    return this.timers.size === 0 || this.timers.next() > this.clock.dueBy();
-  }
-
-  /** Step `t`, the one task ready, no timer due, in a run of its own that an I/O event starts
-   * (see `runHere`): the loop's run without its looks at the queue and the timers (−130
-   * instructions a wake in the TCP echo, callgrind). Its slice and its count of work are the
-   * loop's: the slice begins now, and the step is told at the next look. */
-  private runFresh(t: Task): void {
-    const sliceEnd = this.look(0) + SLICE_MS;
-    this.unseen++;
-    this.runNow(t, sliceEnd);
+    if (runs.n === 0 && !this.scheduled && !this.deferred) this.loop();
+    else this.kick();
   }
 
   /** @internal `w` waits for `t` to finish: a joiner or canceller, a promise, or a function.

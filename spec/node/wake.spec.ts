@@ -2,8 +2,8 @@
 // no microtask and no separate run of the loop per chunk. These pin what that must not change:
 // an event emitted from inside a step only queues the read, a run of the loop that is due already
 // is joined, not run early, a busy task's slice is not extended into the host's turn (nor a slice
-// the woken task used up in one step), a task's error stays the task's, and a virtual clock still
-// jumps.
+// the woken task used up in one step), timers due fire in the same run after the woken tasks, a
+// task's error stays the task's, and a virtual clock still jumps.
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { PassThrough } from "node:stream";
@@ -186,19 +186,63 @@ Wake("a timer due when the event arrives fires in the same run, after the task i
   const pt = new PassThrough();
   const reader = new Reader(pt);
   const log: string[] = [];
+  const r = s.run(function* () {
+    log.push(`read ${yield* reader.readLine()}`);
+  });
+  await tick(); // the reader parked
   const sleeper = s.run(function* () {
     yield* sleep(1);
     log.push("slept");
   });
-  const r = s.run(function* () {
-    log.push(`read ${yield* reader.readLine()}`);
-  });
-  await tick(); // both parked
-  const end = performance.now() + 10; // the sleep falls due; its host timer cannot run meanwhile
+  await null; // its first step, on a microtask: no host turn, so its host timer cannot run before the write
+  await null;
+  const end = performance.now() + 10; // the sleep falls due
   while (performance.now() < end);
   pt.write("x\n");
   assert.equal(log, ["read x", "slept"]);
   await Promise.all([sleeper, r]);
+});
+
+Wake("a timer that falls due during the woken task's step fires in the same run, after the tasks it woke", async () => {
+  // (Within the slice: a step that the machine's load stretched past it is tried again.)
+  let order: string[] | null = null;
+  for (let attempt = 0; attempt < 5 && order === null; attempt++) {
+    const s = createScheduler();
+    const pt = new PassThrough();
+    const reader = new Reader(pt);
+    const gu = new Gate();
+    const gv = new Gate();
+    const log: string[] = [];
+    let stepMs = 0;
+    const v = s.run(function* () {
+      yield* gv;
+      log.push("v");
+    });
+    const u = s.run(function* () {
+      yield* gu;
+      log.push("u");
+      wake(gv.waiter!, gv, undefined);
+    });
+    const t = s.run(function* () {
+      log.push(`t ${yield* reader.readLine()}`);
+      const start = performance.now();
+      while (performance.now() < start + 1.5); // the sleep falls due (the slice is 5 ms)
+      wake(gu.waiter!, gu, undefined);
+      stepMs = performance.now() - start;
+    });
+    await tick(); // all parked
+    const sleeper = s.run(function* () {
+      yield* sleep(1);
+      log.push("slept");
+    });
+    await null; // its first step; no host turn before the write
+    await null;
+    pt.write("x\n");
+    log.push("| write returned");
+    await Promise.all([t, u, v, sleeper]);
+    if (stepMs < 4) order = log;
+  }
+  assert.equal(order, ["t x", "u", "v", "slept", "| write returned"]);
 });
 
 Wake("what the woken task throws is its failure, never thrown into the emitter", async () => {
