@@ -1,8 +1,11 @@
-// Where the instructions of one item of a bench/callgrind.mjs workload go, by function, JIT code
-// named (node --perf-basic-prof writes /tmp/perf-<pid>.map; callgrind shows JIT code as ???:0x…):
-//   npm run build && node bench/callgrind-profile.mjs pingpong 5000 55000
-// `echo-skein` and `echo-callbacks` profile the TCP echo of bench/io/echo.mjs (100 clients, both
-// ends in the process; n messages): node bench/callgrind-profile.mjs echo-skein 4000 16000 300.
+// Where the instructions of one item of a workload go, by function, JIT code named (node
+// --perf-basic-prof writes /tmp/perf-<pid>.map; callgrind shows JIT code as ???:0x…): the
+// workload run at A and at B items, the difference divided by B − A, the ROWS largest shown:
+//   npm run build && node bench/callgrind-profile.mjs WORKLOAD [A] [B] [ROWS]
+//   node bench/callgrind-profile.mjs pingpong 5000 55000          (a bench/callgrind.mjs workload)
+//   node bench/callgrind-profile.mjs echo-skein 4000 16000 300    (or echo-callbacks)
+// echo-skein and echo-callbacks are the TCP echo of bench/io/echo.mjs, 100 clients, both ends in
+// the process (a count of n sends n + 99 messages; the 99 cancel out in the difference).
 // Inlined functions are counted in their caller. Needs valgrind (callgrind_annotate too).
 import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync, rmSync } from "node:fs";

@@ -4,8 +4,10 @@
 // Bounded by time (`ms`, after a 200 ms warm-up) or by count (`messages` in all).
 //   node bench/io/echo.mjs skein|callbacks CLIENTS MESSAGES   (bench/io/callgrind.mjs runs it)
 import * as net from "node:net";
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 // SKEIN_DIST=dir runs another build (a copy of dist/ from before a change, say).
-const dist = process.env.SKEIN_DIST ? new URL(`file://${process.env.SKEIN_DIST}/`) : new URL("../../dist/", import.meta.url);
+const dist = process.env.SKEIN_DIST ? new URL(`${pathToFileURL(resolve(process.env.SKEIN_DIST)).href}/`) : new URL("../../dist/", import.meta.url);
 const { all, createScheduler, fork, sleep } = await import(String(new URL("index.mjs", dist)));
 const { connect, listen } = await import(String(new URL("node.mjs", dist)));
 

@@ -7,6 +7,8 @@
 // (bench/io/callgrind.mjs runs it under valgrind, where a request can take a second); `load`
 // loads it from this same process (below).
 import * as http from "node:http";
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 
 const [kind = "node:http", mode = "hello"] = process.argv.slice(2);
 if (!["node:http", "skein"].includes(kind) || !["hello", "sleep"].includes(mode)) {
@@ -59,7 +61,7 @@ if (kind === "node:http") {
   server.listen(0, "127.0.0.1", () => ready(server.address().port));
 } else {
   // SKEIN_DIST=dir runs another build (a copy of dist/ from before a change, say).
-  const dist = process.env.SKEIN_DIST ? new URL(`file://${process.env.SKEIN_DIST}/`) : new URL("../../dist/", import.meta.url);
+  const dist = process.env.SKEIN_DIST ? new URL(`${pathToFileURL(resolve(process.env.SKEIN_DIST)).href}/`) : new URL("../../dist/", import.meta.url);
   const { run, sleep, suspend } = await import(String(new URL("index.mjs", dist)));
   const { serve } = await import(String(new URL("node.mjs", dist)));
   void run(function* () {
