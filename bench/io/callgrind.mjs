@@ -9,16 +9,17 @@
 // V8's seeds are fixed: `http` at 8,000 vs 40,000 repeats within a few instructions, `tcp` at
 // 4,000 vs 16,000 within a few hundred, though now and then a run is thousands off: take two.
 // `http`: bench/io/server.mjs loading itself over raw keep-alive connections (default 100), the
-// client's share included, the same for every kind: compare differences. `http-server`: the server alone under callgrind, in its own process, loaded by the
-// same client from this one: what a request costs the server (as bench/io.ts's "CPU a request").
+// client's share included, the same for every kind: compare differences. `http-server`: the
+// server alone under callgrind, in its own process, loaded by the same client from this one:
+// what a request costs the server (as bench/io.ts's "CPU a request").
 // How many requests arrive in one turn of its event loop then depends on both processes' speeds
 // and moves the count by a thousand or two: compare kinds run side by side, or use one connection
 // (each request alone in its turn). `tcp`: bench/io/echo.mjs, both ends in one process, CLIENTS
 // connections (default 100). `--cache`: callgrind's model of the first-level caches and of branch
 // prediction as well: misses and mispredicted branches per item, which instruction counts do not
 // show. It runs about twice as slowly, and so changes the counts of `http-server` and `tcp` (more
-// events in a turn): compare runs made with it only with each other. SKEIN_DIST=dir measures
-// another build.
+// events in a turn): compare runs made with it only with each other. SKEIN_DIST=dir (absolute or
+// relative) measures another build.
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { loadHttp } from "./client.mjs";
