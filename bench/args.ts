@@ -3,14 +3,16 @@
 import { parseArgs } from "node:util";
 
 /** The comma-separated list given for each option in `lists` (undefined when not given), checked
- * against the names it allows, and the boolean flags; `--help` prints `usage` and exits. */
-export function benchArgs<L extends string, F extends string = never>(
+ * against the names it allows, the boolean flags, and the comma-separated positive numbers given
+ * for each option in `numbers`; `--help` prints `usage` and exits. */
+export function benchArgs<L extends string, F extends string = never, N extends string = never>(
   usage: string,
   lists: Record<L, readonly string[]>,
   flags: readonly F[] = [],
-): { lists: Partial<Record<L, string[]>>; flags: Record<F, boolean> } {
+  numbers: readonly N[] = [],
+): { lists: Partial<Record<L, string[]>>; flags: Record<F, boolean>; numbers: Partial<Record<N, number[]>> } {
   const options: Record<string, { type: "string" | "boolean" }> = { help: { type: "boolean" } };
-  for (const name of Object.keys(lists)) options[name] = { type: "string" };
+  for (const name of [...Object.keys(lists), ...numbers]) options[name] = { type: "string" };
   for (const name of flags) options[name] = { type: "boolean" };
   const fail = (why: string): never => {
     process.stderr.write(`${why}\n\n${usage}`);
@@ -37,5 +39,14 @@ export function benchArgs<L extends string, F extends string = never>(
     picked[name] = names;
   }
   const set = Object.fromEntries(flags.map((f) => [f, values[f] === true])) as Record<F, boolean>;
-  return { lists: picked, flags: set };
+  const counted: Partial<Record<N, number[]>> = {};
+  for (const name of numbers) {
+    const given = values[name];
+    if (typeof given !== "string") continue;
+    const parts = given.split(",").map((s) => s.trim());
+    const bad = parts.filter((p) => !(Number(p) > 0 && Number.isFinite(Number(p))));
+    if (bad.length > 0) fail(`--${name} needs comma-separated numbers above 0, got ${bad.map((b) => JSON.stringify(b)).join(", ")}`);
+    counted[name] = parts.map(Number);
+  }
+  return { lists: picked, flags: set, numbers: counted };
 }

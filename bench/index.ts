@@ -6,6 +6,7 @@ import { cpus } from "node:os";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { benchArgs } from "./args.js";
+import { whyFailed } from "./failure.js";
 import type { CaseResult } from "./case.js";
 import { keepNamesBuild } from "./skein.js";
 
@@ -65,8 +66,7 @@ async function measure(which: string, peer: string): Promise<CaseResult | string
     );
     return JSON.parse(stdout.trim().split("\n").pop()!) as CaseResult;
   } catch (e) {
-    const err = e as { killed?: boolean; stderr?: string; message: string };
-    return err.killed ? "timeout" : `failed: ${(err.stderr || err.message).trim().split("\n").pop()}`;
+    return (e as { killed?: boolean }).killed ? "timeout" : `failed: ${whyFailed(e)}`;
   }
 }
 

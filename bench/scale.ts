@@ -1,4 +1,4 @@
-// npm run bench:scale [-- --only cancel-channel,select] [--sizes 10000,100000] [--no-million]
+// npm run bench:scale [-- --only cancel-channel,select] [--sizes 10000,100000] [--no-million] (--help)
 // Each workload at N = 10k, 100k and 1M, each in a process of its own: the cost per item at each
 // N, beside native async/await where it has an equivalent. A cost per item that grows more than
 // 1.5× from one N to the next is marked ▲: every cost should be flat or falling as N grows.
@@ -7,12 +7,10 @@ import { cpus } from "node:os";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import type { Operation, Task } from "../lib/index.js";
+import { benchArgs } from "./args.js";
+import { whyFailed } from "./failure.js";
 import { skeinModule } from "./skein.js";
 
-const { channel, createScheduler, fork, map, receive, select, semaphore, sleep, spawn, tell } = await skeinModule();
-
-const real = createScheduler();
-const virtual = createScheduler({ clock: "virtual" });
 const LONG = 1e9;
 
 /** Resolve after the host has had a turn. */
@@ -400,9 +398,33 @@ async function sleepAccuracy(ms: number, n: number): Promise<{ skein: number; na
   return { skein: skeinTotal / n, native: nativeTotal / n };
 }
 
+// ---- the options, then the build -----------------------------------------------------------
+
+const usage = `usage: npm run bench:scale -- [options]
+
+Each workload at N = 10k, 100k and 1M, each measurement in a process of its own: the cost per item
+at each N, beside native async/await where it has an equivalent; ▲ marks a cost per item more than
+1.5× that at the previous N (with --no-million: about 6 minutes).
+
+options:
+  --only LIST      the workloads, comma-separated: ${Object.keys(workloads).join(", ")}
+  --sizes LIST     the values of N, comma-separated (default 10000,100000,1000000)
+  --no-million     leave out every N of a million or more
+  --no-sleep       leave out the sleep(1) / sleep(5) accuracy row
+  --timeout S      seconds a measurement may take (default 120, 300 at 1M)
+  --help           this text
+`;
+const args = process.argv.slice(2);
+const child = args[0] === "--case" || args[0] === "--sleep"; // (a measurement: this file run by the table)
+// The table parses its options before it loads the build, so that --help and a bad option answer
+// without one; then it loads it too, so that a missing or stale build fails once, not in every cell.
+const parsed = child ? undefined : benchArgs(usage, { only: Object.keys(workloads) }, ["no-million", "no-sleep"], ["sizes", "timeout"]);
+const { channel, createScheduler, fork, map, receive, select, semaphore, sleep, spawn, tell } = await skeinModule();
+const real = createScheduler();
+const virtual = createScheduler({ clock: "virtual" });
+
 // ---- one measurement in this process --------------------------------------------------------
 
-const args = process.argv.slice(2);
 if (args[0] === "--sleep") {
   const out: Record<string, { skein: number; native: number }> = {};
   for (const ms of [1, 5]) out[ms] = await sleepAccuracy(ms, 400);
@@ -423,17 +445,18 @@ if (args[0] === "--case") {
 
 // ---- the table ----------------------------------------------------------------------------
 
+const options = parsed!; // (the table's: a measurement has exited above)
 const run = promisify(execFile);
 const self = fileURLToPath(import.meta.url);
-function option(name: string): string[] | undefined {
-  const i = args.indexOf(`--${name}`);
-  return i < 0 ? undefined : args[i + 1]!.split(",");
+const only = options.lists.only ?? Object.keys(workloads);
+const sizes = (options.numbers.sizes ?? [10_000, 100_000, 1_000_000]).filter((n) => !(options.flags["no-million"] && n >= 1e6));
+if (sizes.length === 0) {
+  process.stderr.write(`--no-million leaves no size of --sizes ${options.numbers.sizes!.join(",")} to measure\n`);
+  process.exit(2);
 }
-const only = option("only") ?? Object.keys(workloads);
-const sizes = (option("sizes") ?? ["10000", "100000", "1000000"]).map(Number).filter((n) => !(args.includes("--no-million") && n >= 1e6));
 // Seconds a measurement may take: 120, or 300 at 1M (parking a million tasks alone takes tens of
 // seconds on a loaded machine), unless --timeout says.
-const limitFor = (n: number) => Number(option("timeout")?.[0] ?? (n >= 1e6 ? 300 : 120)) * 1000;
+const limitFor = (n: number) => (options.numbers.timeout?.[0] ?? (n >= 1e6 ? 300 : 120)) * 1000;
 
 async function measure(which: string, side: string, n: number): Promise<number | string> {
   try {
@@ -443,8 +466,7 @@ async function measure(which: string, side: string, n: number): Promise<number |
     });
     return (JSON.parse(stdout.trim().split("\n").pop()!) as { perItemNs: number }).perItemNs;
   } catch (e) {
-    const err = e as { killed?: boolean; stderr?: string; message: string };
-    return err.killed ? `> ${limitFor(n) / 1000} s` : `failed: ${(err.stderr || err.message).trim().split("\n").pop()}`;
+    return (e as { killed?: boolean }).killed ? `> ${limitFor(n) / 1000} s` : `failed: ${whyFailed(e)}`;
   }
 }
 
@@ -459,8 +481,7 @@ console.log(`| ${header.join(" | ")} |`);
 console.log(`|---|${sizes.map(() => "---:").join("|")}|`);
 let marked = 0;
 for (const which of only) {
-  const w = workloads[which];
-  if (w === undefined) throw new Error(`unknown workload ${which}; known: ${Object.keys(workloads).join(", ")}`);
+  const w = workloads[which]!;
   const cells: string[] = [];
   let previous: number | undefined;
   for (const n of sizes) {
@@ -479,7 +500,7 @@ for (const which of only) {
   console.log(`| ${w.title} | ${cells.join(" | ")} |`);
 }
 process.stderr.write("\n");
-if (!args.includes("--no-sleep")) {
+if (!options.flags["no-sleep"]) {
   const { stdout } = await run(process.execPath, ["--import", "tsx", self, "--sleep"]);
   const r = JSON.parse(stdout.trim().split("\n").pop()!) as Record<string, { skein: number; native: number }>;
   const cell = (ms: string) => `${r[ms]!.skein.toFixed(2)} ms (setTimeout ${r[ms]!.native.toFixed(2)} ms)`;
