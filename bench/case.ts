@@ -79,6 +79,12 @@ export const cases: Record<string, (p: Peer, name: string) => Promise<CaseResult
     await p.pingPong(n / 10);
     return timed(7, () => p.pingPong!(n), n, n);
   },
+  async buffered(p) {
+    if (!p.buffered) return unsupported;
+    const n = 2_000_000;
+    await p.buffered(n / 10);
+    return timed(7, () => p.buffered!(n), n, n);
+  },
   async fanout(p) {
     if (!p.fanOut) return unsupported;
     const messages = 1_000_000;
@@ -104,6 +110,13 @@ export const cases: Record<string, (p: Peer, name: string) => Promise<CaseResult
   async heap(p) {
     const before = collect();
     const n = await p.parked(100_000);
+    const after = collect();
+    return { value: (after - before) / n, unit: "B/coroutine", checked: `${n} suspended` };
+  },
+  async "heap-fresh"(p) {
+    if (!p.parkedFresh) return unsupported;
+    const before = collect();
+    const n = await p.parkedFresh(100_000);
     const after = collect();
     return { value: (after - before) / n, unit: "B/coroutine", checked: `${n} suspended` };
   },

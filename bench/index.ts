@@ -12,7 +12,7 @@ import { keepNamesBuild } from "./skein.js";
 
 const run = promisify(execFile);
 const caseFile = fileURLToPath(new URL("case.ts", import.meta.url));
-const allCases = ["roundtrip", "depth", "sleepers", "heap", "million", "pingpong", "fanout", "tells", "selective"];
+const allCases = ["roundtrip", "depth", "sleepers", "heap", "heap-fresh", "million", "pingpong", "buffered", "fanout", "tells", "selective"];
 const allPeers = ["native", "skein", "skein (keepNames)", "skein (mixed)", "skein (yield*)", "co", "redux-saga", "effection", "Effect", "js-csp"];
 const titles: Record<string, string> = {
   roundtrip: "one synchronous effect round trip",
@@ -21,15 +21,17 @@ const titles: Record<string, string> = {
   "depth-100": "resume at depth 100",
   sleepers: "spawn and finish 100,000 sleepers (10 ms)",
   heap: "heap per suspended sleeping coroutine",
+  "heap-fresh": "the same, its function written in the loop that starts it",
   million: "heap of 1,000,000 sleeping coroutines",
   pingpong: "unbuffered channel ping-pong round trip",
+  buffered: "buffered channel, a send and a receive that need not wait",
   fanout: "1,000,000 messages to 1,000 consumers and back",
   tells: "1,000,000 tells to one receiving task",
   selective: "selective receive behind 1,000 non-matching messages",
 };
 const targets: Record<string, string> = {
   roundtrip: "≤ 40 ns", "depth-100": "≤ 1.2× depth 1", sleepers: "≤ 150 ms", heap: "≤ 300 B", million: "≤ 400 MB",
-  pingpong: "≤ 150 ns",
+  pingpong: "≤ 150 ns", buffered: "≤ 30 ns",
 };
 
 const ioCases = ["http", "http-sleep", "tcp", "pool"];

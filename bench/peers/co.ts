@@ -45,4 +45,16 @@ export const coPeer: Peer = {
     });
     return until(() => started, n);
   },
+  parkedFresh(n) {
+    let started = 0;
+    void co(function* () {
+      yield Array.from({ length: n }, () =>
+        (function* () {
+          started++;
+          yield delay(LONG);
+        })(),
+      );
+    });
+    return until(() => started, n);
+  },
 };

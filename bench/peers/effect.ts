@@ -38,6 +38,16 @@ export const effect: Peer = {
     Effect.runFork(Effect.forEach(Array.from({ length: n }), () => sleeper, { concurrency: "unbounded", discard: true }));
     return until(() => started, n);
   },
+  parkedFresh(n) {
+    let started = 0;
+    const each = () =>
+      Effect.gen(function* () {
+        started++;
+        yield* Effect.sleep(LONG);
+      });
+    Effect.runFork(Effect.forEach(Array.from({ length: n }), each, { concurrency: "unbounded", discard: true }));
+    return until(() => started, n);
+  },
 };
 
 import { Queue } from "effect";

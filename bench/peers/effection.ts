@@ -52,6 +52,19 @@ export const effection: Peer = {
     });
     return until(() => started, n);
   },
+  parkedFresh(n) {
+    let started = 0;
+    void run(function* () {
+      for (let i = 0; i < n; i++) {
+        yield* spawn(function* () {
+          started++;
+          yield* sleep(LONG);
+        });
+      }
+      yield* sleep(LONG);
+    });
+    return until(() => started, n);
+  },
 };
 
 import { createChannel } from "effection";

@@ -47,6 +47,16 @@ export const jsCsp: Peer = {
     for (let i = 0; i < n; i++) csp.go(sleeper);
     return until(() => started, n);
   },
+  parkedFresh(n) {
+    let started = 0;
+    for (let i = 0; i < n; i++) {
+      csp.go(function* () {
+        started++;
+        yield csp.timeout(LONG);
+      });
+    }
+    return until(() => started, n);
+  },
 };
 
 jsCsp.pingPong = (n) => {

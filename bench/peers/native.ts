@@ -39,6 +39,16 @@ export const native: Peer = {
     for (let i = 0; i < n; i++) void sleeper();
     return until(() => started, n);
   },
+  parkedFresh(n) {
+    let started = 0;
+    for (let i = 0; i < n; i++) {
+      void (async () => {
+        started++;
+        await delay(LONG);
+      })();
+    }
+    return until(() => started, n);
+  },
 };
 
 // ---- channels: a minimal unbuffered promise channel, the hand-written floor ----------------
@@ -62,6 +72,52 @@ class PromiseChannel<T> {
     return new Promise((resolve) => this.takers.push(resolve));
   }
 }
+
+// ---- a buffered promise channel: a value there is returned as it is, `await`ed in one tick ----
+class BufferedPromiseChannel<T> {
+  private readonly ring: Array<T | undefined>;
+  private head = 0;
+  private size = 0;
+  private readonly takers: Array<(v: T) => void> = [];
+  private readonly putters: Array<[T, () => void]> = [];
+  constructor(readonly capacity: number) {
+    this.ring = new Array<T | undefined>(capacity);
+  }
+  send(v: T): void | Promise<void> {
+    const take = this.takers.shift();
+    if (take) return take(v);
+    if (this.size < this.capacity) {
+      this.ring[(this.head + this.size++) % this.capacity] = v;
+      return;
+    }
+    return new Promise((resolve) => this.putters.push([v, resolve]));
+  }
+  receive(): T | Promise<T> {
+    if (this.size > 0) {
+      const v = this.ring[this.head]!;
+      this.ring[this.head] = undefined;
+      this.head = (this.head + 1) % this.capacity;
+      this.size--;
+      const put = this.putters.shift();
+      if (put) {
+        this.ring[(this.head + this.size++) % this.capacity] = put[0];
+        put[1]();
+      }
+      return v;
+    }
+    return new Promise((resolve) => this.takers.push(resolve));
+  }
+}
+
+native.buffered = async (n) => {
+  const ch = new BufferedPromiseChannel<number>(1000);
+  let got = 0;
+  for (let i = 0; i < n; i++) {
+    await ch.send(i);
+    if ((await ch.receive()) === i) got++;
+  }
+  return got;
+};
 
 native.pingPong = async (n) => {
   const ping = new PromiseChannel<number>();

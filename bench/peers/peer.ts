@@ -10,8 +10,14 @@ export interface Peer {
   sleepers(n: number, ms: number): Promise<number>;
   /** Start `n` coroutines that sleep for a long time; resolve once every one is suspended. */
   parked(n: number): Promise<number>;
+  /** The same, each coroutine's function written inside the loop that starts it, so made anew for
+   * each (as a handler written where a connection is accepted is). */
+  parkedFresh?(n: number): Promise<number>;
   /** `n` round trips of a value between two coroutines over unbuffered channels. */
   pingPong?(n: number): Promise<number>;
+  /** `n` values each sent into a buffered channel (room for 1,000) and received back by the same
+   * coroutine, which never has to wait; resolves with how many it received. */
+  buffered?(n: number): Promise<number>;
   /** `messages` values through one buffered channel to `consumers` coroutines and back;
    * resolves with how many came back, and reports the peak heap seen meanwhile. */
   fanOut?(messages: number, consumers: number, peak: () => void): Promise<number>;

@@ -49,6 +49,21 @@ export const reduxSaga: Peer = {
     });
     return until(() => started, n);
   },
+  parkedFresh(n) {
+    let started = 0;
+    void start(function* () {
+      yield all(
+        Array.from({ length: n }, () =>
+          call(function* () {
+            started++;
+            yield delay(LONG);
+          }),
+        ),
+      );
+      return 0;
+    });
+    return until(() => started, n);
+  },
 };
 
 import { channel as sagaChannel } from "redux-saga";

@@ -49,6 +49,18 @@ export const skein: Peer = {
     });
     return until(() => started, n);
   },
+  parkedFresh(n) {
+    let started = 0;
+    s.run(function* () {
+      for (let i = 0; i < n; i++) {
+        yield* fork(function* () {
+          started++;
+          yield* sleep(LONG);
+        });
+      }
+    });
+    return until(() => started, n);
+  },
 };
 
 /** skein with native `yield*` for nesting, to show what delegation costs per level. */
@@ -77,6 +89,17 @@ skein.pingPong = (n) =>
       x = (yield* pong.receive())!;
     }
     return x;
+  });
+
+skein.buffered = (n) =>
+  s.run(function* () {
+    const ch = channel<number>(1000);
+    let got = 0;
+    for (let i = 0; i < n; i++) {
+      yield* ch.send(i);
+      if ((yield* ch.receive()) === i) got++;
+    }
+    return got;
   });
 
 skein.fanOut = (messages, consumers, peak) =>
