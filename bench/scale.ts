@@ -408,7 +408,7 @@ at each N, beside native async/await where it has an equivalent; ▲ marks a cos
 
 options:
   --only LIST      the workloads, comma-separated: ${Object.keys(workloads).join(", ")}
-  --sizes LIST     the values of N, comma-separated (default 10000,100000,1000000)
+  --sizes LIST     the values of N, whole numbers, comma-separated (default 10000,100000,1000000)
   --no-million     leave out every N of a million or more
   --no-sleep       leave out the sleep(1) / sleep(5) accuracy row
   --timeout S      seconds a measurement may take (default 120, 300 at 1M)
@@ -418,7 +418,13 @@ const args = process.argv.slice(2);
 const child = args[0] === "--case" || args[0] === "--sleep"; // (a measurement: this file run by the table)
 // The table parses its options before it loads the build, so that --help and a bad option answer
 // without one; then it loads it too, so that a missing or stale build fails once, not in every cell.
-const parsed = child ? undefined : benchArgs(usage, { only: Object.keys(workloads) }, ["no-million", "no-sleep"], ["sizes", "timeout"]);
+// (A timeout past 2^31 ms would overflow Node's timers and fire at once.)
+const parsed = child ? undefined : benchArgs(usage, { only: Object.keys(workloads) }, ["no-million", "no-sleep"], { sizes: { list: true, whole: true }, timeout: { max: 2_000_000 } });
+const sizes = (parsed?.numbers.sizes ?? [10_000, 100_000, 1_000_000]).filter((n) => !(parsed?.flags["no-million"] && n >= 1e6));
+if (!child && sizes.length === 0) {
+  process.stderr.write(`--no-million leaves no size of --sizes ${parsed!.numbers.sizes!.join(",")} to measure\n`);
+  process.exit(2);
+}
 const { channel, createScheduler, fork, map, receive, select, semaphore, sleep, spawn, tell } = await skeinModule();
 const real = createScheduler();
 const virtual = createScheduler({ clock: "virtual" });
@@ -449,14 +455,9 @@ const options = parsed!; // (the table's: a measurement has exited above)
 const run = promisify(execFile);
 const self = fileURLToPath(import.meta.url);
 const only = options.lists.only ?? Object.keys(workloads);
-const sizes = (options.numbers.sizes ?? [10_000, 100_000, 1_000_000]).filter((n) => !(options.flags["no-million"] && n >= 1e6));
-if (sizes.length === 0) {
-  process.stderr.write(`--no-million leaves no size of --sizes ${options.numbers.sizes!.join(",")} to measure\n`);
-  process.exit(2);
-}
 // Seconds a measurement may take: 120, or 300 at 1M (parking a million tasks alone takes tens of
 // seconds on a loaded machine), unless --timeout says.
-const limitFor = (n: number) => (options.numbers.timeout?.[0] ?? (n >= 1e6 ? 300 : 120)) * 1000;
+const limitFor = (n: number) => Math.ceil((options.numbers.timeout?.[0] ?? (n >= 1e6 ? 300 : 120)) * 1000);
 
 async function measure(which: string, side: string, n: number): Promise<number | string> {
   try {

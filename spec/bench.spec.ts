@@ -1,5 +1,6 @@
 // The benches' command lines and failure cells: what a user running `npm run bench…` reads.
-import { execFileSync } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
+import { promisify } from "node:util";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { whyFailed } from "../bench/failure.js";
@@ -16,26 +17,29 @@ function scale(...args: string[]): { code: number; out: string } {
   }
 }
 
-test("a failed case's cell names the error, not the Node.js version line that ends its report", () => {
-  const stderr = [
-    "/work/main/bench/skein.ts:22",
-    "    throw new Error(`dist/ is older than ${newest.file}`);",
-    "          ^",
-    "",
-    "Error: dist/ is older than lib/core/task.ts: run npm run build first",
-    "    at distDir (/work/main/bench/skein.ts:22:11)",
-    "",
-    "Node.js v20.20.2",
-    "",
-  ].join("\n");
-  assert.is(whyFailed({ stderr }), "Error: dist/ is older than lib/core/task.ts: run npm run build first");
-  assert.is(whyFailed({ stderr: "x\nTypeError [ERR_INVALID_ARG_TYPE]: bad\n    at f\nNode.js v24.21.0" }), "TypeError [ERR_INVALID_ARG_TYPE]: bad");
-  const oom = "<--- Last few GCs --->\nFATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory\n 1: 0xb8 node::Abort()";
-  assert.is(whyFailed({ stderr: oom }), "FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory");
-  assert.is(whyFailed({ stderr: "", message: "Command failed: node case.ts\nkilled by SIGSEGV" }), "killed by SIGSEGV");
+/** What `whyFailed` makes of a Node process that runs `code` and fails, as the benches run one. */
+async function failing(code: string): Promise<string> {
+  try {
+    await promisify(execFile)(process.execPath, ["-e", code]);
+  } catch (e) {
+    return whyFailed(e);
+  }
+  throw new Error(`${code} did not fail`);
+}
+
+test("a failed case's cell names the error, not the Node.js version line that ends its report", async () => {
+  assert.is(await failing("throw new Error('dist/ is older than lib/core/task.ts: run npm run build first')"), "Error: dist/ is older than lib/core/task.ts: run npm run build first");
+  assert.is(await failing("class Cancelled extends Error { name = 'Cancelled' }; throw new Cancelled('task #3 was cancelled')"), "Cancelled: task #3 was cancelled");
+  assert.is(await failing("new Array(-1)"), "RangeError: Invalid array length");
+  assert.is(await failing("throw 'boom'"), "boom");
+  assert.is(await failing("process.kill(process.pid, 'SIGKILL')"), "killed by SIGKILL"); // as the out-of-memory killer does
+  assert.is(await failing("process.exit(3)"), "exited with status 3, writing nothing to stderr");
+  // V8 running out of heap prints no JavaScript stack, and native frames after its line.
+  const oom = "<--- Last few GCs --->\n\nFATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory\n 1: 0xb8 node::Abort() [node]\n";
+  assert.is(whyFailed({ stderr: oom, signal: "SIGABRT" }), "killed by SIGABRT: FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory");
 });
 
-test("npm run bench:scale -- --help prints the usage and measures nothing, with or without a build", () => {
+test("npm run bench:scale -- --help prints the usage and measures nothing, without a build", () => {
   const { code, out } = scale("--help");
   assert.is(code, 0);
   assert.match(out, /^usage: npm run bench:scale -- \[options\]/);
@@ -46,14 +50,18 @@ test("npm run bench:scale -- --help prints the usage and measures nothing, with 
 test("npm run bench:scale: an unknown workload or option, or a size that is not a number, is an error that shows the usage", () => {
   for (const [args, says] of [
     [["--only", "cancel-channel,nope"], /--only: unknown nope; choose from sleepers-equal/],
-    [["--sizes", "10k"], /--sizes needs comma-separated numbers above 0, got "10k"/],
+    [["--sizes", "10k"], /--sizes needs comma-separated whole numbers above 0, got "10k"/],
     [["--sizes", "1000,0"], /got "0"/],
+    [["--sizes", "2.5,0x10"], /got "2\.5", "0x10"/],
+    [["--timeout", "5,10"], /--timeout needs a number above 0, at most 2000000, got "5,10"/],
+    [["--timeout", "3000000"], /at most 2000000/], // (past 2^31 ms a child's timeout fires at once)
+    [["--sizes", "1000000", "--no-million"], /--no-million leaves no size of --sizes 1000000 to measure/],
     [["--no-milion"], /Unknown option '--no-milion'/],
-  ] as const) {
+  ] as Array<[string[], RegExp]>) {
     const { code, out } = scale(...args);
     assert.is(code, 2, args.join(" "));
     assert.match(out, says);
-    assert.match(out, /usage: npm run bench:scale/);
+    if (!args.includes("--no-million")) assert.match(out, /usage: npm run bench:scale/);
   }
 });
 
