@@ -58,7 +58,7 @@ export function benchArgs<L extends string, F extends string = never, N extends 
     const what = `${rule.list === true ? `comma-separated ${kind}s` : `a ${kind}`} above 0${rule.max === undefined ? "" : `, at most ${rule.max}`}`;
     const fits = (p: string) => {
       const v = Number(p);
-      return /^\d+(\.\d+)?(e\d+)?$/i.test(p) && v > 0 && (rule.whole !== true || Number.isInteger(v)) && (rule.max === undefined || v <= rule.max);
+      return /^(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(p) && v > 0 && (rule.whole !== true || Number.isInteger(v)) && (rule.max === undefined || v <= rule.max);
     };
     const bad = parts.filter((p) => !fits(p));
     if (bad.length > 0) fail(`--${name} needs ${what}, got ${bad.map((b) => JSON.stringify(b)).join(", ")}`);

@@ -419,7 +419,7 @@ const child = args[0] === "--case" || args[0] === "--sleep"; // (a measurement: 
 // The table parses its options before it loads the build, so that --help and a bad option answer
 // without one; then it loads it too, so that a missing or stale build fails once, not in every cell.
 // (A timeout past 2^31 ms would overflow Node's timers and fire at once.)
-const parsed = child ? undefined : benchArgs(usage, { only: Object.keys(workloads) }, ["no-million", "no-sleep"], { sizes: { list: true, whole: true }, timeout: { max: 2_000_000 } });
+const parsed = child ? undefined : benchArgs(usage, { only: Object.keys(workloads) }, ["no-million", "no-sleep"], { sizes: { list: true, whole: true, max: 1e8 }, timeout: { max: 2_000_000 } });
 const sizes = (parsed?.numbers.sizes ?? [10_000, 100_000, 1_000_000]).filter((n) => !(parsed?.flags["no-million"] && n >= 1e6));
 if (!child && sizes.length === 0) {
   process.stderr.write(`--no-million leaves no size of --sizes ${parsed!.numbers.sizes!.join(",")} to measure\n`);

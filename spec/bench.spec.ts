@@ -33,8 +33,12 @@ test("a failed case's cell names the error, not the Node.js version line that en
   assert.is(await failing("new Array(-1)"), "RangeError: Invalid array length");
   assert.is(await failing("throw 'boom'"), "boom");
   assert.is(await failing("process.kill(process.pid, 'SIGKILL')"), "killed by SIGKILL"); // as the out-of-memory killer does
-  assert.is(await failing("process.exit(3)"), "exited with status 3, writing nothing to stderr");
-  // V8 running out of heap prints no JavaScript stack, and native frames after its line.
+  assert.is(await failing("process.emitWarning('x is deprecated'); process.exit(3)"), "exited with status 3, writing nothing to stderr but Node's");
+  // A message of several lines: its first, which names the error, not the last above the stack.
+  assert.is(await failing("throw new Error('line one\\nline two')"), "Error: line one");
+  assert.is(await failing("require('node:assert').deepStrictEqual({ a: 1 }, { a: 2 })"), "AssertionError [ERR_ASSERTION]: Expected values to be strictly deep-equal:");
+  // V8 running out of heap prints no JavaScript stack, and native frames after its line (as text
+  // here: a real one takes seconds).
   const oom = "<--- Last few GCs --->\n\nFATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory\n 1: 0xb8 node::Abort() [node]\n";
   assert.is(whyFailed({ stderr: oom, signal: "SIGABRT" }), "killed by SIGABRT: FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory");
 });
@@ -50,7 +54,8 @@ test("npm run bench:scale -- --help prints the usage and measures nothing, witho
 test("npm run bench:scale: an unknown workload or option, or a size that is not a number, is an error that shows the usage", () => {
   for (const [args, says] of [
     [["--only", "cancel-channel,nope"], /--only: unknown nope; choose from sleepers-equal/],
-    [["--sizes", "10k"], /--sizes needs comma-separated whole numbers above 0, got "10k"/],
+    [["--sizes", "10k"], /--sizes needs comma-separated whole numbers above 0, at most 100000000, got "10k"/],
+    [["--sizes", "1e21"], /at most 100000000, got "1e21"/],
     [["--sizes", "1000,0"], /got "0"/],
     [["--sizes", "2.5,0x10"], /got "2\.5", "0x10"/],
     [["--timeout", "5,10"], /--timeout needs a number above 0, at most 2000000, got "5,10"/],
