@@ -242,9 +242,9 @@ export abstract class Effect<T = unknown> implements Iterator<Effect<T>, T, unkn
   }
 
   throw(error: unknown): never {
-    if (error === HANDOFF && handed !== undefined) {
+    if (error === token && handed !== undefined) {
       error = handed; // the task's own Cancelled, in place of the token (see `handOff`)
-      handed = undefined;
+      taken = true;
     }
     throw error;
   }
@@ -253,29 +253,37 @@ export abstract class Effect<T = unknown> implements Iterator<Effect<T>, T, unkn
 Object.defineProperty(Effect.prototype, "done", { value: false });
 brand(Effect, EFFECT); // so another copy of skein can tell one of its effects from an operation
 
-/** @internal What the scheduler throws into a body that waits inside the `yield*` of an effect,
- * in place of the task's Cancelled, which the effect's `throw` then throws in its stead
- * (`handOff`). V8 keeps the value a generator was last resumed with in the generator after it
- * has closed: thrown in as it was, each cancelled task's Cancelled and its message lived on
- * through the young generation's collections until a full one (the generators of a big cancel
- * are old): 2.0 µs a task to cancel 100,000, 1.7 with the token. One token for all keeps nothing alive. It is a
- * Cancelled itself, frozen, for an iterator of the user's between the body and the effect (one
- * that says an effect is its own result) that gets it instead. */
-const HANDOFF: object = Object.freeze(new Cancelled("task was cancelled"));
-var handed: unknown; // (`var`: see `opening`)
+/** @internal A body that waits inside the `yield*` of an effect gets its Cancelled through the
+ * effect's `throw`: the scheduler throws this token into the generator instead, and the effect's
+ * `throw` throws the task's own error in its stead (`handOff`). V8 keeps the value a generator
+ * was last resumed with in the generator after it has closed: thrown in as it was, each cancelled
+ * task's Cancelled and its message lived on, kept by its dead generator (old by then) through the
+ * young generation's collections until a full one: 2.0 µs a task to cancel 100,000, 1.7 with the
+ * token, and 3–4 µs to cancel 1,000,000. The token is one for all, and keeps nothing alive.
+ * An iterator of the user's between the body and the effect, one that returns the effect's
+ * results as its own, gets the token in its `throw`; passed on to the effect's `throw` it becomes
+ * the task's error again. One that does not pass it on hands it to the body: a Cancelled that says
+ * so, used once (`handedBack` makes a new token then). */
+let token = handOffToken();
+function handOffToken(): Cancelled {
+  return new Cancelled("task was cancelled (an iterator between its body and the effect it waited on threw this in place of the task's own Cancelled)");
+}
+var handed: unknown; // the task's error while the token is out (`var`: see `opening`)
+var taken = false; // an effect's throw has thrown `handed` in the token's place
 
 /** @internal The token to throw into a body that waits inside the `yield*` of an effect of this
- * copy, for its `throw` to throw `error`. */
+ * copy, for the effect's `throw` to throw `error` in its place. Until `handedBack`. */
 export function handOff(error: unknown): object {
   handed = error;
-  return HANDOFF;
+  taken = false;
+  return token;
 }
 
-/** @internal What a body threw, with the token taken back for its error: an iterator of the user's
- * between the body and the effect (one that says an effect is its own result) got the token, and
- * rethrew it. */
+/** @internal The hand-off is over: what the body threw, the token taken back for the task's error.
+ * A token that no effect's `throw` took went to the user's code: it is not used again. */
 export function handedBack(thrown: unknown): unknown {
-  if (thrown === HANDOFF && handed !== undefined) thrown = handed;
+  if (thrown === token) thrown = handed;
+  if (!taken) token = handOffToken();
   handed = undefined;
   return thrown;
 }

@@ -311,10 +311,11 @@ const ESCAPED = { done: true, value: undefined } as IteratorResult<unknown>;
 var escaped: unknown; // (`var`: see effect.ts)
 
 function throwInto(it: Iterator<unknown>, error: unknown, t: Task, atEffect: boolean): IteratorResult<unknown> {
+  let handing = false;
   try {
     if (error === CANCEL) error = t.sched.cancelled(t);
     else if (isMark(error)) error = t.sched.cancelled(t, error);
-    else atEffect = false; // (only the Cancelled of a cancel is handed off: a cancel reaches many)
+    else atEffect = false; // (only a cancel's Cancelled is handed off: a cancel reaches many tasks)
     // A body being stopped is returned, not thrown into: its catch blocks cannot hold it; then its
     // finally blocks run to their end.
     if (t.top.flags & STOPPING && isCancelled(error)) {
@@ -327,14 +328,20 @@ function throwInto(it: Iterator<unknown>, error: unknown, t: Task, atEffect: boo
         throw e;
       }
     }
-    // Waiting inside the yield* of an effect, it gets its Cancelled from the effect's throw: the
-    // generator keeps the token it was resumed with, not the error (see `handOff`).
-    if (t.flags & GENERATOR) return genThrow.call(it as Generator, atEffect ? handOff(error) : error);
+    if (t.flags & GENERATOR) {
+      if (!atEffect) return genThrow.call(it as Generator, error);
+      // Waiting inside the yield* of an effect, it gets its Cancelled from the effect's throw: the
+      // generator keeps the token it was resumed with, not the error (see `handOff`).
+      handing = true;
+      const r = genThrow.call(it as Generator, handOff(error));
+      handedBack(undefined);
+      return r;
+    }
     if (typeof it.throw === "function") return it.throw(error);
     it.return?.();
     throw error;
   } catch (e) {
-    escaped = atEffect ? handedBack(e) : e;
+    escaped = handing ? handedBack(e) : e;
     return ESCAPED;
   }
 }
@@ -702,7 +709,7 @@ export class Scheduler {
         // `parkHere`).
         if (t.flags & PARKING) {
           if (r === t.slot && t.flags & SUSPENDED) {
-            t.flags = (t.flags & ~PARKING) | AT_EFFECT; // handed the effect (or its record) itself: by a yield*
+            t.flags = (t.flags & ~PARKING) | AT_EFFECT; // handed the effect (or its record) itself, as a yield* does
             return;
           }
           if (this.parkedHere(t, r)) return;
@@ -756,7 +763,7 @@ export class Scheduler {
       // hand, and the handler returned or threw: not handed on, so not waited on.
       if (t.flags & PARKING) this.unpark(t);
       if (input === SUSPEND) {
-        if (effect !== null) t.flags |= AT_EFFECT; // the effect was the step's result: a yield* of it
+        if (effect !== null) t.flags |= AT_EFFECT; // the effect was the step's result, as a yield* of it hands on
         // Phase 4: cancellation is level-triggered. In a cancelled scope every wait throws
         // Cancelled, so a catch that swallows it cannot keep the task alive. (A cancel waits on:
         // it waits for a teardown it started; and so do the finally blocks of a returned body.)

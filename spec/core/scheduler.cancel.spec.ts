@@ -595,6 +595,25 @@ C("however a body waits, it gets a Cancelled of its own that names it, and so do
     *relayed() {
       yield* relay(sleep(1e9));
     },
+    *relayedTwice() {
+      // An iterator of the user's that passes what its throw gets to two effects: each throws the
+      // task's own error (the first's is caught here, the second's goes to the body).
+      const a = sleep(1e9)[Symbol.iterator]();
+      const b = sleep(1e9)[Symbol.iterator]();
+      const it: Iterator<unknown, void, unknown> & Iterable<unknown> = {
+        [Symbol.iterator]: () => it,
+        next: (v?: unknown) => b.next(v) as IteratorResult<unknown, void>,
+        throw: (e?: unknown) => {
+          try {
+            a.throw!(e);
+          } catch (first) {
+            seen("relayedTwice (first)", first);
+          }
+          return b.throw!(e) as IteratorResult<unknown, void>;
+        },
+      };
+      yield* it as unknown as Operation<void>;
+    },
     *byHand(): Generator<any, void, any> {
       const inner = sleep(1e9)[Symbol.iterator]();
       yield inner.next(); // stepped by hand: its first step's result is yielded plainly
@@ -640,12 +659,98 @@ C("however a body waits, it gets a Cancelled of its own that names it, and so do
     }
     if (name === "swallowing") assert.is.not(errors[0], errors[1], "each wait after gets a new one");
   }
+  assert.is(caught["relayedTwice (first)"]![0], caught.relayedTwice![0]);
   assert.is(caught.helper![0], caught.inHelper![0], "the same error passes out of the helper");
   // The user's iterator between was handed a Cancelled too (a frozen one for all, whose throw
   // into the effect threw the task's own): what the body saw is its own.
   assert.is(relayed.length, 1);
   assert.ok(isCancelled(relayed[0]));
   assert.equal(s.reported.filter((e) => !/swallows Cancelled/.test(String(e))), []);
+});
+
+C("an iterator of the user's that throws what its throw got, not passing it to the effect: the body gets a Cancelled that says so, used once; the task's outcome stands", async () => {
+  // Such an iterator, presenting the effect's results as its own, is told from a yield* of the
+  // effect by nothing the step sees: its throw gets the token the effect's throw would have
+  // turned into the task's own Cancelled (see `handOff` in effect.ts).
+  const got: unknown[] = [];
+  const inBody: unknown[] = [];
+  function adapter<T>(op: Operation<T>, swallow: boolean): Operation<T> {
+    const inner = op[Symbol.iterator]();
+    const it: Iterator<unknown, T, unknown> & Iterable<unknown> = {
+      [Symbol.iterator]: () => it,
+      next: (v?: unknown) => inner.next(v) as IteratorResult<unknown, T>,
+      throw: (e?: unknown) => {
+        got.push(e);
+        inner.return?.();
+        if (swallow) return { done: true, value: undefined as T };
+        throw e;
+      },
+    };
+    return it as unknown as Operation<T>;
+  }
+  function* worker(swallow: boolean): Operation<void> {
+    try {
+      yield* adapter(sleep(1e9), swallow);
+    } catch (e) {
+      (e as { where?: string }).where = "worker"; // tagging it works: it is not frozen
+      inBody.push(e);
+      throw e;
+    }
+  }
+  const { value } = await runVirtual(function* main() {
+    const named = { name: "worker" };
+    const tasks = [yield* spawn(worker(false), named), yield* spawn(worker(false), named), yield* spawn(worker(true), named)];
+    yield* sleep(1);
+    const outcomes: unknown[] = [];
+    for (const t of tasks) {
+      yield* cancel(t);
+      try {
+        yield* join(t);
+      } catch (e) {
+        outcomes.push([t.state, (e as Error).message]);
+      }
+    }
+    return outcomes;
+  });
+  assert.equal(value, [1, 2, 3].map((i) => ["cancelled", `task #${i + 1} worker was cancelled: task #1 main cancelled task #${i + 1} worker`]));
+  assert.is(got.length, 3);
+  assert.is(inBody.length, 2);
+  for (const e of inBody) {
+    assert.ok(isCancelled(e));
+    assert.match((e as Error).message, /^task was cancelled \(an iterator between its body and the effect it waited on threw this/);
+    assert.is((e as { where?: string }).where, "worker");
+  }
+  assert.is.not(inBody[0], inBody[1], "a token that reached a body is not used again");
+});
+
+C("a hand-off that no effect took keeps nothing alive after it: the cancel's reason is freed with its task", async () => {
+  // The task's error waited in a module variable for an effect's throw to take it, and stayed
+  // there when an iterator of the user's swallowed the token instead, with its cause.
+  setFlagsFromString("--expose-gc");
+  const gc = runInNewContext("gc") as () => void;
+  const s = createScheduler();
+  let reason: WeakRef<object> | undefined;
+  await s.run(function* () {
+    const t = yield* spawn(function* () {
+      const inner = sleep(1e9)[Symbol.iterator]();
+      const swallowing: Iterator<unknown, void, unknown> & Iterable<unknown> = {
+        [Symbol.iterator]: () => swallowing,
+        next: (v?: unknown) => inner.next(v) as IteratorResult<unknown, void>,
+        throw: () => ({ done: true, value: undefined }),
+      };
+      yield* swallowing as unknown as Operation<void>;
+    });
+    yield* sleep(1);
+    const cause = { payload: new Array(1000).fill("x") };
+    reason = new WeakRef(cause);
+    t.cancel(new Error("shutting down", { cause })).catch(() => {});
+    yield* sleep(1);
+  });
+  for (let i = 0; i < 4; i++) {
+    gc();
+    await hostTurn();
+  }
+  assert.is(reason!.deref(), undefined);
 });
 
 C("a cancel's errors die young: the closed generators keep no task's Cancelled", async () => {
