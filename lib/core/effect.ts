@@ -2,7 +2,6 @@
 // Effects keep no iteration state, which lets one effect object be shared and yielded by many tasks.
 
 import { brand, EFFECT } from "./brand.js";
-import { Cancelled } from "./errors.js";
 
 /**
  * Anything a coroutine can `yield*`: a generator, an effect, a task, or any object whose
@@ -242,70 +241,12 @@ export abstract class Effect<T = unknown> implements Iterator<Effect<T>, T, unkn
   }
 
   throw(error: unknown): never {
-    if (error === token && handed !== undefined) {
-      error = handed; // the task's own Cancelled, in place of the token (see `handOff`)
-      taken = true;
-    }
     throw error;
   }
 }
 
 Object.defineProperty(Effect.prototype, "done", { value: false });
 brand(Effect, EFFECT); // so another copy of skein can tell one of its effects from an operation
-
-/** @internal A body that waits inside the `yield*` of an effect gets its Cancelled through the
- * effect's `throw`: the scheduler throws this token into the generator instead, and the effect's
- * `throw` throws the task's own error in its stead (`handOff`). V8 keeps the value a generator
- * was last resumed with in the generator after it has closed: thrown in as it was, each cancelled
- * task's Cancelled and its message lived on, kept by its dead generator (old by then) through the
- * young generation's collections until a full one: 2.0 µs a task to cancel 100,000, 1.7 with the
- * token, and 3–4 µs to cancel 1,000,000. The token is one for all tasks.
- * The step cannot tell a `yield*` of the effect from an iterator of the user's between the body
- * and the effect that returns the effect's results as its own, nor an effect of the user's whose
- * `throw` is its own: their `throw` gets the token, and passed on to the effect's `throw` it
- * becomes the task's error again. A token that reached the body, or that no effect took, or that
- * the user's code changed (a property added, set or taken away, its prototype, frozen), is not
- * used again (`handedBack`): nothing of one cancel passes to the next through it (what the user's
- * code keeps of it, by identity, is the same object at the next cancel). */
-const TOKEN_SAYS =
-  "task was cancelled (this stood in for the task's own Cancelled, given to an iterator of yours between the task's body and the effect it waited on)";
-var touched = false; // the user's code changed the token (it is a Proxy that notices: checks on every cancel cost 0.4 µs)
-let token = handOffToken();
-function handOffToken(): object {
-  const touch = () => (touched = true);
-  return new Proxy(new Cancelled(TOKEN_SAYS), {
-    get: (t, key) => Reflect.get(t, key), // (read from the error itself: V8's `stack` accessor wants it)
-    set: (t, key, value) => (touch(), Reflect.set(t, key, value)),
-    defineProperty: (t, key, desc) => (touch(), Reflect.defineProperty(t, key, desc)),
-    deleteProperty: (t, key) => (touch(), Reflect.deleteProperty(t, key)),
-    setPrototypeOf: (t, proto) => (touch(), Reflect.setPrototypeOf(t, proto)),
-    preventExtensions: (t) => (touch(), Reflect.preventExtensions(t)),
-  });
-}
-var handed: unknown; // the task's error while the token is out (`var`: see `opening`)
-var taken = false; // an effect's throw has thrown `handed` in the token's place
-
-/** @internal The token to throw into a body that waits inside the `yield*` of an effect of this
- * copy, for the effect's `throw` to throw `error` in its place. Until `handedBack`. */
-export function handOff(error: unknown): object {
-  handed = error;
-  taken = false;
-  return token;
-}
-
-/** @internal The hand-off is over: what the body threw, the token taken back for the task's error.
- * A token that went to the user's code (see `token`) is not used again. */
-export function handedBack(thrown: unknown): unknown {
-  let reached = !taken;
-  if (thrown === token) {
-    thrown = handed;
-    reached = true;
-  }
-  if (reached || touched) token = handOffToken();
-  touched = false;
-  handed = undefined;
-  return thrown;
-}
 
 /** @internal Effect types, in the order of their codes. */
 export const effectTypes: string[] = [];

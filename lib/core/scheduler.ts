@@ -3,7 +3,7 @@
 
 import { SLICE_MS, type Clock } from "./clock.js";
 import { foreign, ONE_COPY } from "./brand.js";
-import { clearSuspect, Effect, effectTypes, forgetOpening, handedBack, handOff, isNoted, renewNotes, stepLeftUnused, suspect, unused, used, type Suspect } from "./effect.js";
+import { clearSuspect, Effect, effectTypes, forgetOpening, isNoted, renewNotes, stepLeftUnused, suspect, unused, used, type Suspect } from "./effect.js";
 import { Call, Join, Wait, type AnyEffect, type TaskOptions } from "./effects.js";
 import { Cancelled, DeadlockError, isCancelled } from "./errors.js";
 import { Deque } from "./deque.js";
@@ -14,7 +14,7 @@ import { Bucket, Run, Timers } from "./timers.js";
 import { annotate, debugging, noteSite, siteOf, waitingSince } from "./stacks.js";
 import { checkOperation, describe, isIterator, isOperation, isThenable, type OperationLike } from "./operation.js";
 import {
-  AT_EFFECT, CallFrame, CLOSING, current, Deferred, Scope, DELIVERED, DELIVERY, DONE, FAILED, Frame, GENERATOR, HALTED, OVERDUE, PARKING, QUEUED, REPLACEABLE,
+  CallFrame, CLOSING, current, Deferred, Scope, DELIVERED, DELIVERY, DONE, FAILED, Frame, GENERATOR, HALTED, OVERDUE, PARKING, QUEUED, REPLACEABLE,
   RETURNED, SHIELD, STARTED, STOPPING, SUSPENDED, Task, taskOf, THROWING, childrenOf, tasksUnder, endReasons,
 } from "./task.js";
 
@@ -310,12 +310,10 @@ function isMark(value: unknown): value is Cancelling {
 const ESCAPED = { done: true, value: undefined } as IteratorResult<unknown>;
 var escaped: unknown; // (`var`: see effect.ts)
 
-function throwInto(it: Iterator<unknown>, error: unknown, t: Task, atEffect: boolean): IteratorResult<unknown> {
-  let handing = false;
+function throwInto(it: Iterator<unknown>, error: unknown, t: Task): IteratorResult<unknown> {
   try {
     if (error === CANCEL) error = t.sched.cancelled(t);
     else if (isMark(error)) error = t.sched.cancelled(t, error);
-    else atEffect = false; // (only a cancel's Cancelled is handed off: a cancel reaches many tasks)
     // A body being stopped is returned, not thrown into: its catch blocks cannot hold it; then its
     // finally blocks run to their end.
     if (t.top.flags & STOPPING && isCancelled(error)) {
@@ -328,20 +326,12 @@ function throwInto(it: Iterator<unknown>, error: unknown, t: Task, atEffect: boo
         throw e;
       }
     }
-    if (t.flags & GENERATOR) {
-      if (!atEffect) return genThrow.call(it as Generator, error);
-      // Waiting inside the yield* of an effect, it gets its Cancelled from the effect's throw: the
-      // generator keeps the token it was resumed with, not the error (see `handOff`).
-      handing = true;
-      const r = genThrow.call(it as Generator, handOff(error));
-      handedBack(undefined);
-      return r;
-    }
+    if (t.flags & GENERATOR) return genThrow.call(it as Generator, error);
     if (typeof it.throw === "function") return it.throw(error);
     it.return?.();
     throw error;
   } catch (e) {
-    escaped = handing ? handedBack(e) : e;
+    escaped = e;
     return ESCAPED;
   }
 }
@@ -631,9 +621,7 @@ export class Scheduler {
     // A task dequeued while still suspended yielded cooperate(): it resumes with no value.
     let threw = (flags & (THROWING | SUSPENDED)) === THROWING;
     let input = flags & SUSPENDED ? undefined : t.slot;
-    // Thrown into where it waits inside the yield* of an effect: only the first resume of this step.
-    let atEffect = threw && (flags & AT_EFFECT) !== 0;
-    t.flags = flags & ~(QUEUED | SUSPENDED | THROWING | REPLACEABLE | AT_EFFECT);
+    t.flags = flags & ~(QUEUED | SUSPENDED | THROWING | REPLACEABLE);
     t.slot = undefined;
     forgetOpening(); // an iterator opened outside the loop and never stepped is no first step here
     if (!(flags & STARTED)) this.start(t); // (this may open the body's iterator: its first step follows)
@@ -693,23 +681,19 @@ export class Scheduler {
       try {
         let r: IteratorResult<unknown>;
         if (!threw) r = t.flags & GENERATOR ? genNext.call(it as Generator, input) : it.next(input);
-        else {
-          r = throwInto(it, input, t, atEffect);
-          atEffect = false;
-          if (r === ESCAPED) {
-            const e = escaped;
-            escaped = undefined;
-            if (t.flags & PARKING) this.unpark(t);
-            this.ended(t, true, e);
-            continue;
-          }
+        else if ((r = throwInto(it, input, t)) === ESCAPED) {
+          const e = escaped;
+          escaped = undefined;
+          if (t.flags & PARKING) this.unpark(t);
+          this.ended(t, true, e);
+          continue;
         }
         // Parked inside its `yield*` (a receive that must wait, say): the wait stands when the
         // body hands the step that effect (or a promise's wait record), as `yield*` does (see
         // `parkHere`).
         if (t.flags & PARKING) {
           if (r === t.slot && t.flags & SUSPENDED) {
-            t.flags = (t.flags & ~PARKING) | AT_EFFECT; // handed the effect (or its record) itself, as a yield* does
+            t.flags &= ~PARKING;
             return;
           }
           if (this.parkedHere(t, r)) return;
@@ -763,7 +747,6 @@ export class Scheduler {
       // hand, and the handler returned or threw: not handed on, so not waited on.
       if (t.flags & PARKING) this.unpark(t);
       if (input === SUSPEND) {
-        if (effect !== null) t.flags |= AT_EFFECT; // the effect was the step's result, as a yield* of it hands on
         // Phase 4: cancellation is level-triggered. In a cancelled scope every wait throws
         // Cancelled, so a catch that swallows it cannot keep the task alive. (A cancel waits on:
         // it waits for a teardown it started; and so do the finally blocks of a returned body.)

@@ -66,11 +66,6 @@ export const DELIVERY = 1 << 17;
 /** @internal Task bit: the running body parked inside a `yield*` (see `Scheduler.parkHere`); the
  * step loop confirms the wait when the body hands it the effect, or undoes it. */
 export const PARKING = 1 << 24;
-/** @internal Task bit: the task waits inside the `yield*` of an effect of this copy, as far as its
- * step can tell (it was handed the effect itself, as a `yield*` hands on the effect's own result;
- * a plain `yield` hands on a record of its own): its Cancelled can go through the effect's `throw`
- * (see `handOff`). */
-export const AT_EFFECT = 1 << 25;
 
 /**
  * A body and what it owns (an implementation detail of {@link Task}): children, cleanups and
