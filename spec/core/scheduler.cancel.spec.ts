@@ -12,6 +12,15 @@ import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { hostTurn, outcome, runVirtual, virtual } from "../helpers.js";
 
+/** An iterator of the user's between a body and the operation it waits on: it returns the
+ * operation's results as its own (so the step cannot tell it from a `yield*` of the effect), and
+ * its `throw` is `onThrow`, given what was thrown in and the operation's iterator. */
+function between<T>(op: Operation<T>, onThrow: (e: unknown, inner: Iterator<unknown, T, unknown>) => IteratorResult<unknown, T>): Operation<T> {
+  const inner = op[Symbol.iterator]() as Iterator<unknown, T, unknown>;
+  const it = { [Symbol.iterator]: () => it, next: (v?: unknown) => inner.next(v), throw: (e?: unknown) => onThrow(e, inner) };
+  return it as unknown as Operation<T>;
+}
+
 const C = suite("cancellation");
 
 C("passes through a native yield* into a sub-generator whose finally yields; the code after never runs", async () => {
@@ -555,19 +564,12 @@ C("however a body waits, it gets a Cancelled of its own that names it, and so do
   const seen = (who: string, e: unknown) => (caught[who] ??= []).push(e);
   const ch = channel<number>();
   const relayed: unknown[] = [];
-  /** An iterator of the user's between the body and the effect: it says the effect's results as its own. */
-  function relay<T>(op: Operation<T>): Operation<T> {
-    const inner = op[Symbol.iterator]();
-    const it: Iterator<unknown, T, unknown> & Iterable<unknown> = {
-      [Symbol.iterator]: () => it,
-      next: (v?: unknown) => inner.next(v) as IteratorResult<unknown, T>,
-      throw: (e?: unknown) => {
-        relayed.push(e);
-        return inner.throw!(e) as IteratorResult<unknown, T>;
-      },
-    };
-    return it as unknown as Operation<T>;
-  }
+  /** Passes what its throw gets on to the effect's throw, as a relay does. */
+  const relay = <T>(op: Operation<T>) =>
+    between(op, (e, inner) => {
+      relayed.push(e);
+      return inner.throw!(e);
+    });
   function* helper(): Operation<void> {
     try {
       yield* sleep(1e9);
@@ -599,20 +601,14 @@ C("however a body waits, it gets a Cancelled of its own that names it, and so do
       // An iterator of the user's that passes what its throw gets to two effects: each throws the
       // task's own error (the first's is caught here, the second's goes to the body).
       const a = sleep(1e9)[Symbol.iterator]();
-      const b = sleep(1e9)[Symbol.iterator]();
-      const it: Iterator<unknown, void, unknown> & Iterable<unknown> = {
-        [Symbol.iterator]: () => it,
-        next: (v?: unknown) => b.next(v) as IteratorResult<unknown, void>,
-        throw: (e?: unknown) => {
-          try {
-            a.throw!(e);
-          } catch (first) {
-            seen("relayedTwice (first)", first);
-          }
-          return b.throw!(e) as IteratorResult<unknown, void>;
-        },
-      };
-      yield* it as unknown as Operation<void>;
+      yield* between(sleep(1e9), (e, b) => {
+        try {
+          a.throw!(e);
+        } catch (first) {
+          seen("relayedTwice (first)", first);
+        }
+        return b.throw!(e);
+      });
     },
     *byHand(): Generator<any, void, any> {
       const inner = sleep(1e9)[Symbol.iterator]();
@@ -672,20 +668,13 @@ C("an iterator of the user's between a body and its effect, one that throws what
   // yield* of the effect: a stand-in thrown in place of the task's Cancelled would reach it.
   const got: unknown[] = [];
   const inBody: unknown[] = [];
-  function adapter<T>(op: Operation<T>, swallow: boolean): Operation<T> {
-    const inner = op[Symbol.iterator]();
-    const it: Iterator<unknown, T, unknown> & Iterable<unknown> = {
-      [Symbol.iterator]: () => it,
-      next: (v?: unknown) => inner.next(v) as IteratorResult<unknown, T>,
-      throw: (e?: unknown) => {
-        got.push(e);
-        inner.return?.();
-        if (swallow) return { done: true, value: undefined as T };
-        throw e;
-      },
-    };
-    return it as unknown as Operation<T>;
-  }
+  const adapter = <T>(op: Operation<T>, swallow: boolean) =>
+    between(op, (e, inner) => {
+      got.push(e);
+      inner.return?.();
+      if (swallow) return { done: true, value: undefined as T };
+      throw e;
+    });
   function* worker(swallow: boolean): Operation<void> {
     try {
       yield* adapter(sleep(1e9), swallow);
@@ -726,27 +715,20 @@ C("what iterators of the user's between a body and its effect do to its Cancelle
   const logged: string[] = [];
   const bodies: unknown[] = [];
   let attached: WeakRef<object> | undefined;
-  function relay<T>(op: Operation<T>, i: number, keepOriginal: boolean): Operation<T> {
-    const inner = op[Symbol.iterator]();
-    const it: Iterator<unknown, T, unknown> & Iterable<unknown> = {
-      [Symbol.iterator]: () => it,
-      next: (v?: unknown) => inner.next(v) as IteratorResult<unknown, T>,
-      throw: (e?: unknown) => {
-        const err = e as Error & { logged?: boolean; ctx?: object };
-        if (!err.logged) logged.push(err.message);
-        err.logged = true;
-        err.message = `[request ${i}] ${err.message}`;
-        if (i === 0) attached = new WeakRef((err.ctx = { payload: new Array(1000).fill(i) }));
-        if (!keepOriginal) return inner.throw!(e) as IteratorResult<unknown, T>;
-        try {
-          return inner.throw!(e) as IteratorResult<unknown, T>;
-        } catch {
-          throw e; // "keep the original error"
-        }
-      },
-    };
-    return it as unknown as Operation<T>;
-  }
+  const relay = <T>(op: Operation<T>, i: number, keepOriginal: boolean) =>
+    between(op, (e, inner) => {
+      const err = e as Error & { logged?: boolean; ctx?: object };
+      if (!err.logged) logged.push(err.message);
+      err.logged = true;
+      err.message = `[request ${i}] ${err.message}`;
+      if (i === 0) attached = new WeakRef((err.ctx = { payload: new Array(1000).fill(i) }));
+      if (!keepOriginal) return inner.throw!(e);
+      try {
+        return inner.throw!(e);
+      } catch {
+        throw e; // "keep the original error"
+      }
+    });
   function* worker(i: number, keepOriginal: boolean): Operation<void> {
     try {
       yield* relay(sleep(1e9), i, keepOriginal);
@@ -788,13 +770,7 @@ C("a cancel's reason is freed with its task, even when an iterator of the user's
   let reason: WeakRef<object> | undefined;
   await s.run(function* () {
     const t = yield* spawn(function* () {
-      const inner = sleep(1e9)[Symbol.iterator]();
-      const swallowing: Iterator<unknown, void, unknown> & Iterable<unknown> = {
-        [Symbol.iterator]: () => swallowing,
-        next: (v?: unknown) => inner.next(v) as IteratorResult<unknown, void>,
-        throw: () => ({ done: true, value: undefined }),
-      };
-      yield* swallowing as unknown as Operation<void>;
+      yield* between(sleep(1e9), () => ({ done: true, value: undefined })); // swallows what it got
     });
     yield* sleep(1);
     const cause = { payload: new Array(1000).fill("x") };
