@@ -2,12 +2,12 @@
 // outcome. Ordinary coroutines over the primitives: each operation is a fork inside one call, so
 // (for all) the first failure cancels the rest, and what the others took is given back.
 
-import type { Operation } from "../core/effect.js";
+import { Effect, type Operation } from "../core/effect.js";
 import { call, ensure, fork, join, self } from "../core/effects.js";
 import { isCancelled } from "../core/errors.js";
 import { checkOperation, describe, type OperationLike, type Result } from "../core/operation.js";
 import { giveBack, restorable } from "../core/park.js";
-import { actorOf, type Frame, isHalted, mailboxHost, type Task } from "../core/task.js";
+import { type Frame, helper, isHalted, quiet, type Task } from "../core/task.js";
 
 /** @internal Check a list or record of operations; return its entries and whether it is a list. */
 export function entries(
@@ -20,13 +20,28 @@ export function entries(
   }
   const keys = Object.keys(ops as object);
   const values = keys.map((k) => (ops as Record<string, OperationLike<unknown>>)[k]!);
-  values.forEach((op, i) => checkOperation(op, `${where} (at ${list ? i : keys[i]})`));
+  for (let i = 0; i < values.length; i++) checkOperation(values[i], where, list ? i : keys[i]);
   return { list, keys, values };
 }
 
+/** The names of the first places in a list, per combinator (`all[0]`…), made once. */
+const placeNames = new Map<string, string[]>();
+
 /** @internal A child's name: the function's, else its place in the combinator. */
-export function nameOf(op: unknown, where: string, key: string): string {
-  return typeof op === "function" && op.name !== "" ? op.name : `${where}[${key}]`;
+export function nameOf(op: unknown, where: string, key: string, i = -1): string {
+  if (typeof op === "function" && op.name !== "") return op.name;
+  if (i < 0 || i >= 64) return `${where}[${key}]`;
+  let names = placeNames.get(where);
+  if (names === undefined) placeNames.set(where, (names = []));
+  return (names[i] ??= `${where}[${i}]`);
+}
+
+/** @internal Run `op` in the running body, for a combinator's helper task: an effect directly
+ * (`yield* op`), anything else (a generator, a function, a task, a promise) in a call, which
+ * gives it a scope of its own. An effect starts nothing for a scope to hold beyond what the
+ * helper's own holds, and the call cost an `all` of two calls ~4,600 instructions. */
+export function runIn<T>(op: OperationLike<T>): Operation<T> {
+  return op instanceof Effect ? op : call(op as Operation<T>);
 }
 
 /** @internal What operations took for `task`, in the order they took it, so that it can be
@@ -139,9 +154,8 @@ const bodies = {
     const tasks: Task[] = [];
     for (let i = 0; i < values.length; i++) {
       const op = values[i]!;
-      const t: Task = yield* fork(member(op, keys[i]!, out, taken), { name: nameOf(op, "all", keys[i]!) });
-      mailboxHost.set(t, actorOf(me));
-      tasks.push(t);
+      // A member waiting on an effect of skein's itself is cancelled quietly (see QUIET).
+      tasks.push(quiet(helper(yield* fork(member(op, keys[i]!, out, taken), { name: nameOf(op, "all", keys[i]!, list ? i : -1) })), op));
     }
     try {
       for (const t of tasks) yield* join(t);
@@ -162,9 +176,7 @@ const bodies = {
     const tasks: Task[] = [];
     for (let i = 0; i < values.length; i++) {
       const op = values[i]!;
-      const t: Task = yield* fork(settleMember(op, keys[i]!, out, taken, frame), { name: nameOf(op, "allSettled", keys[i]!) });
-      mailboxHost.set(t, actorOf(me));
-      tasks.push(t);
+      tasks.push(helper(yield* fork(settleMember(op, keys[i]!, out, taken, frame), { name: nameOf(op, "allSettled", keys[i]!, list ? i : -1) })));
     }
     try {
       for (const t of tasks) yield* settled(t, frame);
@@ -178,7 +190,7 @@ const bodies = {
 
 /** A member of `all`: run `op`, keep its value under `key`. */
 function* member(op: OperationLike<unknown>, key: string, out: Record<string, unknown>, taken: Takings): Operation<void> {
-  const value = yield* call(op as Operation<unknown>);
+  const value = yield* runIn(op);
   out[key] = value;
   taken.add(op, value);
 }
@@ -186,7 +198,7 @@ function* member(op: OperationLike<unknown>, key: string, out: Record<string, un
 /** A member of `allSettled`: run `op`, keep its outcome under `key`. */
 function* settleMember(op: OperationLike<unknown>, key: string, out: Record<string, unknown>, taken: Takings, frame: Frame): Operation<void> {
   try {
-    const value = yield* call(op as Operation<unknown>);
+    const value = yield* runIn(op);
     out[key] = { status: "fulfilled", value };
     taken.add(op, value);
   } catch (e) {

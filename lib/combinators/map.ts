@@ -8,7 +8,7 @@ import { isCancelled } from "../core/errors.js";
 import { describe, type Returned } from "../core/operation.js";
 import { isGenerator, refused } from "../core/scheduler.js";
 import { noteSite } from "../core/stacks.js";
-import { actorOf, type Frame, isHalted, mailboxHost, type Task } from "../core/task.js";
+import { type Frame, helper, isHalted, type Task } from "../core/task.js";
 import { settled, type Settled } from "./all.js";
 
 /**
@@ -98,20 +98,17 @@ const bodies = {
 
     const me = yield* self();
     // map's own scope (me.top): cancelled, it stops; an item cancelled alone is an outcome.
-    const run = new MapRun(spec, source, me.top, actorOf(me));
-    const host = run.host;
+    const run = new MapRun(spec, source, me.top);
     const tasks: Task[] = [];
     if (concurrency === Infinity) {
       // No limit: a task per item, started as the items come.
       for (let next = yield* source.next(); next !== DONE; next = yield* source.next()) {
-        tasks.push(yield* fork(run.apply(next.item, next.index), { name: `map[${next.index}]` }));
-        mailboxHost.set(tasks[tasks.length - 1]!, host);
+        tasks.push(helper(yield* fork(run.apply(next.item, next.index), { name: `map[${next.index}]` })));
       }
     } else {
       const n = Array.isArray(items) ? Math.min(concurrency, items.length) : concurrency;
       for (let w = 1; w <= n; w++) {
-        tasks.push(yield* fork(worker(run, run.fn), { name: `map worker ${w}` }));
-        mailboxHost.set(tasks[tasks.length - 1]!, host);
+        tasks.push(helper(yield* fork(worker(run, run.fn), { name: `map worker ${w}` })));
       }
     }
     // Joined here, in the body: cancelled meanwhile, map throws instead of returning an array
@@ -148,8 +145,6 @@ class MapRun {
     readonly source: Source<unknown>,
     /** map's own scope: cancelled, it stops; an item cancelled alone is an outcome. */
     readonly frame: Frame,
-    /** Whose mailbox `receive()` in fn reads: the caller's. */
-    readonly host: Task,
   ) {
     this.results = preallocated(spec.items);
     this.fn = spec.fn;
@@ -245,8 +240,7 @@ function* worker(run: MapRun, fn: (item: unknown, index: number) => unknown): Op
     }
     // Settling, each item runs in a task of its own: one that cancels its task is one outcome.
     const { item, index } = next;
-    const t = yield* fork(run.apply(item, index), { name: `map[${index}]` });
-    mailboxHost.set(t, run.host);
+    const t = helper(yield* fork(run.apply(item, index), { name: `map[${index}]` }));
     yield* settled(t, run.frame);
   }
 }

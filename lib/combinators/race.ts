@@ -7,8 +7,8 @@ import { action, call, ensure, self, spawn } from "../core/effects.js";
 import { isCancelled } from "../core/errors.js";
 import type { OperationLike, Result } from "../core/operation.js";
 import { giveBack, restorable } from "../core/park.js";
-import { actorOf, current, endReasons, type Frame, mailboxHost, type Task } from "../core/task.js";
-import { entries, nameOf, Takings } from "./all.js";
+import { current, endReasons, type Frame, helper, quiet, type Task } from "../core/task.js";
+import { entries, nameOf, runIn, Takings } from "./all.js";
 
 /**
  * Run the operations concurrently; the first one to settle decides: its value is returned, or
@@ -58,6 +58,8 @@ class Contest {
   over = false;
   winner: { value: unknown; result: unknown; op: unknown } | undefined = undefined;
   wake: ((value: unknown) => void) | undefined = undefined;
+  /** The contestants started, in the order of `ops`. */
+  readonly tasks: Task[] = [];
   constructor(
     readonly me: Task,
     /** This race's call: its losers stop when it ends. */
@@ -65,6 +67,7 @@ class Contest {
     readonly list: boolean,
     readonly taken: Takings,
     readonly runs: { lastWinner: unknown },
+    readonly ops: OperationLike<unknown>[],
   ) {}
 }
 
@@ -73,8 +76,7 @@ class Contest {
 const bodies = {
   *race(e: { list: boolean; keys: string[]; values: OperationLike<unknown>[] }, runs: { lastWinner: unknown }): Operation<unknown> {
     const me = yield* self();
-    const host = actorOf(me);
-    const c = new Contest(me, me.top, e.list, new Takings(me), runs);
+    const c = new Contest(me, me.top, e.list, new Takings(me), runs, e.values);
     // Once every contestant has ended: what the losers took goes back, the latest taken first.
     yield* ensure(() => {
       if (c.over && c.winner !== undefined) c.taken.add(c.winner.op, c.winner.value, true);
@@ -83,8 +85,7 @@ const bodies = {
     for (let i = 0; i < e.values.length; i++) {
       const key = e.keys[i]!;
       const op = e.values[i]!;
-      const t: Task = yield* spawn(contestant(c, key, op), { name: nameOf(op, "race", key) });
-      mailboxHost.set(t, host);
+      c.tasks.push(helper(yield* spawn(contestant(c, key, op), { name: nameOf(op, "race", key, e.list ? i : -1) })));
     }
     try {
       // A contestant may have won already (if this body was preempted after spawning).
@@ -104,7 +105,7 @@ function* contestant(c: Contest, key: string, op: OperationLike<unknown>): Opera
   if (c.decided) return; // one completed while the race was starting: no need to start
   let value: unknown;
   try {
-    value = yield* call(op as Operation<unknown>);
+    value = yield* runIn(op);
   } catch (e) {
     if (!c.decided) {
       c.decided = true;
@@ -118,6 +119,9 @@ function* contestant(c: Contest, key: string, op: OperationLike<unknown>): Opera
   }
   if (c.decided || c.over) return c.taken.add(op, value); // a loser: what it took goes back
   c.decided = true;
+  // The losers, cancelled when the race returns, would only return on their Cancelled: those
+  // waiting on an effect of skein's itself are returned instead (see QUIET).
+  for (let i = 0; i < c.tasks.length; i++) quiet(c.tasks[i]!, c.ops[i]);
   endReasons.set(c.frame, `the race in task ${c.me} was decided: task ${current.task} won`);
   c.runs.lastWinner = op;
   c.winner = { value, result: c.list ? value : { [key]: value }, op };

@@ -6,7 +6,8 @@ import { call, checkMs, self, Sleep, spawn } from "../core/effects.js";
 import { isCancelled, TimeoutError } from "../core/errors.js";
 import { checkOperation, type OperationLike } from "../core/operation.js";
 import { giveBack, restorable } from "../core/park.js";
-import { isHalted, type Frame, type Task } from "../core/task.js";
+import { isHalted, quiet, type Frame, type Task } from "../core/task.js";
+import { runIn } from "./all.js";
 
 /**
  * Run `op`, but give up after `ms` milliseconds: `op` is cancelled, its cleanup finishes, and a
@@ -79,8 +80,8 @@ const body = {
 function* limited<T>(b: Limit<T>, run: TimeoutRun): Operation<T> {
   const me = yield* self();
   const frame = me.top; // the call `op` runs in: the timer cancels it, and only it
-  yield* spawn(timer(b, run, me, frame), { name: `timeout(${b.ms})` });
-  return yield* call(b.op as Operation<T>);
+  quiet(yield* spawn(timer(b, run, me, frame), { name: `timeout(${b.ms})` }), b.limit); // its cancel is returned
+  return yield* runIn(b.op);
 }
 
 function* timer<T>(b: Limit<T>, run: TimeoutRun, me: Task, frame: Frame): Operation<void> {

@@ -86,12 +86,14 @@ export function isThenable(value: unknown): value is PromiseLike<unknown> {
 }
 
 /** @internal Throw a TypeError at the call site unless `op` can be started as work. */
-export function checkOperation(op: unknown, where: string): void {
+export function checkOperation(op: unknown, where: string, at?: string | number): void {
   const other = foreign(op);
-  if (other !== null) throw new TypeError(`${where} got ${other}: ${ONE_COPY}`);
-  if (typeof op === "function" || isIterator(op) || isOperation(op) || isThenable(op)) return used(op); // handed to skein: not forgotten
+  if (other === null && (typeof op === "function" || isIterator(op) || isOperation(op) || isThenable(op))) return used(op); // handed to skein: not forgotten
+  // Where in a list or record of operations (`all() (at 1)`): said only when it is wrong.
+  const place = at === undefined ? where : `${where} (at ${at})`;
+  if (other !== null) throw new TypeError(`${place} got ${other}: ${ONE_COPY}`);
   throw new TypeError(
-    `${where} expects an operation (a generator, an effect, a task) or a function returning one, got ${describe(op)}`,
+    `${place} expects an operation (a generator, an effect, a task) or a function returning one, got ${describe(op)}`,
   );
 }
 

@@ -114,7 +114,8 @@ export const RESTORE: unique symbol = Symbol("skein.restore");
 
 /** @internal Give `op` a way to give back what it produced. */
 export function restorable<O extends object>(op: O, restore: (value: any, task: Task) => void): O {
-  return Object.assign(op, { [RESTORE]: restore });
+  (op as { [RESTORE]?: unknown })[RESTORE] = restore; // (Object.assign with a literal: ~300 instructions more a call)
+  return op;
 }
 
 /** @internal Give back what `op` produced for `task`, if it can (see {@link Park.restore}). */

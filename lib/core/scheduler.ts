@@ -14,7 +14,7 @@ import { Bucket, Run, Timers } from "./timers.js";
 import { annotate, debugging, noteSite, siteOf, waitingSince } from "./stacks.js";
 import { checkOperation, describe, isIterator, isOperation, isThenable, type OperationLike } from "./operation.js";
 import {
-  CallFrame, CLOSING, current, Deferred, Scope, DELIVERED, DELIVERY, DONE, FAILED, Frame, GENERATOR, HALTED, OVERDUE, PARKING, QUEUED, REPLACEABLE,
+  CallFrame, CLOSING, current, Deferred, Scope, DELIVERED, DELIVERY, DONE, FAILED, Frame, GENERATOR, HALTED, OVERDUE, PARKING, QUEUED, QUIET, REPLACEABLE,
   RETURNED, SHIELD, STARTED, STOPPING, SUSPENDED, Task, taskOf, THROWING, childrenOf, tasksUnder, endReasons,
 } from "./task.js";
 
@@ -312,8 +312,14 @@ var escaped: unknown; // (`var`: see effect.ts)
 
 function throwInto(it: Iterator<unknown>, error: unknown, t: Task): IteratorResult<unknown> {
   try {
-    if (error === CANCEL) error = t.sched.cancelled(t);
-    else if (isMark(error)) error = t.sched.cancelled(t, error);
+    if (error === CANCEL || isMark(error)) {
+      // A quiet helper at its own body (see QUIET) is returned: no Cancelled made, none thrown.
+      if (t.flags & QUIET && t.top === t) {
+        t.flags |= DELIVERED; // it ended by its cancellation
+        return typeof it.return === "function" ? it.return(undefined) : ENDED;
+      }
+      error = error === CANCEL ? t.sched.cancelled(t) : t.sched.cancelled(t, error as Cancelling);
+    }
     // A body being stopped is returned, not thrown into: its catch blocks cannot hold it; then its
     // finally blocks run to their end.
     if (t.top.flags & STOPPING && isCancelled(error)) {
@@ -1268,7 +1274,7 @@ export class Scheduler {
     const f = t.top;
     if (f.flags & HALTED) {
       f.flags |= DELIVERED;
-      const count = f.flags >>> 17; // the Cancelled errors its body got before: it swallowed each
+      const count = (f.flags >>> 17) & 127; // the Cancelled errors its body got before: it swallowed each
       if (count <= SWALLOW_LIMIT) f.flags += DELIVERY;
       if (count >= SWALLOW_LIMIT) f.flags |= STOPPING;
       if (count === SWALLOW_LIMIT) {

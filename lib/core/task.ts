@@ -66,6 +66,17 @@ export const DELIVERY = 1 << 17;
 /** @internal Task bit: the running body parked inside a `yield*` (see `Scheduler.parkHere`); the
  * step loop confirms the wait when the body hands it the effect, or undoes it. */
 export const PARKING = 1 << 24;
+/** @internal Task bit: a helper task that a combinator (race, all, map) runs an operation of
+ * yours in. It acts for the task whose call started it (see `actorOf`), known from its owner: a
+ * bit, not a map from helper to task (a WeakMap's entry cost an `all` of two calls ~700
+ * instructions, and the collector's ephemeron work besides). */
+export const HELPER = 1 << 25;
+/** @internal Task bit: its body is skein's own (a timeout's timer, a member of `all`, a loser of
+ * a decided race) and, while the task is at its top, it waits on one of skein's effects with
+ * nothing of the user's in between: a cancel returns the body instead of throwing a Cancelled
+ * into it, which nothing could see. Making the error and unwinding its throw were most of what a
+ * timeout cost when its operation had to wait. See `quiet`. */
+export const QUIET = 1 << 26;
 
 /**
  * A body and what it owns (an implementation detail of {@link Task}): children, cleanups and
@@ -188,10 +199,6 @@ export class Cancel extends Effect<void> {
 }
 tag(Cancel, "cancel");
 
-/** @internal Helper tasks that a combinator (race, all, map) runs an operation of yours in read
- * the mailbox of the task that started them: `receive()` in a contestant is still yours. */
-export const mailboxHost = new WeakMap<Task, Task>();
-
 /** @internal Whether frame `f` (a task's body or a call in it) has been cancelled: a `Cancelled`
  * caught there is its own, not one it got from a task it joined. */
 export function isHalted(f: Frame): boolean {
@@ -199,9 +206,27 @@ export function isHalted(f: Frame): boolean {
 }
 
 /** @internal The task `t` acts for: the caller of the all(), race() or map() that `t` is a helper
- * task of, or `t` itself. Its mailbox is the one `t` reads, and monitors set up in `t` report to. */
+ * task of, or `t` itself. Its mailbox is the one `t` reads, and monitors set up in `t` report to.
+ * A helper's owner is a frame of the task that started it, which may be a helper too. */
 export function actorOf(t: Task): Task {
-  return mailboxHost.get(t) ?? t;
+  while (t.flags & HELPER) t = taskOf(t.owner)!;
+  return t;
+}
+
+/** @internal Mark `t`, just started by a combinator's body and not yet run, as its helper (see
+ * `actorOf`): a `receive()` in it reads the mailbox of the task that called the combinator. */
+export function helper(t: Task): Task {
+  t.flags |= HELPER;
+  return t;
+}
+
+/** @internal Mark `t` as one whose cancel may return its body (see QUIET): only for a body of
+ * skein's own that waits on nothing but `op` (or on skein's effects) and sees no Cancelled;
+ * `op` must be one of skein's effects whose iteration is skein's (a subclass of the user's that
+ * adds a `throw` or a `return` would see the difference). */
+export function quiet(t: Task, op: unknown): Task {
+  if (op instanceof Effect && op.throw === Effect.prototype.throw && !("return" in op)) t.flags |= QUIET;
+  return t;
 }
 
 /** @internal The task whose body (or call) `f` is; null for a scheduler's frame of root tasks. */
