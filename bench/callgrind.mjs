@@ -57,6 +57,27 @@ const w = {
     function* one(x) { return x + 1; }
     await s.run(function* () { let c = 0; for (let i = 0; i < n; i++) c = (yield* all([call(one, c), call(one, c)]))[0]; return c; });
   },
+  // The same with an operation that waits (a receive a task started before it serves): the
+  // timeout's timer task starts, sleeps, and is cancelled when the receive completes.
+  async "timeout-wait"() {
+    function* sendOne(ch, v) { yield* ch.send(v); }
+    await s.run(function* () {
+      const ch = channel();
+      let c = 0;
+      for (let i = 0; i < n; i++) { yield* spawn(sendOne(ch, i)); c = (c + (yield* timeout(1000, ch.receive()))) | 0; }
+      return c;
+    });
+  },
+  // What it costs without the timeout, to subtract.
+  async "receive-wait"() {
+    function* sendOne(ch, v) { yield* ch.send(v); }
+    await s.run(function* () {
+      const ch = channel();
+      let c = 0;
+      for (let i = 0; i < n; i++) { yield* spawn(sendOne(ch, i)); c = (c + (yield* ch.receive())) | 0; }
+      return c;
+    });
+  },
   async "select-timeout"() {
     await s.run(function* () {
       const ch = channel(1);

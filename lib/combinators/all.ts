@@ -2,7 +2,7 @@
 // outcome. Ordinary coroutines over the primitives: each operation is a fork inside one call, so
 // (for all) the first failure cancels the rest, and what the others took is given back.
 
-import { Effect, type Operation } from "../core/effect.js";
+import { isDirect, type Operation } from "../core/effect.js";
 import { call, ensure, fork, join, self } from "../core/effects.js";
 import { isCancelled } from "../core/errors.js";
 import { checkOperation, describe, type OperationLike, type Result } from "../core/operation.js";
@@ -36,12 +36,14 @@ export function nameOf(op: unknown, where: string, key: string, i = -1): string 
   return (names[i] ??= `${where}[${i}]`);
 }
 
-/** @internal Run `op` in the running body, for a combinator's helper task: an effect directly
- * (`yield* op`), anything else (a generator, a function, a task, a promise) in a call, which
- * gives it a scope of its own. An effect starts nothing for a scope to hold beyond what the
- * helper's own holds, and the call cost an `all` of two calls ~4,600 instructions. */
+/** @internal Run `op` in the running body, for a combinator's helper task: a call, sleep, wait,
+ * join or channel send or receive of skein's directly (`yield* op`; see `direct`), anything else
+ * in a call, which gives it a scope of its own: what a fork, spawn or ensure starts, and an error
+ * from leaving a wait (an action's teardown, a Park of the user's), stay in it, where the
+ * helper's body can see them (a contestant reports a loser's error, allSettled records it). The
+ * call cost an `all` of two calls ~4,600 instructions. */
 export function runIn<T>(op: OperationLike<T>): Operation<T> {
-  return op instanceof Effect ? op : call(op as Operation<T>);
+  return isDirect(op) ? (op as Operation<T>) : call(op as Operation<T>);
 }
 
 /** @internal What operations took for `task`, in the order they took it, so that it can be

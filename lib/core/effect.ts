@@ -260,6 +260,23 @@ export function tag(cls: abstract new (...args: any[]) => { readonly type: strin
   Object.defineProperty(cls.prototype, "code", { value: code });
 }
 
+/** On the prototypes of the effects a combinator's helper task may perform in its own body: the
+ * class itself, so that a subclass (of the user's, with its own iteration) is not one. */
+const DIRECT: unique symbol = Symbol("skein.direct");
+
+/** @internal Let the instances of `cls`, one of skein's effects, be performed in a combinator's
+ * helper task's own body instead of in a call (see `runIn` in all.ts): only effects that start
+ * nothing a scope would hold (no fork, spawn, ensure) and whose leaving a wait never throws (no
+ * code of the user's: not `action`, not a Park of the user's). */
+export function direct(cls: abstract new (...args: any[]) => Effect<any>): void {
+  Object.defineProperty(cls.prototype, DIRECT, { value: cls });
+}
+
+/** @internal Whether `op` is an instance of one of the classes `direct` marked (not a subclass). */
+export function isDirect(op: unknown): op is Effect<unknown> {
+  return op instanceof Effect && (op as { [DIRECT]?: unknown })[DIRECT] === op.constructor;
+}
+
 /** @internal For an effect's own `next`: whether this is the first step of a `yield*` (and
  * consume the mark). */
 export function firstStep(): boolean {

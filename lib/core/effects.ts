@@ -1,7 +1,7 @@
 // The primitives: the small vocabulary of effects every coroutine is written in. Each is inert data
 // built by a one-line constructor that checks its arguments; handlers.ts performs them.
 
-import { current, Effect, firstStep, handedUp, noteMade, tag, used, type Operation } from "./effect.js";
+import { current, direct, Effect, firstStep, handedUp, noteMade, tag, used, type Operation } from "./effect.js";
 import { awaitHere, type Awaiting } from "./awaiting.js";
 import { checkOperation, describe, isIterator, isOperation, isThenable, type OperationLike, type Returned } from "./operation.js";
 import type { Park } from "./park.js";
@@ -46,6 +46,7 @@ export class Sleep extends Effect<void> {
   }
 }
 tag(Sleep, "sleep");
+direct(Sleep);
 
 /**
  * Suspend the task for `ms` milliseconds of its scheduler's clock. Other tasks run meanwhile;
@@ -171,6 +172,7 @@ export class Call<T = unknown> extends Effect<T> {
   }
 }
 tag(Call, "call");
+direct(Call);
 (Call.prototype as { kept: unknown }).kept = undefined;
 (Call.prototype as { awaited: unknown }).awaited = undefined;
 (Call.prototype as { keptWaits: unknown }).keptWaits = undefined;
@@ -274,6 +276,7 @@ export class Wait<T = unknown> extends Effect<T> {
   }
 }
 tag(Wait, "wait");
+direct(Wait);
 (Wait.prototype as { keptWaits: unknown }).keptWaits = undefined;
 
 /**

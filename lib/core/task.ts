@@ -1,7 +1,7 @@
 // Tasks and frames: the data of a green thread and of each body that owns children.
 // The scheduler (scheduler.ts) drives them; this file holds their state and the public Task API.
 
-import { current as running, Effect, tag, type Operation, type Yielded } from "./effect.js";
+import { current as running, direct, Effect, isDirect, tag, type Operation, type Yielded } from "./effect.js";
 
 /** @internal The task whose body the scheduler is running now (null between steps). */
 export const current = running as { task: Task | null };
@@ -178,6 +178,7 @@ export class Join<T = unknown> extends Effect<T> {
   }
 }
 tag(Join, "join");
+direct(Join);
 
 /**
  * The effect of {@link cancel}: `task` is the task to cancel.
@@ -221,11 +222,11 @@ export function helper(t: Task): Task {
 }
 
 /** @internal Mark `t` as one whose cancel may return its body (see QUIET): only for a body of
- * skein's own that waits on nothing but `op` (or on skein's effects) and sees no Cancelled;
- * `op` must be one of skein's effects whose iteration is skein's (a subclass of the user's that
- * adds a `throw` or a `return` would see the difference). */
+ * skein's own that waits on nothing but `op` and sees no Cancelled, and only if `op` is one of
+ * the effects marked `direct` (skein's class itself, not a subclass of the user's, whose `throw`
+ * or iterator would see the difference). */
 export function quiet(t: Task, op: unknown): Task {
-  if (op instanceof Effect && op.throw === Effect.prototype.throw && !("return" in op)) t.flags |= QUIET;
+  if (isDirect(op)) t.flags |= QUIET;
   return t;
 }
 

@@ -4,7 +4,7 @@
 import { ChannelClosedError } from "../core/errors.js";
 import { Deque } from "../core/deque.js";
 import { WaitQueue } from "../core/wait-queue.js";
-import { current, firstStep, noteMade, used, type Effect } from "../core/effect.js";
+import { current, direct, firstStep, noteMade, used, type Effect } from "../core/effect.js";
 import { describe } from "../core/operation.js";
 import { asResult, Park, PARKED, wake } from "../core/park.js";
 import { run } from "../core/run.js";
@@ -143,6 +143,7 @@ export class Receive<T> extends Park<T | undefined> {
     return `receive(${this.channel})`;
   }
 }
+direct(Receive); // performed in a combinator's helper itself (see `runIn` in all.ts)
 
 /**
  * The effect of {@link Channel.send}: `item` on its way into `channel`. Pass it to
@@ -201,6 +202,7 @@ export class Send<T> extends Park<void> {
     return `send(${this.channel}, ${describe(this.item)})`;
   }
 }
+direct(Send);
 Object.defineProperty(Receive.prototype, SENDS, { value: false });
 Object.defineProperty(Send.prototype, SENDS, { value: true });
 
