@@ -36,8 +36,9 @@ export function nameOf(op: unknown, where: string, key: string, i = -1): string 
   return (names[i] ??= `${where}[${i}]`);
 }
 
-/** @internal Run `op` in the running body, for a combinator's helper task: a call, sleep, wait,
- * join or channel send or receive of skein's directly (`yield* op`; see `direct`), anything else
+/** @internal Run `op` in the running body, for a combinator's helper task: a plain wait of
+ * skein's (a call, sleep, wait, join, channel send or receive, mailbox receive, semaphore
+ * acquire, mutex lock, signal wait) directly (`yield* op`; see `direct`), anything else
  * in a call, which gives it a scope of its own: what a fork, spawn or ensure starts, and an error
  * from leaving a wait (an action's teardown, a Park of the user's), stay in it, where the
  * helper's body can see them (a contestant reports a loser's error, allSettled records it). The

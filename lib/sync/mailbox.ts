@@ -3,7 +3,7 @@
 
 import { Deque } from "../core/deque.js";
 import { WaitQueue } from "../core/wait-queue.js";
-import { noteMade, used, type Operation } from "../core/effect.js";
+import { direct, noteMade, type Operation, used } from "../core/effect.js";
 import { checkMs } from "../core/effects.js";
 import { describe } from "../core/operation.js";
 import { asResult, Park, PARKED, wake } from "../core/park.js";
@@ -148,6 +148,7 @@ class Take extends Park<unknown> {
     return `receive(${this.match?.name || (this.match ? "pattern" : "")})`;
   }
 }
+direct(Take); // performed in a combinator's helper itself (see `runIn` in all.ts)
 const ANY = new Take(undefined);
 
 /**

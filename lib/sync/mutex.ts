@@ -3,7 +3,7 @@
 // deadlock. As Trio's Lock.
 
 import { WaitQueue } from "../core/wait-queue.js";
-import { noteMade, type Operation } from "../core/effect.js";
+import { direct, noteMade, type Operation } from "../core/effect.js";
 import { call } from "../core/effects.js";
 import { checkOperation, type OperationLike } from "../core/operation.js";
 import { Park, PARKED, wake } from "../core/park.js";
@@ -37,6 +37,7 @@ class Lock extends Park<void> {
     return `lock(${this.mutex})`;
   }
 }
+direct(Lock); // performed in a combinator's helper itself (see `runIn` in all.ts)
 
 let mutexes = 0;
 

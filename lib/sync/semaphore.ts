@@ -2,7 +2,7 @@
 // permit goes straight to the oldest waiter, so no late-comer can barge in ahead.
 
 import { WaitQueue } from "../core/wait-queue.js";
-import { noteMade, type Operation } from "../core/effect.js";
+import { direct, noteMade, type Operation } from "../core/effect.js";
 import { call } from "../core/effects.js";
 import { describe, checkOperation, type OperationLike } from "../core/operation.js";
 import { Park, PARKED, wake } from "../core/park.js";
@@ -29,6 +29,7 @@ class Acquire extends Park<void> {
     return `acquire(${this.semaphore})`;
   }
 }
+direct(Acquire); // performed in a combinator's helper itself (see `runIn` in all.ts)
 
 /**
  * A counting semaphore: `acquire()` takes one of `permits` permits, waiting (first in, first

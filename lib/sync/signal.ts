@@ -1,7 +1,7 @@
 // A one-shot signal (an event): set once, waited for by any number of tasks, before or after.
 
 import { WaitQueue } from "../core/wait-queue.js";
-import { noteMade, type Operation } from "../core/effect.js";
+import { direct, noteMade, type Operation } from "../core/effect.js";
 import { asResult, Park, PARKED, wake } from "../core/park.js";
 import type { Task } from "../core/task.js";
 
@@ -22,6 +22,7 @@ class Await<T> extends Park<T> {
     return "signal.wait()";
   }
 }
+direct(Await); // performed in a combinator's helper itself (see `runIn` in all.ts)
 
 /**
  * A one-shot signal: `set(value)` once, and every task that waits, before or after, gets the
