@@ -27,10 +27,12 @@ export function entries(
 /** The names of the first places in a list, per combinator (`all[0]`…), made once. */
 const placeNames = new Map<string, string[]>();
 
-/** @internal A child's name: the function's, else its place in the combinator. */
+/** @internal A child's name: the function's, else its place in the combinator (`key`; `i` is its
+ * position in a list, whose first names are made once: a sparse list's, or a property that is not
+ * an index, is named by its key). */
 export function nameOf(op: unknown, where: string, key: string, i = -1): string {
   if (typeof op === "function" && op.name !== "") return op.name;
-  if (i < 0 || i >= 64) return `${where}[${key}]`;
+  if (i < 0 || i >= 64 || key !== String(i)) return `${where}[${key}]`;
   let names = placeNames.get(where);
   if (names === undefined) placeNames.set(where, (names = []));
   return (names[i] ??= `${where}[${i}]`);

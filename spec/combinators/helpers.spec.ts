@@ -210,4 +210,26 @@ test("a timeout whose operation waited and finished first: its timer is gone, an
   assert.is(now, 25, "the first timeout's timer did not keep the clock running to 1000");
 });
 
+test("helpers are named by their place: a list's index, a sparse list's or an extra property's key (a review's repro)", async () => {
+  const s = createScheduler({ clock: "virtual" });
+  const sparse: Array<Operation<void>> = [];
+  sparse[1] = sleep(5);
+  sparse[3] = sleep(5);
+  const extra = Object.assign([sleep(5)], { extra: sleep(5) });
+  let names: string[] = [];
+  await s.run(function* () {
+    yield* all([
+      all(sparse),
+      race(extra),
+      all([sleep(5), sleep(5)]),
+      (function* () {
+        yield* sleep(1);
+        names = inspect(s).flatMap(function walk(t): string[] { return [t.name, ...t.children.flatMap(walk)]; });
+      })(),
+    ]);
+  });
+  for (const n of ["all[1]", "all[3]", "race[0]", "race[extra]", "all[0]"]) assert.ok(names.includes(n), `${n} in ${names.join(", ")}`);
+  assert.not.ok(names.includes("race[1]"), names.join(", "));
+});
+
 test.run();
