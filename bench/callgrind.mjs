@@ -78,21 +78,6 @@ const w = {
       return c;
     });
   },
-  // The native equivalents: two async functions' promises, and a timer cleared after the race.
-  async "native-all"() {
-    const one = async (x) => x + 1;
-    let c = 0;
-    for (let i = 0; i < n; i++) c = (await Promise.all([one(c), one(c)]))[0];
-  },
-  async "native-timeout"() {
-    const one = async (x) => x + 1;
-    let c = 0;
-    for (let i = 0; i < n; i++) {
-      let timer;
-      c = await Promise.race([one(c), new Promise((_, reject) => (timer = setTimeout(reject, 1000, new Error("timed out"))))]);
-      clearTimeout(timer);
-    }
-  },
   async "select-timeout"() {
     await s.run(function* () {
       const ch = channel(1);
