@@ -6,7 +6,7 @@ import { isDirect, type Operation } from "../core/effect.js";
 import { call, ensure, fork, join, self } from "../core/effects.js";
 import { isCancelled } from "../core/errors.js";
 import { checkOperation, describe, type OperationLike, type Result } from "../core/operation.js";
-import { giveBack, restorable } from "../core/park.js";
+import { giveBack, restorable, restores } from "../core/park.js";
 import { type Frame, helper, isHalted, quiet, type Task } from "../core/task.js";
 
 /** @internal Check a list or record of operations; return its entries and whether it is a list. */
@@ -56,6 +56,7 @@ export class Takings {
   constructor(private readonly task: Task) {}
 
   add(op: unknown, value: unknown, first = false): void {
+    if (!restores(op)) return; // it would give back nothing
     if (first) this.list.unshift([op, value]);
     else this.list.push([op, value]);
   }
@@ -155,7 +156,9 @@ const bodies = {
     const out: Record<string, unknown> = list ? (new Array(values.length) as never) : {};
     const taken = new Takings(me);
     let failed = false;
-    yield* ensure(() => void (failed && taken.giveBack())); // once every member has ended
+    // Once every member has ended (registered only if one of them can give back: a cleanup runs
+    // as a call, ~1,800 instructions an all of two calls).
+    if (values.some(restores)) yield* ensure(() => void (failed && taken.giveBack()));
     const tasks: Task[] = [];
     for (let i = 0; i < values.length; i++) {
       const op = values[i]!;
@@ -177,7 +180,7 @@ const bodies = {
     const out: Record<string, unknown> = list ? (new Array(values.length) as never) : {};
     const taken = new Takings(me);
     let cancelled = false;
-    yield* ensure(() => void (cancelled && taken.giveBack()));
+    if (values.some(restores)) yield* ensure(() => void (cancelled && taken.giveBack()));
     const tasks: Task[] = [];
     for (let i = 0; i < values.length; i++) {
       const op = values[i]!;

@@ -6,7 +6,7 @@ import type { Operation } from "../core/effect.js";
 import { action, call, ensure, self, spawn } from "../core/effects.js";
 import { isCancelled } from "../core/errors.js";
 import type { OperationLike, Result } from "../core/operation.js";
-import { giveBack, restorable } from "../core/park.js";
+import { giveBack, restorable, restores } from "../core/park.js";
 import { current, endReasons, type Frame, helper, quiet, type Task } from "../core/task.js";
 import { entries, nameOf, runIn, Takings } from "./all.js";
 
@@ -77,8 +77,9 @@ const bodies = {
   *race(e: { list: boolean; keys: string[]; values: OperationLike<unknown>[] }, runs: { lastWinner: unknown }): Operation<unknown> {
     const me = yield* self();
     const c = new Contest(me, me.top, e.list, new Takings(me), runs, e.values);
-    // Once every contestant has ended: what the losers took goes back, the latest taken first.
-    yield* ensure(() => {
+    // Once every contestant has ended: what the losers took goes back, the latest taken first
+    // (if one of them can give back anything).
+    if (e.values.some(restores)) yield* ensure(() => {
       if (c.over && c.winner !== undefined) c.taken.add(c.winner.op, c.winner.value, true);
       c.taken.giveBack();
     });

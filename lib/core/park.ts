@@ -118,6 +118,12 @@ export function restorable<O extends object>(op: O, restore: (value: any, task: 
   return op;
 }
 
+/** @internal Whether `op` can give back what it produced (a Park, or an operation carrying
+ * RESTORE): a combinator that holds none of them has nothing to give back. */
+export function restores(op: unknown): boolean {
+  return op instanceof Park || (typeof op === "object" && op !== null && RESTORE in op);
+}
+
 /** @internal Give back what `op` produced for `task`, if it can (see {@link Park.restore}). */
 export function giveBack(op: unknown, value: unknown, task: Task): void {
   if (op instanceof Park) op.restore(value, task);
