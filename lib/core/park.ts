@@ -118,16 +118,21 @@ export function restorable<O extends object>(op: O, restore: (value: any, task: 
   return op;
 }
 
+/** Whether `op` carries a way to give back what it produced (see `restorable`). */
+function carriesRestore(op: unknown): op is { [RESTORE]: (value: unknown, task: Task) => void } {
+  return typeof op === "object" && op !== null && RESTORE in op;
+}
+
 /** @internal Whether `op` can give back what it produced (a Park, or an operation carrying
  * RESTORE): a combinator that holds none of them has nothing to give back. */
 export function restores(op: unknown): boolean {
-  return op instanceof Park || (typeof op === "object" && op !== null && RESTORE in op);
+  return op instanceof Park || carriesRestore(op);
 }
 
 /** @internal Give back what `op` produced for `task`, if it can (see {@link Park.restore}). */
 export function giveBack(op: unknown, value: unknown, task: Task): void {
   if (op instanceof Park) op.restore(value, task);
-  else if (typeof op === "object" && op !== null && RESTORE in op) (op[RESTORE] as (v: unknown, t: Task) => void)(value, task);
+  else if (carriesRestore(op)) op[RESTORE](value, task);
 }
 tag(Park, "park");
 
