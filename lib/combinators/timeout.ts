@@ -39,8 +39,7 @@ export function timeout<T>(ms: number, op: OperationLike<T>): Operation<T> {
 }
 
 function bounded<T>(ms: number, limit: Operation<void>, op: OperationLike<T>): Operation<T> {
-  const what = typeof op === "function" ? op.name || "an anonymous function" : op instanceof Effect ? String(op) : "an operation";
-  return call(body.timeout<T>, new Limit(ms, limit, op, what));
+  return call(body.timeout<T>, new Limit(ms, limit, op));
 }
 
 /** What a timeout was given: shared by every run of it. */
@@ -49,9 +48,32 @@ class Limit<T> {
     readonly ms: number,
     readonly limit: Operation<void>,
     readonly op: OperationLike<T>,
-    readonly what: string,
   ) {}
 }
+
+/** What `op` is, for the TimeoutError: made when the timer fires, not at every `timeout(…)`
+ * (an effect's text, `receive(channel#3)`, was a tenth of the cost of a timeout that does not
+ * fire). A `toString` of the user's that throws leaves the operation unnamed. */
+function what(op: OperationLike<unknown>): string {
+  if (typeof op === "function") return op.name || "an anonymous function";
+  if (!(op instanceof Effect)) return "an operation";
+  try {
+    return String(op);
+  } catch {
+    return "an operation";
+  }
+}
+
+/** The timer task's name, `timeout(ms)`: made once for timeouts of the same length one after the
+ * other (a loop's), not for each. */
+function timerName(ms: number): string {
+  if (lastMs !== ms) {
+    lastName = `timeout(${ms})`;
+    lastMs = ms;
+  }
+  return lastName;
+}
+var lastMs = -1, lastName = ""; // (`var`: no dead-zone check on each read; see effect.ts)
 
 /** One run of a timeout: its timer fired with this error (the cause of the Cancelled, and what
  * the caller gets). Made per run: a retry or a loop runs one timeout again, and two tasks may run
@@ -80,12 +102,12 @@ const body = {
 function* limited<T>(b: Limit<T>, run: TimeoutRun): Operation<T> {
   const me = yield* self();
   const frame = me.top; // the call `op` runs in: the timer cancels it, and only it
-  quiet(yield* spawn(timer(b, run, me, frame), { name: `timeout(${b.ms})` }), b.limit); // its cancel is returned
+  quiet(yield* spawn(timer(b, run, me, frame), { name: timerName(b.ms) }), b.limit); // its cancel is returned
   return yield* runIn(b.op);
 }
 
 function* timer<T>(b: Limit<T>, run: TimeoutRun, me: Task, frame: Frame): Operation<void> {
   yield* b.limit;
-  run.fired = new TimeoutError(b.ms, b.what);
+  run.fired = new TimeoutError(b.ms, what(b.op));
   me.sched.halt(frame, { because: `timeout(${b.ms}) fired`, cause: run.fired });
 }
