@@ -7,7 +7,7 @@ import { action, call, ensure, self, spawn } from "../core/effects.js";
 import { isCancelled } from "../core/errors.js";
 import type { OperationLike, Result } from "../core/operation.js";
 import { giveBack, restorable, restores } from "../core/park.js";
-import { current, endReasons, type Frame, helper, quiet, type Task } from "../core/task.js";
+import { current, endReasons, type Frame, helper, labelOf, quiet, type Task } from "../core/task.js";
 import { entries, nameOf, runIn, Takings } from "./all.js";
 
 /**
@@ -101,6 +101,25 @@ const bodies = {
   },
 };
 
+/** Why a race's losers are cancelled, said only when one of them gets a Cancelled (those waiting
+ * on skein's own effects return quietly). It keeps the tasks' ids and names, not the tasks: a
+ * cancel's reason stays as long as the task it cancelled. */
+class Decided {
+  private readonly raceId: number;
+  private readonly raceName: string;
+  private readonly wonId: number;
+  private readonly wonName: string;
+  constructor(race: Task, winner: Task) {
+    this.raceId = race.id;
+    this.raceName = race.name;
+    this.wonId = winner.id;
+    this.wonName = winner.name;
+  }
+  toString(): string {
+    return `the race in task ${labelOf(this.raceId, this.raceName)} was decided: task ${labelOf(this.wonId, this.wonName)} won`;
+  }
+}
+
 /** One contestant: run `op`; the first to settle decides the race. */
 function* contestant(c: Contest, key: string, op: OperationLike<unknown>): Operation<void> {
   if (c.decided) return; // one completed while the race was starting: no need to start
@@ -123,7 +142,7 @@ function* contestant(c: Contest, key: string, op: OperationLike<unknown>): Opera
   // The losers, cancelled when the race returns, would only return on their Cancelled: those
   // waiting on an effect of skein's itself are returned instead (see QUIET).
   for (let i = 0; i < c.tasks.length; i++) quiet(c.tasks[i]!, c.ops[i]);
-  endReasons.set(c.frame, `the race in task ${c.me} was decided: task ${current.task} won`);
+  endReasons.set(c.frame, new Decided(c.me, current.task!));
   c.runs.lastWinner = op;
   c.winner = { value, result: c.list ? value : { [key]: value }, op };
   c.wake?.(c.winner.result);

@@ -15,7 +15,7 @@ import { annotate, debugging, noteSite, siteOf, waitingSince } from "./stacks.js
 import { checkOperation, describe, isIterator, isOperation, isThenable, type OperationLike } from "./operation.js";
 import {
   CallFrame, CLOSING, current, Deferred, Scope, DELIVERED, DELIVERY, DONE, FAILED, Frame, GENERATOR, HALTED, OVERDUE, PARKING, QUEUED, QUIET, REPLACEABLE,
-  RETURNED, SHIELD, STARTED, STOPPING, SUSPENDED, Task, taskOf, THROWING, childrenOf, tasksUnder, endReasons,
+  RETURNED, SHIELD, STARTED, STOPPING, SUSPENDED, Task, taskOf, THROWING, childrenOf, tasksUnder, endReasons, labelOf,
 } from "./task.js";
 
 /** How many runs of the loop are going on now, those of every copy of skein in the process (a
@@ -66,7 +66,7 @@ const CHILDREN = { type: "children", code: -1, toString: () => "its children to 
 
 /** @internal Why a frame was cancelled: said in the message of its Cancelled, with the cause. */
 export interface Reason {
-  because: string;
+  readonly because: string;
   cause?: unknown;
 }
 
@@ -286,9 +286,28 @@ const CANCEL: unique symbol = Symbol("skein.cancel");
  * and the frame it started at were halted by it; once the halt meets a frame halted before, the
  * rest get CANCEL), and the end of their message, said once. */
 class Cancelling {
-  readonly tail: string;
-  constructor(readonly reason: Reason) {
-    this.tail = ` was cancelled: ${reason.because}`;
+  private said: string | undefined = undefined;
+  constructor(readonly reason: Reason) {}
+  /** Made by the first of them to get its Cancelled: a halt whose tasks all return quietly (a
+   * timeout's timer, a race's losers) makes no text at all. */
+  get tail(): string {
+    return (this.said ??= ` was cancelled: ${this.reason.because}`);
+  }
+}
+
+/** Why the spawned children of a frame of task `#id name` are cancelled when its body ends:
+ * said only when a Cancelled is made from it, as a Cancelling's tail. (It holds no task or frame:
+ * a halt's reason stays as long as the task it halted, and would keep them from the collector.) */
+class ScopeEnded implements Reason {
+  private said: string | undefined = undefined;
+  constructor(
+    private readonly given: { toString(): string } | undefined,
+    private readonly id: number,
+    private readonly name: string,
+  ) {}
+  get because(): string {
+    return (this.said ??=
+      this.given !== undefined ? String(this.given) : `its scope in task ${labelOf(this.id, this.name)} ended (a spawned task stops then)`);
   }
 }
 
@@ -1311,7 +1330,7 @@ export class Scheduler {
     if (scope.newest !== null) {
       if (scope.forks === 0 && !(f.flags & CLOSING)) {
         f.flags |= CLOSING;
-        const reason = { because: endReasons.get(f) ?? `its scope in task ${t} ended (a spawned task stops then)` };
+        const reason = new ScopeEnded(endReasons.get(f), t.id, t.name);
         for (let c: Task | null = scope.newest; c !== null; c = c.prev) this.halt(c, reason);
       }
       return WAIT;

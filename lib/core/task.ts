@@ -237,7 +237,13 @@ export function taskOf(f: Frame): Task | null {
 
 /** @internal Why a frame's spawned children are cancelled when its body ends, when a combinator
  * knows better than "its scope ended" (a race that was decided). */
-export const endReasons = new WeakMap<Frame, string>();
+export const endReasons = new WeakMap<Frame, { toString(): string }>(); // its text made only if a Cancelled is
+
+/** @internal A task as it appears in messages, `#id name`, from its id and name: for a text made
+ * later (a cancel's reason, when a Cancelled is made from it), which keeps no task alive. */
+export function labelOf(id: number, name: string): string {
+  return `#${id} ${name}`;
+}
 
 /** @internal The children of frame `f` that still run, oldest first. */
 export function childrenOf(f: Frame): Task[] {
@@ -442,7 +448,7 @@ export class Task<T = unknown> extends Frame implements Promise<T>, Operation<T>
 
   /** `#id name`, as tasks appear in messages. */
   override toString(): string {
-    return `#${this.id} ${this.name}`;
+    return labelOf(this.id, this.name);
   }
 
   /** @internal The outcome as a settled promise, or the promise of the outcome to come. */
