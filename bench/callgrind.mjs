@@ -86,6 +86,17 @@ const w = {
       return c;
     });
   },
+  // The same when the select waits (a task started before it sends): its timer task starts,
+  // sleeps, and is cancelled when the receive completes; compare with receive-wait.
+  async "select-timeout-wait"() {
+    function* sendOne(ch, v) { yield* ch.send(v); }
+    await s.run(function* () {
+      const ch = channel();
+      let c = 0;
+      for (let i = 0; i < n; i++) { yield* spawn(sendOne(ch, i)); c = (c + (yield* select({ a: ch.receive() }, { timeout: 1000 })).value) | 0; }
+      return c;
+    });
+  },
   async "with-permit"() {
     function* one(x) { return x + 1; }
     const sem = semaphore(2), m = mutex();
