@@ -53,14 +53,14 @@ class Limit<T> {
 
 /** What `op` is, for the TimeoutError: made when the timer fires, not at every `timeout(…)`
  * (an effect's text, `receive(channel#3)`, was a tenth of the cost of a timeout that does not
- * fire). A `toString` of the user's that throws leaves the operation unnamed. */
-function what(op: OperationLike<unknown>): string {
-  if (typeof op === "function") return op.name || "an anonymous function";
-  if (!(op instanceof Effect)) return "an operation";
+ * fire), so it says what the operation was then. A `name` or `toString` of the user's that throws
+ * leaves it unknown (the error says `timed out after … ms`). */
+function what(op: OperationLike<unknown>): string | undefined {
   try {
-    return String(op);
+    if (typeof op === "function") return String(op.name || "an anonymous function");
+    return op instanceof Effect ? String(op) : "an operation";
   } catch {
-    return "an operation";
+    return undefined;
   }
 }
 
