@@ -1,6 +1,6 @@
 // Shared by the specs: virtual-clock schedulers, outcomes of tasks, and error collection.
 
-import { createScheduler, type OperationLike, type Scheduler, type Task } from "../lib/index.js";
+import { createScheduler, Task, type OperationLike, type Scheduler } from "../lib/index.js";
 
 /** A virtual-clock scheduler whose secondary errors are collected instead of printed. */
 export function virtual(): Scheduler & { reported: unknown[] } {
@@ -46,4 +46,25 @@ export function framesAboveLoop(): number {
 /** Resolve after the host has had a full turn (timers, I/O, setImmediate). */
 export function hostTurn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** Run `op` on a fresh virtual scheduler, counting the calls of Task's `toString` (how a task is
+ * named in a message): a text made for no one names tasks that nobody reads about. */
+export async function countNaming(op: OperationLike<unknown>): Promise<number> {
+  const proto = Task.prototype;
+  const own = Object.getOwnPropertyDescriptor(proto, "toString")!;
+  let n = 0;
+  Object.defineProperty(proto, "toString", {
+    ...own,
+    value(this: Task) {
+      n++;
+      return own.value.call(this);
+    },
+  });
+  try {
+    await runVirtual(op);
+  } finally {
+    Object.defineProperty(proto, "toString", own);
+  }
+  return n;
 }

@@ -21,6 +21,16 @@ export interface TaskOptions {
   name?: string;
 }
 
+/** @internal The name in `options`, checked at the call: it goes into every message about the
+ * task, and one that is not a string could fail the making of those messages later. */
+export function nameIn(options: TaskOptions | undefined, where: string): string | undefined {
+  const name = options?.name;
+  if (name !== undefined && typeof name !== "string") {
+    throw new TypeError(`${where} expects options.name to be a string, got ${describe(name)}`);
+  }
+  return name;
+}
+
 /** Note an effect a public constructor made (see `noteMade`), and return it. */
 function made<E extends Effect>(effect: E): E {
   noteMade(effect);
@@ -353,7 +363,7 @@ tag(Spawn, "spawn");
  * child's {@link Task} at once; the child starts once the parent gives up control (when it
  * suspends, or its time slice ends).
  *
- * @throws TypeError at the call site if `op` is not an operation or a function.
+ * @throws TypeError at the call site if `op` is not an operation or a function, or `options.name` is not a string.
  * @example
  * ```ts
  * function* both() {
@@ -365,7 +375,7 @@ tag(Spawn, "spawn");
  */
 export function fork<T>(op: OperationLike<T>, options?: TaskOptions): Fork<T> {
   checkOperation(op, "fork()");
-  const effect = new Fork(op, options?.name);
+  const effect = new Fork(op, nameIn(options, "fork()"));
   noteSite(effect);
   return made(effect);
 }
@@ -376,7 +386,7 @@ export function fork<T>(op: OperationLike<T>, options?: TaskOptions): Fork<T> {
  * failure of the child fails the parent. Use it for helpers that live as long as their parent:
  * a heartbeat, a server loop, a log flusher.
  *
- * @throws TypeError at the call site if `op` is not an operation or a function.
+ * @throws TypeError at the call site if `op` is not an operation or a function, or `options.name` is not a string.
  * @example
  * ```ts
  * function* session() {
@@ -389,7 +399,7 @@ export function fork<T>(op: OperationLike<T>, options?: TaskOptions): Fork<T> {
  */
 export function spawn<T>(op: OperationLike<T>, options?: TaskOptions): Spawn<T> {
   checkOperation(op, "spawn()");
-  const effect = new Spawn(op, options?.name);
+  const effect = new Spawn(op, nameIn(options, "spawn()"));
   noteSite(effect);
   return made(effect);
 }

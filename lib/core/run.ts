@@ -46,7 +46,7 @@ let shared: Scheduler | undefined;
  * which you can `await`. A root that fails with nobody awaiting it is reported like an
  * unhandled promise rejection.
  *
- * @throws TypeError if `op` is not an operation or a function.
+ * @throws TypeError if `op` is not an operation or a function, or `options.name` is not a string.
  * @example
  * ```ts
  * import { run, sleep } from "skein";

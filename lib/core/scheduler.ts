@@ -4,7 +4,7 @@
 import { SLICE_MS, type Clock } from "./clock.js";
 import { foreign, ONE_COPY } from "./brand.js";
 import { clearSuspect, Effect, effectTypes, forgetOpening, isNoted, renewNotes, stepLeftUnused, suspect, unused, used, type Suspect } from "./effect.js";
-import { Call, Join, Wait, type AnyEffect, type TaskOptions } from "./effects.js";
+import { Call, Join, nameIn, Wait, type AnyEffect, type TaskOptions } from "./effects.js";
 import { Cancelled, DeadlockError, isCancelled } from "./errors.js";
 import { Deque } from "./deque.js";
 import { Awaiting, keepAwaited, keeps, notHandedOn } from "./awaiting.js";
@@ -477,7 +477,7 @@ export class Scheduler {
   /**
    * Start `op` as a root task. It starts running on the next microtask.
    *
-   * @throws TypeError if `op` is not an operation or a function.
+   * @throws TypeError if `op` is not an operation or a function, or `options.name` is not a string.
    * @example
    * ```ts
    * const s = createScheduler();
@@ -486,7 +486,7 @@ export class Scheduler {
    */
   run<T>(op: OperationLike<T>, options?: TaskOptions): Task<T> {
     checkOperation(op, "run()");
-    const t = this.child(this.roots, op, 0, options?.name);
+    const t = this.child(this.roots, op, 0, nameIn(options, "run()"));
     noteSite(t); // debug mode: where it was run
     this.kick();
     return t;

@@ -5,7 +5,7 @@ import {
   all, cancel, channel, createScheduler, fork, join, race, receive, select, semaphore, shield, sleep, suspend, tell, timeout,
   type Channel, type Operation,
 } from "../../lib/index.js";
-import { runVirtual, virtual } from "../helpers.js";
+import { countNaming, runVirtual, virtual } from "../helpers.js";
 
 function* after<T>(ms: number, value: T): Operation<T> {
   yield* sleep(ms);
@@ -224,6 +224,21 @@ test("receive() in a contestant reads the racer's mailbox; a message it lost goe
 test("bad input throws at the call site", () => {
   assert.throws(() => race([]), (e: unknown) => e instanceof RangeError && /at least one/.test(String(e)));
   assert.throws(() => race("ab" as never), (e: unknown) => e instanceof TypeError);
+});
+
+test("a race whose losers wait on skein's effects names no task (their cancel makes no text)", async () => {
+  const named = await countNaming(function* () {
+    const ch = channel<number>();
+    yield* fork(function* () {
+      for (let i = 1; i <= 10; i++) yield* ch.send(i);
+    });
+    let sum = 0;
+    for (let i = 0; i < 10; i++) sum += (yield* race([ch.receive(), sleep(5)])) ?? 0; // the sleep loses
+    const idle = channel<number>();
+    yield* race([idle.receive(), sleep(1)]); // the receive loses
+    return sum;
+  });
+  assert.is(named, 0);
 });
 
 test.run();

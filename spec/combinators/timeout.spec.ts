@@ -2,9 +2,10 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import {
-  call, cancel, channel, fork, join, receive, self, semaphore, shield, sleep, spawn, suspend, tell, timeout, TimeoutError, type Operation,
+  call, cancel, channel, fork, join, Park, PARKED, receive, self, semaphore, shield, sleep, spawn, suspend, tell, timeout, TimeoutError,
+  type Operation, type OperationLike,
 } from "../../lib/index.js";
-import { runVirtual, virtual } from "../helpers.js";
+import { countNaming, runVirtual, virtual } from "../helpers.js";
 
 test("returns the value when the operation is fast enough", async () => {
   const { value, now } = await runVirtual(function* () {
@@ -214,6 +215,78 @@ test("one timeout run by two tasks at once: each run throws the TimeoutError its
   assert.is(errors.length, 2);
   assert.ok(errors[0] instanceof TimeoutError && errors[1] instanceof TimeoutError);
   assert.is.not(errors[0], errors[1]);
+});
+
+/** An effect of the user's that counts how often it is described. */
+class Counted extends Park<number> {
+  described = 0;
+  constructor(private readonly ready: boolean) {
+    super();
+  }
+  enter(): number | typeof PARKED {
+    return this.ready ? 7 : PARKED;
+  }
+  leave(): void {}
+  override toString(): string {
+    this.described++;
+    return "counted()";
+  }
+}
+
+test("the operation is described when the timer fires, not at the call", async () => {
+  const fast = new Counted(true);
+  assert.is((await runVirtual(timeout(100, fast))).value, 7);
+  assert.is(fast.described, 0);
+
+  const slow = new Counted(false);
+  const { value: error } = await runVirtual(function* () {
+    try {
+      return yield* timeout(10, slow);
+    } catch (e) {
+      return e;
+    }
+  });
+  assert.ok(error instanceof TimeoutError);
+  assert.is(error.message, "timeout(10) cut short counted() after 10 ms");
+  assert.is(error.operation, "counted()");
+});
+
+test("an operation whose name or text throws still times out, unnamed", async () => {
+  class Mute extends Counted {
+    override toString(): string {
+      throw new Error("no words");
+    }
+  }
+  function* quiet(): Operation<void> {
+    yield* sleep(50);
+  }
+  Object.defineProperty(quiet, "name", { get: () => { throw new Error("no name"); } });
+  for (const op of [new Mute(false), quiet] as OperationLike<unknown>[]) {
+    const { value: error, now } = await runVirtual(function* () {
+      try {
+        yield* timeout(10, op);
+      } catch (e) {
+        return e;
+      }
+    });
+    assert.ok(error instanceof TimeoutError);
+    assert.is(error.message, "timed out after 10 ms");
+    assert.is(error.operation, undefined);
+    assert.is(now, 10);
+  }
+});
+
+test("a timeout that does not fire names no task (its timer's cancel makes no text)", async () => {
+  const named = await countNaming(function* () {
+    const ch = channel<number>();
+    yield* fork(function* () {
+      for (let i = 1; i <= 10; i++) yield* ch.send(i);
+    });
+    let sum = 0;
+    for (let i = 0; i < 10; i++) sum += (yield* timeout(1000, ch.receive())) ?? 0; // its timer task is started and cancelled
+    return sum;
+  });
+  assert.is(named, 0);
 });
 
 test.run();

@@ -2,7 +2,7 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import {
-  action, call, cancel, Cancelled, cooperate, createScheduler, ensure, fork, isCancelled, join, self, shield, sleep, spawn, suspend, wait,
+  action, call, cancel, Cancelled, cooperate, createScheduler, describeTasks, ensure, fork, isCancelled, join, self, shield, sleep, spawn, suspend, wait,
   type Operation, type Task,
 } from "../../lib/index.js";
 import { framesAboveLoop, outcome, runVirtual, virtual } from "../helpers.js";
@@ -914,6 +914,23 @@ Start("a thousand ready tasks run in the order they were started", async () => {
 Start("bad operations throw a TypeError at the call site", () => {
   assert.throws(() => fork(5 as never), (e: unknown) => e instanceof TypeError && /fork\(\) expects an operation/.test(String(e)));
   assert.throws(() => spawn("x" as never), (e: unknown) => e instanceof TypeError && /spawn\(\) expects an operation.*"x"/.test(String(e)));
+});
+
+Start("a name that is not a string throws a TypeError at the call site, and nothing is started", async () => {
+  const bad = { toString(): string { throw new Error("no words"); } };
+  function* body() {}
+  for (const name of [bad, 42, Symbol("n")]) {
+    const named = { name: name as never };
+    assert.throws(() => fork(body, named), (e: unknown) => e instanceof TypeError && /fork\(\) expects options\.name to be a string/.test(String(e)));
+    assert.throws(() => spawn(body, named), (e: unknown) => e instanceof TypeError && /spawn\(\) expects options\.name to be a string/.test(String(e)));
+    const s = createScheduler({ clock: "virtual" });
+    assert.throws(() => s.run(body, named), (e: unknown) => e instanceof TypeError && /run\(\) expects options\.name to be a string/.test(String(e)));
+    assert.is(describeTasks(s), "no task is running\n");
+  }
+  const s = createScheduler({ clock: "virtual" });
+  await s.run(function* () {
+    assert.is((yield* self()).name, "fine");
+  }, { name: "fine" }); // a string is taken
 });
 
 Start.run();
