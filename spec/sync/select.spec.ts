@@ -2,7 +2,7 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { cancel, channel, ChannelClosedError, createScheduler, fork, join, Receive, select, Send, sleep, spawn, type Channel } from "../../lib/index.js";
-import { runVirtual } from "../helpers.js";
+import { countNaming, runVirtual } from "../helpers.js";
 
 const queued = (...chs: Channel<any>[]) =>
   chs.map((ch) => {
@@ -74,6 +74,25 @@ S("a case that fires before the timeout cancels the timer", async () => {
   });
   assert.equal(value, { case: "a", value: 9 });
   assert.is(now, 20);
+});
+
+S("a select served before its timeout names no task: its timer's cancel makes no Cancelled", async () => {
+  const named = await countNaming(function* () {
+    const a = channel<number>();
+    yield* fork(function* () {
+      for (let i = 1; i <= 10; i++) {
+        yield* sleep(1); // each select waits, its timer task sleeping, then is served
+        yield* a.send(i);
+      }
+    });
+    let sum = 0;
+    for (let i = 0; i < 10; i++) {
+      const r = yield* select({ a: a.receive() }, { timeout: 1000 });
+      if (r.case === "a") sum += r.value ?? 0;
+    }
+    return sum;
+  });
+  assert.is(named, 0);
 });
 
 S("with default, nothing waits when no case is ready", async () => {
