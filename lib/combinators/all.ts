@@ -31,7 +31,7 @@ const placeNames = new Map<string, string[]>();
  * position in a list, whose first names are made once: a sparse list's, or a property that is not
  * an index, is named by its key). */
 export function nameOf(op: unknown, where: string, key: string, i = -1): string {
-  if (typeof op === "function" && op.name !== "") return op.name;
+  if (typeof op === "function" && typeof op.name === "string" && op.name !== "") return op.name;
   if (i < 0 || i >= 64 || key !== String(i)) return `${where}[${key}]`;
   let names = placeNames.get(where);
   if (names === undefined) placeNames.set(where, (names = []));

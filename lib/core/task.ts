@@ -353,7 +353,7 @@ export class Task<T = unknown> extends Frame implements Promise<T>, Operation<T>
     this.sched = sched;
     this.owner = owner;
     this.id = sched.nextId++;
-    this.name = name ?? (typeof op === "function" && op.name !== "" ? op.name : "anonymous");
+    this.name = name ?? (typeof op === "function" && typeof op.name === "string" && op.name !== "" ? op.name : "anonymous");
   }
 
   /** Where the task is in its lifecycle. */

@@ -232,4 +232,28 @@ test("helpers are named by their place: a list's index, a sparse list's or an ex
   assert.not.ok(names.includes("race[1]"), names.join(", "));
 });
 
+test("a function whose name is not a string is named by its place, and runs (a review's repro)", async () => {
+  const odd = (name: unknown) => {
+    const f = function* (): Operation<number> {
+      yield* sleep(1);
+      return 1;
+    };
+    return Object.defineProperty(f, "name", { value: name });
+  };
+  const s = createScheduler({ clock: "virtual" });
+  let names: string[] = [];
+  const value = await s.run(function* () {
+    return yield* all([
+      all([odd(42), odd(Symbol("s"))]),
+      race([odd({ toString: () => { throw new Error("no words"); } })]),
+      (function* () {
+        names = inspect(s).flatMap(function walk(t): string[] { return [t.name, ...t.children.flatMap(walk)]; });
+        return 0;
+      })(),
+    ]);
+  });
+  assert.equal(value, [[1, 1], 1, 0]);
+  for (const n of ["all[0]", "all[1]", "race[0]"]) assert.ok(names.includes(n), `${n} in ${names.join(", ")}`);
+});
+
 test.run();
