@@ -22,12 +22,12 @@ export interface TaskOptions {
 }
 
 /** @internal The name in `options`, checked at the call: it goes into every message about the
- * task, and one that is not a string could fail the making of those messages later. */
+ * task, and one that is not a string could fail the making of those messages later. None
+ * (`undefined`, or `null` from JavaScript) names the task after its function. */
 export function nameIn(options: TaskOptions | undefined, where: string): string | undefined {
   const name = options?.name;
-  if (name !== undefined && typeof name !== "string") {
-    throw new TypeError(`${where} expects options.name to be a string, got ${describe(name)}`);
-  }
+  if (name == null) return undefined;
+  if (typeof name !== "string") throw new TypeError(`${where} expects options.name to be a string, got ${describe(name)}`);
   return name;
 }
 

@@ -2,7 +2,7 @@
 // cleanup; the exit code says how it ended.
 
 import { constants } from "node:os";
-import type { TaskOptions } from "../core/effects.js";
+import { nameIn, type TaskOptions } from "../core/effects.js";
 import { isCancelled } from "../core/errors.js";
 import { checkOperation, type OperationLike } from "../core/operation.js";
 import { defaultScheduler, run } from "../core/run.js";
@@ -42,7 +42,8 @@ export interface MainOptions extends TaskOptions {
  * (`kill -USR2 <pid>`) prints the task tree to stderr, and changes nothing (see
  * {@link MainOptions.inspectSignal}: nodemon restarts with SIGUSR2).
  *
- * @throws TypeError if `op` is not an operation or a function.
+ * @throws TypeError if `op` is not an operation or a function, `options.name` is not a string,
+ * or `options.inspectSignal` is not a signal it can use.
  * @example
  * ```ts
  * main(function* () {
@@ -54,6 +55,7 @@ export interface MainOptions extends TaskOptions {
  */
 export function main<T>(op: OperationLike<T>, options?: MainOptions): Task<T> {
   checkOperation(op, "main()");
+  nameIn(options, "main()"); // before any listener is installed
   const inspectSignal = options?.inspectSignal ?? "SIGUSR2";
   if (inspectSignal !== false && (typeof inspectSignal !== "string" || !(inspectSignal in signals) || /^SIG(INT|TERM|KILL|STOP)$/.test(inspectSignal))) {
     throw new TypeError(

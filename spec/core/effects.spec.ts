@@ -931,6 +931,26 @@ Start("a name that is not a string throws a TypeError at the call site, and noth
   await s.run(function* () {
     assert.is((yield* self()).name, "fine");
   }, { name: "fine" }); // a string is taken
+  await s.run(function* () {
+    assert.is((yield* self()).name, "anonymous");
+  }, { name: null as never }); // from JavaScript, null is no name
+});
+
+Start("a function whose name is not a string starts a task named anonymous (a review's repro)", async () => {
+  const names: string[] = [];
+  const { value } = await runVirtual(function* () {
+    for (const name of [42, Symbol("s"), { toString: () => { throw new Error("no words"); } }]) {
+      const f = Object.defineProperty(function* () {
+        names.push((yield* self()).name);
+        yield* sleep(100);
+      }, "name", { value: name });
+      yield* spawn(f); // cancelled when this body ends: its Cancelled names it
+    }
+    yield* sleep(1);
+    return "ended";
+  });
+  assert.is(value, "ended");
+  assert.equal(names, ["anonymous", "anonymous", "anonymous"]);
 });
 
 Start.run();

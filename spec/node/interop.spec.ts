@@ -179,6 +179,11 @@ test("main(): SIGUSR2 prints the task tree and changes nothing; with inspectSign
   for (const bad of ["SIGINT", "SIGKILL", "SIGSTOP", "SIGFOO", 42]) {
     assert.throws(() => main(function* () {}, { inspectSignal: bad as NodeJS.Signals }), /inspectSignal to be a signal this host knows/);
   }
+  // A bad name is refused before main installs anything: no listener is left behind.
+  const listening = () => ["SIGINT", "SIGTERM", "SIGUSR2"].map((s) => process.listenerCount(s));
+  const before = listening();
+  assert.throws(() => main(function* () {}, { name: 42 as never }), /^main\(\) expects options\.name to be a string, got 42$/);
+  assert.equal(listening(), before);
 });
 
 test("main(): a program that waits on nothing that can wake it fails with the deadlock report, after its cleanup", async () => {
