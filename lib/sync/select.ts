@@ -245,13 +245,15 @@ export function select<C extends Record<string, SelectCaseOf>, const O extends S
 const timed = {
   *select(choice: Choice, ms: number): Operation<{ case: string; value?: unknown }> {
     const me = yield* self();
-    const limit = new Sleep(ms);
+    const limit = lastLimit.ms === ms ? lastLimit : (lastLimit = new Sleep(ms)); // effects are immutable: a loop's selects share one
     // Cancelled when a case fires first, it is returned, not thrown into (see QUIET): making a
     // Cancelled and unwinding it was most of a select that waited (bench/callgrind.mjs select-timeout-wait).
     quiet(yield* spawn(expireAfter(choice, limit, me), { name: "timer" }), limit);
     return yield* choice;
   },
 };
+
+var lastLimit = new Sleep(0); // (`var`: no dead-zone check on each read; see effect.ts)
 
 /** (Not named `timer`: timeout.ts has one, and the bundle would rename one of them.) */
 function* expireAfter(choice: Choice, limit: Sleep, me: Task): Operation<void> {
