@@ -26,9 +26,12 @@ export interface TaskOptions {
  * (`undefined`, or `null` from JavaScript) names the task after its function. */
 export function nameIn(options: TaskOptions | undefined, where: string): string | undefined {
   const name = options?.name;
-  if (name == null) return undefined;
-  if (typeof name !== "string") throw new TypeError(`${where} expects options.name to be a string, got ${describe(name)}`);
-  return name;
+  return typeof name === "string" || name === undefined ? name : badName(name, where); // small: inlined where tasks start
+}
+
+function badName(name: unknown, where: string): undefined {
+  if (name === null) return undefined;
+  throw new TypeError(`${where} expects options.name to be a string, got ${describe(name)}`);
 }
 
 /** Note an effect a public constructor made (see `noteMade`), and return it. */
