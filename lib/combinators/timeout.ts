@@ -4,7 +4,7 @@
 import { Effect, type Operation } from "../core/effect.js";
 import { call, checkMs, self, Sleep, spawn } from "../core/effects.js";
 import { isCancelled, TimeoutError } from "../core/errors.js";
-import { checkOperation, type OperationLike } from "../core/operation.js";
+import { checkOperation, nameOfFunction, type OperationLike } from "../core/operation.js";
 import { giveBack, restorable } from "../core/park.js";
 import { isHalted, quiet, type Frame, type Task } from "../core/task.js";
 import { runIn } from "./all.js";
@@ -53,11 +53,12 @@ class Limit<T> {
 
 /** What `op` is, for the TimeoutError: made when the timer fires, not at every `timeout(…)`
  * (an effect's text, `receive(channel#3)`, was a tenth of the cost of a timeout that does not
- * fire), so it says what the operation was then. A `name` or `toString` of the user's that throws
- * leaves it unknown (the error says `timed out after … ms`). */
+ * fire), so it says what the operation was then. An effect's `toString` of the user's that throws
+ * leaves it unknown (the error says `timed out after … ms`); a function whose name cannot be read,
+ * or is not a string, is an anonymous one. */
 function what(op: OperationLike<unknown>): string | undefined {
   try {
-    if (typeof op === "function") return String(op.name || "an anonymous function");
+    if (typeof op === "function") return nameOfFunction(op, "an anonymous function");
     return op instanceof Effect ? String(op) : "an operation";
   } catch {
     return undefined;

@@ -3,7 +3,7 @@
 
 import { current, direct, Effect, firstStep, handedUp, noteMade, tag, used, type Operation } from "./effect.js";
 import { awaitHere, type Awaiting } from "./awaiting.js";
-import { checkOperation, describe, isIterator, isOperation, isThenable, type OperationLike, type Returned } from "./operation.js";
+import { checkOperation, describe, isIterator, nameOfFunction, isOperation, isThenable, type OperationLike, type Returned } from "./operation.js";
 import type { Park } from "./park.js";
 import { noteSite } from "./stacks.js";
 import { Cancel, Join, Task } from "./task.js";
@@ -181,7 +181,7 @@ export class Call<T = unknown> extends Effect<T> {
   }
   override toString(): string {
     const t = this.target;
-    return `call(${typeof t === "function" ? t.name || "anonymous" : describe(t)})`;
+    return `call(${typeof t === "function" ? nameOfFunction(t, "anonymous") : describe(t)})`;
   }
 }
 tag(Call, "call");
@@ -583,7 +583,7 @@ export class Action<T = unknown> extends Effect<T> {
     super();
   }
   override toString(): string {
-    return `action(${this.executor.name || "anonymous"})`;
+    return `action(${nameOfFunction(this.executor, "anonymous")})`;
   }
 }
 tag(Action, "action");
@@ -630,7 +630,7 @@ export class Shield<T = unknown> extends Effect<T> {
   }
   override toString(): string {
     const op = this.op;
-    return `shield(${typeof op === "function" ? op.name || "anonymous" : describe(op)})`;
+    return `shield(${typeof op === "function" ? nameOfFunction(op, "anonymous") : describe(op)})`;
   }
 }
 tag(Shield, "shield");
@@ -681,7 +681,7 @@ export class Ensure extends Effect<void> {
   }
   override toString(): string {
     const c = this.cleanup;
-    return `ensure(${typeof c === "function" ? c.name || "anonymous" : describe(c)})`;
+    return `ensure(${typeof c === "function" ? nameOfFunction(c, "anonymous") : describe(c)})`;
   }
 }
 tag(Ensure, "ensure");

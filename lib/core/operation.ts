@@ -98,6 +98,18 @@ export function checkOperation(op: unknown, where: string, at?: string | number)
 }
 
 /** @internal A short, safe description of any value for error messages. */
+/** @internal A function's name, for a message: its `name` if that is a string other than "",
+ * else `anonymous`. (A `name` can be anything; a Symbol in a template would fail the message.) */
+export function nameOfFunction(f: object, anonymous: string): string {
+  let name: unknown;
+  try {
+    name = (f as { name?: unknown }).name;
+  } catch {
+    return anonymous; // a getter that throws
+  }
+  return typeof name === "string" && name !== "" ? name : anonymous;
+}
+
 export function describe(value: unknown): string {
   if (value === null) return "null";
   switch (typeof value) {
@@ -111,7 +123,7 @@ export function describe(value: unknown): string {
     case "symbol":
       return value.toString();
     case "function":
-      return `function ${value.name || "(anonymous)"}`;
+      return `function ${nameOfFunction(value, "(anonymous)")}`;
   }
   const other = foreign(value);
   if (other !== null) return other;
@@ -122,7 +134,7 @@ export function describe(value: unknown): string {
     return `a plain object {${keys.slice(0, 5).join(", ")}${keys.length > 5 ? ", …" : ""}}`;
   }
   const ctor = proto.constructor;
-  if (typeof ctor === "function" && ctor.name !== "") return `an instance of ${ctor.name}`;
+  if (typeof ctor === "function" && nameOfFunction(ctor, "") !== "") return `an instance of ${nameOfFunction(ctor, "")}`;
   // Generator objects and the like have no named constructor; their tag says what they are.
   const tag = Object.prototype.toString.call(value).slice(8, -1);
   return tag === "Object" ? "an object" : `${/^[AEIOU]/.test(tag) ? "an" : "a"} ${tag}`;

@@ -5,6 +5,7 @@
 import { CallFrame, FORK, SPAWN, Task, taskOf, type Frame } from "./task.js";
 
 import { debugging, sites } from "./effect.js";
+import { nameOfFunction } from "./operation.js";
 
 export { debugging };
 
@@ -51,9 +52,9 @@ const at = (of: object, text: string) => {
 export function callName(frame: CallFrame): string {
   const what = frame.what as { target?: unknown; op?: unknown; type?: string } | null;
   if (what === null) return "a cleanup";
-  if (typeof what === "function") return `cleanup ${(what as { name: string }).name || "(anonymous)"}`;
+  if (typeof what === "function") return `cleanup ${nameOfFunction(what, "(anonymous)")}`;
   const target = what.type === "call" ? what.target : what.type === "shield" ? what.op : what;
-  const name = typeof target === "function" ? target.name || "(anonymous)" : String(target);
+  const name = typeof target === "function" ? nameOfFunction(target, "(anonymous)") : String(target);
   return `${what.type === "shield" ? "shield" : "call"} ${name === "[object Generator]" ? "(a generator)" : name}`;
 }
 

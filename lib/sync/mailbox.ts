@@ -5,7 +5,7 @@ import { Deque } from "../core/deque.js";
 import { WaitQueue } from "../core/wait-queue.js";
 import { direct, noteMade, type Operation, used } from "../core/effect.js";
 import { checkMs } from "../core/effects.js";
-import { describe } from "../core/operation.js";
+import { describe, nameOfFunction } from "../core/operation.js";
 import { asResult, Park, PARKED, wake } from "../core/park.js";
 import { actorOf, Task } from "../core/task.js";
 import { timeout as withTimeout } from "../combinators/timeout.js";
@@ -145,7 +145,7 @@ class Take extends Park<unknown> {
     return this.match === undefined || this.match(message);
   }
   override toString(): string {
-    return `receive(${this.match?.name || (this.match ? "pattern" : "")})`;
+    return `receive(${this.match ? nameOfFunction(this.match, "pattern") : ""})`;
   }
 }
 direct(Take); // performed in a combinator's helper itself (see `runIn` in all.ts)

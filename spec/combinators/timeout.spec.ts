@@ -251,7 +251,7 @@ test("the operation is described when the timer fires, not at the call", async (
   assert.is(error.operation, "counted()");
 });
 
-test("an operation whose name or text throws still times out, unnamed", async () => {
+test("an operation whose text throws still times out, unnamed; a function whose name cannot be read is anonymous", async () => {
   class Mute extends Counted {
     override toString(): string {
       throw new Error("no words");
@@ -261,7 +261,13 @@ test("an operation whose name or text throws still times out, unnamed", async ()
     yield* sleep(50);
   }
   Object.defineProperty(quiet, "name", { get: () => { throw new Error("no name"); } });
-  for (const op of [new Mute(false), quiet] as OperationLike<unknown>[]) {
+  const symbolic = Object.defineProperty(function* () { yield* sleep(50); }, "name", { value: Symbol("S") });
+  const cases: Array<[OperationLike<unknown>, string, string | undefined]> = [
+    [new Mute(false), "timed out after 10 ms", undefined],
+    [quiet, "timeout(10) cut short an anonymous function after 10 ms", "an anonymous function"],
+    [symbolic, "timeout(10) cut short an anonymous function after 10 ms", "an anonymous function"],
+  ];
+  for (const [op, message, operation] of cases) {
     const { value: error, now } = await runVirtual(function* () {
       try {
         yield* timeout(10, op);
@@ -270,8 +276,8 @@ test("an operation whose name or text throws still times out, unnamed", async ()
       }
     });
     assert.ok(error instanceof TimeoutError);
-    assert.is(error.message, "timed out after 10 ms");
-    assert.is(error.operation, undefined);
+    assert.is(error.message, message);
+    assert.is(error.operation, operation);
     assert.is(now, 10);
   }
 });

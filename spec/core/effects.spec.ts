@@ -936,6 +936,25 @@ Start("a name that is not a string throws a TypeError at the call site, and noth
   }, { name: null as never }); // from JavaScript, null is no name
 });
 
+Start("a function whose name is not a string is anonymous in every message (a review's repro: a Symbol crashed them)", async () => {
+  const odd = <F extends object>(f: F, name: unknown): F => Object.defineProperty(f, "name", { value: name });
+  const gen = odd(function* () {}, Symbol("S"));
+  assert.is(String(call(gen)), "call(anonymous)");
+  assert.is(String(shield(gen)), "shield(anonymous)");
+  assert.is(String(ensure(odd(() => {}, 42))), "ensure(anonymous)");
+  assert.is(String(action(odd(() => () => {}, Symbol("A")))), "action(anonymous)");
+  const s = createScheduler({ clock: "virtual" });
+  let tree = "";
+  await s.run(function* main() {
+    const pending = odd(() => new Promise<void>((resolve) => setTimeout(resolve, 5)), Symbol("P"));
+    const t = yield* fork(() => call(pending));
+    yield* cooperate();
+    tree = describeTasks(s);
+    yield* join(t);
+  });
+  assert.match(tree, /waits on call\(anonymous\)/);
+});
+
 Start("a function whose name is not a string starts a task named anonymous (a review's repro)", async () => {
   const names: string[] = [];
   const { value } = await runVirtual(function* () {
