@@ -17,7 +17,8 @@ import { Cancel, Join, Task } from "./task.js";
  * ```
  */
 export interface TaskOptions {
-  /** Shown in error messages and deadlock reports; defaults to the function's name. */
+  /** Shown in error messages and deadlock reports; defaults to the function's name (also when
+   * `null`). Anything but a string is a TypeError at the call. */
   name?: string;
 }
 

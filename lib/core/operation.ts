@@ -134,7 +134,8 @@ export function describe(value: unknown): string {
     return `a plain object {${keys.slice(0, 5).join(", ")}${keys.length > 5 ? ", …" : ""}}`;
   }
   const ctor = proto.constructor;
-  if (typeof ctor === "function" && nameOfFunction(ctor, "") !== "") return `an instance of ${nameOfFunction(ctor, "")}`;
+  const named = typeof ctor === "function" ? nameOfFunction(ctor, "") : "";
+  if (named !== "") return `an instance of ${named}`;
   // Generator objects and the like have no named constructor; their tag says what they are.
   const tag = Object.prototype.toString.call(value).slice(8, -1);
   return tag === "Object" ? "an object" : `${/^[AEIOU]/.test(tag) ? "an" : "a"} ${tag}`;
