@@ -97,7 +97,6 @@ export function checkOperation(op: unknown, where: string, at?: string | number)
   );
 }
 
-/** @internal A short, safe description of any value for error messages. */
 /** @internal A function's name, for a message: its `name` if that is a string other than "",
  * else `anonymous`. (A `name` can be anything; a Symbol in a template would fail the message.) */
 export function nameOfFunction(f: object, anonymous: string): string {
@@ -110,6 +109,7 @@ export function nameOfFunction(f: object, anonymous: string): string {
   return typeof name === "string" && name !== "" ? name : anonymous;
 }
 
+/** @internal A short, safe description of any value for error messages. */
 export function describe(value: unknown): string {
   if (value === null) return "null";
   switch (typeof value) {
