@@ -1,7 +1,10 @@
 // An HTTP server for the HTTP bench, in its own process: plain `node:http`, or skein's `serve`
 // from the built package (dist/, what users run), doing the same work per request: read the URL,
-// answer a small JSON body ("hello"), or the same after a 5 ms sleep ("sleep").
-//   node bench/io/server.mjs node:http|skein [hello|sleep] [serve | load N [C]]
+// answer a small JSON body ("hello"), or the same after a 5 ms sleep ("sleep"; "sleep-host": a
+// skein handler waits on a host `setTimeout` of its own instead of `sleep`, see bench/io/latency.mjs).
+//   node bench/io/server.mjs node:http|skein [hello|sleep|sleep-host] [serve | load N [C]]
+// With SERVER_MARKS=1 it notes when each request arrived and when its handler had ended it (ms
+// since the epoch, comparable across processes), and sends them over IPC when asked ("marks").
 // Sends its port, and on request its CPU time, over IPC when it has a channel; otherwise prints
 // its port on stdout and exits when stdin ends. `serve` and `load` turn the server's timeouts off
 // (bench/io/callgrind.mjs runs it under valgrind, where a request can take a second); `load`
@@ -11,8 +14,8 @@ import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 
 const [kind = "node:http", mode = "hello"] = process.argv.slice(2);
-if (!["node:http", "skein"].includes(kind) || !["hello", "sleep"].includes(mode)) {
-  console.error(`usage: node bench/io/server.mjs node:http|skein [hello|sleep] [serve | load N [C]] (got ${kind} ${mode})`);
+if (!["node:http", "skein"].includes(kind) || !["hello", "sleep", "sleep-host"].includes(mode)) {
+  console.error(`usage: node bench/io/server.mjs node:http|skein [hello|sleep|sleep-host] [serve | load N [C]] (got ${kind} ${mode})`);
   process.exit(2);
 }
 const selfLoad = process.argv[4] === "load";
@@ -32,8 +35,23 @@ void portReady.then((port) => {
   if (process.send) process.send({ port });
   else process.stdout.write(`${port}\n`);
 });
+// SERVER_MARKS=1: URL → [arrived, answered], in ms since the epoch (timeOrigin + now).
+const marks = process.env.SERVER_MARKS === "1" ? new Map() : null;
+const epochNow = () => performance.timeOrigin + performance.now();
+if (marks !== null) {
+  const emit = http.Server.prototype.emit;
+  http.Server.prototype.emit = function (event, req) {
+    if (event === "request") marks.set(req.url, [epochNow(), 0]);
+    return emit.apply(this, arguments);
+  };
+}
+/** The handler has ended `url`'s response (its data handed to the socket). */
+const answered = (url) => {
+  if (marks !== null) marks.get(url)[1] = epochNow();
+};
 if (process.send) {
   process.on("message", (m) => {
+    if (m === "marks") process.send([...(marks ?? [])]);
     if (m === "cpu") {
       const u = process.cpuUsage();
       process.send((u.user + u.system) / 1000);
@@ -46,36 +64,47 @@ if (process.send) {
 
 if (kind === "node:http") {
   const server = http.createServer(
-    mode === "sleep"
+    mode !== "hello"
       ? (req, res) => {
           setTimeout(() => {
             res.setHeader("content-type", "application/json");
             res.end(body(req.url));
+            answered(req.url);
           }, 5);
         }
       : (req, res) => {
           res.setHeader("content-type", "application/json");
           res.end(body(req.url));
+          answered(req.url);
         },
   );
   server.listen(0, "127.0.0.1", () => ready(server.address().port));
 } else {
   // SKEIN_DIST=dir runs another build (a copy of dist/ from before a change, say).
   const dist = process.env.SKEIN_DIST ? new URL(`${pathToFileURL(resolve(process.env.SKEIN_DIST)).href}/`) : new URL("../../dist/", import.meta.url);
-  const { run, sleep, suspend } = await import(String(new URL("index.mjs", dist)));
+  const { action, run, sleep, suspend } = await import(String(new URL("index.mjs", dist)));
+  // The host's own timer, one a request, as node:http's handler has: an action (not a promise),
+  // so that only the timer differs from "sleep".
+  const hostSleep = (ms) =>
+    action((resolve) => {
+      const t = setTimeout(resolve, ms);
+      return () => clearTimeout(t);
+    });
   const { serve } = await import(String(new URL("node.mjs", dist)));
   void run(function* () {
     const server = yield* serve(
       { port: 0 },
-      mode === "sleep"
+      mode !== "hello"
         ? function* (req, res) {
-            yield* sleep(5);
+            yield* (mode === "sleep" ? sleep(5) : hostSleep(5));
             res.header("content-type", "application/json");
             yield* res.end(body(req.url));
+            answered(req.url);
           }
         : function* (req, res) {
             res.header("content-type", "application/json");
             yield* res.end(body(req.url));
+            answered(req.url);
           },
     );
     ready(server.port);

@@ -9,6 +9,7 @@ import * as assert from "uvu/assert";
 import { PassThrough } from "node:stream";
 import { cooperate, createScheduler, Park, PARKED, sleep, wake, type Task } from "../../lib/index.js";
 import { Reader } from "../../lib/node/index.js";
+import { undisturbed } from "../helpers.js";
 
 const Wake = suite("a read woken by a data event");
 
@@ -19,16 +20,6 @@ function runMs(f: () => void): number {
   const start = performance.now();
   f();
   return performance.now() - start;
-}
-
-/** `scenario`'s value once the machine's load has not disturbed the timing it relies on (it says
- * when it has), in up to five tries; the last is taken whatever. For real-clock specs of a run's
- * order, whose outcome a process descheduled for milliseconds would change. */
-async function undisturbed<T>(scenario: () => Promise<{ value: T; disturbed: boolean }>): Promise<T> {
-  for (let i = 1; ; i++) {
-    const { value, disturbed } = await scenario();
-    if (!disturbed || i === 5) return value;
-  }
 }
 
 /** A task parked until `wake(gate.waiter, gate, …)`. */

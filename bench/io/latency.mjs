@@ -1,0 +1,119 @@
+// Where an HTTP request's time goes, server by server: bench/io/server.mjs in its own process
+// (SERVER_MARKS=1: it notes when each request arrived and when its handler ended it), loaded by
+// CONNECTIONS keep-alive connections from this process, one request in flight on each, for
+// SECONDS. Each request's URL is unique, so the server's marks pair with the client's:
+//   total    the client wrote the request → it had read the whole response
+//   handler  the server's `request` event → the handler ended the response (its data handed to
+//            the socket)
+//   outside  total − handler: the ways in and out, and the waits for each process's turn
+//   batch    how many responses the server ended one after the other, no request arriving
+//            between (mean and 90th percentile): how bunched its answers are
+// (The two processes' clocks are compared only within a process: `performance.timeOrigin` of
+// two processes can differ by milliseconds.)
+// The first third of each run is warm-up and left out. Servers alternate, ROUNDS times; medians.
+//   npm run build && node bench/io/latency.mjs [SERVERS] [SECONDS] [ROUNDS] [CONNECTIONS]
+//   node bench/io/latency.mjs node:http/sleep,skein/sleep,skein/sleep-host 5 3
+// SKEIN_DIST=dir runs another build (see server.mjs).
+import { fork } from "node:child_process";
+import * as net from "node:net";
+import { fileURLToPath } from "node:url";
+
+const [list = "node:http/sleep,skein/sleep,skein/sleep-host", seconds = "5", rounds = "3", connections = "100"] = process.argv.slice(2);
+const servers = list.split(",").map((s) => s.split("/"));
+const epochNow = () => performance.timeOrigin + performance.now();
+const server = fileURLToPath(new URL("./server.mjs", import.meta.url));
+
+/** One run against a fresh server: requests a second and the mean of each part, in ms. */
+async function measure(kind, mode) {
+  const child = fork(server, [kind, mode], { env: { ...process.env, SERVER_MARKS: "1" }, stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const { port } = await new Promise((resolve, reject) => {
+    child.once("message", resolve);
+    child.once("exit", (code) => reject(new Error(`${kind} ${mode} exited with ${code}`)));
+  });
+  const sent = new Map();
+  const read = new Map();
+  let next = 0;
+  let running = true;
+  const start = performance.now();
+  await new Promise((done, fail) => {
+    let open = Number(connections);
+    for (let i = 0; i < Number(connections); i++) {
+      const s = net.connect(port, "127.0.0.1");
+      let buf = "";
+      let url = "";
+      const ask = () => {
+        if (!running) {
+          s.end();
+          if (--open === 0) done();
+          return;
+        }
+        url = `/r/${next++}`;
+        sent.set(url, epochNow());
+        s.write(`GET ${url} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
+      };
+      s.on("connect", ask);
+      s.on("error", fail);
+      s.on("data", (d) => {
+        buf += d;
+        for (;;) {
+          const head = buf.indexOf("\r\n\r\n");
+          if (head < 0) return;
+          const length = Number(/content-length: (\d+)/i.exec(buf.slice(0, head))?.[1]);
+          if (buf.length < head + 4 + length) return;
+          buf = buf.slice(head + 4 + length);
+          read.set(url, epochNow());
+          ask();
+        }
+      });
+    }
+    setTimeout(() => (running = false), Number(seconds) * 1000);
+  });
+  const elapsed = performance.now() - start;
+  const marks = await new Promise((resolve) => {
+    child.once("message", resolve);
+    child.send("marks");
+  });
+  child.kill();
+  let n = 0;
+  const sum = { total: 0, handler: 0 };
+  const events = [];
+  for (const [url, [arrived, answered]] of marks) {
+    if (Number(url.slice(3)) < next / 3 || !read.has(url) || answered === 0) continue;
+    n++;
+    sum.total += read.get(url) - sent.get(url);
+    sum.handler += answered - arrived;
+    events.push([arrived, 0], [answered, 1]);
+  }
+  events.sort((a, b) => a[0] - b[0]);
+  const batches = [];
+  let batch = 0;
+  for (const [, answer] of events) {
+    if (answer) batch++;
+    else if (batch > 0) batches.push(batch), (batch = 0);
+  }
+  if (batch > 0) batches.push(batch);
+  batches.sort((a, b) => a - b);
+  return {
+    rps: (read.size / elapsed) * 1000,
+    total: sum.total / n,
+    handler: sum.handler / n,
+    outside: (sum.total - sum.handler) / n,
+    batch: batches.reduce((a, b) => a + b, 0) / batches.length,
+    batch90: batches[Math.floor(batches.length * 0.9)],
+  };
+}
+
+const results = new Map(servers.map(([kind, mode]) => [`${kind}/${mode}`, []]));
+for (let r = 0; r < Number(rounds); r++) {
+  for (const [kind, mode] of servers) {
+    const m = await measure(kind, mode);
+    results.get(`${kind}/${mode}`).push(m);
+    process.stderr.write(`${kind}/${mode} round ${r + 1}: ${Math.round(m.rps)} req/s, handler ${m.handler.toFixed(3)}, outside ${m.outside.toFixed(3)}, total ${m.total.toFixed(3)} ms, batches of ${m.batch.toFixed(1)} (90th percentile ${m.batch90})\n`);
+  }
+}
+const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+console.log(`| server / handler | req/s | handler (ms) | outside (ms) | total (ms) | batch (mean, 90th percentile) |\n|---|---:|---:|---:|---:|---:|`);
+for (const [name, ms] of results) {
+  const m = (k) => median(ms.map((x) => x[k]));
+  console.log(`| ${name} | ${Math.round(m("rps"))} | ${m("handler").toFixed(2)} | ${m("outside").toFixed(2)} | ${m("total").toFixed(2)} | ${m("batch").toFixed(1)}, ${m("batch90")} |`);
+}
