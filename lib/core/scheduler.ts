@@ -542,6 +542,7 @@ export class Scheduler {
     let n = 0;
     let seen = 0; // steps when the clock was last looked at
     let fired = false; // timers fell due and were fired at the queue's end in this run
+    let dueLeft = false; // timers fell due and are left to the run after the host's turn
     try {
       // Timers due when the run begins fire first (the clock read only if there are timers).
       let start = -Infinity;
@@ -566,7 +567,7 @@ export class Scheduler {
           // `sleep(0)`) run in it either way.
           if (this.timers.size === 0) break;
           if (!this.timers.fire(firedAtStart ? start : this.clock.dueBy(), this.wakeFn)) {
-            if (firedAtStart && this.timers.next() <= this.clock.dueBy()) this.sliceOver = true;
+            if (firedAtStart && this.timers.next() <= this.clock.dueBy()) this.sliceOver = dueLeft = true;
             break;
           }
           if (fired) {
@@ -603,7 +604,7 @@ export class Scheduler {
       current.task = null;
       this.unseen += n - seen;
     }
-    this.arm();
+    if (!dueLeft) this.arm(); // (else the run after the host's turn arms it: a host timer for a deadline past, set and then cleared)
     if (this.sliceOver) this.deferLoop();
     else this.clock.idle(this);
   }
