@@ -10,7 +10,8 @@
 //            between (mean and 90th percentile): how bunched its answers are
 // (The two processes' clocks are compared only within a process: `performance.timeOrigin` of
 // two processes can differ by milliseconds.)
-// The first third of each run is warm-up and left out. Servers alternate, ROUNDS times; medians.
+// The first third of each run (by time) is warm-up and left out. Servers alternate, ROUNDS times;
+// medians.
 //   npm run build && node bench/io/latency.mjs [SERVERS] [SECONDS] [ROUNDS] [CONNECTIONS]
 //   node bench/io/latency.mjs node:http/sleep,skein/sleep,skein/sleep-host 5 3
 // SKEIN_DIST=dir runs another build (see server.mjs).
@@ -26,61 +27,86 @@ const server = fileURLToPath(new URL("./server.mjs", import.meta.url));
 /** One run against a fresh server: requests a second and the mean of each part, in ms. */
 async function measure(kind, mode) {
   const child = fork(server, [kind, mode], { env: { ...process.env, SERVER_MARKS: "1" }, stdio: ["ignore", "inherit", "inherit", "ipc"] });
-  const { port } = await new Promise((resolve, reject) => {
-    child.once("message", resolve);
-    child.once("exit", (code) => reject(new Error(`${kind} ${mode} exited with ${code}`)));
-  });
-  const sent = new Map();
+  try {
+    return await load(child, kind, mode);
+  } finally {
+    child.kill();
+  }
+}
+
+async function load(child, kind, mode) {
+  let died;
+  const exited = new Promise((_, reject) => (died = reject));
+  exited.catch(() => {});
+  child.once("exit", (code, signal) => died(new Error(`the ${kind} ${mode} server exited (${signal ?? code}) during the run`)));
+  const { port } = await Promise.race([new Promise((resolve) => child.once("message", resolve)), exited]);
+  const sent = new Map(); // epoch ms, by URL
   const read = new Map();
   let next = 0;
   let running = true;
-  const start = performance.now();
-  await new Promise((done, fail) => {
-    let open = Number(connections);
-    for (let i = 0; i < Number(connections); i++) {
-      const s = net.connect(port, "127.0.0.1");
-      let buf = "";
-      let url = "";
-      const ask = () => {
-        if (!running) {
-          s.end();
-          if (--open === 0) done();
-          return;
-        }
-        url = `/r/${next++}`;
-        sent.set(url, epochNow());
-        s.write(`GET ${url} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
-      };
-      s.on("connect", ask);
-      s.on("error", fail);
-      s.on("data", (d) => {
-        buf += d;
-        for (;;) {
-          const head = buf.indexOf("\r\n\r\n");
-          if (head < 0) return;
-          const length = Number(/content-length: (\d+)/i.exec(buf.slice(0, head))?.[1]);
-          if (buf.length < head + 4 + length) return;
-          buf = buf.slice(head + 4 + length);
-          read.set(url, epochNow());
-          ask();
-        }
-      });
-    }
-    setTimeout(() => (running = false), Number(seconds) * 1000);
-  });
-  const elapsed = performance.now() - start;
-  const marks = await new Promise((resolve) => {
-    child.once("message", resolve);
-    child.send("marks");
-  });
-  child.kill();
+  const ms = Number(seconds) * 1000;
+  const from = epochNow() + ms / 3; // the first third is warm-up
+  let to = Infinity;
+  await Promise.race([
+    exited,
+    new Promise((done, fail) => {
+      let open = Number(connections);
+      for (let i = 0; i < Number(connections); i++) {
+        const s = net.connect(port, "127.0.0.1");
+        let buf = "";
+        let url = "";
+        const ask = () => {
+          if (!running) {
+            url = "";
+            s.end();
+            if (--open === 0) done();
+            return;
+          }
+          url = `/r/${next++}`;
+          sent.set(url, epochNow());
+          s.write(`GET ${url} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
+        };
+        s.on("connect", ask);
+        s.on("error", fail);
+        s.on("close", () => {
+          if (url !== "") fail(new Error(`connection ${i} closed with ${url} unanswered`));
+        });
+        s.on("data", (d) => {
+          buf += d;
+          for (;;) {
+            const head = buf.indexOf("\r\n\r\n");
+            if (head < 0) return;
+            const length = /content-length: (\d+)/i.exec(buf.slice(0, head));
+            if (length === null) return fail(new Error(`a response without content-length: ${JSON.stringify(buf.slice(0, head))}`));
+            if (buf.length < head + 4 + Number(length[1])) return;
+            buf = buf.slice(head + 4 + Number(length[1]));
+            read.set(url, epochNow());
+            ask();
+          }
+        });
+      }
+      setTimeout(() => {
+        running = false;
+        to = epochNow();
+      }, ms);
+    }),
+  ]);
+  const marks = await Promise.race([
+    new Promise((resolve) => {
+      child.once("message", resolve);
+      child.send("marks");
+    }),
+    exited,
+  ]);
+  // Requests sent after the warm-up and answered: their parts, and the answers in a row.
   let n = 0;
   const sum = { total: 0, handler: 0 };
   const events = [];
   for (const [url, [arrived, answered]] of marks) {
-    if (Number(url.slice(3)) < next / 3 || !read.has(url) || answered === 0) continue;
+    const at = sent.get(url);
+    if (at === undefined || at < from || !read.has(url) || answered === 0) continue;
     n++;
-    sum.total += read.get(url) - sent.get(url);
+    sum.total += read.get(url) - at;
     sum.handler += answered - arrived;
     events.push([arrived, 0], [answered, 1]);
   }
@@ -93,8 +119,10 @@ async function measure(kind, mode) {
   }
   if (batch > 0) batches.push(batch);
   batches.sort((a, b) => a - b);
+  let answeredInWindow = 0; // the rate: answers read between the warm-up and the end of sending
+  for (const t of read.values()) if (t >= from && t <= to) answeredInWindow++;
   return {
-    rps: (read.size / elapsed) * 1000,
+    rps: (answeredInWindow / (to - from)) * 1000,
     total: sum.total / n,
     handler: sum.handler / n,
     outside: (sum.total - sum.handler) / n,
@@ -111,7 +139,11 @@ for (let r = 0; r < Number(rounds); r++) {
     process.stderr.write(`${kind}/${mode} round ${r + 1}: ${Math.round(m.rps)} req/s, handler ${m.handler.toFixed(3)}, outside ${m.outside.toFixed(3)}, total ${m.total.toFixed(3)} ms, batches of ${m.batch.toFixed(1)} (90th percentile ${m.batch90})\n`);
   }
 }
-const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 === 1 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+if (process.env.SKEIN_DIST) console.log(`skein from ${process.env.SKEIN_DIST}`);
 console.log(`| server / handler | req/s | handler (ms) | outside (ms) | total (ms) | batch (mean, 90th percentile) |\n|---|---:|---:|---:|---:|---:|`);
 for (const [name, ms] of results) {
   const m = (k) => median(ms.map((x) => x[k]));

@@ -50,6 +50,7 @@ const answered = (url) => {
   if (marks !== null) marks.get(url)[1] = epochNow();
 };
 if (process.send) {
+  process.on("disconnect", () => process.exit(0)); // the parent has gone: no server left behind
   process.on("message", (m) => {
     if (m === "marks") process.send([...(marks ?? [])]);
     if (m === "cpu") {
