@@ -40,6 +40,13 @@ async function load(child, kind, mode) {
   exited.catch(() => {});
   child.once("exit", (code, signal) => died(new Error(`the ${kind} ${mode} server exited (${signal ?? code}) during the run`)));
   const { port } = await Promise.race([new Promise((resolve) => child.once("message", resolve)), exited]);
+  // A connection's failure, told as the server's exit when that is what it was (its exit event
+  // may come a moment after the sockets' errors).
+  const failure = (e) =>
+    new Promise((resolve) => setTimeout(resolve, 100)).then(() => {
+      const gone = child.exitCode !== null || child.signalCode !== null;
+      throw new Error(`${kind} ${mode}: ${gone ? `the server exited (${child.signalCode ?? child.exitCode}) during the run` : e.message}`, { cause: e });
+    });
   const sent = new Map(); // epoch ms, by URL
   const read = new Map();
   let next = 0;
@@ -49,8 +56,12 @@ async function load(child, kind, mode) {
   let to = Infinity;
   await Promise.race([
     exited,
-    new Promise((done, fail) => {
+    new Promise((done, reject) => {
       let open = Number(connections);
+      let failed = false;
+      const fail = (e) => {
+        if (!failed) (failed = true), failure(e).catch(reject);
+      };
       for (let i = 0; i < Number(connections); i++) {
         const s = net.connect(port, "127.0.0.1");
         let buf = "";
@@ -134,7 +145,10 @@ async function load(child, kind, mode) {
 const results = new Map(servers.map(([kind, mode]) => [`${kind}/${mode}`, []]));
 for (let r = 0; r < Number(rounds); r++) {
   for (const [kind, mode] of servers) {
-    const m = await measure(kind, mode);
+    const m = await measure(kind, mode).catch((e) => {
+      console.error(`latency: ${e.message}`);
+      process.exit(1);
+    });
     results.get(`${kind}/${mode}`).push(m);
     process.stderr.write(`${kind}/${mode} round ${r + 1}: ${Math.round(m.rps)} req/s, handler ${m.handler.toFixed(3)}, outside ${m.outside.toFixed(3)}, total ${m.total.toFixed(3)} ms, batches of ${m.batch.toFixed(1)} (90th percentile ${m.batch90})\n`);
   }
