@@ -20,7 +20,6 @@ export function loadHttp(port, total, connections) {
       s.on("close", () => {
         if (waiting) fail(new Error(`load: the server closed connection ${i} with a request unanswered (after ${answered} answers)`));
       });
-      let buf = "";
       const next = () => {
         if (sent < total) {
           sent++;
@@ -29,23 +28,38 @@ export function loadHttp(port, total, connections) {
         } else s.end();
       };
       s.on("connect", next);
-      s.on("data", (d) => {
-        buf += d;
-        for (;;) {
-          const head = buf.indexOf("\r\n\r\n");
-          if (head < 0) return;
-          const length = /content-length: (\d+)/i.exec(buf.slice(0, head));
-          if (length === null) {
+      s.on(
+        "data",
+        responses(
+          () => {
+            waiting = false;
+            if (++answered === total) done();
+            next();
+          },
+          (head) => {
             s.destroy();
-            return fail(new Error(`load: a response without content-length on connection ${i}: ${JSON.stringify(buf.slice(0, head))}`));
-          }
-          if (buf.length < head + 4 + Number(length[1])) return;
-          buf = buf.slice(head + 4 + Number(length[1]));
-          waiting = false;
-          if (++answered === total) done();
-          next();
-        }
-      });
+            fail(new Error(`load: a response without content-length on connection ${i}: ${JSON.stringify(head)}`));
+          },
+        ),
+      );
     }
   });
+}
+
+/** A socket's `data` listener for keep-alive responses: `onResponse()` for each whole one (framed
+ * by its content-length), `onBad(head)` for one without a content-length, where it stops. */
+export function responses(onResponse, onBad) {
+  let buf = "";
+  return (d) => {
+    buf += d;
+    for (;;) {
+      const head = buf.indexOf("\r\n\r\n");
+      if (head < 0) return;
+      const length = /content-length: (\d+)/i.exec(buf.slice(0, head));
+      if (length === null) return onBad(buf.slice(0, head));
+      if (buf.length < head + 4 + Number(length[1])) return;
+      buf = buf.slice(head + 4 + Number(length[1]));
+      onResponse();
+    }
+  };
 }

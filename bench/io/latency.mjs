@@ -18,6 +18,7 @@
 import { fork } from "node:child_process";
 import * as net from "node:net";
 import { fileURLToPath } from "node:url";
+import { responses } from "./client.mjs";
 
 const [list = "node:http/sleep,skein/sleep,skein/sleep-host", seconds = "5", rounds = "3", connections = "100"] = process.argv.slice(2);
 const servers = list.split(",").map((s) => s.split("/"));
@@ -64,7 +65,6 @@ async function load(child, kind, mode) {
       };
       for (let i = 0; i < Number(connections); i++) {
         const s = net.connect(port, "127.0.0.1");
-        let buf = "";
         let url = "";
         const ask = () => {
           if (!running) {
@@ -82,19 +82,16 @@ async function load(child, kind, mode) {
         s.on("close", () => {
           if (url !== "") fail(new Error(`connection ${i} closed with ${url} unanswered`));
         });
-        s.on("data", (d) => {
-          buf += d;
-          for (;;) {
-            const head = buf.indexOf("\r\n\r\n");
-            if (head < 0) return;
-            const length = /content-length: (\d+)/i.exec(buf.slice(0, head));
-            if (length === null) return fail(new Error(`a response without content-length: ${JSON.stringify(buf.slice(0, head))}`));
-            if (buf.length < head + 4 + Number(length[1])) return;
-            buf = buf.slice(head + 4 + Number(length[1]));
-            read.set(url, epochNow());
-            ask();
-          }
-        });
+        s.on(
+          "data",
+          responses(
+            () => {
+              read.set(url, epochNow());
+              ask();
+            },
+            (head) => fail(new Error(`a response without content-length: ${JSON.stringify(head)}`)),
+          ),
+        );
       }
       setTimeout(() => {
         running = false;
