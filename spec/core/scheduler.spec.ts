@@ -242,7 +242,7 @@ Loop("tasks woken by a step that a promise woke get what is left of its slice, n
 Loop("timers that fall due during a run that began by firing timers wait for the host's turn", async () => {
   // As the host's own timers do: I/O comes between. Fired in the same run, a server's sleeping
   // handlers woke in ever larger waves (each took in the next as it fell due) until all of them
-  // woke at once, and it answered 8-12 % fewer requests than node:http (bench/io/latency.mjs).
+  // woke at once, and it answered about a tenth fewer requests than node:http (bench/io/latency.mjs).
   // The run after the host's turn arms the host timer: none is set for b's deadline, already
   // past, to be cleared at once (a review: 20 such pairs a 1,000 wakes of looping sleepers).
   const { log, set, cleared } = await undisturbed(async () => {
