@@ -559,12 +559,12 @@ export class Scheduler {
           // to after the host's turn, as the host's own timers do: I/O comes first. (Fired here,
           // each wave of a server's sleeping handlers took in the next as it fell due, until all
           // woke, were answered and came back in one wave, and the server answered about a tenth
-          // fewer requests than node:http: bench/io/latency.mjs.) Another run fires them, and what
-          // they wake runs in it; those that fall due after them again only within the slice. (A
-          // short sleep passed back and forth held the host for good; stopping at the first such
-          // timer made a sleeper's wake of another task wait behind busy tasks' next steps: both
-          // found by review.) Timers set in the run and due when it began (a virtual clock's
-          // `sleep(0)`) run in it either way.
+          // fewer requests than node:http: bench/io/latency.mjs.) A run that found none due when it
+          // began fires them, and what they wake runs in it; those that fall due after them again
+          // only within the slice. (A short sleep passed back and forth held the host for good;
+          // stopping at the first such timer made a sleeper's wake of another task wait behind
+          // busy tasks' next steps: both found by review.) Timers set in the run and due when it
+          // began (a virtual clock's `sleep(0)`) run in it either way.
           if (this.timers.size === 0) break;
           if (!this.timers.fire(firedAtStart ? start : this.clock.dueBy(), this.wakeFn)) {
             if (firedAtStart && this.timers.next() <= this.clock.dueBy()) this.sliceOver = dueLeft = true;
