@@ -419,6 +419,13 @@ export class Scheduler {
   private scheduled = false;
   /** A run of the loop is due after the host's turn: never more than one such callback. */
   private deferred = false;
+  /** The run due after the host's turn waits only for timers that fell due while a run that
+   * began by firing timers worked (its queue is empty). Meanwhile an I/O event or a promise's
+   * reaction runs the task it wakes at once, as the host runs its own I/O callbacks and their
+   * reactions before its timers; the timers stay for that run. (Queued until it, a server's
+   * handler that awaited a promise, then slept, waited ~0.3 ms for each await, behind the whole
+   * batch the host's turn had brought: bench/io/latency.mjs, `await-sleep`.) */
+  private timersLeft = false;
   private sliceEnd = 0;
   private sliceOver = false;
   /** Effects the task being stepped may still complete before the clock is looked at, of the
@@ -442,7 +449,7 @@ export class Scheduler {
    * host callback at a higher cost than from a microtask (a Cancelled thrown into each of N
    * tasks being torn down, say). */
   private readonly turnTick = () => {
-    this.deferred = false;
+    this.deferred = this.timersLeft = false;
     if (this.scheduled) return;
     this.scheduled = true;
     void resolved.then(this.turnRun);
@@ -543,10 +550,11 @@ export class Scheduler {
     let seen = 0; // steps when the clock was last looked at
     let fired = false; // timers fell due and were fired at the queue's end in this run
     let dueLeft = false; // timers fell due and are left to the run after the host's turn
+    const gap = this.timersLeft; // (the timers are that run's: see timersLeft)
     try {
       // Timers due when the run begins fire first (the clock read only if there are timers).
       let start = -Infinity;
-      const firedAtStart = this.timers.size !== 0 && this.timers.fire((start = this.clock.dueBy()), this.wakeFn);
+      const firedAtStart = !gap && this.timers.size !== 0 && this.timers.fire((start = this.clock.dueBy()), this.wakeFn);
       const p = this.preempted;
       if (p !== null) {
         this.preempted = null;
@@ -565,7 +573,7 @@ export class Scheduler {
           // stopping at the first such timer made a sleeper's wake of another task wait behind
           // busy tasks' next steps: both found by review.) Timers set in the run and due when it
           // began (a virtual clock's `sleep(0)`) run in it either way.
-          if (this.timers.size === 0) break;
+          if (this.timers.size === 0 || gap) break;
           if (!this.timers.fire(firedAtStart ? start : this.clock.dueBy(), this.wakeFn)) {
             if (firedAtStart && this.timers.next() <= this.clock.dueBy()) this.sliceOver = dueLeft = true;
             break;
@@ -604,9 +612,14 @@ export class Scheduler {
       current.task = null;
       this.unseen += n - seen;
     }
-    if (!dueLeft) this.arm(); // (else the run after the host's turn arms it: a host timer for a deadline past, set and then cleared)
-    if (this.sliceOver) this.deferLoop();
-    else this.clock.idle(this);
+    // (Not when timers are left: the run after the host's turn arms it. Else a host timer for a
+    // deadline past, set and then cleared.)
+    if (dueLeft) this.timersLeft = true;
+    else if (!this.timersLeft) this.arm();
+    if (this.sliceOver) {
+      if (!dueLeft) this.timersLeft = false; // tasks left too: nothing runs before that run
+      this.deferLoop();
+    } else this.clock.idle(this);
   }
 
   /** Let the clock arm its timer for the earliest deadline (or none). */
@@ -640,9 +653,11 @@ export class Scheduler {
       current.task = null;
     }
     if (this.queue.size > 0 && !this.sliceOver) return this.loop(this.sliceEnd); // the rest of the burst's slice
-    if (this.timers.size !== 0 || this.armed) this.arm(); // (else arming would change nothing)
-    if (this.sliceOver) this.deferLoop();
-    else this.clock.idle(this);
+    if ((this.timers.size !== 0 || this.armed) && !this.timersLeft) this.arm(); // (else arming would change nothing)
+    if (this.sliceOver) {
+      this.timersLeft = false; // (see loop)
+      this.deferLoop();
+    } else this.clock.idle(this);
   }
 
   private deferLoop(): void {
@@ -1043,18 +1058,20 @@ export class Scheduler {
    * that `resume` costs. A reaction is a microtask, not a host turn: like the runs `kick` starts,
    * these get what is left of the time slice of the microtasks since the host's last turn, and
    * once it is used up the loop goes on after the host's turn. If a timer is due by then, `t` goes
-   * the old way too: the loop on a microtask fires it, and runs `t` first.
+   * the old way too: the loop on a microtask fires it, and runs `t` first (unless due timers wait
+   * for the host's turn already: see `timersLeft`).
    */
   settled(t: Task, value: unknown, threw: boolean): void {
-    if (runs.n === 0 && !this.scheduled && !this.deferred) {
-      // Idle, so nothing else is queued: `t` runs now, unless the microtasks' slice is over. The
-      // clock is read at each run, as `kick` does: one step may compute for milliseconds.
+    if (runs.n === 0 && !this.scheduled && (!this.deferred || (this.timersLeft && this.queue.size === 0))) {
+      // Idle (or waiting for the host's turn only for timers), so nothing else is queued: `t` runs
+      // now, unless the microtasks' slice is over. The clock is read at each run, as `kick`
+      // does: one step may compute for milliseconds.
       const now = this.look(1);
       if (this.burst < 0) {
         this.burst = now;
         this.clock.defer(this.hostHadTurn);
       }
-      if (now - this.burst <= SLICE_MS && (this.timers.size === 0 || this.timers.next() > this.clock.dueBy())) {
+      if (now - this.burst <= SLICE_MS && (this.timersLeft || this.timers.size === 0 || this.timers.next() > this.clock.dueBy())) {
         this.input(t, value, threw, true);
         return this.runNow(t);
       }
@@ -1090,12 +1107,13 @@ export class Scheduler {
    * from inside a step, by a write or a destroy, only queues: `kick`), and no run of the loop is
    * due already, on a microtask or after the host's turn (the tasks join that run, behind those
    * queued before them; a busy task whose slice is over does not get another in the host's
-   * turn). The run is the one a microtask would have made, with its time slice; what a task
-   * throws stays in the scheduler (its task's failure), never reaches the callback's emitter.
-   * It saves the microtask and the separate run of the loop that each wake costs otherwise.
+   * turn), unless that run waits only for timers (`timersLeft`: this run leaves them to it).
+   * The run is the one a microtask would have made, with its time slice; what a task throws
+   * stays in the scheduler (its task's failure), never reaches the callback's emitter. It saves
+   * the microtask and the separate run of the loop that each wake costs otherwise.
    */
   runHere(): void {
-    if (runs.n === 0 && !this.scheduled && !this.deferred) this.loop();
+    if (runs.n === 0 && !this.scheduled && (!this.deferred || this.timersLeft)) this.loop();
     else this.kick();
   }
 

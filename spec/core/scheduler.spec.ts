@@ -276,6 +276,40 @@ Loop("timers that fall due during a run that began by firing timers wait for the
   assert.equal({ set, cleared }, { set: 1, cleared: 0 }, "one host timer, for a's deadline");
 });
 
+Loop("a promise settled while due timers wait for the host's turn wakes its task at once; the timers wait", async () => {
+  // A reaction runs before the host's turn, and so does the task it wakes (a server's handler
+  // that awaited a cache's promise before it slept waited ~0.3 ms for each await, queued behind
+  // the whole batch of the run after the host's turn: bench/io/latency.mjs, await-sleep).
+  const log = await undisturbed(async () => {
+    const s = createScheduler();
+    const log: string[] = [];
+    let bFrom = 0;
+    let aWoke = 0;
+    let settle!: (v: string) => void;
+    const p = new Promise<string>((r) => (settle = r));
+    const c = s.run(function* () {
+      log.push(`c ${yield* call(() => p)}`);
+    });
+    const a = s.run(function* () {
+      yield* sleep(2);
+      aWoke = performance.now();
+      log.push("a");
+      setImmediate(() => log.push("host"));
+      settle("settled");
+      while (performance.now() < bFrom + 4); // b's sleep falls due during this step
+    });
+    const b = s.run(function* () {
+      bFrom = performance.now();
+      yield* sleep(3);
+      log.push("b");
+    });
+    await Promise.all([a, b, c]);
+    // b's deadline is 2 7/8 ms or more after bFrom: not due when a's timer began the run.
+    return { value: log, disturbed: aWoke - bFrom >= 2.75 };
+  });
+  assert.equal(log, ["a", "c settled", "host", "b"]);
+});
+
 Loop("two tasks that pass a short sleep back and forth, computing between, let the host run its timers", async () => {
   // After each step the queue was empty and the other task's timer already due: the loop fired
   // it and went on, never looking at the slice, so the host waited for the whole exchange

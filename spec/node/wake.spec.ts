@@ -265,6 +265,41 @@ Wake("a timer that falls due during the woken task's step fires in the same run,
   }
 });
 
+Wake("an event while due timers wait for the host's turn runs its task at once; the timers wait", async () => {
+  // A run that began by firing timers leaves those that fell due while it worked to the run after
+  // the host's turn. An I/O event meanwhile is the host's turn: its task runs in its callback, as
+  // node runs its I/O callbacks before its timers. (Queued behind that run, a server's handlers
+  // waited for every request the host's turn had brought: bench/io/latency.mjs, await-sleep.)
+  const log = await undisturbed(async () => {
+    const s = createScheduler();
+    const pt = new PassThrough();
+    const reader = new Reader(pt);
+    const log: string[] = [];
+    let bFrom = 0;
+    let aWoke = 0;
+    const r = s.run(function* () {
+      log.push(`read ${yield* reader.readLine()}`);
+    });
+    const a = s.run(function* () {
+      yield* sleep(2);
+      aWoke = performance.now();
+      log.push("a");
+      setImmediate(() => log.push("host"));
+      queueMicrotask(() => pt.write("x\n")); // the event, once a's run has ended
+      while (performance.now() < bFrom + 4); // b's sleep falls due during this step
+    });
+    const b = s.run(function* () {
+      bFrom = performance.now();
+      yield* sleep(3);
+      log.push("b");
+    });
+    await Promise.all([a, b, r]);
+    // b's deadline is 2 7/8 ms or more after bFrom: not due when a's timer began the run.
+    return { value: log, disturbed: aWoke - bFrom >= 2.75 };
+  });
+  assert.equal(log, ["a", "read x", "host", "b"]);
+});
+
 Wake("what the woken task throws is its failure, never thrown into the emitter", async () => {
   const s = createScheduler();
   const pt = new PassThrough();
