@@ -1,8 +1,10 @@
 // An HTTP server for the HTTP bench, in its own process: plain `node:http`, or skein's `serve`
 // from the built package (dist/, what users run), doing the same work per request: read the URL,
 // answer a small JSON body ("hello"), or the same after a 5 ms sleep ("sleep"; "sleep-host": a
-// skein handler waits on a host `setTimeout` of its own instead of `sleep`, see bench/io/latency.mjs).
-//   node bench/io/server.mjs node:http|skein [hello|sleep|sleep-host] [serve | load N [C]]
+// skein handler waits on a host `setTimeout` of its own instead of `sleep`, see bench/io/latency.mjs;
+// "await-sleep": the handler first awaits a promise that is settled already, as a cache lookup
+// would; "timeout-sleep": the sleep runs inside a 1 s timeout, a second timer a request).
+//   node bench/io/server.mjs node:http|skein [hello|sleep|sleep-host|await-sleep|timeout-sleep] [serve | load N [C]]
 // With SERVER_MARKS=1 it notes when each request arrived and when its handler had ended it (ms
 // since the epoch, comparable across processes), and sends them over IPC when asked ("marks").
 // Sends its port, and on request its CPU time, over IPC when it has a channel; otherwise prints
@@ -14,8 +16,9 @@ import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 
 const [kind = "node:http", mode = "hello"] = process.argv.slice(2);
-if (!["node:http", "skein"].includes(kind) || !["hello", "sleep", "sleep-host"].includes(mode)) {
-  console.error(`usage: node bench/io/server.mjs node:http|skein [hello|sleep|sleep-host] [serve | load N [C]] (got ${kind} ${mode})`);
+const MODES = ["hello", "sleep", "sleep-host", "await-sleep", "timeout-sleep"];
+if (!["node:http", "skein"].includes(kind) || !MODES.includes(mode)) {
+  console.error(`usage: node bench/io/server.mjs node:http|skein [${MODES.join("|")}] [serve | load N [C]] (got ${kind} ${mode})`);
   process.exit(2);
 }
 const selfLoad = process.argv[4] === "load";
@@ -28,6 +31,8 @@ if (selfLoad || process.argv[4] === "serve") {
   syncBuiltinESMExports();
 }
 const body = (url) => JSON.stringify({ hello: "world", url });
+/** What "await-sleep" handlers await first: a promise settled already (a cache's answer). */
+const cached = Promise.resolve("hit");
 let ready;
 const portReady = new Promise((resolve) => (ready = resolve));
 void portReady.then((port) => {
@@ -66,8 +71,12 @@ if (process.send) {
 if (kind === "node:http") {
   const server = http.createServer(
     mode !== "hello"
-      ? (req, res) => {
+      ? async (req, res) => {
+          if (mode === "await-sleep") await cached;
+          let guard;
+          if (mode === "timeout-sleep") guard = setTimeout(() => res.destroy(), 1000);
           setTimeout(() => {
+            clearTimeout(guard);
             res.setHeader("content-type", "application/json");
             res.end(body(req.url));
             answered(req.url);
@@ -83,7 +92,7 @@ if (kind === "node:http") {
 } else {
   // SKEIN_DIST=dir runs another build (a copy of dist/ from before a change, say).
   const dist = process.env.SKEIN_DIST ? new URL(`${pathToFileURL(resolve(process.env.SKEIN_DIST)).href}/`) : new URL("../../dist/", import.meta.url);
-  const { action, run, sleep, suspend } = await import(String(new URL("index.mjs", dist)));
+  const { action, call, run, sleep, suspend, timeout } = await import(String(new URL("index.mjs", dist)));
   // The host's own timer, one a request, as node:http's handler has: an action (not a promise),
   // so that only the timer differs from "sleep".
   const hostSleep = (ms) =>
@@ -97,7 +106,8 @@ if (kind === "node:http") {
       { port: 0 },
       mode !== "hello"
         ? function* (req, res) {
-            yield* (mode === "sleep" ? sleep(5) : hostSleep(5));
+            if (mode === "await-sleep") yield* call(() => cached);
+            yield* (mode === "sleep-host" ? hostSleep(5) : mode === "timeout-sleep" ? timeout(1000, sleep(5)) : sleep(5));
             res.header("content-type", "application/json");
             yield* res.end(body(req.url));
             answered(req.url);
