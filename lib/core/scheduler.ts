@@ -421,10 +421,11 @@ export class Scheduler {
   private deferred = false;
   /** The run due after the host's turn waits only for timers that fell due while a run that
    * began by firing timers worked (its queue is empty). Meanwhile an I/O event or a promise's
-   * reaction runs the task it wakes at once, as the host runs its own I/O callbacks and their
-   * reactions before its timers; the timers stay for that run. (Queued until it, a server's
-   * handler that awaited a promise, then slept, waited ~0.3 ms for each await, behind the whole
-   * batch the host's turn had brought: bench/io/latency.mjs, `await-sleep`.) */
+   * reaction runs the loop at once (the task it woke, and what that wakes), as the host runs its
+   * own I/O callbacks and their reactions before its timers; those runs share one slice (the
+   * burst's), and the timers stay for the run after the host's turn. (Queued until it, a
+   * server's handler that awaited a promise, then slept, waited ~0.3 ms for each await, behind
+   * the whole batch the host's turn had brought: bench/io/latency.mjs, `await-sleep`.) */
   private timersLeft = false;
   private sliceEnd = 0;
   private sliceOver = false;
@@ -572,7 +573,8 @@ export class Scheduler {
           // only within the slice. (A short sleep passed back and forth held the host for good;
           // stopping at the first such timer made a sleeper's wake of another task wait behind
           // busy tasks' next steps: both found by review.) Timers set in the run and due when it
-          // began (a virtual clock's `sleep(0)`) run in it either way.
+          // began (a virtual clock's `sleep(0)`) run in it either way. A run while timers wait
+          // for the host's turn (`gap`, see timersLeft) leaves every timer to the run after it.
           if (this.timers.size === 0 || gap) break;
           if (!this.timers.fire(firedAtStart ? start : this.clock.dueBy(), this.wakeFn)) {
             if (firedAtStart && this.timers.next() <= this.clock.dueBy()) this.sliceOver = dueLeft = true;
@@ -612,6 +614,7 @@ export class Scheduler {
       current.task = null;
       this.unseen += n - seen;
     }
+    if (gap && this.timersLeft && this.look(0) >= this.sliceEnd) this.endGap();
     // (Not when timers are left: the run after the host's turn arms it. Else a host timer for a
     // deadline past, set and then cleared.)
     if (dueLeft) this.timersLeft = true;
@@ -653,11 +656,22 @@ export class Scheduler {
       current.task = null;
     }
     if (this.queue.size > 0 && !this.sliceOver) return this.loop(this.sliceEnd); // the rest of the burst's slice
+    if (this.timersLeft && this.look(0) >= this.sliceEnd) this.endGap();
     if ((this.timers.size !== 0 || this.armed) && !this.timersLeft) this.arm(); // (else arming would change nothing)
     if (this.sliceOver) {
       this.timersLeft = false; // (see loop)
       this.deferLoop();
     } else this.clock.idle(this);
+  }
+
+  /** A run while timers wait for the host's turn (see timersLeft) used up the slice: the due
+   * timers' tasks are queued now, so that what its tasks wake next (a busy task's next step, its
+   * promise settled) comes after them in the run after the host's turn, not before (found by
+   * review: a task stepping 10 ms ran twice before them, not once). */
+  private endGap(): void {
+    this.timersLeft = false;
+    this.sliceOver = true;
+    this.timers.fire(this.clock.dueBy(), this.wakeFn);
   }
 
   private deferLoop(): void {
@@ -1107,14 +1121,24 @@ export class Scheduler {
    * from inside a step, by a write or a destroy, only queues: `kick`), and no run of the loop is
    * due already, on a microtask or after the host's turn (the tasks join that run, behind those
    * queued before them; a busy task whose slice is over does not get another in the host's
-   * turn), unless that run waits only for timers (`timersLeft`: this run leaves them to it).
+   * turn), unless that run waits only for timers (`timersLeft`: the events' runs then share a
+   * slice, and leave the timers to that run).
    * The run is the one a microtask would have made, with its time slice; what a task throws
    * stays in the scheduler (its task's failure), never reaches the callback's emitter. It saves
    * the microtask and the separate run of the loop that each wake costs otherwise.
    */
   runHere(): void {
-    if (runs.n === 0 && !this.scheduled && (!this.deferred || this.timersLeft)) this.loop();
-    else this.kick();
+    if (runs.n !== 0 || this.scheduled || (this.deferred && !this.timersLeft)) return this.kick();
+    if (!this.deferred) return this.loop();
+    // Waiting for the host's turn only for timers: the runs of the events meanwhile share one
+    // slice, as promise-woken ones do (events written from microtasks, say, must not run on with a
+    // slice each while the host and the timers wait; found by review), then wait for that turn.
+    const now = this.look(1);
+    if (this.burst < 0) {
+      this.burst = now;
+      this.clock.defer(this.hostHadTurn);
+    }
+    if (now - this.burst <= SLICE_MS) this.loop(this.burst + SLICE_MS);
   }
 
   /** @internal `w` waits for `t` to finish: a joiner or canceller, a promise, or a function.

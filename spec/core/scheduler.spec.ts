@@ -269,7 +269,8 @@ Loop("timers that fall due during a run that began by firing timers wait for the
       log.push("b");
     });
     await Promise.all([a, b]);
-    // b's deadline is 2 7/8 ms or more after bFrom: not due when a's timer began the run.
+    // b's deadline is 2 7/8 ms or more after bFrom: not due when a's timer began the run (under
+    // load a's timer fires that late in about a third of the attempts).
     return { value: { log, set, cleared }, disturbed: aWoke - bFrom >= 2.75 };
   });
   assert.equal(log, ["a", "host", "b"]);
@@ -287,12 +288,15 @@ Loop("a promise settled while due timers wait for the host's turn wakes its task
     let aWoke = 0;
     let settle!: (v: string) => void;
     const p = new Promise<string>((r) => (settle = r));
+    let turned = false;
+    let turnedBeforeA = false;
     const c = s.run(function* () {
       log.push(`c ${yield* call(() => p)}`);
     });
     const a = s.run(function* () {
       yield* sleep(2);
       aWoke = performance.now();
+      turnedBeforeA = turned;
       log.push("a");
       setImmediate(() => log.push("host"));
       settle("settled");
@@ -303,9 +307,13 @@ Loop("a promise settled while due timers wait for the host's turn wakes its task
       yield* sleep(3);
       log.push("b");
     });
+    // The burst of microtask runs these started ends at the host's next turn; on a loaded machine
+    // a's timer may fire before it, and the reaction then rightly waits (the burst's slice is over).
+    setImmediate(() => (turned = true));
     await Promise.all([a, b, c]);
-    // b's deadline is 2 7/8 ms or more after bFrom: not due when a's timer began the run.
-    return { value: log, disturbed: aWoke - bFrom >= 2.75 };
+    // b's deadline is 2 7/8 ms or more after bFrom: not due when a's timer began the run (under
+    // load a's timer fires that late in about a third of the attempts).
+    return { value: log, disturbed: aWoke - bFrom >= 2.75 || !turnedBeforeA };
   });
   assert.equal(log, ["a", "c settled", "host", "b"]);
 });

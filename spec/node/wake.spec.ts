@@ -7,7 +7,7 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { PassThrough } from "node:stream";
-import { cooperate, createScheduler, Park, PARKED, sleep, wake, type Task } from "../../lib/index.js";
+import { call, cooperate, createScheduler, Park, PARKED, sleep, wake, type Task } from "../../lib/index.js";
 import { Reader } from "../../lib/node/index.js";
 import { undisturbed } from "../helpers.js";
 
@@ -294,10 +294,99 @@ Wake("an event while due timers wait for the host's turn runs its task at once; 
       log.push("b");
     });
     await Promise.all([a, b, r]);
-    // b's deadline is 2 7/8 ms or more after bFrom: not due when a's timer began the run.
+    // b's deadline is 2 7/8 ms or more after bFrom: not due when a's timer began the run (under
+    // load a's timer fires that late in about a third of the attempts).
     return { value: log, disturbed: aWoke - bFrom >= 2.75 };
   });
   assert.equal(log, ["a", "read x", "host", "b"]);
+});
+
+Wake("events while due timers wait for the host's turn share one slice: a stream of them written from microtasks lets the host in", async () => {
+  // Each event's run had a slice of its own, and two tasks passing a line back and forth through
+  // writes made in microtasks held the host and the due timers for the whole exchange (found by
+  // review: 640 ms). Now their runs share the burst's slice, then wait for the host's turn.
+  const { exchanges, total } = await undisturbed(async () => {
+    const s = createScheduler();
+    const [p1, p2] = [new PassThrough(), new PassThrough()];
+    const [r1, r2] = [new Reader(p1), new Reader(p2)];
+    const spin = (ms: number) => {
+      const end = performance.now() + ms;
+      while (performance.now() < end);
+    };
+    const N = 200; // each way
+    let exchanges = 0;
+    let atHost = -1;
+    let bFrom = 0;
+    let aWoke = 0;
+    const pass = (from: Reader, to: PassThrough) =>
+      s.run(function* () {
+        for (let i = 0; i < N; i++) {
+          yield* from.readLine();
+          exchanges++;
+          spin(0.25);
+          queueMicrotask(() => to.write("x\n"));
+        }
+      });
+    const tasks = [pass(r1, p2), pass(r2, p1)];
+    const a = s.run(function* () {
+      yield* sleep(2);
+      aWoke = performance.now();
+      setImmediate(() => (atHost = exchanges));
+      queueMicrotask(() => p1.write("x\n")); // the first event, once a's run has ended
+      while (performance.now() < bFrom + 4); // b's sleep falls due during this step
+    });
+    const b = s.run(function* () {
+      bFrom = performance.now();
+      yield* sleep(3);
+    });
+    await Promise.all([a, b, ...tasks]);
+    return { value: { exchanges: atHost, total: exchanges }, disturbed: aWoke - bFrom >= 2.75 };
+  });
+  assert.is(total, 400);
+  assert.ok(exchanges >= 0 && exchanges < 40, `${exchanges} of ${total} exchanges of 0.25 ms ran before the host's turn`);
+});
+
+Wake("a task woken while due timers wait, which computes past the slice, takes its next step after the timers' tasks", async () => {
+  // The task's next step (its promise settled meanwhile) came before the timer that was due,
+  // two steps of it, not one, before the other task (found by review). Woken by an event, or by
+  // a promise's reaction.
+  for (const by of ["event", "promise"]) {
+    const log = await undisturbed(async () => {
+      const s = createScheduler();
+      const pt = new PassThrough();
+      const reader = new Reader(pt);
+      const log: string[] = [];
+      let bFrom = 0;
+      let aWoke = 0;
+      let settle!: () => void;
+      const p = new Promise<void>((r) => (settle = r));
+      const t = s.run(function* () {
+        if (by === "event") yield* reader.readLine();
+        else yield* call(() => p);
+        log.push("t 1");
+        const end = performance.now() + 6; // past the slice (5 ms)
+        while (performance.now() < end);
+        yield* call(() => Promise.resolve());
+        log.push("t 2");
+      });
+      const a = s.run(function* () {
+        yield* sleep(2);
+        aWoke = performance.now();
+        log.push("a");
+        if (by === "event") queueMicrotask(() => pt.write("x\n")); // the event, once a's run has ended
+        else settle();
+        while (performance.now() < bFrom + 4); // b's sleep falls due during this step
+      });
+      const b = s.run(function* () {
+        bFrom = performance.now();
+        yield* sleep(3);
+        log.push("b");
+      });
+      await Promise.all([a, b, t]);
+      return { value: log, disturbed: aWoke - bFrom >= 2.75 };
+    });
+    assert.equal(log, ["a", "t 1", "b", "t 2"], `woken by ${by === "event" ? "an event" : "a promise"}`);
+  }
 });
 
 Wake("what the woken task throws is its failure, never thrown into the emitter", async () => {
