@@ -1,6 +1,6 @@
 // Shared by the specs: virtual-clock schedulers, outcomes of tasks, and error collection.
 
-import { createScheduler, Task, type OperationLike, type Scheduler } from "../lib/index.js";
+import { createScheduler, sleep, Task, type OperationLike, type Scheduler } from "../lib/index.js";
 
 /** A virtual-clock scheduler whose secondary errors are collected instead of printed. */
 export function virtual(): Scheduler & { reported: unknown[] } {
@@ -79,4 +79,33 @@ export async function undisturbed<T>(scenario: () => Promise<{ value: T; disturb
     const { value, disturbed } = await scenario();
     if (!disturbed || i === 20) return value;
   }
+}
+
+/**
+ * On the real clock: task `a` wakes from a 2 ms sleep in a run its timer began, logs "a", calls
+ * `during` and computes past the deadline of task `b`'s 3 ms sleep, so that `b`'s timer falls due
+ * during that run and is left to the run after the host's turn (see the scheduler's
+ * `timersLeft`); `b` then logs "b". `disturbed()`: `a` woke so late that `b` was due already
+ * (its deadline is 2 7/8 ms or more after `b` began; under load about a third of the tries).
+ */
+export function timersLeftForHostTurn(
+  s: Pick<Scheduler, "run">,
+  log: string[],
+  during: () => void,
+): { done: Promise<unknown>; disturbed: () => boolean } {
+  let bFrom = 0;
+  let aWoke = 0;
+  const a = s.run(function* () {
+    yield* sleep(2);
+    aWoke = performance.now();
+    log.push("a");
+    during();
+    while (performance.now() < bFrom + 4); // b's sleep falls due during this step
+  });
+  const b = s.run(function* () {
+    bFrom = performance.now();
+    yield* sleep(3);
+    log.push("b");
+  });
+  return { done: Promise.all([a, b]), disturbed: () => aWoke - bFrom >= 2.75 };
 }

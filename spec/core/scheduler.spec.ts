@@ -9,7 +9,7 @@ import {
 import { BUDGET, Scheduler } from "../../lib/core/scheduler.js";
 import { RealClock, SLICE_MS, type Host } from "../../lib/core/clock.js";
 import { handlers } from "../../lib/core/handlers.js";
-import { framesAboveLoop, outcome, runVirtual, undisturbed, virtual } from "../helpers.js";
+import { framesAboveLoop, outcome, runVirtual, timersLeftForHostTurn, undisturbed, virtual } from "../helpers.js";
 import { measure, type Fairness } from "../../bench/fairness.js";
 
 
@@ -254,24 +254,9 @@ Loop("timers that fall due during a run that began by firing timers wait for the
     };
     const s = new Scheduler(new RealClock(host), handlers);
     const log: string[] = [];
-    let bFrom = 0;
-    let aWoke = 0;
-    const a = s.run(function* () {
-      yield* sleep(2);
-      aWoke = performance.now();
-      log.push("a");
-      setImmediate(() => log.push("host"));
-      while (performance.now() < bFrom + 4); // b's sleep falls due during this step
-    });
-    const b = s.run(function* () {
-      bFrom = performance.now();
-      yield* sleep(3);
-      log.push("b");
-    });
-    await Promise.all([a, b]);
-    // b's deadline is 2 7/8 ms or more after bFrom: not due when a's timer began the run (under
-    // load a's timer fires that late in about a third of the attempts).
-    return { value: { log, set, cleared }, disturbed: aWoke - bFrom >= 2.75 };
+    const { done, disturbed } = timersLeftForHostTurn(s, log, () => setImmediate(() => log.push("host")));
+    await done;
+    return { value: { log, set, cleared }, disturbed: disturbed() };
   });
   assert.equal(log, ["a", "host", "b"]);
   assert.equal({ set, cleared }, { set: 1, cleared: 0 }, "one host timer, for a's deadline");
@@ -284,8 +269,6 @@ Loop("a promise settled while due timers wait for the host's turn wakes its task
   const log = await undisturbed(async () => {
     const s = createScheduler();
     const log: string[] = [];
-    let bFrom = 0;
-    let aWoke = 0;
     let settle!: (v: string) => void;
     const p = new Promise<string>((r) => (settle = r));
     let turned = false;
@@ -293,27 +276,16 @@ Loop("a promise settled while due timers wait for the host's turn wakes its task
     const c = s.run(function* () {
       log.push(`c ${yield* call(() => p)}`);
     });
-    const a = s.run(function* () {
-      yield* sleep(2);
-      aWoke = performance.now();
+    const { done, disturbed } = timersLeftForHostTurn(s, log, () => {
       turnedBeforeA = turned;
-      log.push("a");
       setImmediate(() => log.push("host"));
       settle("settled");
-      while (performance.now() < bFrom + 4); // b's sleep falls due during this step
-    });
-    const b = s.run(function* () {
-      bFrom = performance.now();
-      yield* sleep(3);
-      log.push("b");
     });
     // The burst of microtask runs these started ends at the host's next turn; on a loaded machine
     // a's timer may fire before it, and the reaction then rightly waits (the burst's slice is over).
     setImmediate(() => (turned = true));
-    await Promise.all([a, b, c]);
-    // b's deadline is 2 7/8 ms or more after bFrom: not due when a's timer began the run (under
-    // load a's timer fires that late in about a third of the attempts).
-    return { value: log, disturbed: aWoke - bFrom >= 2.75 || !turnedBeforeA };
+    await Promise.all([done, c]);
+    return { value: log, disturbed: disturbed() || !turnedBeforeA };
   });
   assert.equal(log, ["a", "c settled", "host", "b"]);
 });

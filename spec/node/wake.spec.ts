@@ -9,7 +9,7 @@ import * as assert from "uvu/assert";
 import { PassThrough } from "node:stream";
 import { call, cooperate, createScheduler, Park, PARKED, sleep, wake, type Task } from "../../lib/index.js";
 import { Reader } from "../../lib/node/index.js";
-import { undisturbed } from "../helpers.js";
+import { timersLeftForHostTurn, undisturbed } from "../helpers.js";
 
 const Wake = suite("a read woken by a data event");
 
@@ -275,28 +275,15 @@ Wake("an event while due timers wait for the host's turn runs its task at once; 
     const pt = new PassThrough();
     const reader = new Reader(pt);
     const log: string[] = [];
-    let bFrom = 0;
-    let aWoke = 0;
     const r = s.run(function* () {
       log.push(`read ${yield* reader.readLine()}`);
     });
-    const a = s.run(function* () {
-      yield* sleep(2);
-      aWoke = performance.now();
-      log.push("a");
+    const { done, disturbed } = timersLeftForHostTurn(s, log, () => {
       setImmediate(() => log.push("host"));
       queueMicrotask(() => pt.write("x\n")); // the event, once a's run has ended
-      while (performance.now() < bFrom + 4); // b's sleep falls due during this step
     });
-    const b = s.run(function* () {
-      bFrom = performance.now();
-      yield* sleep(3);
-      log.push("b");
-    });
-    await Promise.all([a, b, r]);
-    // b's deadline is 2 7/8 ms or more after bFrom: not due when a's timer began the run (under
-    // load a's timer fires that late in about a third of the attempts).
-    return { value: log, disturbed: aWoke - bFrom >= 2.75 };
+    await Promise.all([done, r]);
+    return { value: log, disturbed: disturbed() };
   });
   assert.equal(log, ["a", "read x", "host", "b"]);
 });
@@ -316,8 +303,6 @@ Wake("events while due timers wait for the host's turn share one slice: a stream
     const N = 200; // each way
     let exchanges = 0;
     let atHost = -1;
-    let bFrom = 0;
-    let aWoke = 0;
     const pass = (from: Reader, to: PassThrough) =>
       s.run(function* () {
         for (let i = 0; i < N; i++) {
@@ -328,19 +313,12 @@ Wake("events while due timers wait for the host's turn share one slice: a stream
         }
       });
     const tasks = [pass(r1, p2), pass(r2, p1)];
-    const a = s.run(function* () {
-      yield* sleep(2);
-      aWoke = performance.now();
+    const { done, disturbed } = timersLeftForHostTurn(s, [], () => {
       setImmediate(() => (atHost = exchanges));
       queueMicrotask(() => p1.write("x\n")); // the first event, once a's run has ended
-      while (performance.now() < bFrom + 4); // b's sleep falls due during this step
     });
-    const b = s.run(function* () {
-      bFrom = performance.now();
-      yield* sleep(3);
-    });
-    await Promise.all([a, b, ...tasks]);
-    return { value: { exchanges: atHost, total: exchanges }, disturbed: aWoke - bFrom >= 2.75 };
+    await Promise.all([done, ...tasks]);
+    return { value: { exchanges: atHost, total: exchanges }, disturbed: disturbed() };
   });
   assert.is(total, 400);
   assert.ok(exchanges >= 0 && exchanges < 40, `${exchanges} of ${total} exchanges of 0.25 ms ran before the host's turn`);
@@ -356,8 +334,6 @@ Wake("a task woken while due timers wait, which computes past the slice, takes i
       const pt = new PassThrough();
       const reader = new Reader(pt);
       const log: string[] = [];
-      let bFrom = 0;
-      let aWoke = 0;
       let settle!: () => void;
       const p = new Promise<void>((r) => (settle = r));
       const t = s.run(function* () {
@@ -369,21 +345,12 @@ Wake("a task woken while due timers wait, which computes past the slice, takes i
         yield* call(() => Promise.resolve());
         log.push("t 2");
       });
-      const a = s.run(function* () {
-        yield* sleep(2);
-        aWoke = performance.now();
-        log.push("a");
+      const { done, disturbed } = timersLeftForHostTurn(s, log, () => {
         if (by === "event") queueMicrotask(() => pt.write("x\n")); // the event, once a's run has ended
         else settle();
-        while (performance.now() < bFrom + 4); // b's sleep falls due during this step
       });
-      const b = s.run(function* () {
-        bFrom = performance.now();
-        yield* sleep(3);
-        log.push("b");
-      });
-      await Promise.all([a, b, t]);
-      return { value: log, disturbed: aWoke - bFrom >= 2.75 };
+      await Promise.all([done, t]);
+      return { value: log, disturbed: disturbed() };
     });
     assert.equal(log, ["a", "t 1", "b", "t 2"], `woken by ${by === "event" ? "an event" : "a promise"}`);
   }
