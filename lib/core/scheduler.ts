@@ -422,10 +422,12 @@ export class Scheduler {
   /** The run due after the host's turn waits only for timers that fell due while a run that
    * began by firing timers worked (its queue is empty). Meanwhile an I/O event or a promise's
    * reaction runs the loop at once (the task it woke, and what that wakes), as the host runs its
-   * own I/O callbacks and their reactions before its timers; those runs share one slice (the
-   * burst's), and the timers stay for the run after the host's turn. (Queued until it, a
-   * server's handler that awaited a promise, then slept, waited ~0.3 ms for each await, behind
-   * the whole batch the host's turn had brought: bench/io/latency.mjs, `await-sleep`.) */
+   * own I/O callbacks and their reactions before its timers. Those runs get what is left of the
+   * slice of the run that left the timers (the burst opened from its start: so the host's own
+   * timers wait no longer than before, found by review), fire no timers, and once that slice is
+   * used up the timers' tasks are queued first (`endGap`). (Queued until the run after the
+   * host's turn, a server's handler that awaited a promise, then slept, waited ~0.3 ms for each
+   * await, behind the whole batch that turn had brought: bench/io/latency.mjs, `await-sleep`.) */
   private timersLeft = false;
   private sliceEnd = 0;
   private sliceOver = false;
@@ -464,7 +466,7 @@ export class Scheduler {
     this.scheduled = false;
     if (this.deferred) return;
     this.loop();
-    if (this.burst < 0 && !this.deferred) {
+    if (this.burst < 0 && (!this.deferred || this.timersLeft)) {
       this.burst = this.sliceEnd - SLICE_MS; // when the run began (see loop)
       this.clock.defer(this.hostHadTurn);
     }
@@ -532,7 +534,7 @@ export class Scheduler {
   hostTick(): void {
     if (this.scheduled || this.deferred) return;
     this.loop();
-    if (this.burst < 0 && !this.deferred) {
+    if (this.burst < 0 && (!this.deferred || this.timersLeft)) {
       this.burst = this.sliceEnd - SLICE_MS; // when the run began (see loop)
       this.clock.defer(this.hostHadTurn);
     }
@@ -1121,8 +1123,8 @@ export class Scheduler {
    * from inside a step, by a write or a destroy, only queues: `kick`), and no run of the loop is
    * due already, on a microtask or after the host's turn (the tasks join that run, behind those
    * queued before them; a busy task whose slice is over does not get another in the host's
-   * turn), unless that run waits only for timers (`timersLeft`: the events' runs then share a
-   * slice, and leave the timers to that run).
+   * turn), unless that run waits only for timers (`timersLeft`: the events' runs then share
+   * what is left of a slice, and fire no timers).
    * The run is the one a microtask would have made, with its time slice; what a task throws
    * stays in the scheduler (its task's failure), never reaches the callback's emitter. It saves
    * the microtask and the separate run of the loop that each wake costs otherwise.
@@ -1130,9 +1132,10 @@ export class Scheduler {
   runHere(): void {
     if (runs.n !== 0 || this.scheduled || (this.deferred && !this.timersLeft)) return this.kick();
     if (!this.deferred) return this.loop();
-    // Waiting for the host's turn only for timers: the runs of the events meanwhile share one
-    // slice, as promise-woken ones do (events written from microtasks, say, must not run on with a
-    // slice each while the host and the timers wait; found by review), then wait for that turn.
+    // Waiting for the host's turn only for timers: the runs of the events meanwhile share what is
+    // left of the burst's slice, as promise-woken ones do (events written from microtasks, say,
+    // must not run on with a slice each while the host and the timers wait; found by review),
+    // then wait for that turn.
     const now = this.look(1);
     if (this.burst < 0) {
       this.burst = now;

@@ -259,7 +259,8 @@ Loop("timers that fall due during a run that began by firing timers wait for the
     return { value: { log, set, cleared }, disturbed: disturbed() };
   });
   assert.equal(log, ["a", "host", "b"]);
-  assert.equal({ set, cleared }, { set: 1, cleared: 0 }, "one host timer, for a's deadline");
+  // (None at all when a stalled machine let a's deadline pass within the runs that began the sleeps.)
+  assert.ok(set <= 1 && cleared === 0, `${set} host timers set and ${cleared} cleared: one at most, for a's deadline`);
 });
 
 Loop("a promise settled while due timers wait for the host's turn wakes its task at once; the timers wait", async () => {
