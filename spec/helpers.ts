@@ -86,7 +86,9 @@ export async function undisturbed<T>(scenario: () => Promise<{ value: T; disturb
  * `during` and computes past the deadline of task `b`'s 3 ms sleep, so that `b`'s timer falls due
  * during that run and is left to the run after the host's turn (see the scheduler's
  * `timersLeft`); `b` then logs "b". `disturbed()`: `a` woke so late that `b` was due already
- * (its deadline is 2 7/8 ms or more after `b` began; under load about a third of the tries).
+ * (its deadline is 2 7/8 ms or more after `b` began; under load about a third of the tries), or
+ * its step, descheduled, took so long that the slice of its run (which the runs while the timers
+ * wait share) was over when it ended.
  */
 export function timersLeftForHostTurn(
   s: Pick<Scheduler, "run">,
@@ -95,17 +97,19 @@ export function timersLeftForHostTurn(
 ): { done: Promise<unknown>; disturbed: () => boolean } {
   let bFrom = 0;
   let aWoke = 0;
+  let aDone = 0;
   const a = s.run(function* () {
     yield* sleep(2);
     aWoke = performance.now();
     log.push("a");
     during();
     while (performance.now() < bFrom + 4); // b's sleep falls due during this step
+    aDone = performance.now();
   });
   const b = s.run(function* () {
     bFrom = performance.now();
     yield* sleep(3);
     log.push("b");
   });
-  return { done: Promise.all([a, b]), disturbed: () => aWoke - bFrom >= 2.75 };
+  return { done: Promise.all([a, b]), disturbed: () => aWoke - bFrom >= 2.75 || aDone - aWoke >= 4 };
 }
