@@ -88,13 +88,14 @@ export async function undisturbed<T>(scenario: () => Promise<{ value: T; disturb
  * `timersLeft`); `b` then logs "b". `disturbed()`: `a` woke so late that `b` was due already
  * (its deadline is 2 7/8 ms or more after `b` began; under load about a third of the tries), or
  * its step, descheduled, took so long that the slice of its run (which the runs while the timers
- * wait share) was over when it ended.
+ * wait share) was over when it ended. `timing(marks)` says when each happened (and
+ * when each of `marks`, `performance.now()` times, did), for a failure's message.
  */
 export function timersLeftForHostTurn(
   s: Pick<Scheduler, "run">,
   log: string[],
   during: () => void,
-): { done: Promise<unknown>; disturbed: () => boolean } {
+): { done: Promise<unknown>; disturbed: () => boolean; timing: (marks?: Record<string, number>) => string } {
   let bFrom = 0;
   let aWoke = 0;
   let aDone = 0;
@@ -111,5 +112,12 @@ export function timersLeftForHostTurn(
     yield* sleep(3);
     log.push("b");
   });
-  return { done: Promise.all([a, b]), disturbed: () => aWoke - bFrom >= 2.75 || aDone - aWoke >= 4 };
+  const disturbed = () => aWoke - bFrom >= 2.75 || aDone - aWoke >= 4;
+  // For a failure's message: when each happened, in ms from b's sleep.
+  const timing = (marks: Record<string, number> = {}) => {
+    const at = (t: number) => (t - bFrom).toFixed(2);
+    const more = Object.entries(marks).map(([what, t]) => `, ${what} at ${at(t)}`);
+    return `b began its sleep at 0, a woke at ${at(aWoke)} and ended its step at ${at(aDone)}${more.join("")} (ms)${disturbed() ? "; disturbed, as every try was" : ""}`;
+  };
+  return { done: Promise.all([a, b]), disturbed, timing };
 }

@@ -245,7 +245,7 @@ Loop("timers that fall due during a run that began by firing timers wait for the
   // woke at once, and it answered about a tenth fewer requests than node:http (bench/io/latency.mjs).
   // The run after the host's turn arms the host timer: none is set for b's deadline, already
   // past, to be cleared at once (a review: 20 such pairs a 1,000 wakes of looping sleepers).
-  const { log, set, cleared } = await undisturbed(async () => {
+  const { log, set, cleared, timing } = await undisturbed(async () => {
     let set = 0;
     let cleared = 0;
     const host: Host = {
@@ -254,20 +254,20 @@ Loop("timers that fall due during a run that began by firing timers wait for the
     };
     const s = new Scheduler(new RealClock(host), handlers);
     const log: string[] = [];
-    const { done, disturbed } = timersLeftForHostTurn(s, log, () => setImmediate(() => log.push("host")));
+    const { done, disturbed, timing } = timersLeftForHostTurn(s, log, () => setImmediate(() => log.push("host")));
     await done;
-    return { value: { log, set, cleared }, disturbed: disturbed() };
+    return { value: { log, set, cleared, timing: timing() }, disturbed: disturbed() };
   });
-  assert.equal(log, ["a", "host", "b"]);
+  assert.equal(log, ["a", "host", "b"], timing);
   // (None at all when a stalled machine let a's deadline pass within the runs that began the sleeps.)
-  assert.ok(set <= 1 && cleared === 0, `${set} host timers set and ${cleared} cleared: one at most, for a's deadline`);
+  assert.ok(set <= 1 && cleared === 0, `${set} host timers set and ${cleared} cleared: one at most, for a's deadline; ${timing}`);
 });
 
 Loop("a promise settled while due timers wait for the host's turn wakes its task at once; the timers wait", async () => {
   // A reaction runs before the host's turn, and so does the task it wakes (a server's handler
   // that awaited a cache's promise before it slept waited ~0.3 ms for each await, queued behind
   // the whole batch of the run after the host's turn: bench/io/latency.mjs, await-sleep).
-  const log = await undisturbed(async () => {
+  const { log, timing } = await undisturbed(async () => {
     const s = createScheduler();
     const log: string[] = [];
     let settle!: (v: string) => void;
@@ -277,7 +277,7 @@ Loop("a promise settled while due timers wait for the host's turn wakes its task
     const c = s.run(function* () {
       log.push(`c ${yield* call(() => p)}`);
     });
-    const { done, disturbed } = timersLeftForHostTurn(s, log, () => {
+    const { done, disturbed, timing } = timersLeftForHostTurn(s, log, () => {
       turnedBeforeA = turned;
       setImmediate(() => log.push("host"));
       settle("settled");
@@ -286,9 +286,9 @@ Loop("a promise settled while due timers wait for the host's turn wakes its task
     // a's timer may fire before it, and the reaction then rightly waits (the burst's slice is over).
     setImmediate(() => (turned = true));
     await Promise.all([done, c]);
-    return { value: log, disturbed: disturbed() || !turnedBeforeA };
+    return { value: { log, timing: timing() }, disturbed: disturbed() || !turnedBeforeA };
   });
-  assert.equal(log, ["a", "c settled", "host", "b"]);
+  assert.equal(log, ["a", "c settled", "host", "b"], timing);
 });
 
 Loop("two tasks that pass a short sleep back and forth, computing between, let the host run its timers", async () => {

@@ -270,7 +270,7 @@ Wake("an event while due timers wait for the host's turn runs its task at once; 
   // the host's turn. An I/O event meanwhile is the host's turn: its task runs in its callback, as
   // node runs its I/O callbacks before its timers. (Queued behind that run, a server's handlers
   // waited for every request the host's turn had brought: bench/io/latency.mjs, await-sleep.)
-  const log = await undisturbed(async () => {
+  const { log, timing } = await undisturbed(async () => {
     const s = createScheduler();
     const pt = new PassThrough();
     const reader = new Reader(pt);
@@ -278,21 +278,21 @@ Wake("an event while due timers wait for the host's turn runs its task at once; 
     const r = s.run(function* () {
       log.push(`read ${yield* reader.readLine()}`);
     });
-    const { done, disturbed } = timersLeftForHostTurn(s, log, () => {
+    const { done, disturbed, timing } = timersLeftForHostTurn(s, log, () => {
       setImmediate(() => log.push("host"));
       queueMicrotask(() => pt.write("x\n")); // the event, once a's run has ended
     });
     await Promise.all([done, r]);
-    return { value: log, disturbed: disturbed() };
+    return { value: { log, timing: timing() }, disturbed: disturbed() };
   });
-  assert.equal(log, ["a", "read x", "host", "b"]);
+  assert.equal(log, ["a", "read x", "host", "b"], timing);
 });
 
 Wake("events while due timers wait for the host's turn share one slice: a stream of them written from microtasks lets the host in", async () => {
   // Each event's run had a slice of its own, and two tasks passing a line back and forth through
   // writes made in microtasks held the host and the due timers for the whole exchange (found by
   // review: 640 ms). Now their runs share the burst's slice, then wait for the host's turn.
-  const { exchanges, total } = await undisturbed(async () => {
+  const { exchanges, total, timing } = await undisturbed(async () => {
     const s = createScheduler();
     const [p1, p2] = [new PassThrough(), new PassThrough()];
     const [r1, r2] = [new Reader(p1), new Reader(p2)];
@@ -313,15 +313,15 @@ Wake("events while due timers wait for the host's turn share one slice: a stream
         }
       });
     const tasks = [pass(r1, p2), pass(r2, p1)];
-    const { done, disturbed } = timersLeftForHostTurn(s, [], () => {
+    const { done, disturbed, timing } = timersLeftForHostTurn(s, [], () => {
       setImmediate(() => (atHost = exchanges));
       queueMicrotask(() => p1.write("x\n")); // the first event, once a's run has ended
     });
     await Promise.all([done, ...tasks]);
-    return { value: { exchanges: atHost, total: exchanges }, disturbed: disturbed() };
+    return { value: { exchanges: atHost, total: exchanges, timing: timing() }, disturbed: disturbed() };
   });
   assert.is(total, 400);
-  assert.ok(exchanges >= 0 && exchanges < 40, `${exchanges} of ${total} exchanges of 0.25 ms ran before the host's turn`);
+  assert.ok(exchanges >= 0 && exchanges < 40, `${exchanges} of ${total} exchanges of 0.25 ms ran before the host's turn; ${timing}`);
 });
 
 Wake("a task woken while due timers wait, which computes past the slice, takes its next step after the timers' tasks", async () => {
@@ -329,30 +329,33 @@ Wake("a task woken while due timers wait, which computes past the slice, takes i
   // two steps of it, not one, before the other task (found by review). Woken by an event, or by
   // a promise's reaction.
   for (const by of ["event", "promise"]) {
-    const log = await undisturbed(async () => {
+    const { log, timing } = await undisturbed(async () => {
       const s = createScheduler();
       const pt = new PassThrough();
       const reader = new Reader(pt);
       const log: string[] = [];
+      const marks: Record<string, number> = {};
       let settle!: () => void;
       const p = new Promise<void>((r) => (settle = r));
       const t = s.run(function* () {
         if (by === "event") yield* reader.readLine();
         else yield* call(() => p);
         log.push("t 1");
+        marks["t's first step began"] = performance.now();
         const end = performance.now() + 6; // past the slice (5 ms)
         while (performance.now() < end);
         yield* call(() => Promise.resolve());
         log.push("t 2");
+        marks["its second"] = performance.now();
       });
-      const { done, disturbed } = timersLeftForHostTurn(s, log, () => {
+      const { done, disturbed, timing } = timersLeftForHostTurn(s, log, () => {
         if (by === "event") queueMicrotask(() => pt.write("x\n")); // the event, once a's run has ended
         else settle();
       });
       await Promise.all([done, t]);
-      return { value: log, disturbed: disturbed() };
+      return { value: { log, timing: timing(marks) }, disturbed: disturbed() };
     });
-    assert.equal(log, ["a", "t 1", "b", "t 2"], `woken by ${by === "event" ? "an event" : "a promise"}`);
+    assert.equal(log, ["a", "t 1", "b", "t 2"], `woken by ${by === "event" ? "an event" : "a promise"}: ${timing}`);
   }
 });
 
