@@ -3,7 +3,7 @@
 
 import { Effect, type Operation } from "../core/effect.js";
 import { call, checkMs, self, Sleep, spawn } from "../core/effects.js";
-import { isCancelled, TimeoutError } from "../core/errors.js";
+import { isCancelled, TimeoutError, unstacked } from "../core/errors.js";
 import { checkOperation, nameOfFunction, type OperationLike } from "../core/operation.js";
 import { giveBack, restorable } from "../core/park.js";
 import { isHalted, quiet, type Frame, type Task } from "../core/task.js";
@@ -109,6 +109,7 @@ function* limited<T>(b: Limit<T>, run: TimeoutRun): Operation<T> {
 
 function* timer<T>(b: Limit<T>, run: TimeoutRun, me: Task, frame: Frame): Operation<void> {
   yield* b.limit;
-  run.fired = new TimeoutError(b.ms, what(b.op));
+  const op = what(b.op);
+  run.fired = unstacked(() => new TimeoutError(b.ms, op)); // the timer's frames are skein's own
   me.sched.halt(frame, { because: `timeout(${b.ms}) fired`, cause: run.fired });
 }
