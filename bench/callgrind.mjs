@@ -3,7 +3,7 @@
 // bench/callgrind-profile.mjs says which functions they are spent in.
 import * as skein from "../dist/index.mjs";
 import { mixEffects } from "./mixed.mjs";
-const { all, call, channel, createScheduler, fork, map, mutex, race, receive, select, self, semaphore, sleep, spawn, timeout, wait } = skein;
+const { all, call, channel, createScheduler, fork, map, mutex, race, receive, select, self, semaphore, sleep, spawn, suspend, timeout, wait } = skein;
 const [which, nArg] = process.argv.slice(2);
 const n = Number(nArg);
 const s = createScheduler();
@@ -200,6 +200,11 @@ const w = {
     await Promise.all(Array.from({ length: 100 }, worker));
   },
   // n sleepers with distinct deadlines on the virtual clock, and with one deadline (one hop).
+  // A timeout that fires, caught and dropped (a handler that gives up on a slow call), on a
+  // virtual clock: the timer task, the cancel of the operation, the TimeoutError.
+  async "timeout-fired"() {
+    await createScheduler({ clock: "virtual" }).run(function* () { let c = 0; for (let i = 0; i < n; i++) { try { yield* timeout(1, suspend()); } catch { c++; } } return c; });
+  },
   async vsleep() {
     await createScheduler({ clock: "virtual" }).run(function* () { for (let i = 0; i < n; i++) yield* fork(() => sleep(i + 1)); });
   },
