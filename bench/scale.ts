@@ -258,6 +258,43 @@ const workloads: Record<string, Workload> = {
       });
     },
   },
+  "timeouts-fire": {
+    title: "N tasks in `timeout(5, receive)`, all fire and are caught (less the 5 ms)",
+    skein: async (n) =>
+      (await time(() =>
+        real.run(function* () {
+          const ch = channel<number>();
+          for (let i = 0; i < n; i++) {
+            yield* fork(function* () {
+              try {
+                yield* timeout(5, ch.receive());
+              } catch {}
+            });
+          }
+        }),
+      )) - 5,
+    beside: "`Promise.race`, a timer",
+    async native(n) {
+      const ch = new PromiseChannel<number>();
+      const limited = async () => {
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const fired = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error("timed out after 5 ms")), 5)));
+        try {
+          await Promise.race([ch.receive(), fired]);
+        } catch {
+        } finally {
+          clearTimeout(timer);
+        }
+      };
+      return (
+        (await time(() => {
+          const all: Promise<void>[] = [];
+          for (let i = 0; i < n; i++) all.push(limited());
+          return Promise.all(all);
+        })) - 5
+      );
+    },
+  },
   "cancel-mailbox": {
     title: "cancel N tasks waiting in a mailbox receive",
     skein: async (n) => cancelTime(await parked(n, () => receive())),
@@ -425,7 +462,7 @@ if (!child && sizes.length === 0) {
   process.stderr.write(`--no-million leaves no size of --sizes ${parsed!.numbers.sizes!.join(",")} to measure\n`);
   process.exit(2);
 }
-const { channel, createScheduler, fork, map, receive, select, semaphore, sleep, spawn, tell } = await skeinModule();
+const { channel, createScheduler, fork, map, receive, select, semaphore, sleep, spawn, tell, timeout } = await skeinModule();
 const real = createScheduler();
 const virtual = createScheduler({ clock: "virtual" });
 
