@@ -29,11 +29,9 @@ export class Cancelled extends Error {
   constructor(message = "task was cancelled", options?: { cause?: unknown }) {
     // No stack: it would show the scheduler's frames, never the code that asked for the cancel,
     // and capturing it was most of the cost of cancelling a task (a million at once, say).
-    const E = Error as { stackTraceLimit?: number }; // V8's; elsewhere this changes nothing
-    const limit = E.stackTraceLimit;
-    E.stackTraceLimit = 0;
+    const limit = framesOff();
     super(message, options);
-    E.stackTraceLimit = limit;
+    framesBack(limit);
     this.name = "Cancelled";
   }
 }
@@ -67,20 +65,42 @@ export class TimeoutError extends Error {
 }
 recognise(TimeoutError, Symbol.for("skein.TimeoutError"));
 
-/** @internal `make()`, with no JavaScript stack captured (V8's `stackTraceLimit`; elsewhere this
- * changes nothing): for an error that skein's machinery makes, where every frame is skein's own
- * (a timeout's timer task). Its logical path, added as it leaves a body, says where it struck
- * (see stacks.ts); the capture was a third of the cost of a timeout that fires. */
+/** @internal `make()`, with no JavaScript stack captured: for an error that skein's machinery
+ * makes, where every frame is skein's own (a timeout's timer task). Its logical path, added as
+ * it leaves a body, says where it struck (see stacks.ts); the capture was half the cost of a
+ * timeout that fires. */
 export function unstacked<E>(make: () => E): E {
-  const E = Error as { stackTraceLimit?: number };
-  const limit = E.stackTraceLimit;
-  E.stackTraceLimit = 0;
+  const limit = framesOff();
   try {
     return make();
   } finally {
-    E.stackTraceLimit = limit;
+    framesBack(limit);
   }
 }
+
+/** Errors made from now on capture no frames (V8's `Error.stackTraceLimit`; elsewhere this changes
+ * nothing), until `framesBack(` what it returns `)`. Where the limit cannot be set (a frozen
+ * `Error`: `node --frozen-intrinsics`, a hardened realm) they capture theirs: a cancel or a
+ * timeout must not fail with a TypeError for it (every cancel did). */
+function framesOff(): number | undefined | typeof UNSET {
+  const E = Error as { stackTraceLimit?: number };
+  const limit = E.stackTraceLimit;
+  try {
+    E.stackTraceLimit = 0;
+  } catch {
+    return UNSET;
+  }
+  return limit;
+}
+function framesBack(limit: number | undefined | typeof UNSET): void {
+  if (limit === UNSET) return;
+  try {
+    (Error as { stackTraceLimit?: number }).stackTraceLimit = limit;
+  } catch {
+    // A setter of someone's that took 0 and refuses this: nothing of skein's to mend.
+  }
+}
+const UNSET: unique symbol = Symbol("skein.stackTraceLimit.unset");
 
 /**
  * The failure of every root task of a scheduler whose tasks are all blocked when nothing can

@@ -71,89 +71,34 @@ const annotated = new WeakSet<object>();
 /**
  * @internal `error` leaves the top body of `t` (it threw it, or let it through): append the
  * logical path to its stack, once. `effect` is what the body was performing when it failed, if
- * the error came from one. The path is taken now (names and ids, a few string joins: the tasks
- * and calls change later), and joined to the JavaScript stack when that is first read: where the
- * engine formats a stack only when it is read (V8 12, Node 22, on: an accessor on the error), an
- * error that no one looks at (a timeout caught and dropped) is never formatted. Formatting it
- * here cost ~6 µs an error, half the cost of a timeout that fires.
+ * the error came from one. Cheap enough for every failure: names and ids, a few string joins.
  */
 export function annotate(error: unknown, t: Task, effect: unknown): void {
   try {
     if (typeof error !== "object" || error === null || annotated.has(error)) return;
-    const prop = Object.getOwnPropertyDescriptor(error, "stack");
-    if (prop !== undefined && prop.get === engineStack && engineStack !== undefined && prop.configurable === true) {
-      annotated.add(error);
-      const path = pathOf(t, effect);
-      const enumerable = prop.enumerable;
-      // Read once, it is a plain property (as the engine's own is once written).
-      const settle = (on: object, stack: unknown) => Object.defineProperty(on, "stack", { value: stack, writable: true, configurable: true, enumerable });
-      Object.defineProperty(error, "stack", {
-        configurable: true,
-        enumerable,
-        get(this: object) {
-          const stack: unknown = engineStack.call(this);
-          const joined = typeof stack === "string" ? withPath(stack, path) : stack;
-          try {
-            settle(this, joined);
-          } catch {
-            // Frozen since: joined again at each read.
-          }
-          return joined;
-        },
-        set(this: object, stack: unknown) {
-          settle(this, stack);
-        },
-      });
-      return;
-    }
-    // A plain property (V8 before 12: the engine formatted it for the descriptor already), or
-    // a getter of someone else's: read now, inside this try.
-    const stack = prop !== undefined && "value" in prop ? prop.value : (error as { stack?: unknown }).stack;
+    const stack = (error as { stack?: unknown }).stack;
     if (typeof stack !== "string") return;
     annotated.add(error);
-    (error as { stack: string }).stack = withPath(stack, pathOf(t, effect));
+    // The JavaScript stack below the run loop is only how the host got to it: drop it, and the
+    // generator machinery, which says nothing.
+    const lines = stack.split("\n");
+    const loop = lines.findIndex((l) => /\bScheduler\.(step|loop)\b/.test(l));
+    // Below the first frame of your code, skein's own frames are machinery too (a map worker
+    // that ran your function): dropped. Above it, they say where skein threw: kept.
+    let yours = false;
+    const kept = (loop < 0 ? lines : lines.slice(0, loop)).filter((l, i) => {
+      if (i === 0 || !/^\s*at /.test(l)) return true;
+      if (/^\s*at (?:\S+\.)?next \(<anonymous>\)$/.test(l)) return false;
+      const mine = own !== undefined && (l.includes(`${own}/`) || l.includes(`${own}\\`));
+      if (!mine) yours = true;
+      return !mine || !yours;
+    });
+    if (effect !== undefined) kept.push(`    at skein: performing ${String(effect)}`);
+    for (let f: Frame = t.top; f instanceof CallFrame; f = f.caller) kept.push(at(f.what ?? f, `in ${callName(f)}`));
+    for (let task: Task | null = t; task !== null; task = taskOf(task.owner)) kept.push(at(task, `in ${origin(task)}`));
+    (error as { stack: string }).stack = kept.join("\n");
   } catch {
     // A frozen error, a stack getter or setter that throws, a Proxy: it keeps the stack it has.
     // Nothing an error does may break the scheduler.
   }
-}
-
-/** The engine's getter of an error's `stack`, which formats it at the first read (V8 12, Node
- * 22, on; one function for every error of this realm), or undefined where `stack` is a plain
- * property. An error whose `stack` is another getter (its own code's) is read at once, as before. */
-const engineStack: (() => unknown) | undefined = (() => {
-  try {
-    const get = Object.getOwnPropertyDescriptor(new Error(), "stack")?.get;
-    return typeof get === "function" ? get : undefined;
-  } catch {
-    return undefined;
-  }
-})();
-
-/** The logical path of an error leaving `t`'s top body: the effect, the calls, the tasks. */
-function pathOf(t: Task, effect: unknown): string[] {
-  const path: string[] = [];
-  if (effect !== undefined) path.push(`    at skein: performing ${String(effect)}`);
-  for (let f: Frame = t.top; f instanceof CallFrame; f = f.caller) path.push(at(f.what ?? f, `in ${callName(f)}`));
-  for (let task: Task | null = t; task !== null; task = taskOf(task.owner)) path.push(at(task, `in ${origin(task)}`));
-  return path;
-}
-
-/** A JavaScript stack with the logical path in place of what lies below the run loop. */
-function withPath(stack: string, path: string[]): string {
-  // The JavaScript stack below the run loop is only how the host got to it: drop it, and the
-  // generator machinery, which says nothing.
-  const lines = stack.split("\n");
-  const loop = lines.findIndex((l) => /\bScheduler\.(step|loop)\b/.test(l));
-  // Below the first frame of your code, skein's own frames are machinery too (a map worker
-  // that ran your function): dropped. Above it, they say where skein threw: kept.
-  let yours = false;
-  const kept = (loop < 0 ? lines : lines.slice(0, loop)).filter((l, i) => {
-    if (i === 0 || !/^\s*at /.test(l)) return true;
-    if (/^\s*at (?:\S+\.)?next \(<anonymous>\)$/.test(l)) return false;
-    const mine = own !== undefined && (l.includes(`${own}/`) || l.includes(`${own}\\`));
-    if (!mine) yours = true;
-    return !mine || !yours;
-  });
-  return kept.concat(path).join("\n");
 }
