@@ -49,6 +49,11 @@ const w = {
     function* one(x) { return x + 1; }
     await s.run(function* () { let c = 0; for (let i = 0; i < n; i++) c = yield* timeout(1000, call(one, c)); return c; });
   },
+  // A timeout that fires, caught and dropped (a handler that gives up on a slow call), on a
+  // virtual clock: the timer task, the cancel of the operation, the TimeoutError.
+  async "timeout-fired"() {
+    await createScheduler({ clock: "virtual" }).run(function* () { let c = 0; for (let i = 0; i < n; i++) { try { yield* timeout(1, suspend()); } catch { c++; } } return c; });
+  },
   async race() {
     function* one(x) { return x + 1; }
     await s.run(function* () { let c = 0; for (let i = 0; i < n; i++) c = yield* race([call(one, c), sleep(1000)]); return c; });
@@ -200,11 +205,6 @@ const w = {
     await Promise.all(Array.from({ length: 100 }, worker));
   },
   // n sleepers with distinct deadlines on the virtual clock, and with one deadline (one hop).
-  // A timeout that fires, caught and dropped (a handler that gives up on a slow call), on a
-  // virtual clock: the timer task, the cancel of the operation, the TimeoutError.
-  async "timeout-fired"() {
-    await createScheduler({ clock: "virtual" }).run(function* () { let c = 0; for (let i = 0; i < n; i++) { try { yield* timeout(1, suspend()); } catch { c++; } } return c; });
-  },
   async vsleep() {
     await createScheduler({ clock: "virtual" }).run(function* () { for (let i = 0; i < n; i++) yield* fork(() => sleep(i + 1)); });
   },

@@ -28,10 +28,14 @@ import { recognise } from "./brand.js";
 export class Cancelled extends Error {
   constructor(message = "task was cancelled", options?: { cause?: unknown }) {
     // No stack: it would show the scheduler's frames, never the code that asked for the cancel,
-    // and capturing it was most of the cost of cancelling a task (a million at once, say).
+    // and capturing it was most of the cost of cancelling a task (a million at once, say). (Where
+    // `Error` is frozen, it has them: see framesOff.)
     const limit = framesOff();
-    super(message, options);
-    framesBack(limit);
+    try {
+      super(message, options);
+    } finally {
+      framesBack(limit); // (a message whose toString throws must not leave every error frameless)
+    }
     this.name = "Cancelled";
   }
 }
@@ -65,10 +69,10 @@ export class TimeoutError extends Error {
 }
 recognise(TimeoutError, Symbol.for("skein.TimeoutError"));
 
-/** @internal `make()`, with no JavaScript stack captured: for an error that skein's machinery
- * makes, where every frame is skein's own (a timeout's timer task). Its logical path, added as
- * it leaves a body, says where it struck (see stacks.ts); the capture was half the cost of a
- * timeout that fires. */
+/** @internal `make()`, with no JavaScript stack captured (where `Error` is frozen, with one: see
+ * framesOff): for an error that skein's machinery makes, where every frame is skein's own (a
+ * timeout's timer task). Its logical path, added as it leaves a body, says where it struck (see
+ * stacks.ts); the capture was half the cost of a timeout that fires. */
 export function unstacked<E>(make: () => E): E {
   const limit = framesOff();
   try {
@@ -78,14 +82,15 @@ export function unstacked<E>(make: () => E): E {
   }
 }
 
-/** Errors made from now on capture no frames (V8's `Error.stackTraceLimit`; elsewhere this changes
- * nothing), until `framesBack(` what it returns `)`. Where the limit cannot be set (a frozen
- * `Error`: `node --frozen-intrinsics`, a hardened realm) they capture theirs: a cancel or a
- * timeout must not fail with a TypeError for it (every cancel did). */
+/** Errors made from now on capture no frames (V8's `Error.stackTraceLimit`), until `framesBack(`
+ * what it returns `)`. Where the limit cannot be read or set (a frozen `Error`: `node
+ * --frozen-intrinsics`, a hardened realm; an accessor that refuses) they capture theirs: a cancel
+ * or a timeout must not fail with a TypeError for it (every cancel did). */
 function framesOff(): number | undefined | typeof UNSET {
   const E = Error as { stackTraceLimit?: number };
-  const limit = E.stackTraceLimit;
+  let limit: number | undefined;
   try {
+    limit = E.stackTraceLimit;
     E.stackTraceLimit = 0;
   } catch {
     return UNSET;

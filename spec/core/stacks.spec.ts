@@ -302,37 +302,49 @@ Odd("an error whose stack getter throws, a Proxy that throws on every trap or a 
   }
 });
 
-Odd("with Error.stackTraceLimit read-only (a frozen Error, node --frozen-intrinsics), a cancel and a timeout work as ever", async () => {
+Odd("with Error.stackTraceLimit read-only (a frozen Error, node --frozen-intrinsics) or refused by an accessor, a cancel and a timeout work as ever", async () => {
   // skein sets the limit to 0 to make a Cancelled, or a timeout's TimeoutError, without frames:
   // where it cannot be set, every cancel failed with a TypeError. Now those errors take frames.
-  const E = Error as { stackTraceLimit?: number };
-  const before = Object.getOwnPropertyDescriptor(Error, "stackTraceLimit");
-  Object.defineProperty(Error, "stackTraceLimit", { value: 10, writable: false, configurable: true });
-  try {
-    const s = virtual();
-    const log: string[] = [];
-    await s.run(function* () {
-      const t = yield* spawn(function* victim() {
+  const before = Object.getOwnPropertyDescriptor(Error, "stackTraceLimit")!;
+  const kinds: [string, PropertyDescriptor][] = [
+    ["read-only", { value: 10, writable: false, configurable: true }],
+    ["a getter that throws", { get: () => { throw new Error("no limit for you"); }, set: () => {}, configurable: true }],
+  ];
+  for (const [kind, limit] of kinds) {
+    Object.defineProperty(Error, "stackTraceLimit", limit);
+    const set = Object.getOwnPropertyDescriptor(Error, "stackTraceLimit");
+    try {
+      const log: string[] = [];
+      await virtual().run(function* () {
+        const t = yield* spawn(function* victim() {
+          try {
+            yield* suspend();
+          } catch (e) {
+            log.push(`victim: ${isCancelled(e) ? "cancelled" : String(e)}`);
+            throw e;
+          }
+        });
+        yield* sleep(1);
+        yield* cancel(t);
         try {
-          yield* suspend();
+          yield* timeout(5, suspend());
         } catch (e) {
-          log.push(`victim: ${isCancelled(e) ? "cancelled" : String(e)}`);
-          throw e;
+          log.push(String(e));
         }
       });
-      yield* sleep(1);
-      yield* cancel(t);
-      try {
-        yield* timeout(5, suspend());
-      } catch (e) {
-        log.push(String(e));
-      }
-    });
-    assert.equal(log, ["victim: cancelled", "TimeoutError: timeout(5) cut short suspend() after 5 ms"]);
-    assert.is(E.stackTraceLimit, 10);
-  } finally {
-    Object.defineProperty(Error, "stackTraceLimit", before!);
+      assert.equal(log, ["victim: cancelled", "TimeoutError: timeout(5) cut short suspend() after 5 ms"], kind);
+      assert.equal(Object.getOwnPropertyDescriptor(Error, "stackTraceLimit"), set, kind);
+    } finally {
+      Object.defineProperty(Error, "stackTraceLimit", before);
+    }
   }
+});
+
+Odd("a Cancelled whose message cannot be made leaves Error.stackTraceLimit as it was", () => {
+  const limit = (Error as { stackTraceLimit?: number }).stackTraceLimit;
+  const bad = { toString: () => { throw new Error("no message"); } } as unknown as string;
+  assert.throws(() => new Cancelled(bad), /no message/);
+  assert.is((Error as { stackTraceLimit?: number }).stackTraceLimit, limit);
 });
 
 Odd.run();
