@@ -3,8 +3,10 @@
 // answer a small JSON body ("hello"), or the same after a 5 ms sleep ("sleep"; "sleep-host": a
 // skein handler waits on a host `setTimeout` of its own instead of `sleep`, see bench/io/latency.mjs;
 // "await-sleep": the handler first awaits a promise that is settled already, as a cache lookup
-// would; "timeout-sleep": the sleep runs inside a 1 s timeout, a second timer a request).
-//   node bench/io/server.mjs node:http|skein [hello|sleep|sleep-host|await-sleep|timeout-sleep] [serve | load N [C]]
+// would; "timeout-sleep": the sleep runs inside a 1 s timeout, a second timer a request;
+// "timeout-fires": the 5 ms sleep runs inside a 2 ms timeout, which fires, and the handler catches
+// its TimeoutError and answers all the same, as one that gives up on a slow call would).
+//   node bench/io/server.mjs node:http|skein [hello|sleep|sleep-host|await-sleep|timeout-sleep|timeout-fires] [serve | load N [C]]
 // With SERVER_MARKS=1 it notes when each request arrived and when its handler had ended it (ms
 // since the epoch, comparable across processes), and sends them over IPC when asked ("marks").
 // Sends its port, and on request its CPU time, over IPC when it has a channel; otherwise prints
@@ -16,7 +18,7 @@ import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 
 const [kind = "node:http", mode = "hello"] = process.argv.slice(2);
-const MODES = ["hello", "sleep", "sleep-host", "await-sleep", "timeout-sleep"];
+const MODES = ["hello", "sleep", "sleep-host", "await-sleep", "timeout-sleep", "timeout-fires"];
 if (!["node:http", "skein"].includes(kind) || !MODES.includes(mode)) {
   console.error(`usage: node bench/io/server.mjs node:http|skein [${MODES.join("|")}] [serve | load N [C]] (got ${kind} ${mode})`);
   process.exit(2);
@@ -73,6 +75,24 @@ if (kind === "node:http") {
     mode !== "hello"
       ? async (req, res) => {
           if (mode === "await-sleep") await cached;
+          if (mode === "timeout-fires") {
+            // Promise.race with a timer that rejects, each cleared after: the usual native timeout.
+            let slow, limit;
+            try {
+              await Promise.race([
+                new Promise((r) => (slow = setTimeout(r, 5))),
+                new Promise((_, reject) => (limit = setTimeout(() => reject(new Error("timed out after 2 ms")), 2))),
+              ]);
+            } catch {
+            } finally {
+              clearTimeout(slow);
+              clearTimeout(limit);
+            }
+            res.setHeader("content-type", "application/json");
+            res.end(body(req.url));
+            answered(req.url);
+            return;
+          }
           let guard;
           if (mode === "timeout-sleep") guard = setTimeout(() => res.destroy(), 1000);
           setTimeout(() => {
@@ -92,7 +112,7 @@ if (kind === "node:http") {
 } else {
   // SKEIN_DIST=dir runs another build (a copy of dist/ from before a change, say).
   const dist = process.env.SKEIN_DIST ? new URL(`${pathToFileURL(resolve(process.env.SKEIN_DIST)).href}/`) : new URL("../../dist/", import.meta.url);
-  const { action, call, run, sleep, suspend, timeout } = await import(String(new URL("index.mjs", dist)));
+  const { action, call, run, sleep, suspend, timeout, TimeoutError } = await import(String(new URL("index.mjs", dist)));
   // The host's own timer, one a request, as node:http's handler has: an action (not a promise),
   // so that only the timer differs from "sleep".
   const hostSleep = (ms) =>
@@ -107,7 +127,13 @@ if (kind === "node:http") {
       mode !== "hello"
         ? function* (req, res) {
             if (mode === "await-sleep") yield* call(() => cached);
-            yield* (mode === "sleep-host" ? hostSleep(5) : mode === "timeout-sleep" ? timeout(1000, sleep(5)) : sleep(5));
+            if (mode === "timeout-fires") {
+              try {
+                yield* timeout(2, sleep(5));
+              } catch (e) {
+                if (!(e instanceof TimeoutError)) throw e;
+              }
+            } else yield* (mode === "sleep-host" ? hostSleep(5) : mode === "timeout-sleep" ? timeout(1000, sleep(5)) : sleep(5));
             res.header("content-type", "application/json");
             yield* res.end(body(req.url));
             answered(req.url);
