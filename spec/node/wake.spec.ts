@@ -7,13 +7,23 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { PassThrough } from "node:stream";
-import { call, cooperate, createScheduler, Park, PARKED, sleep, wake, type Task } from "../../lib/index.js";
+import { call, cooperate, createScheduler, Park, PARKED, sleep, wake, type Scheduler, type Task } from "../../lib/index.js";
 import { Reader } from "../../lib/node/index.js";
 import { timersLeftForHostTurn, undisturbed } from "../helpers.js";
 
 const Wake = suite("a read woken by a data event");
 
 const tick = () => new Promise<void>((r) => setImmediate(r));
+
+/** A task of `s` that reads one line from a new stream and logs `read <line>`; write to `pt`. */
+function lineReader(s: Pick<Scheduler, "run">, log: string[]): { pt: PassThrough; r: Task<void> } {
+  const pt = new PassThrough();
+  const reader = new Reader(pt);
+  const r = s.run(function* () {
+    log.push(`read ${yield* reader.readLine()}`);
+  });
+  return { pt, r };
+}
 
 /** How long `f` took, in ms. */
 function runMs(f: () => void): number {
@@ -53,12 +63,8 @@ Wake("runs in the callback: the line has been read when write() returns", async 
 Wake("an event emitted from inside a step of another scheduler only queues the read", async () => {
   const a = createScheduler();
   const b = createScheduler();
-  const pt = new PassThrough();
-  const reader = new Reader(pt);
   const log: string[] = [];
-  const r = a.run(function* () {
-    log.push(`read ${yield* reader.readLine()}`);
-  });
+  const { pt, r } = lineReader(a, log);
   await tick();
   const w = b.run(function* () {
     pt.write("x\n"); // emits data here, inside b's step
@@ -70,12 +76,8 @@ Wake("an event emitted from inside a step of another scheduler only queues the r
 
 Wake("an event emitted from inside a step of the same scheduler only queues the read", async () => {
   const s = createScheduler();
-  const pt = new PassThrough();
-  const reader = new Reader(pt);
   const log: string[] = [];
-  const r = s.run(function* () {
-    log.push(`read ${yield* reader.readLine()}`);
-  });
+  const { pt, r } = lineReader(s, log);
   await tick();
   const w = s.run(function* () {
     pt.write("x\n");
@@ -196,12 +198,8 @@ Wake("the woken task's step wakes another: it runs in the same callback, unless 
 Wake("a timer due when the event arrives fires in the same run, after the task it woke", async () => {
   const log = await undisturbed(async () => {
     const s = createScheduler();
-    const pt = new PassThrough();
-    const reader = new Reader(pt);
     const log: string[] = [];
-    const r = s.run(function* () {
-      log.push(`read ${yield* reader.readLine()}`);
-    });
+    const { pt, r } = lineReader(s, log);
     await tick(); // the reader parked
     const sleeper = s.run(function* () {
       yield* sleep(1);
@@ -272,12 +270,8 @@ Wake("an event while due timers wait for the host's turn runs its task at once; 
   // waited for every request the host's turn had brought: bench/io/latency.mjs, await-sleep.)
   const { log, timing } = await undisturbed(async () => {
     const s = createScheduler();
-    const pt = new PassThrough();
-    const reader = new Reader(pt);
     const log: string[] = [];
-    const r = s.run(function* () {
-      log.push(`read ${yield* reader.readLine()}`);
-    });
+    const { pt, r } = lineReader(s, log);
     const { done, disturbed, timing } = timersLeftForHostTurn(s, log, () => {
       setImmediate(() => log.push("host"));
       queueMicrotask(() => pt.write("x\n")); // the event, once a's run has ended
