@@ -1,12 +1,14 @@
-// timeout(): run an operation with a time limit. An ordinary coroutine: a spawned timer cancels
-// the call the operation runs in; if the operation had already finished, its result stands.
+// timeout(): run an operation with a time limit. An ordinary coroutine and an alarm: at the
+// deadline the scheduler cancels the call the operation runs in; if the operation had already
+// finished, its result stands.
 
 import { Effect, type Operation } from "../core/effect.js";
-import { call, checkMs, self, Sleep, spawn } from "../core/effects.js";
+import { call, checkMs, self } from "../core/effects.js";
 import { isCancelled, TimeoutError, unstacked } from "../core/errors.js";
 import { checkOperation, nameOfFunction, type OperationLike } from "../core/operation.js";
 import { giveBack, restorable } from "../core/park.js";
-import { isHalted, quiet, type Frame, type Task } from "../core/task.js";
+import { isHalted, type Frame, type Task } from "../core/task.js";
+import { Alarm } from "../core/timers.js";
 import { runIn } from "./all.js";
 
 /**
@@ -31,27 +33,22 @@ import { runIn } from "./all.js";
  * ```
  */
 export function timeout<T>(ms: number, op: OperationLike<T>): Operation<T> {
-  const limit = new Sleep(checkMs(ms, "timeout(ms)")); // performed by its timer, in another task
+  checkMs(ms, "timeout(ms)");
   checkOperation(op, "timeout()");
-  const limited = ms === Infinity ? call(op as Operation<T>) : bounded(ms, limit, op);
+  const limited = ms === Infinity ? call(op as Operation<T>) : call(body.timeout<T>, new Limit(ms, op));
   // A timeout that loses a race gives back what its operation took.
   return typeof op === "object" ? restorable(limited, (value: T, task: Task) => giveBack(op, value, task)) : limited;
-}
-
-function bounded<T>(ms: number, limit: Operation<void>, op: OperationLike<T>): Operation<T> {
-  return call(body.timeout<T>, new Limit(ms, limit, op));
 }
 
 /** What a timeout was given: shared by every run of it. */
 class Limit<T> {
   constructor(
     readonly ms: number,
-    readonly limit: Operation<void>,
     readonly op: OperationLike<T>,
   ) {}
 }
 
-/** What `op` is, for the TimeoutError: made when the timer fires, not at every `timeout(…)`
+/** What `op` is, for the TimeoutError: made when the alarm rings, not at every `timeout(…)`
  * (an effect's text, `receive(channel#3)`, was a tenth of the cost of a timeout that does not
  * fire), so it says what the operation was then. An effect's `toString` of the user's that throws
  * leaves it unknown (the error says `timed out after … ms`); a function whose name cannot be read,
@@ -65,51 +62,52 @@ function what(op: OperationLike<unknown>): string | undefined {
   }
 }
 
-/** The timer task's name, `timeout(ms)`: made once for timeouts of the same length one after the
- * other (a loop's), not for each. */
-function timerName(ms: number): string {
-  if (lastMs !== ms) {
-    lastName = `timeout(${ms})`;
-    lastMs = ms;
-  }
-  return lastName;
-}
-var lastMs = -1, lastName = ""; // (`var`: no dead-zone check on each read; see effect.ts)
-
-/** One run of a timeout: its timer fired with this error (the cause of the Cancelled, and what
- * the caller gets). Made per run: a retry or a loop runs one timeout again, and two tasks may run
- * it at once. */
-class TimeoutRun {
+/** One run of a timeout, and its alarm: at the deadline it cancels the call `op` runs in (and
+ * only it), with the error the caller gets as the Cancelled's cause. Made per run: a retry or a
+ * loop runs one timeout again, and two tasks may run it at once. */
+class TimeoutRun<T> extends Alarm {
   fired: TimeoutError | undefined = undefined;
+  /** The call `op` runs in, and its task: set as the call begins. */
+  frame: Frame | null = null;
+  constructor(
+    readonly limit: Limit<T>,
+    readonly task: Task,
+  ) {
+    super();
+  }
+  ring(): void {
+    const { ms, op } = this.limit;
+    const name = what(op);
+    this.fired = unstacked(() => new TimeoutError(ms, name)); // made in the run loop: no frames of the user's
+    this.task.sched.halt(this.frame!, { because: `timeout(${ms}) fired`, cause: this.fired });
+  }
 }
 
-/** The body of a timeout, and below the call `op` runs in and the timer: made once, not per
- * timeout (see architecture.md, "Performance notes"). A method, to be named "timeout" beside the
- * function of that name. */
+/** The body of a timeout, and below the call `op` runs in: made once, not per timeout (see
+ * architecture.md, "Performance notes"). A method, to be named "timeout" beside the function of
+ * that name. */
 const body = {
   *timeout<T>(b: Limit<T>): Operation<T> {
-    const outer = (yield* self()).top;
-    const run = new TimeoutRun();
+    const me = yield* self();
+    const outer = me.top;
+    const run = new TimeoutRun(b, me);
     try {
-      return yield* call(limited<T>, b, run);
+      return yield* call(limited<T>, run);
     } catch (e) {
-      // The limited call was cancelled by its timer (not by a cancellation of this task).
+      // The limited call was cancelled by its alarm (not by a cancellation of this task).
       if (run.fired !== undefined && isCancelled(e) && !isHalted(outer)) throw run.fired;
       throw e;
     }
   },
 };
 
-function* limited<T>(b: Limit<T>, run: TimeoutRun): Operation<T> {
-  const me = yield* self();
-  const frame = me.top; // the call `op` runs in: the timer cancels it, and only it
-  quiet(yield* spawn(timer(b, run, me, frame), { name: timerName(b.ms) }), b.limit); // its cancel is returned
-  return yield* runIn(b.op);
-}
-
-function* timer<T>(b: Limit<T>, run: TimeoutRun, me: Task, frame: Frame): Operation<void> {
-  yield* b.limit;
-  const op = what(b.op);
-  run.fired = unstacked(() => new TimeoutError(b.ms, op)); // the timer's frames are skein's own
-  me.sched.halt(frame, { because: `timeout(${b.ms}) fired`, cause: run.fired });
+function* limited<T>(run: TimeoutRun<T>): Operation<T> {
+  const sched = run.task.sched;
+  run.frame = run.task.top; // this call: the alarm cancels it, and only it
+  sched.setAlarm(run, run.limit.ms);
+  try {
+    return yield* runIn(run.limit.op);
+  } finally {
+    sched.clearAlarm(run);
+  }
 }

@@ -10,11 +10,11 @@ import { Deque } from "./deque.js";
 import { Awaiting, keepAwaited, keeps, notHandedOn } from "./awaiting.js";
 import { giveBack } from "./park.js";
 import { WaitQueue, type Queued } from "./wait-queue.js";
-import { Bucket, Run, Timers } from "./timers.js";
+import { type Alarm, Bucket, Run, Timers } from "./timers.js";
 import { annotate, debugging, noteSite, siteOf, waitingSince } from "./stacks.js";
 import { checkOperation, describe, isIterator, isOperation, isThenable, type OperationLike } from "./operation.js";
 import {
-  CallFrame, CLOSING, current, Deferred, Scope, DELIVERED, DELIVERY, DONE, FAILED, Frame, GENERATOR, HALTED, OVERDUE, PARKING, QUEUED, QUIET, REPLACEABLE,
+  CallFrame, ALARM, CLOSING, current, Deferred, Scope, DELIVERED, DELIVERY, DONE, FAILED, Frame, GENERATOR, HALTED, OVERDUE, PARKING, QUEUED, QUIET, REPLACEABLE,
   RETURNED, SHIELD, STARTED, STOPPING, SUSPENDED, Task, taskOf, THROWING, childrenOf, tasksUnder, endReasons, labelOf,
 } from "./task.js";
 
@@ -397,7 +397,7 @@ export class Scheduler {
   private stuck: WeakMap<Task, DeadlockError> | undefined;
   private live = 0;
   /** Ready tasks, FIFO. */
-  private readonly queue = new Deque<Task>();
+  private readonly queue = new Deque<Task | Alarm>();
   /** The task that used up the last slice. It rejoins the queue when the next slice starts,
    * after what woke meanwhile (timers, I/O): a busy task delays the others by one slice at most. */
   private preempted: Task | null = null;
@@ -475,6 +475,11 @@ export class Scheduler {
     this.burst = -1;
   };
   private readonly wakeFn = (t: Task) => this.resume(t, undefined, false, true);
+  /** An alarm fell due: it rings where a task woken now would run (see Alarm). */
+  private readonly dueFn = (a: Alarm) => {
+    a.due = true;
+    this.queue.push(a);
+  };
 
   /** @internal Use {@link createScheduler}. */
   constructor(clock: Clock, handlers: Handlers, onError?: ErrorHandler) {
@@ -557,15 +562,15 @@ export class Scheduler {
     try {
       // Timers due when the run begins fire first (the clock read only if there are timers).
       let start = -Infinity;
-      const firedAtStart = !gap && this.timers.size !== 0 && this.timers.fire((start = this.clock.dueBy()), this.wakeFn);
+      const firedAtStart = !gap && this.timers.size !== 0 && this.timers.fire((start = this.clock.dueBy()), this.wakeFn, this.dueFn);
       const p = this.preempted;
       if (p !== null) {
         this.preempted = null;
         this.queue.push(p);
       }
       for (;;) {
-        const t = this.queue.shift();
-        if (t === undefined) {
+        const next = this.queue.shift();
+        if (next === undefined) {
           // Timers that fell due during the run. A run that began by firing timers leaves them
           // to after the host's turn, as the host's own timers do: I/O comes first. (Fired here,
           // each wave of a server's sleeping handlers took in the next as it fell due, until all
@@ -578,7 +583,7 @@ export class Scheduler {
           // began (a virtual clock's `sleep(0)`) run in it either way. A run while timers wait
           // for the host's turn (`gap`, see timersLeft) leaves every timer to the run after it.
           if (this.timers.size === 0 || gap) break;
-          if (!this.timers.fire(firedAtStart ? start : this.clock.dueBy(), this.wakeFn)) {
+          if (!this.timers.fire(firedAtStart ? start : this.clock.dueBy(), this.wakeFn, this.dueFn)) {
             if (firedAtStart && this.timers.next() <= this.clock.dueBy()) this.sliceOver = dueLeft = true;
             break;
           }
@@ -593,6 +598,15 @@ export class Scheduler {
           fired = true;
           continue;
         }
+        if (next.flags & ALARM) {
+          const a = next as Alarm;
+          if (a.due) {
+            a.due = false;
+            a.ring();
+          }
+          continue;
+        }
+        const t = next as Task;
         current.task = t;
         if (this.watcher === null) this.step(t);
         else this.observed(t);
@@ -673,7 +687,7 @@ export class Scheduler {
   private endGap(): void {
     this.timersLeft = false;
     this.sliceOver = true;
-    this.timers.fire(this.clock.dueBy(), this.wakeFn);
+    this.timers.fire(this.clock.dueBy(), this.wakeFn, this.dueFn);
   }
 
   private deferLoop(): void {
@@ -1465,6 +1479,20 @@ export class Scheduler {
       const scope = owner.scope!;
       if (scope.newest === null || (scope.forks === 0 && !(owner.flags & CLOSING))) this.resume(parent, undefined);
     }
+  }
+
+  /** @internal Ring `a` in `ms` milliseconds (finite), unless cleared first: a timeout's or a
+   * select's limit, with no task to sleep for it. Its host timer is armed as the run ends. */
+  setAlarm(a: Alarm, ms: number): void {
+    a.on = this.timers.add(a, this.clock.deadline(ms));
+  }
+
+  /** @internal `a` will not ring (if it has rung, or was never set, nothing changes). */
+  clearAlarm(a: Alarm): void {
+    a.due = false; // (if queued, it is skipped)
+    if (a.on === null) return;
+    this.timers.remove(a, a.on);
+    a.on = null;
   }
 
   // ---- the Ticker side: what the clock asks ---------------------------------------------------

@@ -1,19 +1,45 @@
 // The timers: sleeping tasks grouped by deadline, a heap of the distinct deadlines, so the clock
 // needs one host timer and a burst of sleepers with the same deadline costs one heap entry.
+// Beside tasks they hold alarms: a timeout's or a select's limit, rung by the scheduler itself.
 // Deadlines that come in order (a loop of `sleep(i + 1)`, equal timeouts started one after the
 // other: the common case) skip the heap: they queue in a run, a ring with no object per sleeper.
 
 import { tag } from "./effect.js";
-import type { Task } from "./task.js";
+import { ALARM, type Task } from "./task.js";
 import { queueWork } from "./wait-queue.js";
+
+/**
+ * @internal A deadline with no task of its own: a timeout's limit, a select's, rung by the
+ * scheduler when it falls due (a task that only slept, then acted, cost a task, a generator and a
+ * cancel for each timeout, fired or not). It sleeps among the tasks and leaves as a cancelled
+ * sleeper does. Due, it is queued to ring after the tasks woken for its deadline, where a task of
+ * its own would have run: an operation that ends at the deadline, or whose value was delivered as
+ * it fell due, wins. Armed and disarmed by `Scheduler.setAlarm` / `clearAlarm`.
+ */
+export abstract class Alarm {
+  /** Not a task's (see ALARM). */
+  readonly flags = ALARM;
+  /** Where it is in its bucket or the run, as a sleeping task's (see Run). */
+  waitIndex = -1;
+  /** What it is queued on while it waits for its deadline; null once due or disarmed. */
+  on: Bucket | Run | null = null;
+  /** Due and queued to ring (in the scheduler's run queue); cleared by a disarm. */
+  due = false;
+  /** Its deadline has come: rung by the run loop between steps, with no task running. It may halt
+   * frames and wake tasks, which are queued. */
+  abstract ring(): void;
+}
+
+/** What the timers hold: sleeping tasks and alarms. */
+type Sleeper = Task | Alarm;
 
 /** @internal The tasks sleeping until one deadline, in the order they went to sleep. A sleeping
  * task waits on its bucket (it is the task's `slot`), hence the `type` of the sleep effect. */
 export class Bucket {
   declare readonly type: "sleep";
   /** The first task to sleep here (a lone sleeper needs no array), then the others. */
-  first: Task | null = null;
-  rest: Array<Task | null> | null = null;
+  first: Sleeper | null = null;
+  rest: Array<Sleeper | null> | null = null;
   /** Slots used: the first, then those in `rest`. */
   count = 0;
   live = 0;
@@ -41,7 +67,7 @@ const WRAP = 0x3fffffff;
 export class Run {
   declare readonly type: "sleep";
   /** The ring; its length is 0 or a power of two. */
-  private tasks: Array<Task | null> = [];
+  private tasks: Array<Sleeper | null> = [];
   private until = new Float64Array(0);
   /** Where the oldest slot is. */
   private head = 0;
@@ -58,11 +84,11 @@ export class Run {
   }
 
   /** The deadline `t` sleeps until (it sleeps here). */
-  deadlineOf(t: Task): number {
+  deadlineOf(t: Sleeper): number {
     return this.until[(this.head + ((t.waitIndex - this.base) & WRAP)) & (this.tasks.length - 1)]!;
   }
 
-  push(t: Task, deadline: number): void {
+  push(t: Sleeper, deadline: number): void {
     if (this.span === this.tasks.length) this.makeRoom();
     const i = (this.head + this.span) & (this.tasks.length - 1);
     this.tasks[i] = t;
@@ -73,7 +99,7 @@ export class Run {
   }
 
   /** The oldest sleeper, taken out: call only when `next()` is due. */
-  shift(): Task {
+  shift(): Sleeper {
     const tasks = this.tasks;
     const t = tasks[this.head]!;
     tasks[this.head] = null;
@@ -86,7 +112,7 @@ export class Run {
     return t;
   }
 
-  remove(t: Task): void {
+  remove(t: Sleeper): void {
     const offset = (t.waitIndex - this.base) & WRAP;
     const tasks = this.tasks;
     tasks[(this.head + offset) & (tasks.length - 1)] = null;
@@ -133,7 +159,7 @@ export class Run {
     const until = this.until;
     const mask = tasks.length - 1;
     const size = tasks.length === 0 ? 16 : this.live * 2 <= this.span ? tasks.length : tasks.length * 2;
-    const out = new Array<Task | null>(size).fill(null);
+    const out = new Array<Sleeper | null>(size).fill(null);
     const outUntil = new Float64Array(size);
     let n = 0;
     for (let k = 0; k < this.span; k++) {
@@ -176,8 +202,10 @@ export class Timers {
   readonly run = new Run();
   /** The latest deadline queued in the run since nothing slept. */
   private runLast = -Infinity;
-  /** How many tasks sleep. */
+  /** How many tasks sleep (and alarms wait). */
   size = 0;
+  /** Alarms due at one deadline, held in `fire` until its tasks are woken. */
+  private readonly held: Alarm[] = [];
 
   /** The earliest deadline, or Infinity when no task sleeps. */
   next(): number {
@@ -188,7 +216,7 @@ export class Timers {
   }
 
   /** Put `t` to sleep until `deadline`; returns what it now waits on: the run or a bucket. */
-  add(t: Task, deadline: number): Bucket | Run {
+  add(t: Sleeper, deadline: number): Bucket | Run {
     if (deadline >= this.runLast) {
       this.runLast = deadline;
       this.run.push(t, deadline);
@@ -210,11 +238,12 @@ export class Timers {
   }
 
   /** The deadline `t` sleeps until, waiting on `on`. */
-  deadlineOf(t: Task, on: Bucket | Run): number {
+  deadlineOf(t: Sleeper, on: Bucket | Run): number {
     return on instanceof Bucket ? on.deadline : on.deadlineOf(t);
   }
 
-  remove(t: Task, on: Bucket | Run): void {
+  /** Take `t` out: a sleeper cancelled, an alarm disarmed. */
+  remove(t: Sleeper, on: Bucket | Run): void {
     if (--this.size === 0) this.runLast = -Infinity;
     if (on === this.run) return this.run.remove(t);
     const b = on as Bucket;
@@ -226,13 +255,22 @@ export class Timers {
   }
 
   /** Call `wake` for every task whose deadline is at or before `now`, earliest first (the run's
-   * sleepers first at a deadline a bucket holds too: they went to sleep first). */
-  fire(now: number, wake: (t: Task) => void): boolean {
+   * sleepers first at a deadline a bucket holds too: they went to sleep first); `due` for every
+   * such alarm, after the tasks of its deadline (see Alarm). */
+  fire(now: number, wake: (t: Task) => void, due: (a: Alarm) => void): boolean {
     const run = this.run;
+    const held = this.held;
+    let heldAt = -Infinity; // the deadline of the alarms held, if any
     let fired = false;
     for (;;) {
       const r = run.next();
-      if (this.heap.length > 0 && this.heap[0]!.deadline < r) {
+      const inHeap = this.heap.length > 0 && this.heap[0]!.deadline < r;
+      const at = inHeap ? this.heap[0]!.deadline : r; // (Infinity when nothing is left)
+      if (held.length > 0 && at > heldAt) {
+        for (let i = 0; i < held.length; i++) due(held[i]!);
+        held.length = 0;
+      }
+      if (inHeap) {
         const b = this.heap[0]!;
         if (b.deadline > now) break;
         this.drop(b);
@@ -242,14 +280,22 @@ export class Timers {
           t.waitIndex = -1;
           if (--this.size === 0) this.runLast = -Infinity;
           fired = true;
-          wake(t);
+          if (t.flags & ALARM) {
+            (t as Alarm).on = null;
+            held.push(t as Alarm);
+            heldAt = b.deadline;
+          } else wake(t as Task);
         }
       } else {
         if (r > now || run.live === 0) break;
         const t = run.shift();
         if (--this.size === 0) this.runLast = -Infinity;
         fired = true;
-        wake(t);
+        if (t.flags & ALARM) {
+          (t as Alarm).on = null;
+          held.push(t as Alarm);
+          heldAt = r;
+        } else wake(t as Task);
       }
     }
     return fired;

@@ -1,13 +1,14 @@
 // select(): wait on several channel operations at once; exactly one fires, the rest leave no
-// trace. A Park effect registered in each channel's queue, plus a timer child for a timeout.
+// trace. A Park effect registered in each channel's queue, and an alarm for a timeout.
 
-import { call, checkMs, self, Sleep, spawn } from "../core/effects.js";
+import { checkMs } from "../core/effects.js";
 import { Receive, Send, SelectCase, SENDS, type Chooser, NONE } from "./channel.js";
 import { ChannelClosedError } from "../core/errors.js";
 import { noteMade, used, type Operation } from "../core/effect.js";
 import { describe } from "../core/operation.js";
-import { Park, PARKED, restorable, wake } from "../core/park.js";
-import { quiet, type Task } from "../core/task.js";
+import { Park, PARKED, wake } from "../core/park.js";
+import type { Task } from "../core/task.js";
+import { Alarm } from "../core/timers.js";
 
 /**
  * A case of {@link select}: a receive or a send on a channel, as `ch.receive()` / `ch.send(v)` give.
@@ -60,6 +61,8 @@ class Choice extends Park<{ case: string; value?: unknown }> {
     readonly keys: string[],
     readonly cases: SelectCaseOf[],
     private readonly immediate: boolean,
+    /** The timeout in ms: a wait's alarm fires the "timeout" case (Infinity: none). */
+    readonly ms: number,
   ) {
     super();
   }
@@ -96,23 +99,21 @@ class Choice extends Park<{ case: string; value?: unknown }> {
     if (c instanceof Receive) c.restore(result.value, task); // no case for a timeout or default
   }
 
-  /** The timer of a select with a timeout: fire its "timeout" case for `task`. */
-  expire(task: Task): void {
-    this.waits.get(task)?.expire();
-  }
-
   /** @internal */
   forget(task: Task): void {
     this.waits.delete(task);
   }
 
   override toString(): string {
-    return `select(${this.keys.map((k, i) => `${k}: ${this.cases[i]}`).join(", ")})`;
+    const timeout = this.ms === Infinity ? "" : `, timeout: ${this.ms} ms`;
+    return `select(${this.keys.map((k, i) => `${k}: ${this.cases[i]}`).join(", ")}${timeout})`;
   }
 }
 
-/** One task's wait in a select: its registration in each case's channel. */
-class Waiting implements Chooser {
+/** One task's wait in a select: its registration in each case's channel, and for a select with a
+ * timeout the alarm that fires its "timeout" case (no task of its own: a timer task, started and
+ * cancelled for each wait, was most of what such a select cost). */
+class Waiting extends Alarm implements Chooser {
   private readonly entries: SelectCase[] = [];
   private live = true;
 
@@ -120,6 +121,8 @@ class Waiting implements Chooser {
     private readonly choice: Choice,
     private readonly task: Task,
   ) {
+    super();
+    if (choice.ms !== Infinity) task.sched.setAlarm(this, choice.ms);
     const cases = choice.cases;
     for (let i = 0; i < cases.length; i++) {
       const c = cases[i]!;
@@ -147,8 +150,8 @@ class Waiting implements Chooser {
     return chosen;
   }
 
-  /** The timer fired first. */
-  expire(): void {
+  /** The time is up, before any case could fire. */
+  ring(): void {
     if (!this.live) return;
     this.withdraw();
     wake(this.task, this.choice, { case: "timeout" });
@@ -172,6 +175,7 @@ class Waiting implements Chooser {
   withdraw(): void {
     if (!this.live) return;
     this.live = false;
+    this.task.sched.clearAlarm(this);
     this.choice.forget(this.task);
     const cases = this.choice.cases;
     for (let i = 0; i < this.entries.length; i++) {
@@ -228,35 +232,7 @@ export function select<C extends Record<string, SelectCaseOf>, const O extends S
     }
   }
   const immediate = options?.default === true;
-  if (ms === undefined || immediate || ms === Infinity) {
-    const choice = new Choice(keys, list, immediate);
-    noteMade(choice);
-    return choice as unknown as Operation<SelectResult<C, O>>;
-  }
-  const choice = new Choice(keys, list, false);
-  const op = call(timed.select, choice, ms);
-  // A select that loses a race gives back what it received.
-  return restorable(op, (r: { case: string; value?: unknown }, task: Task) => choice.restore(r, task)) as unknown as Operation<SelectResult<C, O>>;
-}
-
-/** The body of a select with a timeout, and below the child that expires it (a task named
- * "timer"): made once, not per select (see architecture.md, "Performance notes"). A method, to be
- * named "select" beside the function of that name. */
-const timed = {
-  *select(choice: Choice, ms: number): Operation<{ case: string; value?: unknown }> {
-    const me = yield* self();
-    const limit = lastLimit.ms === ms ? lastLimit : (lastLimit = new Sleep(ms)); // effects are immutable: a loop's selects share one
-    // Cancelled when a case fires first, it is returned, not thrown into (see QUIET): making a
-    // Cancelled and unwinding it was most of a select that waited (bench/callgrind.mjs select-timeout-wait).
-    quiet(yield* spawn(expireAfter(choice, limit, me), { name: "timer" }), limit);
-    return yield* choice;
-  },
-};
-
-var lastLimit = new Sleep(0); // (`var`: no dead-zone check on each read; see effect.ts)
-
-/** (Not named `timer`: timeout.ts has one, and the bundle would rename one of them.) */
-function* expireAfter(choice: Choice, limit: Sleep, me: Task): Operation<void> {
-  yield* limit;
-  choice.expire(me);
+  const choice = new Choice(keys, list, immediate, ms === undefined || immediate ? Infinity : ms);
+  noteMade(choice);
+  return choice as unknown as Operation<SelectResult<C, O>>;
 }
