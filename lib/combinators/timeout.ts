@@ -7,7 +7,7 @@ import { call, checkMs, self } from "../core/effects.js";
 import { isCancelled, TimeoutError, unstacked } from "../core/errors.js";
 import { checkOperation, nameOfFunction, type OperationLike } from "../core/operation.js";
 import { giveBack, restorable } from "../core/park.js";
-import { isHalted, type Frame, type Task } from "../core/task.js";
+import { type CallFrame, isHalted, type Task } from "../core/task.js";
 import { Alarm } from "../core/timers.js";
 import { runIn } from "./all.js";
 
@@ -67,11 +67,10 @@ function what(op: OperationLike<unknown>): string | undefined {
  * loop runs one timeout again, and two tasks may run it at once. */
 class TimeoutRun<T> extends Alarm {
   fired: TimeoutError | undefined = undefined;
-  /** The call `op` runs in, and its task: set as the call begins. */
-  frame: Frame | null = null;
   constructor(
     readonly limit: Limit<T>,
-    readonly task: Task,
+    /** The call `op` runs in: the timeout's own. */
+    readonly frame: CallFrame,
   ) {
     super();
   }
@@ -79,35 +78,27 @@ class TimeoutRun<T> extends Alarm {
     const { ms, op } = this.limit;
     const name = what(op);
     this.fired = unstacked(() => new TimeoutError(ms, name)); // made in the run loop: no frames of the user's
-    this.task.sched.halt(this.frame!, { because: `timeout(${ms}) fired`, cause: this.fired });
+    this.frame.task.sched.halt(this.frame, { because: `timeout(${ms}) fired`, cause: this.fired });
   }
 }
 
-/** The body of a timeout, and below the call `op` runs in: made once, not per timeout (see
- * architecture.md, "Performance notes"). A method, to be named "timeout" beside the function of
- * that name. */
+/** The body of a timeout, the call `op` runs in: made once, not per timeout (see architecture.md,
+ * "Performance notes"). A method, to be named "timeout" beside the function of that name. */
 const body = {
   *timeout<T>(b: Limit<T>): Operation<T> {
-    const me = yield* self();
-    const outer = me.top;
-    const run = new TimeoutRun(b, me);
+    const frame = (yield* self()).top as CallFrame; // this call: the alarm cancels it, and only it
+    const run = new TimeoutRun(b, frame);
+    const sched = frame.task.sched;
+    sched.setAlarm(run, b.ms);
     try {
-      return yield* call(limited<T>, run);
+      return yield* runIn(b.op);
     } catch (e) {
-      // The limited call was cancelled by its alarm (not by a cancellation of this task).
-      if (run.fired !== undefined && isCancelled(e) && !isHalted(outer)) throw run.fired;
+      // Cancelled by the alarm, not by a cancellation of the caller: the call ends with the
+      // TimeoutError (the Cancelled's cause) for the caller to catch.
+      if (run.fired !== undefined && isCancelled(e) && !isHalted(frame.caller)) throw run.fired;
       throw e;
+    } finally {
+      sched.clearAlarm(run);
     }
   },
 };
-
-function* limited<T>(run: TimeoutRun<T>): Operation<T> {
-  const sched = run.task.sched;
-  run.frame = run.task.top; // this call: the alarm cancels it, and only it
-  sched.setAlarm(run, run.limit.ms);
-  try {
-    return yield* runIn(run.limit.op);
-  } finally {
-    sched.clearAlarm(run);
-  }
-}

@@ -1,7 +1,7 @@
 // The live task tree: a snapshot as data and as text; since when and where, in debug mode.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { call, channel, createScheduler, describeTasks, fork, inspect, sleep, spawn, suspend, type TaskInfo } from "../../lib/index.js";
+import { call, channel, createScheduler, describeTasks, fork, inspect, select, sleep, spawn, suspend, timeout, TimeoutError, type TaskInfo } from "../../lib/index.js";
 import { debugging } from "../../lib/core/stacks.js";
 
 function* program() {
@@ -37,6 +37,37 @@ test("inspect() is a snapshot of the task tree as data: each task, what it waits
   assert.is(app!.children[1]!.parent, app!.id);
   await root.cancel();
   assert.equal(inspect(s), []);
+});
+
+test("a timeout and a select with a time limit start no task of their own: the tree shows what the caller waits on", async () => {
+  const s = createScheduler({ clock: "virtual" });
+  const jobs = channel<number>();
+  const got: unknown[] = [];
+  const root = s.run(
+    function* () {
+      yield* fork(function* limited() {
+        try {
+          yield* timeout(1000, jobs.receive());
+        } catch (e) {
+          got.push(e instanceof TimeoutError ? `TimeoutError at ${s.clock.now()}` : e);
+        }
+      });
+      yield* fork(function* selecting() {
+        got.push(`${(yield* select({ job: jobs.receive() }, { timeout: 500 })).case} at ${s.clock.now()}`);
+      });
+      yield* sleep(1);
+      const [app] = inspect(s);
+      const strip = (t: TaskInfo): unknown => ({ name: t.name, waitsOn: t.waitsOn.replace(/#\d+/, "#n"), calls: t.calls, children: t.children.map(strip) });
+      yield* sleep(2000);
+      return app!.children.map(strip);
+    },
+    { name: "app" },
+  );
+  assert.equal(await root, [
+    { name: "limited", waitsOn: "receive(channel#n)", calls: ["call timeout"], children: [] },
+    { name: "selecting", waitsOn: "select(job: receive(channel#n), timeout: 500 ms)", calls: [], children: [] },
+  ]);
+  assert.equal(got, ["timeout at 500", "TimeoutError at 1000"]);
 });
 
 test("describeTasks() is the same tree as text, as a deadlock report shows it; in debug mode, since when and where", async () => {
