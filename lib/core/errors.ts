@@ -71,8 +71,8 @@ recognise(TimeoutError, Symbol.for("skein.TimeoutError"));
 
 /** @internal `make()`, with no JavaScript stack captured (where `Error` is frozen, with one: see
  * framesOff): for an error that skein's machinery makes, where every frame is skein's own (a
- * timeout's timer task). Its logical path, added as it leaves a body, says where it struck (see
- * stacks.ts); the capture was half the cost of a timeout that fires. */
+ * timeout's, made by its alarm in the run loop). Its logical path, added as it leaves a body,
+ * says where it struck (see stacks.ts); the capture was half the cost of a timeout that fires. */
 export function unstacked<E>(make: () => E): E {
   const limit = framesOff();
   try {

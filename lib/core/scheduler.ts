@@ -289,7 +289,7 @@ class Cancelling {
   private said: string | undefined = undefined;
   constructor(readonly reason: Reason) {}
   /** Made by the first of them to get its Cancelled: a halt whose tasks all return quietly (a
-   * timeout's timer, a race's losers) makes no text at all. */
+   * race's losers, the members of `all` cut short) makes no text at all. */
   get tail(): string {
     return (this.said ??= ` was cancelled: ${this.reason.because}`);
   }

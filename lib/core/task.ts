@@ -71,11 +71,11 @@ export const PARKING = 1 << 24;
  * bit, not a map from helper to task (a WeakMap's entry cost an `all` of two calls ~700
  * instructions, and the collector's ephemeron work besides). */
 export const HELPER = 1 << 25;
-/** @internal Task bit: its body is skein's own (a timeout's timer, a member of `all`, a loser of
- * a decided race) and, while the task is at its top, it waits on one of skein's effects with
- * nothing of the user's in between: a cancel returns the body instead of throwing a Cancelled
- * into it, which nothing could see. Making the error and unwinding its throw were most of what a
- * timeout cost when its operation had to wait. See `quiet`. */
+/** @internal Task bit: its body is skein's own (a member of `all`, a loser of a decided race)
+ * and, while the task is at its top, it waits on one of skein's effects with nothing of the
+ * user's in between: a cancel returns the body instead of throwing a Cancelled into it, which
+ * nothing could see. Making the error and unwinding its throw were most of what a timeout cost
+ * when it had a timer task and its operation had to wait. See `quiet`. */
 export const QUIET = 1 << 26;
 /** @internal Not a task: the `flags` of an alarm, which waits in the run queue among the tasks
  * once due (see Alarm in timers.ts). The loop tells it by this bit, which no task has: a field
