@@ -90,15 +90,23 @@ const body = {
     const run = new TimeoutRun(b, frame);
     const sched = frame.task.sched;
     sched.setAlarm(run, b.ms);
+    let settled = false; // `op` returned, or threw into the catch below
     try {
-      return yield* runIn(b.op);
+      const value = yield* runIn(b.op);
+      settled = true;
+      return value;
     } catch (e) {
+      settled = true;
       // Cancelled by the alarm, not by a cancellation of the caller: the call ends with the
       // TimeoutError (the Cancelled's cause) for the caller to catch.
       if (run.fired !== undefined && isCancelled(e) && !isHalted(frame.caller)) throw run.fired;
       throw e;
     } finally {
       sched.clearAlarm(run);
+      // Stopped, the catch skipped: `op` swallowed the alarm's Cancelled until the scheduler
+      // stopped it, and the stop passed on into this call, which the alarm halted too. The
+      // caller, not cancelled, still gets the TimeoutError (spec: "…swallows every Cancelled…").
+      if (!settled && run.fired !== undefined && !isHalted(frame.caller)) throw run.fired;
     }
   },
 };

@@ -23,6 +23,8 @@ export abstract class Alarm {
   waitIndex = -1;
   /** What it is queued on while it waits for its deadline; null once due or disarmed. */
   on: Bucket | Run | null = null;
+  /** Set in a step and not yet armed: its time limit in ms (see `Scheduler.setAlarm`); else -1. */
+  ms = -1;
   /** Due and queued to ring (in the scheduler's run queue); cleared by a disarm. */
   due = false;
   /** Its deadline has come: rung by the run loop between steps, with no task running. It may halt

@@ -2,7 +2,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import {
-  call, cancel, channel, fork, join, Park, PARKED, receive, self, semaphore, shield, sleep, spawn, suspend, tell, timeout, TimeoutError,
+  call, cancel, channel, fork, join, Park, PARKED, receive, run, self, semaphore, shield, sleep, spawn, suspend, tell, timeout, TimeoutError,
   type Operation, type OperationLike,
 } from "../../lib/index.js";
 import { countNaming, runVirtual, virtual } from "../helpers.js";
@@ -65,7 +65,7 @@ test("the operation runs in the calling task", async () => {
   assert.is(value, true);
 });
 
-test("an operation that finishes at the deadline, before the timer fires, returns its value", async () => {
+test("an operation that finishes at the deadline, as the limit falls due, returns its value", async () => {
   const { value, s } = await runVirtual(function* () {
     return yield* timeout(100, function* () {
       yield* sleep(100);
@@ -135,6 +135,52 @@ test("a mailbox message arriving as a receive's timeout expires is received, not
   assert.equal(value, ["important", "TimeoutError"]);
 });
 
+test("an operation that swallows every Cancelled until the scheduler stops it: the caller, not cancelled, gets the TimeoutError", async () => {
+  function* worker(): Operation<never> {
+    for (;;) {
+      try {
+        yield* sleep(10);
+      } catch {
+        // a catch-all that logs and goes on
+      }
+    }
+  }
+  const s = virtual();
+  const caught = await s.run(function* () {
+    const out: string[] = [];
+    for (const op of [timeout(50, worker), timeout(100, timeout(50, worker))]) {
+      try {
+        yield* op;
+      } catch (e) {
+        out.push(`${(e as Error).name} ${(e as TimeoutError).ms} at ${s.now()}`);
+      }
+    }
+    return out;
+  });
+  assert.equal(caught, ["TimeoutError 50 at 50", "TimeoutError 50 at 100"]);
+  assert.equal(s.reported.map((e) => (e as Error).name), ["SwallowedCancel", "SwallowedCancel"]);
+});
+
+test("on the real clock, an operation whose first wait is a sleep as long as the limit wins, every time", async () => {
+  // The limit is counted from the end of the step the operation began in, so its deadline is
+  // never in an earlier 1/8 ms than the sleep's (counted from the call, it was one time in twenty).
+  let lost = 0;
+  await run(function* () {
+    for (let i = 0; i < 150; i++) {
+      try {
+        yield* timeout(2, sleep(2));
+        yield* timeout(1, function* () {
+          yield* sleep(1);
+        });
+      } catch (e) {
+        if (!(e instanceof TimeoutError)) throw e;
+        lost++;
+      }
+    }
+  });
+  assert.is(lost, 0);
+});
+
 test("Infinity means no limit", async () => {
   const { value, now } = await runVirtual(function* (): Operation<string> {
     return yield* timeout(Infinity, function* () {
@@ -183,7 +229,7 @@ test("one timeout run twice: a Cancelled from inside the second run is not the f
   assert.equal(value, ["TimeoutError", "Cancelled"]);
 });
 
-test("one timeout run by two tasks at once: each run throws the TimeoutError its own timer made", async () => {
+test("one timeout run by two tasks at once: each run throws the TimeoutError its own alarm made", async () => {
   const errors: unknown[] = [];
   function* slow(): Operation<void> {
     try {
@@ -233,7 +279,7 @@ class Counted extends Park<number> {
   }
 }
 
-test("the operation is described when the timer fires, not at the call", async () => {
+test("the operation is described when the limit falls due, not at the call", async () => {
   const fast = new Counted(true);
   assert.is((await runVirtual(timeout(100, fast))).value, 7);
   assert.is(fast.described, 0);
@@ -282,14 +328,14 @@ test("an operation whose text throws still times out, unnamed; a function whose 
   }
 });
 
-test("a timeout that does not fire names no task (its timer's cancel makes no text)", async () => {
+test("a timeout that does not fire names nothing (no text is made for it)", async () => {
   const named = await countNaming(function* () {
     const ch = channel<number>();
     yield* fork(function* () {
       for (let i = 1; i <= 10; i++) yield* ch.send(i);
     });
     let sum = 0;
-    for (let i = 0; i < 10; i++) sum += (yield* timeout(1000, ch.receive())) ?? 0; // its timer task is started and cancelled
+    for (let i = 0; i < 10; i++) sum += (yield* timeout(1000, ch.receive())) ?? 0; // its alarm is set and cleared
     return sum;
   });
   assert.is(named, 0);

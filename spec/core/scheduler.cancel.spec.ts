@@ -4,7 +4,7 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import {
   action, call, cancel, Cancelled, channel, cooperate, createScheduler, fork, isCancelled, join, receive, select, self, shield, sleep, spawn, suspend,
-  timeout, TimeoutError, type Task,
+  timeout, TimeoutError, type Channel, type Task,
   type Operation,
 } from "../../lib/index.js";
 import { inspect } from "node:util";
@@ -378,6 +378,15 @@ C("a call that returns before its cancellation reaches a wait hands its value to
   assert.equal(log, ["call returned 1", "caught Cancelled at the sleep"]);
 });
 
+/** A receive in a call that starts a child (a timer, say) and waits for it to end as it returns:
+ * as a select with a timeout was before its timer became an alarm. */
+function* receiveBeside<T extends {} | null>(ch: Channel<T>): Operation<T | undefined> {
+  yield* spawn(function* timer() {
+    yield* sleep(100);
+  });
+  return yield* ch.receive();
+}
+
 C("a call whose body finished, cancelled while it waits for its children, hands its value on; the caller is still cancelled", async () => {
   const { value } = await runVirtual(function* () {
     const ch = channel<string>();
@@ -387,9 +396,8 @@ C("a call whose body finished, cancelled while it waits for its children, hands 
     });
     const consumer = yield* fork(function* () {
       for (;;) {
-        // The value is taken at once; the select's call then waits for its timer child to end.
-        const r = yield* select({ v: ch.receive() }, { timeout: 100 });
-        if (r.case === "v") got.push(r.value!);
+        // The value is taken at once; the call then waits for its timer child to end.
+        got.push((yield* call(receiveBeside, ch))!);
       }
     });
     yield* sleep(0); // the consumer takes the value and its call is closing...
@@ -405,8 +413,7 @@ C("a value received inside a call is never lost to a cancellation that arrives a
     const got: string[] = [];
     const consumer = yield* fork(function* () {
       for (;;) {
-        const r = yield* select({ v: ch.receive() }, { timeout: 100 }); // a call inside
-        if (r.case === "v") got.push(r.value!);
+        got.push((yield* call(receiveBeside, ch))!); // a call with a child
       }
     });
     yield* sleep(1);
