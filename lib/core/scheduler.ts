@@ -475,8 +475,6 @@ export class Scheduler {
     this.burst = -1;
   };
   private readonly wakeFn = (t: Task) => this.resume(t, undefined, false, true);
-  /** Alarms set in the running step, armed as it ends (see setAlarm). */
-  private readonly unarmed: Alarm[] = [];
   /** An alarm fell due: it rings where a task woken now would run (see Alarm). */
   private readonly dueFn = (a: Alarm) => {
     a.due = true;
@@ -605,7 +603,7 @@ export class Scheduler {
           if (a.due) {
             a.due = false;
             a.ring();
-          }
+          } else if (a.ms >= 0) this.armAlarm(a);
           continue;
         }
         const t = next as Task;
@@ -613,7 +611,6 @@ export class Scheduler {
         if (this.watcher === null) this.step(t);
         else this.observed(t);
         current.task = null;
-        if (this.unarmed.length !== 0) this.armAlarms();
         if (stepLeftUnused()) this.forgotten(t);
         if ((++n & 63) === 0) renewNotes(); // young again (see noteMade)
         // (Not when nothing is queued: the run ends here unless a timer fell due. A run of one
@@ -668,7 +665,6 @@ export class Scheduler {
       if (this.watcher === null) this.step(t);
       else this.observed(t);
       current.task = null;
-      if (this.unarmed.length !== 0) this.armAlarms();
       if (stepLeftUnused()) this.forgotten(t);
     } finally {
       this.running = false;
@@ -1486,42 +1482,37 @@ export class Scheduler {
   }
 
   /** @internal Ring `a` in `ms` milliseconds (finite), unless cleared first: a timeout's or a
-   * select's limit, with no task to sleep for it. Set in a step, it is armed as the step ends,
-   * its deadline counted from then: after the first wait of the operation it limits began, so a
-   * `sleep(ms)` there never ends after it (on a real clock, counted from before, a deadline fell
-   * in an earlier 1/8 ms than the sleep's one time in twenty, and the sleep lost; found by
-   * review). An operation done within the step clears it before it is armed. */
+   * select's limit, with no task to sleep for it. Set in a step, it joins the run queue and is
+   * armed when the loop reaches it, its deadline counted from then, as a timer task's first step
+   * counted its sleep's: after the first wait of the operation it limits, and of every task
+   * queued before it, so a sleep of theirs as long as the limit never ends after it (counted
+   * from the call, on a real clock, it fell in an earlier 1/8 ms one time in ten and rang first;
+   * found by review). `ms` 0 rings after the tasks ready then have had a step, as `sleep(0)`
+   * yields; an operation done first clears it before it is armed. */
   setAlarm(a: Alarm, ms: number): void {
-    if (!this.running) {
-      a.on = this.timers.add(a, this.clock.deadline(ms));
-      return;
-    }
     a.ms = ms;
-    this.unarmed.push(a);
+    this.queue.push(a);
+    this.kick(); // (nothing while a step runs: the loop takes it)
   }
 
   /** @internal `a` will not ring (if it has rung, or was never set, nothing changes). */
   clearAlarm(a: Alarm): void {
     a.due = false; // (if queued, it is skipped)
-    if (a.ms >= 0) {
-      const unarmed = this.unarmed;
-      unarmed.splice(unarmed.lastIndexOf(a), 1); // (the latest set, as a rule: nested limits end inside out)
-      a.ms = -1;
-    } else if (a.on !== null) {
-      this.timers.remove(a, a.on);
-      a.on = null;
-    }
+    a.ms = -1;
+    if (a.on === null) return;
+    this.timers.remove(a, a.on);
+    a.on = null;
   }
 
-  /** The alarms set in the step that ended, in the order they were set. */
-  private armAlarms(): void {
-    const unarmed = this.unarmed;
-    for (let i = 0; i < unarmed.length; i++) {
-      const a = unarmed[i]!;
-      a.on = this.timers.add(a, this.clock.deadline(a.ms));
-      a.ms = -1;
+  /** The loop has reached `a`, set earlier (see setAlarm): arm it, or ring it next for `ms` 0. */
+  private armAlarm(a: Alarm): void {
+    const ms = a.ms;
+    a.ms = -1;
+    if (ms !== 0) a.on = this.timers.add(a, this.clock.deadline(ms));
+    else {
+      a.due = true;
+      this.queue.push(a);
     }
-    unarmed.length = 0;
   }
 
   // ---- the Ticker side: what the clock asks ---------------------------------------------------

@@ -12,9 +12,10 @@ import { queueWork } from "./wait-queue.js";
  * @internal A deadline with no task of its own: a timeout's limit, a select's, rung by the
  * scheduler when it falls due (a task that only slept, then acted, cost a task, a generator and a
  * cancel for each timeout, fired or not). It sleeps among the tasks and leaves as a cancelled
- * sleeper does. Due, it is queued to ring after the tasks woken for its deadline, where a task of
- * its own would have run: an operation that ends at the deadline, or whose value was delivered as
- * it fell due, wins. Armed and disarmed by `Scheduler.setAlarm` / `clearAlarm`.
+ * sleeper does. It goes where a task of its own would: set, it is queued to be armed; due, it is
+ * queued to ring after the tasks woken for its deadline. So an operation that ends at the
+ * deadline, or whose value was delivered as it fell due, wins. Set and cleared by
+ * `Scheduler.setAlarm` / `clearAlarm`.
  */
 export abstract class Alarm {
   /** Not a task's (see ALARM). */
@@ -23,7 +24,7 @@ export abstract class Alarm {
   waitIndex = -1;
   /** What it is queued on while it waits for its deadline; null once due or disarmed. */
   on: Bucket | Run | null = null;
-  /** Set in a step and not yet armed: its time limit in ms (see `Scheduler.setAlarm`); else -1. */
+  /** Set, and queued to be armed: its time limit in ms (see `Scheduler.setAlarm`); else -1. */
   ms = -1;
   /** Due and queued to ring (in the scheduler's run queue); cleared by a disarm. */
   due = false;

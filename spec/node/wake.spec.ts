@@ -244,7 +244,10 @@ Wake("a timer that falls due during the woken task's step fires in the same run,
         while (performance.now() < stepFrom + 1.5); // the sleep falls due (the slice is 5 ms)
         if (wakes) wake(gu.waiter!, gu, undefined);
       });
-      await tick(); // all parked
+      // All parked: u and v by the next host turn, as a rule (under load their run can be put off
+      // past it, and u was found not yet parked when woken, in a full run beside other work).
+      do await tick();
+      while (gu.waiter === null || gv.waiter === null);
       const sleeper = s.run(function* () {
         sleptFrom = performance.now();
         yield* sleep(1);
