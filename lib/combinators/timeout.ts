@@ -80,6 +80,12 @@ class TimeoutRun<T> extends Alarm {
     this.fired = unstacked(() => new TimeoutError(ms, name)); // made in the run loop: no frames of the user's
     this.frame.task.sched.halt(this.frame, { because: `timeout(${ms}) fired`, cause: this.fired });
   }
+  limits(): CallFrame {
+    return this.frame;
+  }
+  override toString(): string {
+    return `timeout(${this.limit.ms})`;
+  }
 }
 
 /** The body of a timeout, the call `op` runs in: made once, not per timeout (see architecture.md,

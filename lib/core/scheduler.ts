@@ -1564,9 +1564,10 @@ export class Scheduler {
    * a long run of alike siblings with no children (10,000 sleepers) is shown as three and a count. */
   describeTree(f: Frame, indent: string): string {
     let out = "";
+    const limits = this.limitsNow();
     const todo: [Task | string, number][] = [];
     const push = (kids: Task[], depth: number): void => {
-      const items = this.collapse(kids);
+      const items = this.collapse(kids, limits);
       for (let i = items.length - 1; i >= 0; i--) todo.push([items[i]!, depth]);
     };
     push(childrenOf(f), 0);
@@ -1577,15 +1578,20 @@ export class Scheduler {
         out += `${pad}${c}\n`;
         continue;
       }
-      out += `${pad}task ${c} ${this.doing(c)}\n`;
+      out += `${pad}task ${c} ${this.doing(c, limits)}\n`;
       push(tasksUnder(c), depth + 1);
     }
     return out;
   }
 
-  /** What `c` is doing, for people: what it waits on and, in debug mode, since when and where it started. */
-  private doing(c: Task): string {
-    const on = c.flags & SUSPENDED ? `waits on ${this.waitsOn(c)}` : c.flags & QUEUED ? "is ready to run" : "is running";
+  /** What `c` is doing, for people: what it waits on, under which timeouts (the innermost first)
+   * and, in debug mode, since when and where it started. */
+  private doing(c: Task, limits: Map<object, Alarm>): string {
+    let on = c.flags & SUSPENDED ? `waits on ${this.waitsOn(c, limits)}` : c.flags & QUEUED ? "is ready to run" : "is running";
+    for (let g: Frame = c.top; g instanceof CallFrame; g = g.caller) {
+      const a = limits.get(g);
+      if (a !== undefined) on += `, under ${this.limitText(a)}`;
+    }
     const since = c.flags & SUSPENDED ? waitingSince.get(c) : undefined;
     const site = siteOf(c);
     return `${on}${since === undefined ? "" : ` for ${Math.round(this.clock.now() - since)} ms`}${site === undefined ? "" : `, started at ${site}`}`;
@@ -1593,9 +1599,9 @@ export class Scheduler {
 
   /** Siblings, with each run of more than 5 alike ones (same name, same kind of wait, no
    * children) cut to its first three and a line that counts the rest. */
-  private collapse(kids: Task[]): (Task | string)[] {
+  private collapse(kids: Task[], limits: Map<object, Alarm>): (Task | string)[] {
     if (kids.length <= 5) return kids;
-    const alike = (t: Task): string | null => (tasksUnder(t).length > 0 ? null : `${t.name}\0${this.doing(t).replace(/\d+ ms\b/g, "# ms")}`);
+    const alike = (t: Task): string | null => (tasksUnder(t).length > 0 ? null : `${t.name}\0${this.doing(t, limits).replace(/\d+ ms\b/g, "# ms")}`);
     const out: (Task | string)[] = [];
     for (let i = 0; i < kids.length; ) {
       const key = alike(kids[i]!);
@@ -1608,11 +1614,44 @@ export class Scheduler {
     return out;
   }
 
-  /** @internal What suspended `t` waits on, for people: a sleep says when it ends. */
-  waitsOn(t: Task): string {
+  /** @internal What suspended `t` waits on, for people: a sleep says when it ends, and so does a
+   * select's time limit, given the alarms set now (see limitsNow). */
+  waitsOn(t: Task, limits?: Map<object, Alarm>): string {
     const on = t.slot;
-    if (on instanceof Bucket || on instanceof Run) return `sleep (ends in ${Math.max(0, Math.round(this.timers.deadlineOf(t, on) - this.clock.now()))} ms)`;
-    return String(on);
+    if (on instanceof Bucket || on instanceof Run) return `sleep (${this.endsIn(this.timers.deadlineOf(t, on))})`;
+    const a = limits?.get(t);
+    return a === undefined ? String(on) : `${String(on)} (${this.endsIn(this.deadlineOf(a))})`;
+  }
+
+  /** @internal The alarms set now, each under what it limits (a timeout's call frame, a select's
+   * task; see Alarm.limits): a scan of the timers and the run queue, made to describe tasks, so
+   * that setting an alarm costs nothing for it. */
+  limitsNow(): Map<object, Alarm> {
+    const found: Alarm[] = [];
+    this.timers.alarms(found);
+    const q = this.queue;
+    for (let i = 0; i < q.size; i++) {
+      const a = q.at(i)!;
+      if (a.flags & ALARM && ((a as Alarm).ms >= 0 || (a as Alarm).due)) found.push(a as Alarm); // (a cleared one may stay queued)
+    }
+    const limits = new Map<object, Alarm>();
+    for (const a of found) limits.set(a.limits(), a);
+    return limits;
+  }
+
+  /** @internal A timeout's alarm, for people: `timeout(1000) (ends in 250 ms)`. */
+  limitText(a: Alarm): string {
+    return `${String(a)} (${this.endsIn(this.deadlineOf(a))})`;
+  }
+
+  /** When set alarm `a` rings: armed, its deadline; due, now; not armed yet, `ms` from now. */
+  private deadlineOf(a: Alarm): number {
+    const now = this.clock.now();
+    return a.on !== null ? this.timers.deadlineOf(a, a.on) : a.due ? now : now + a.ms;
+  }
+
+  private endsIn(deadline: number): string {
+    return `ends in ${Math.max(0, Math.round(deadline - this.clock.now()))} ms`;
   }
 
   // ---- internals -----------------------------------------------------------------------------

@@ -31,6 +31,9 @@ export abstract class Alarm {
   /** Its deadline has come: rung by the run loop between steps, with no task running. It may halt
    * frames and wake tasks, which are queued. */
   abstract ring(): void;
+  /** What it limits, to describe tasks by (see `Scheduler.limitsNow`): a timeout's call frame, a
+   * select's task. */
+  abstract limits(): object;
 }
 
 /** What the timers hold: sleeping tasks and alarms. */
@@ -181,6 +184,14 @@ export class Run {
     this.span = n;
   }
 
+  /** Call `f` for each sleeper, oldest first. */
+  each(f: (t: Sleeper) => void): void {
+    for (let k = 0; k < this.span; k++) {
+      const t = this.tasks[(this.head + k) & (this.tasks.length - 1)];
+      if (t != null) f(t);
+    }
+  }
+
   toString(): string {
     return "sleep";
   }
@@ -243,6 +254,18 @@ export class Timers {
   /** The deadline `t` sleeps until, waiting on `on`. */
   deadlineOf(t: Sleeper, on: Bucket | Run): number {
     return on instanceof Bucket ? on.deadline : on.deadlineOf(t);
+  }
+
+  /** The alarms waiting for their deadlines, into `out`: a scan, made to describe tasks. */
+  alarms(out: Alarm[]): void {
+    const take = (t: Sleeper | null): void => {
+      if (t !== null && t.flags & ALARM) out.push(t as Alarm);
+    };
+    for (const b of this.heap) {
+      take(b.first);
+      for (const t of b.rest ?? []) take(t);
+    }
+    this.run.each(take);
   }
 
   /** Take `t` out: a sleeper cancelled, an alarm disarmed. */

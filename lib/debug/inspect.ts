@@ -4,6 +4,7 @@
 import type { Scheduler } from "../core/scheduler.js";
 import { defaultScheduler } from "../core/run.js";
 import { callName, siteOf, waitingSince } from "../core/stacks.js";
+import type { Alarm } from "../core/timers.js";
 import { CallFrame, childrenOf, FORK, QUEUED, SPAWN, SUSPENDED, taskOf, tasksUnder, type Frame, type Task, type TaskState } from "../core/task.js";
 
 /**
@@ -25,13 +26,15 @@ export interface TaskInfo {
   /** The id of the task that started it; null for a root. */
   readonly parent: number | null;
   /** What it waits on (`sleep (ends in 250 ms)`, `receive(channel#3)`, `its children to
-   * finish`…), or "ready" (to run, after the others) or "running". */
+   * finish`, `select(job: receive(channel#3), timeout: 500 ms) (ends in 120 ms)`…), or "ready"
+   * (to run, after the others) or "running". */
   readonly waitsOn: string;
   /** Since when it waits, on its scheduler's clock: known in debug mode. */
   readonly since: number | undefined;
   /** Where it was started (`file:line:column`): known in debug mode. */
   readonly startedAt: string | undefined;
-  /** The calls it is in, the innermost first (`call fetchPage`). */
+  /** The calls it is in, the innermost first (`call fetchPage`); a timeout's says its limit and
+   * when it ends (`call timeout(1000) (ends in 250 ms)`). */
   readonly calls: readonly string[];
   /** The tasks it started that are still running. */
   readonly children: readonly TaskInfo[];
@@ -52,20 +55,24 @@ export interface TaskInfo {
 export function inspect(scheduler: Scheduler = defaultScheduler()): TaskInfo[] {
   // Iterative, so that a tree 10,000 deep does not overflow the stack.
   const roots: TaskInfo[] = [];
+  const limits = scheduler.limitsNow();
   const todo: [Task, TaskInfo[]][] = childrenOf(scheduler.roots).reverse().map((t) => [t, roots]);
   while (todo.length > 0) {
     const [t, siblings] = todo.pop()!;
     const children: TaskInfo[] = [];
-    siblings.push(info(t, children));
+    siblings.push(info(t, children, limits));
     const kids = tasksUnder(t);
     for (let i = kids.length - 1; i >= 0; i--) todo.push([kids[i]!, children]);
   }
   return roots;
 }
 
-function info(t: Task, children: TaskInfo[]): TaskInfo {
+function info(t: Task, children: TaskInfo[], limits: Map<object, Alarm>): TaskInfo {
   const calls: string[] = [];
-  for (let g: Frame = t.top; g instanceof CallFrame; g = g.caller) calls.push(callName(g));
+  for (let g: Frame = t.top; g instanceof CallFrame; g = g.caller) {
+    const a = limits.get(g); // a timeout's call says its limit and when it ends
+    calls.push(a === undefined ? callName(g) : `call ${t.sched.limitText(a)}`);
+  }
   const parent = taskOf(t.owner);
   return {
     id: t.id,
@@ -73,7 +80,7 @@ function info(t: Task, children: TaskInfo[]): TaskInfo {
     state: t.state,
     kind: parent === null ? "root" : t.flags & FORK ? "fork" : t.flags & SPAWN ? "spawn" : "root",
     parent: parent === null ? null : parent.id,
-    waitsOn: t.flags & SUSPENDED ? t.sched.waitsOn(t) : t.flags & QUEUED ? "ready" : "running",
+    waitsOn: t.flags & SUSPENDED ? t.sched.waitsOn(t, limits) : t.flags & QUEUED ? "ready" : "running",
     since: t.flags & SUSPENDED ? waitingSince.get(t) : undefined,
     startedAt: siteOf(t),
     calls,

@@ -157,6 +157,10 @@ class Waiting extends Alarm implements Chooser {
     wake(this.task, this.choice, { case: "timeout" });
   }
 
+  limits(): Task {
+    return this.task;
+  }
+
   /** The case to fire when a counterpart can complete `entry`: any of this select's cases on the
    * same channel and side could be completed by it, so one of them is picked at random, as Go
    * does (reproducibly on a virtual clock). */

@@ -12,6 +12,9 @@ class Numbered extends Alarm {
     super();
   }
   ring(): void {}
+  limits(): object {
+    return this;
+  }
 }
 /** Due first by deadline; at one deadline the tasks in the order they slept, then the alarms. */
 const byDue = (a: [unknown, { d: number; seq: number }], b: [unknown, { d: number; seq: number }]) =>
@@ -57,6 +60,10 @@ function fuzz(seed: number, ops: number, pIn: number, pRemove: number, pFire: nu
     assert.is(timers.next(), min, `next after op ${i}`);
     if (live.size > 0 && i % 7 === 0) {
       for (const [t, v] of live) assert.is(timers.deadlineOf(t, v.on), v.d, `deadlineOf after op ${i}`);
+      const found: Alarm[] = []; // the scan that describes tasks finds every alarm waiting, once
+      timers.alarms(found);
+      const ids = (xs: unknown[]) => xs.map((a) => (a as Numbered).id).sort((a, b) => a - b);
+      assert.equal(ids(found), ids([...live.keys()].filter((t) => t instanceof Numbered)), `alarms after op ${i}`);
     }
   }
   const rest = [...live.entries()].sort(byDue).map(([t]) => (t as any).id);

@@ -39,10 +39,11 @@ test("inspect() is a snapshot of the task tree as data: each task, what it waits
   assert.equal(inspect(s), []);
 });
 
-test("a timeout and a select with a time limit start no task of their own: the tree shows what the caller waits on", async () => {
+test("a timeout and a select with a time limit start no task of their own: the tree shows what the caller waits on, and when each limit ends", async () => {
   const s = createScheduler({ clock: "virtual" });
   const jobs = channel<number>();
   const got: unknown[] = [];
+  let atOnce = ""; // described in the step that set the limit, before the loop arms it
   const root = s.run(
     function* () {
       yield* fork(function* limited() {
@@ -55,19 +56,54 @@ test("a timeout and a select with a time limit start no task of their own: the t
       yield* fork(function* selecting() {
         got.push(`${(yield* select({ job: jobs.receive() }, { timeout: 500 })).case} at ${s.clock.now()}`);
       });
+      yield* fork(function* nested() {
+        try {
+          yield* timeout(2000, call(function* inner() {
+            yield* timeout(300, call(function* () {
+              atOnce = describeTasks(s);
+              yield* jobs.receive();
+            }));
+          }));
+        } catch (e) {
+          got.push(e instanceof TimeoutError ? `TimeoutError(${e.ms}) at ${s.clock.now()}` : e);
+        }
+      });
       yield* sleep(1);
       const [app] = inspect(s);
       const strip = (t: TaskInfo): unknown => ({ name: t.name, waitsOn: t.waitsOn.replace(/#\d+/, "#n"), calls: t.calls, children: t.children.map(strip) });
+      const text = describeTasks(s).replace(/#\d+\)/g, "#n)");
+      yield* sleep(400);
+      const later = describeTasks(s).replace(/#\d+\)/g, "#n)");
       yield* sleep(2000);
-      return app!.children.map(strip);
+      return { tree: app!.children.map(strip), text, later };
     },
     { name: "app" },
   );
-  assert.equal(await root, [
-    { name: "limited", waitsOn: "receive(channel#n)", calls: ["call timeout"], children: [] },
-    { name: "selecting", waitsOn: "select(job: receive(channel#n), timeout: 500 ms)", calls: [], children: [] },
+  const { tree, text, later } = await root;
+  assert.equal(tree, [
+    { name: "limited", waitsOn: "receive(channel#n)", calls: ["call timeout(1000) (ends in 999 ms)"], children: [] },
+    { name: "selecting", waitsOn: "select(job: receive(channel#n), timeout: 500 ms) (ends in 499 ms)", calls: [], children: [] },
+    {
+      name: "nested",
+      waitsOn: "receive(channel#n)",
+      calls: ["call (anonymous)", "call timeout(300) (ends in 299 ms)", "call inner", "call timeout(2000) (ends in 1999 ms)"],
+      children: [],
+    },
   ]);
-  assert.equal(got, ["timeout at 500", "TimeoutError at 1000"]);
+  assert.equal(text.split("\n").slice(1, 4), [
+    "  task #2 limited waits on receive(channel#n), under timeout(1000) (ends in 999 ms)",
+    "  task #3 selecting waits on select(job: receive(channel#n), timeout: 500 ms) (ends in 499 ms)",
+    "  task #4 nested waits on receive(channel#n), under timeout(300) (ends in 299 ms), under timeout(2000) (ends in 1999 ms)",
+  ]);
+  // Set in the running step, not armed yet: its whole limit is left.
+  assert.match(atOnce, /\n {2}task #4 nested is running, under timeout\(300\) \(ends in 300 ms\), under timeout\(2000\) \(ends in 2000 ms\)\n/);
+  // At 401 ms: the inner limit fired and ended the nested task; the others count down.
+  assert.equal(later.split("\n").slice(1), [
+    "  task #2 limited waits on receive(channel#n), under timeout(1000) (ends in 599 ms)",
+    "  task #3 selecting waits on select(job: receive(channel#n), timeout: 500 ms) (ends in 99 ms)",
+    "",
+  ]);
+  assert.equal(got, ["TimeoutError(300) at 300", "timeout at 500", "TimeoutError at 1000"]);
 });
 
 test("describeTasks() is the same tree as text, as a deadlock report shows it; in debug mode, since when and where", async () => {
