@@ -186,6 +186,10 @@ export interface Observer {
   suspended?(task: Task, on: unknown): void;
   /** It has finished, its children too: `task.state` says how. */
   ended?(task: Task): void;
+  /** A time limit set in the task ran out: `limit` says which (`timeout(1000)`, or a select's
+   * `select(…, timeout: 500 ms)`). The task learns it when it next runs: the operation under the
+   * timeout gets a Cancelled, the select its "timeout" case. */
+  timedOut?(task: Task, limit: string): void;
 }
 
 // Native generators are resumed through these, not through a `next` looked up on each object:
@@ -602,6 +606,7 @@ export class Scheduler {
           const a = next as Alarm;
           if (a.due) {
             a.due = false;
+            if (this.watcher !== null) this.toldTimedOut(a);
             a.ring();
           } else if (a.ms >= 0) this.armAlarm(a);
           continue;
@@ -1601,7 +1606,9 @@ export class Scheduler {
    * children) cut to its first three and a line that counts the rest. */
   private collapse(kids: Task[], limits: Map<object, Alarm>): (Task | string)[] {
     if (kids.length <= 5) return kids;
-    const alike = (t: Task): string | null => (tasksUnder(t).length > 0 ? null : `${t.name}\0${this.doing(t, limits).replace(/\d+ ms\b/g, "# ms")}`);
+    // (Times and limits masked: `ends in 12 ms`, `timeout: 0.5 ms`, `timeout(990)`; found by review.)
+    const alike = (t: Task): string | null =>
+      tasksUnder(t).length > 0 ? null : `${t.name}\0${this.doing(t, limits).replace(/[\d.e+-]+ ms\b/g, "# ms").replace(/\btimeout\([^)]*\)/g, "timeout(#)")}`;
     const out: (Task | string)[] = [];
     for (let i = 0; i < kids.length; ) {
       const key = alike(kids[i]!);
@@ -1695,6 +1702,17 @@ export class Scheduler {
     try {
       if (t.flags & DONE) w.ended?.(t);
       else w.suspended?.(t, t.flags & SUSPENDED ? (t.slot instanceof Run ? new Bucket(this.timers.deadlineOf(t, t.slot)) : t.slot) : null);
+    } catch (e) {
+      this.dropObserver(w, e, t);
+    }
+  }
+
+  /** An alarm about to ring, told to the observer. */
+  private toldTimedOut(a: Alarm): void {
+    const w = this.watcher!;
+    const t = taskOf(a.limits())!;
+    try {
+      w.timedOut?.(t, String(a));
     } catch (e) {
       this.dropObserver(w, e, t);
     }

@@ -5,7 +5,7 @@
 // other: the common case) skip the heap: they queue in a run, a ring with no object per sleeper.
 
 import { tag } from "./effect.js";
-import { ALARM, type Task } from "./task.js";
+import { ALARM, type Frame, type Task } from "./task.js";
 import { queueWork } from "./wait-queue.js";
 
 /**
@@ -32,8 +32,8 @@ export abstract class Alarm {
    * frames and wake tasks, which are queued. */
   abstract ring(): void;
   /** What it limits, to describe tasks by (see `Scheduler.limitsNow`): a timeout's call frame, a
-   * select's task. */
-  abstract limits(): object;
+   * select's task. Its text (`String(alarm)`) says what the limit is: `timeout(1000)`. */
+  abstract limits(): Frame;
 }
 
 /** What the timers hold: sleeping tasks and alarms. */

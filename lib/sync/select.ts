@@ -160,6 +160,9 @@ class Waiting extends Alarm implements Chooser {
   limits(): Task {
     return this.task;
   }
+  override toString(): string {
+    return String(this.choice);
+  }
 
   /** The case to fire when a counterpart can complete `entry`: any of this select's cases on the
    * same channel and side could be completed by it, so one of them is picked at random, as Go

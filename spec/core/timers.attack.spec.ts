@@ -12,8 +12,8 @@ class Numbered extends Alarm {
     super();
   }
   ring(): void {}
-  limits(): object {
-    return this;
+  limits(): never {
+    return this as never;
   }
 }
 /** Due first by deadline; at one deadline the tasks in the order they slept, then the alarms. */

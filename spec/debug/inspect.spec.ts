@@ -106,6 +106,22 @@ test("a timeout and a select with a time limit start no task of their own: the t
   assert.equal(got, ["TimeoutError(300) at 300", "timeout at 500", "TimeoutError at 1000"]);
 });
 
+test("alike siblings under time limits that differ are still counted, not listed", async () => {
+  const s = createScheduler({ clock: "virtual" });
+  const never = channel<number>();
+  const text = await s.run(function* () {
+    for (let i = 0; i < 8; i++) yield* fork(function* req() { try { yield* timeout(1000 - 10 * i + i / 4, never.receive()); } catch {} });
+    for (let i = 0; i < 8; i++) yield* fork(function* poll() { yield* select({ v: never.receive() }, { timeout: 500 - 10 * i + i / 4 }); });
+    yield* sleep(1);
+    const text = describeTasks(s);
+    never.close();
+    return text;
+  });
+  assert.match(text, /\n {2}… and 5 more like task #2 req \(up to task #9 req\)\n/);
+  assert.match(text, /\n {2}… and 5 more like task #10 poll \(up to task #17 poll\)\n/);
+  assert.is(text.split("\n").length, 1 + 4 + 4 + 1, text);
+});
+
 test("describeTasks() is the same tree as text, as a deadlock report shows it; in debug mode, since when and where", async () => {
   const before = debugging.sites;
   debugging.sites = true;

@@ -2,7 +2,7 @@
 // Trace Event format that Perfetto and chrome://tracing open.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { channel, createScheduler, fork, recordTrace, sleep, type Observer, type TraceEvent } from "../../lib/index.js";
+import { channel, createScheduler, fork, recordTrace, select, sleep, timeout, TimeoutError, type Observer, type TraceEvent } from "../../lib/index.js";
 
 function* pingPong() {
   const ball = channel<number>();
@@ -97,6 +97,59 @@ test("an observer that throws is reported once, and removed", async () => {
   await s.run(pingPong);
   assert.equal(reported, ["the scheduler's observer threw, and has been removed: observer bug"]);
   assert.is(calls, 1);
+  assert.is(s.observer, undefined);
+});
+
+test("a time limit that runs out is told to the observer, and is an instant on the task's track; one not reached is not", async () => {
+  const s = createScheduler({ clock: "virtual" });
+  const told: string[] = [];
+  const recording = recordTrace(s);
+  const tracer = s.observer!;
+  s.observer = { ...tracer, timedOut: (t, limit) => (told.push(`${t.name}: ${limit} at ${s.now()}`), tracer.timedOut!(t, limit)) };
+  const jobs = channel<number>();
+  await s.run(
+    function* () {
+      yield* fork(function* limited() {
+        try {
+          yield* timeout(10, jobs.receive());
+        } catch (e) {
+          if (!(e instanceof TimeoutError)) throw e;
+        }
+        yield* timeout(50, sleep(5)); // done in time: no event
+      });
+      yield* fork(function* selecting() {
+        yield* select({ job: jobs.receive() }, { timeout: 20 });
+      });
+    },
+    { name: "main" },
+  );
+  s.observer = tracer;
+  const events = recording.stop().traceEvents.filter((e) => e.cat === "timeout");
+  assert.equal(told, ["limited: timeout(10) at 10", `selecting: select(job: receive(${jobs}), timeout: 20 ms) at 20`]);
+  assert.equal(events.map((e) => [e.tid, e.name, e.ts, e.ph]), [
+    [2, "timeout(10) ran out", 10_000, "i"],
+    [3, `select(job: receive(${jobs}), timeout: 20 ms) ran out`, 20_000, "i"],
+  ]);
+});
+
+test("an observer that throws when a limit runs out is removed; the limit still cuts the operation short", async () => {
+  const reported: string[] = [];
+  const s = createScheduler({ clock: "virtual", onError: (e, _t, what) => void reported.push(`${what}: ${(e as Error).message}`) });
+  s.observer = {
+    timedOut() {
+      throw new Error("observer bug");
+    },
+  };
+  const out = await s.run(function* () {
+    try {
+      yield* timeout(5, sleep(100));
+      return "not cut short";
+    } catch (e) {
+      return e instanceof TimeoutError ? `TimeoutError at ${s.now()}` : e;
+    }
+  });
+  assert.is(out, "TimeoutError at 5");
+  assert.equal(reported, ["the scheduler's observer threw, and has been removed: observer bug"]);
   assert.is(s.observer, undefined);
 });
 
