@@ -3,7 +3,7 @@
 // bench/callgrind-profile.mjs says which functions they are spent in.
 import * as skein from "../dist/index.mjs";
 import { mixEffects } from "./mixed.mjs";
-const { all, call, channel, createScheduler, fork, map, mutex, race, receive, select, self, semaphore, sleep, spawn, suspend, timeout, wait } = skein;
+const { all, call, join, channel, createScheduler, fork, map, mutex, race, receive, select, self, semaphore, sleep, spawn, suspend, timeout, wait } = skein;
 const [which, nArg] = process.argv.slice(2);
 const n = Number(nArg);
 const s = createScheduler();
@@ -57,6 +57,11 @@ const w = {
   async race() {
     function* one(x) { return x + 1; }
     await s.run(function* () { let c = 0; for (let i = 0; i < n; i++) c = yield* race([call(one, c), sleep(1000)]); return c; });
+  },
+  // What a member of all() costs at the least: a task forked and joined, its body returning at once.
+  async forkjoin() {
+    function* one(x) { return x + 1; }
+    await s.run(function* () { let c = 0; for (let i = 0; i < n; i++) c = yield* join(yield* fork(one(c))); return c; });
   },
   async all() {
     function* one(x) { return x + 1; }

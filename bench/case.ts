@@ -85,6 +85,18 @@ export const cases: Record<string, (p: Peer, name: string) => Promise<CaseResult
     await p.buffered(n / 10);
     return timed(7, () => p.buffered!(n), n, n);
   },
+  async all(p, name) {
+    if (!p.allOfTwo) return unsupported;
+    const n = name === "redux-saga" || name === "effection" || name === "Effect" || name === "co" ? 50_000 : 200_000;
+    await p.allOfTwo(n / 10);
+    return timed(7, () => p.allOfTwo!(n), n, n);
+  },
+  async race(p, name) {
+    if (!p.raceSleep) return unsupported;
+    const n = name === "redux-saga" || name === "effection" || name === "Effect" ? 50_000 : 200_000;
+    await p.raceSleep(n / 10);
+    return timed(7, () => p.raceSleep!(n), n, n);
+  },
   async fanout(p) {
     if (!p.fanOut) return unsupported;
     const messages = 1_000_000;

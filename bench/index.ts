@@ -12,7 +12,7 @@ import { keepNamesBuild } from "./skein.js";
 
 const run = promisify(execFile);
 const caseFile = fileURLToPath(new URL("case.ts", import.meta.url));
-const allCases = ["roundtrip", "depth", "sleepers", "heap", "heap-fresh", "million", "pingpong", "buffered", "fanout", "tells", "selective"];
+const allCases = ["roundtrip", "depth", "sleepers", "heap", "heap-fresh", "million", "pingpong", "buffered", "all", "race", "fanout", "tells", "selective"];
 const allPeers = ["native", "skein", "skein (keepNames)", "skein (mixed)", "skein (yield*)", "co", "redux-saga", "effection", "Effect", "js-csp"];
 const titles: Record<string, string> = {
   roundtrip: "one synchronous effect round trip",
@@ -25,6 +25,8 @@ const titles: Record<string, string> = {
   million: "heap of 1,000,000 sleeping coroutines",
   pingpong: "unbuffered channel ping-pong round trip",
   buffered: "buffered channel, a send and a receive that need not wait",
+  all: "all of two sub-operations that return at once",
+  race: "race of one that returns at once against a sleep, stopped",
   fanout: "1,000,000 messages to 1,000 consumers and back",
   tells: "1,000,000 tells to one receiving task",
   selective: "selective receive behind 1,000 non-matching messages",

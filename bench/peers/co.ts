@@ -58,3 +58,17 @@ export const coPeer: Peer = {
     return until(() => started, n);
   },
 };
+
+function* plusOne(x: number): Generator<unknown, number, unknown> {
+  return x + 1;
+}
+
+coPeer.allOfTwo = (n) =>
+  co(function* () {
+    let got = 0;
+    for (let i = 0; i < n; i++) {
+      const [a, b] = (yield [plusOne(i), plusOne(i)]) as number[];
+      if (a! + b! === 2 * i + 2) got++;
+    }
+    return got;
+  });

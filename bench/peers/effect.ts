@@ -73,3 +73,29 @@ effect.pingPong = (n) =>
       return x;
     }),
   );
+
+const plusOne = (x: number) =>
+  Effect.gen(function* () {
+    return x + 1;
+  });
+
+effect.allOfTwo = (n) =>
+  Effect.runPromise(
+    Effect.gen(function* () {
+      let got = 0;
+      for (let i = 0; i < n; i++) {
+        const [a, b] = yield* Effect.all([plusOne(i), plusOne(i)], { concurrency: "unbounded" });
+        if (a + b === 2 * i + 2) got++;
+      }
+      return got;
+    }),
+  );
+
+effect.raceSleep = (n) =>
+  Effect.runPromise(
+    Effect.gen(function* () {
+      let got = 0;
+      for (let i = 0; i < n; i++) if ((yield* Effect.race(plusOne(i), Effect.as(Effect.sleep(LONG), -1))) === i + 1) got++;
+      return got;
+    }),
+  );

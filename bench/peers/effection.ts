@@ -1,4 +1,4 @@
-import { action, run, sleep, spawn, type Operation, type Task } from "effection";
+import { action, all, race, run, sleep, spawn, type Operation, type Task } from "effection";
 import { until, LONG, type Peer } from "./peer.js";
 
 const noop = () => {};
@@ -89,4 +89,25 @@ effection.pingPong = (n) =>
       x = next.done ? x : next.value;
     }
     return x;
+  });
+
+function* plusOne(x: number): Operation<number> {
+  return x + 1;
+}
+
+effection.allOfTwo = (n) =>
+  run(function* () {
+    let got = 0;
+    for (let i = 0; i < n; i++) {
+      const [a, b] = yield* all([plusOne(i), plusOne(i)]);
+      if (a + b === 2 * i + 2) got++;
+    }
+    return got;
+  });
+
+effection.raceSleep = (n) =>
+  run(function* () {
+    let got = 0;
+    for (let i = 0; i < n; i++) if ((yield* race([plusOne(i), sleep(LONG)])) === i + 1) got++;
+    return got;
   });

@@ -137,3 +137,27 @@ native.pingPong = async (n) => {
   await ping.send(-1);
   return x;
 };
+
+async function plusOne(x: number): Promise<number> {
+  return x + 1;
+}
+
+native.allOfTwo = async (n) => {
+  let got = 0;
+  for (let i = 0; i < n; i++) {
+    const [a, b] = await Promise.all([plusOne(i), plusOne(i)]);
+    if (a + b === 2 * i + 2) got++;
+  }
+  return got;
+};
+
+native.raceSleep = async (n) => {
+  let got = 0;
+  for (let i = 0; i < n; i++) {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<number>((resolve) => (timer = setTimeout(() => resolve(-1), LONG)));
+    if ((await Promise.race([plusOne(i), late])) === i + 1) got++;
+    clearTimeout(timer);
+  }
+  return got;
+};

@@ -25,6 +25,12 @@ export interface Peer {
   tells?(n: number): Promise<number>;
   /** `n` selective receives, each finding its message behind `backlog` that never match. */
   selective?(n: number, backlog: number): Promise<number>;
+  /** `n` times, two sub-operations run concurrently, each returning at once, both results
+   * collected (`Promise.all`, `all`): resolves with how many gave the right pair. */
+  allOfTwo?(n: number): Promise<number>;
+  /** `n` races of a sub-operation that returns at once against a long sleep, which is then
+   * stopped (`Promise.race` and `clearTimeout`, `race`): resolves with how many it won. */
+  raceSleep?(n: number): Promise<number>;
   /** How nesting is written with this library, for the table. */
   nesting: string;
   /** What one round trip is with this library, for the table. */

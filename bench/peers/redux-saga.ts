@@ -1,5 +1,5 @@
 import { runSaga, type Saga } from "redux-saga";
-import { all, call, delay } from "redux-saga/effects";
+import { all, call, delay, race } from "redux-saga/effects";
 import { until, LONG, type Peer } from "./peer.js";
 
 const one = () => 1;
@@ -87,3 +87,24 @@ reduxSaga.pingPong = (n) => {
     return x;
   });
 };
+
+function* plusOne(x: number): Generator<unknown, number, unknown> {
+  return x + 1;
+}
+
+reduxSaga.allOfTwo = (n) =>
+  start(function* () {
+    let got = 0;
+    for (let i = 0; i < n; i++) {
+      const [a, b] = (yield all([call(plusOne, i), call(plusOne, i)])) as number[];
+      if (a! + b! === 2 * i + 2) got++;
+    }
+    return got;
+  });
+
+reduxSaga.raceSleep = (n) =>
+  start(function* () {
+    let got = 0;
+    for (let i = 0; i < n; i++) if (((yield race({ v: call(plusOne, i), late: delay(LONG) })) as { v?: number }).v === i + 1) got++;
+    return got;
+  });

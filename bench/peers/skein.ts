@@ -4,7 +4,7 @@ import { skeinModule } from "../skein.js";
 import { until, LONG, type Peer } from "./peer.js";
 
 const m = await skeinModule();
-const { call, channel, createScheduler, fork, receive, self, sleep, spawn, tell } = m;
+const { all, call, channel, createScheduler, fork, race, receive, self, sleep, spawn, tell } = m;
 const me = self;
 
 const s = createScheduler();
@@ -145,5 +145,26 @@ skein.selective = (n, backlog) =>
       tell(box, i);
       if ((yield* receive(isWanted)) === i) got++;
     }
+    return got;
+  });
+
+function* plusOne(x: number): Operation<number> {
+  return x + 1;
+}
+
+skein.allOfTwo = (n) =>
+  s.run(function* () {
+    let got = 0;
+    for (let i = 0; i < n; i++) {
+      const [a, b] = yield* all([plusOne(i), plusOne(i)]);
+      if (a + b === 2 * i + 2) got++;
+    }
+    return got;
+  });
+
+skein.raceSleep = (n) =>
+  s.run(function* () {
+    let got = 0;
+    for (let i = 0; i < n; i++) if ((yield* race([plusOne(i), sleep(LONG)])) === i + 1) got++;
     return got;
   });
