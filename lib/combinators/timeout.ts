@@ -88,6 +88,15 @@ class TimeoutRun<T> extends Alarm {
   }
 }
 
+/** The limit of `run` cut its operation short: told to the scheduler's observer, here, where the
+ * caller gets the TimeoutError (not where the alarm rang: a result delivered at the deadline
+ * stands, a task cancelled first is not timed out, an outer timeout due with an inner one cuts
+ * both short and only its own error leaves; found by review). */
+function timedOut(run: TimeoutRun<unknown>): TimeoutError {
+  run.frame.task.sched.timedOut(run);
+  return run.fired!;
+}
+
 /** The body of a timeout, the call `op` runs in: made once, not per timeout (see architecture.md,
  * "Performance notes"). A method, to be named "timeout" beside the function of that name. */
 const body = {
@@ -105,14 +114,14 @@ const body = {
       settled = true;
       // Cancelled by the alarm, not by a cancellation of the caller: the call ends with the
       // TimeoutError (the Cancelled's cause) for the caller to catch.
-      if (run.fired !== undefined && isCancelled(e) && !isHalted(frame.caller)) throw run.fired;
+      if (run.fired !== undefined && isCancelled(e) && !isHalted(frame.caller)) throw timedOut(run);
       throw e;
     } finally {
       sched.clearAlarm(run);
       // Stopped, the catch skipped: `op` swallowed the alarm's Cancelled until the scheduler
       // stopped it, and the stop passed on into this call, which the alarm halted too. The
       // caller, not cancelled, still gets the TimeoutError (spec: "…swallows every Cancelled…").
-      if (!settled && run.fired !== undefined && !isHalted(frame.caller)) throw run.fired;
+      if (!settled && run.fired !== undefined && !isHalted(frame.caller)) throw timedOut(run);
     }
   },
 };

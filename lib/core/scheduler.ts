@@ -158,14 +158,15 @@ export interface SchedulerOptions {
    * in the logical stack traces of errors. It costs a stack capture per fork and call, and it
    * applies to every scheduler of the process (so does `SKEIN_DEBUG=1` in the environment). */
   debug?: boolean;
-  /** Told what each task does: started, suspended on what, resumed, ended. A trace recorder
-   * (`recordTrace`) is one. Costs nothing when not given. */
+  /** Told what each task does: started, suspended on what, resumed, ended, cut short by a time
+   * limit. A trace recorder (`recordTrace`) is one. Costs nothing when not given. */
   observer?: Observer;
 }
 
 /**
  * What {@link SchedulerOptions.observer} is told, between the steps of the run loop (a step runs
- * a task from one wait to the next). Each method is optional; none may throw.
+ * a task from one wait to the next; `timedOut` is told in the step where the task learns it).
+ * Each method is optional; none may throw.
  *
  * @example
  * ```ts
@@ -186,9 +187,11 @@ export interface Observer {
   suspended?(task: Task, on: unknown): void;
   /** It has finished, its children too: `task.state` says how. */
   ended?(task: Task): void;
-  /** A time limit set in the task ran out: `limit` says which (`timeout(1000)`, or a select's
-   * `select(…, timeout: 500 ms)`). The task learns it when it next runs: the operation under the
-   * timeout gets a Cancelled, the select its "timeout" case. */
+  /** A time limit set in the task ran out and cut it short: `limit` says which (`timeout(1000)`,
+   * or a select's `select(…, timeout: 500 ms)`). Told once the limit has taken effect: when the
+   * select takes its "timeout" case, when the timeout throws its TimeoutError to its caller; not
+   * when the operation's result stood (it was delivered at the deadline), nor when the task was
+   * cancelled first, nor for an inner timeout that an outer one, due with it, cut short. */
   timedOut?(task: Task, limit: string): void;
 }
 
@@ -606,7 +609,6 @@ export class Scheduler {
           const a = next as Alarm;
           if (a.due) {
             a.due = false;
-            if (this.watcher !== null) this.toldTimedOut(a);
             a.ring();
           } else if (a.ms >= 0) this.armAlarm(a);
           continue;
@@ -1608,7 +1610,7 @@ export class Scheduler {
     if (kids.length <= 5) return kids;
     // (Times and limits masked: `ends in 12 ms`, `timeout: 0.5 ms`, `timeout(990)`; found by review.)
     const alike = (t: Task): string | null =>
-      tasksUnder(t).length > 0 ? null : `${t.name}\0${this.doing(t, limits).replace(/[\d.e+-]+ ms\b/g, "# ms").replace(/\btimeout\([^)]*\)/g, "timeout(#)")}`;
+      tasksUnder(t).length > 0 ? null : `${t.name}\0${this.doing(t, limits).replace(/[\d.e+-]+ ms\b/g, "# ms").replace(/\btimeout\([\d.e+-]+\)/g, "timeout(#)")}`;
     const out: (Task | string)[] = [];
     for (let i = 0; i < kids.length; ) {
       const key = alike(kids[i]!);
@@ -1707,9 +1709,10 @@ export class Scheduler {
     }
   }
 
-  /** An alarm about to ring, told to the observer. */
-  private toldTimedOut(a: Alarm): void {
-    const w = this.watcher!;
+  /** @internal Alarm `a` has cut its task short (see Observer.timedOut): told to the observer. */
+  timedOut(a: Alarm): void {
+    const w = this.watcher;
+    if (w === null) return;
     const t = taskOf(a.limits())!;
     try {
       w.timedOut?.(t, String(a));
@@ -1740,7 +1743,7 @@ export class Scheduler {
 
   set observer(observer: Observer | undefined) {
     if (observer !== undefined && (typeof observer !== "object" || observer === null)) {
-      throw new TypeError(`observer must be an object with started/resumed/suspended/ended methods, got ${describe(observer)}`);
+      throw new TypeError(`observer must be an object with started/resumed/suspended/ended/timedOut methods, got ${describe(observer)}`);
     }
     this.watcher = observer ?? null;
   }

@@ -2,7 +2,7 @@
 // Trace Event format that Perfetto and chrome://tracing open.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { channel, createScheduler, fork, recordTrace, select, sleep, timeout, TimeoutError, type Observer, type TraceEvent } from "../../lib/index.js";
+import { call, channel, createScheduler, fork, recordTrace, select, sleep, timeout, TimeoutError, type Observer, type TraceEvent } from "../../lib/index.js";
 
 function* pingPong() {
   const ball = channel<number>();
@@ -130,6 +130,37 @@ test("a time limit that runs out is told to the observer, and is an instant on t
     [2, "timeout(10) ran out", 10_000, "i"],
     [3, `select(job: receive(${jobs}), timeout: 20 ms) ran out`, 20_000, "i"],
   ]);
+});
+
+test("a limit is told only where it cuts its task short: not when the result stood, the task was cancelled first, or an outer limit due with it cut it short", async () => {
+  const s = createScheduler({ clock: "virtual" });
+  const told: string[] = [];
+  s.observer = { timedOut: (t, limit) => void told.push(`${t.name}: ${limit} at ${s.now()}`) };
+  const out = await s.run(function* () {
+    const ch = channel<number>();
+    yield* fork(function* sender() {
+      yield* sleep(10);
+      yield* ch.send(42);
+    });
+    const delivered = yield* timeout(10, ch.receive()); // the value arrives at the deadline: it stands
+    const child = yield* fork(function* child() {
+      yield* timeout(10, ch.receive());
+    });
+    yield* sleep(10);
+    yield* child.cancel(); // at its deadline, before the limit's ring has reached it
+    let nested: unknown;
+    try {
+      yield* timeout(10, call(function* () {
+        yield* sleep(5);
+        return yield* timeout(5, sleep(30)); // due with the outer one
+      }));
+    } catch (e) {
+      nested = e instanceof TimeoutError ? `TimeoutError(${e.ms})` : e;
+    }
+    return { delivered, child: child.state, nested };
+  });
+  assert.equal(out, { delivered: 42, child: "cancelled", nested: "TimeoutError(10)" });
+  assert.equal(told, ["anonymous: timeout(10) at 30"]);
 });
 
 test("an observer that throws when a limit runs out is removed; the limit still cuts the operation short", async () => {
