@@ -67,6 +67,9 @@ function what(op: OperationLike<unknown>): string | undefined {
  * loop runs one timeout again, and two tasks may run it at once. */
 class TimeoutRun<T> extends Alarm {
   fired: TimeoutError | undefined = undefined;
+  /** When it rang, if the ring cut `op` short: the call was not cancelled already (by the task's
+   * cancel, or an outer timeout due in the same instant); -1 if not. */
+  cutAt = -1;
   constructor(
     readonly limit: Limit<T>,
     /** The call `op` runs in: the timeout's own. */
@@ -78,7 +81,9 @@ class TimeoutRun<T> extends Alarm {
     const { ms, op } = this.limit;
     const name = what(op);
     this.fired = unstacked(() => new TimeoutError(ms, name)); // made in the run loop: no frames of the user's
-    this.frame.task.sched.halt(this.frame, { because: `timeout(${ms}) fired`, cause: this.fired });
+    const sched = this.frame.task.sched;
+    if (!isHalted(this.frame)) this.cutAt = sched.now();
+    sched.halt(this.frame, { because: `timeout(${ms}) fired`, cause: this.fired });
   }
   limits(): CallFrame {
     return this.frame;
@@ -86,15 +91,6 @@ class TimeoutRun<T> extends Alarm {
   override toString(): string {
     return `timeout(${this.limit.ms})`;
   }
-}
-
-/** The limit of `run` cut its operation short: told to the scheduler's observer, here, where the
- * caller gets the TimeoutError (not where the alarm rang: a result delivered at the deadline
- * stands, a task cancelled first is not timed out, an outer timeout due with an inner one cuts
- * both short and only its own error leaves; found by review). */
-function timedOut(run: TimeoutRun<unknown>): TimeoutError {
-  run.frame.task.sched.timedOut(run);
-  return run.fired!;
 }
 
 /** The body of a timeout, the call `op` runs in: made once, not per timeout (see architecture.md,
@@ -106,22 +102,28 @@ const body = {
     const sched = frame.task.sched;
     sched.setAlarm(run, b.ms);
     let settled = false; // `op` returned, or threw into the catch below
+    let returned = false;
     try {
       const value = yield* runIn(b.op);
-      settled = true;
+      settled = returned = true;
       return value;
     } catch (e) {
       settled = true;
       // Cancelled by the alarm, not by a cancellation of the caller: the call ends with the
       // TimeoutError (the Cancelled's cause) for the caller to catch.
-      if (run.fired !== undefined && isCancelled(e) && !isHalted(frame.caller)) throw timedOut(run);
+      if (run.fired !== undefined && isCancelled(e) && !isHalted(frame.caller)) throw run.fired;
       throw e;
     } finally {
       sched.clearAlarm(run);
+      // The limit cut `op` short, and its result did not stand (it ended by an error: the
+      // TimeoutError, its own, a Cancelled of the caller's since): told now that `op` has ended,
+      // with when it rang (found by review: told at the ring, it was also told for a value
+      // delivered at the deadline, a task cancelled first, an inner timeout an outer one cut).
+      if (run.cutAt >= 0 && !returned) sched.timedOut(run, run.cutAt);
       // Stopped, the catch skipped: `op` swallowed the alarm's Cancelled until the scheduler
       // stopped it, and the stop passed on into this call, which the alarm halted too. The
       // caller, not cancelled, still gets the TimeoutError (spec: "…swallows every Cancelled…").
-      if (!settled && run.fired !== undefined && !isHalted(frame.caller)) throw timedOut(run);
+      if (!settled && run.fired !== undefined && !isHalted(frame.caller)) throw run.fired;
     }
   },
 };

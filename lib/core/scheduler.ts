@@ -165,7 +165,7 @@ export interface SchedulerOptions {
 
 /**
  * What {@link SchedulerOptions.observer} is told, between the steps of the run loop (a step runs
- * a task from one wait to the next; `timedOut` is told in the step where the task learns it).
+ * a task from one wait to the next; `timedOut` once what the limit cut short has ended).
  * Each method is optional; none may throw.
  *
  * @example
@@ -187,12 +187,14 @@ export interface Observer {
   suspended?(task: Task, on: unknown): void;
   /** It has finished, its children too: `task.state` says how. */
   ended?(task: Task): void;
-  /** A time limit set in the task ran out and cut it short: `limit` says which (`timeout(1000)`,
-   * or a select's `select(…, timeout: 500 ms)`). Told once the limit has taken effect: when the
-   * select takes its "timeout" case, when the timeout throws its TimeoutError to its caller; not
-   * when the operation's result stood (it was delivered at the deadline), nor when the task was
-   * cancelled first, nor for an inner timeout that an outer one, due with it, cut short. */
-  timedOut?(task: Task, limit: string): void;
+  /** A time limit set in the task ran out at `at` (the scheduler's clock, ms) and cut it short:
+   * `limit` says which (`timeout(1000)`, or a select's `select(…, timeout: 500 ms)`). Told once
+   * that has ended: a select's when it takes its "timeout" case; a timeout's when its operation
+   * has ended by an error (the TimeoutError, or one of the operation's own, or a Cancelled if
+   * the task was cancelled meanwhile). Not told when the operation's result stood (a value
+   * delivered at the deadline), nor when the task's cancel or an outer timeout had cut it short
+   * already when the limit fell due. */
+  timedOut?(task: Task, limit: string, at: number): void;
 }
 
 // Native generators are resumed through these, not through a `next` looked up on each object:
@@ -1709,13 +1711,14 @@ export class Scheduler {
     }
   }
 
-  /** @internal Alarm `a` has cut its task short (see Observer.timedOut): told to the observer. */
-  timedOut(a: Alarm): void {
+  /** @internal Alarm `a`, rung at `at`, has cut its task short (see Observer.timedOut): told to
+   * the observer. */
+  timedOut(a: Alarm, at: number): void {
     const w = this.watcher;
     if (w === null) return;
     const t = taskOf(a.limits())!;
     try {
-      w.timedOut?.(t, String(a));
+      w.timedOut?.(t, String(a), at);
     } catch (e) {
       this.dropObserver(w, e, t);
     }

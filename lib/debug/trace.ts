@@ -63,7 +63,7 @@ const before = new WeakMap<Observer, Observer>();
 /**
  * Record what the tasks of `scheduler` do, as a trace: a track per task (named `#3 worker`), with
  * a span for each time it runs and each time it waits (named after what it waits on), and
- * instants for its start, its end (with how it ended) and each time limit that ran out
+ * instants for its start, its end (with how it ended) and each time limit that cut it short
  * (`timeout(1000) ran out`). Times are the scheduler's clock, so a
  * virtual-clock run gives a trace of its virtual time. It installs the scheduler's observer
  * (replacing any other) until `stop()`.
@@ -111,9 +111,10 @@ export function recordTrace(scheduler: Scheduler): TraceRecording {
         open.set(t, { since: now, name: `waiting on ${what.replace(/ \(ends in \d+ ms\)$/, "")}`, cat: "wait", args: { on: what } });
       }
     },
-    timedOut(t, limit) {
-      // An instant on the task's track, amid its wait: the limit that cut it short.
-      events.push({ name: `${limit} ran out`, cat: "timeout", ph: "i", s: "t", ts: us(), pid: 1, tid: t.id, args: { limit } });
+    timedOut(t, limit, at) {
+      // An instant on the task's track when the limit ran out (told later, once what it cut short
+      // has ended): amid the wait it cut short.
+      events.push({ name: `${limit} ran out`, cat: "timeout", ph: "i", s: "t", ts: Math.round(at * 1000), pid: 1, tid: t.id, args: { limit } });
     },
     ended(t) {
       const now = us();

@@ -154,7 +154,7 @@ class Waiting extends Alarm implements Chooser {
   ring(): void {
     if (!this.live) return;
     this.withdraw();
-    this.task.sched.timedOut(this); // (withdrawn: a describeTasks() of the observer's no longer shows it)
+    this.task.sched.timedOut(this, this.task.sched.now()); // (withdrawn: an observer's describeTasks() no longer shows it)
     wake(this.task, this.choice, { case: "timeout" });
   }
 

@@ -2,7 +2,7 @@
 // Trace Event format that Perfetto and chrome://tracing open.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { call, channel, createScheduler, fork, recordTrace, select, sleep, timeout, TimeoutError, type Observer, type TraceEvent } from "../../lib/index.js";
+import { call, channel, createScheduler, shield, fork, recordTrace, select, sleep, timeout, TimeoutError, type Observer, type TraceEvent } from "../../lib/index.js";
 
 function* pingPong() {
   const ball = channel<number>();
@@ -105,7 +105,7 @@ test("a time limit that runs out is told to the observer, and is an instant on t
   const told: string[] = [];
   const recording = recordTrace(s);
   const tracer = s.observer!;
-  s.observer = { ...tracer, timedOut: (t, limit) => (told.push(`${t.name}: ${limit} at ${s.now()}`), tracer.timedOut!(t, limit)) };
+  s.observer = { ...tracer, timedOut: (t, limit, at) => (told.push(`${t.name}: ${limit} at ${at}, told at ${s.now()}`), tracer.timedOut!(t, limit, at)) };
   const jobs = channel<number>();
   await s.run(
     function* () {
@@ -125,7 +125,7 @@ test("a time limit that runs out is told to the observer, and is an instant on t
   );
   s.observer = tracer;
   const events = recording.stop().traceEvents.filter((e) => e.cat === "timeout");
-  assert.equal(told, ["limited: timeout(10) at 10", `selecting: select(job: receive(${jobs}), timeout: 20 ms) at 20`]);
+  assert.equal(told, ["limited: timeout(10) at 10, told at 10", `selecting: select(job: receive(${jobs}), timeout: 20 ms) at 20, told at 20`]);
   assert.equal(events.map((e) => [e.tid, e.name, e.ts, e.ph]), [
     [2, "timeout(10) ran out", 10_000, "i"],
     [3, `select(job: receive(${jobs}), timeout: 20 ms) ran out`, 20_000, "i"],
@@ -135,7 +135,7 @@ test("a time limit that runs out is told to the observer, and is an instant on t
 test("a limit is told only where it cuts its task short: not when the result stood, the task was cancelled first, or an outer limit due with it cut it short", async () => {
   const s = createScheduler({ clock: "virtual" });
   const told: string[] = [];
-  s.observer = { timedOut: (t, limit) => void told.push(`${t.name}: ${limit} at ${s.now()}`) };
+  s.observer = { timedOut: (t, limit, at) => void told.push(`${t.name}: ${limit} at ${at}`) };
   const out = await s.run(function* () {
     const ch = channel<number>();
     yield* fork(function* sender() {
@@ -161,6 +161,72 @@ test("a limit is told only where it cuts its task short: not when the result sto
   });
   assert.equal(out, { delivered: 42, child: "cancelled", nested: "TimeoutError(10)" });
   assert.equal(told, ["anonymous: timeout(10) at 30"]);
+});
+
+test("a limit that cut its operation short is told once the operation has ended, with when it ran out, however it ended", async () => {
+  const s = createScheduler({ clock: "virtual" });
+  const recording = recordTrace(s);
+  const tracer = s.observer!;
+  const told: string[] = [];
+  s.observer = { ...tracer, timedOut: (t, limit, at) => (told.push(`${t.name}: ${limit} at ${at}, told at ${s.now()}`), tracer.timedOut!(t, limit, at)) };
+  const outcome = (e: unknown) => (e instanceof TimeoutError ? `TimeoutError(${e.ms})` : String(e));
+  const out = await s.run(function* () {
+    const got: Record<string, string> = {};
+    try { // the operation wraps the Cancelled in an error of its own
+      yield* timeout(5, call(function* wrapping() {
+        try {
+          yield* sleep(30);
+        } catch (e) {
+          throw new Error("fetch failed", { cause: e });
+        }
+      }));
+    } catch (e) {
+      got.wrapped = String(e);
+    }
+    try { // its cleanup runs long after the limit
+      yield* timeout(5, call(function* cleaning() {
+        try {
+          yield* sleep(30);
+        } finally {
+          yield* shield(sleep(100));
+        }
+      }));
+    } catch (e) {
+      got.cleaning = outcome(e);
+    }
+    const child = yield* fork(function* child() { // cancelled after its limit cut it short, during its cleanup
+      yield* timeout(10, call(function* () {
+        try {
+          yield* sleep(30);
+        } finally {
+          yield* shield(sleep(5));
+        }
+      }));
+    });
+    yield* sleep(12);
+    yield* child.cancel();
+    got.child = child.state;
+    const shielded = yield* fork(function* shielded() { // cancelled first; the limit, inside a shield, still cuts
+      try {
+        yield* shield(timeout(10, sleep(30)));
+      } catch (e) {
+        got.shielded = outcome(e);
+      }
+    });
+    yield* sleep(5);
+    yield* shielded.cancel();
+    return got;
+  });
+  assert.equal(out, { wrapped: "Error: fetch failed", cleaning: "TimeoutError(5)", child: "cancelled", shielded: "TimeoutError(10)" });
+  assert.equal(told, [
+    "anonymous: timeout(5) at 5, told at 5",
+    "anonymous: timeout(5) at 10, told at 110",
+    "child: timeout(10) at 120, told at 125",
+    "shielded: timeout(10) at 135, told at 135",
+  ]);
+  // The trace's instant is at the time the limit ran out, not when it was told.
+  const instants = recording.stop().traceEvents.filter((e) => e.cat === "timeout").map((e) => e.ts / 1000);
+  assert.equal(instants, [5, 10, 120, 135]);
 });
 
 test("an observer that throws when a limit runs out is removed; the limit still cuts the operation short", async () => {
