@@ -67,9 +67,10 @@ function what(op: OperationLike<unknown>): string | undefined {
  * loop runs one timeout again, and two tasks may run it at once. */
 class TimeoutRun<T> extends Alarm {
   fired: TimeoutError | undefined = undefined;
-  /** When it rang, if the ring cut `op` short: the call was not cancelled already (by the task's
-   * cancel, or an outer timeout due in the same instant); -1 if not. */
-  cutAt = -1;
+  /** When it rang, on the scheduler's clock. */
+  rangAt = 0;
+  /** It rang before anything else had cancelled `op`'s call (the task's cancel, an outer timeout). */
+  cut = false;
   constructor(
     readonly limit: Limit<T>,
     /** The call `op` runs in: the timeout's own. */
@@ -82,7 +83,8 @@ class TimeoutRun<T> extends Alarm {
     const name = what(op);
     this.fired = unstacked(() => new TimeoutError(ms, name)); // made in the run loop: no frames of the user's
     const sched = this.frame.task.sched;
-    if (!isHalted(this.frame)) this.cutAt = sched.now();
+    this.rangAt = sched.now();
+    this.cut = !isHalted(this.frame);
     sched.halt(this.frame, { because: `timeout(${ms}) fired`, cause: this.fired });
   }
   limits(): CallFrame {
@@ -91,6 +93,28 @@ class TimeoutRun<T> extends Alarm {
   override toString(): string {
     return `timeout(${this.limit.ms})`;
   }
+}
+
+/** `error` leaves the timeout of `run`, whose limit has rung: if it is the limit's TimeoutError, or
+ * was caused by it (its `cause` chain holds it: the Cancelled the limit sent, an error of the
+ * operation's own made from that), the scheduler's observer is told that the limit cut its task
+ * short, with when it rang. So not for a result that stood, an error of the operation's own, a
+ * cancel of the task or an outer timeout that reached the operation first (three reviews: told
+ * at the ring, or for any error after it, it was told for limits that had cut nothing short). */
+function leaving(run: TimeoutRun<unknown>, error: unknown): unknown {
+  if (run.frame.task.sched.observer === undefined) return error; // (no `cause` of the user's read for no one)
+  try {
+    let e = error;
+    for (let i = 0; i < 16 && typeof e === "object" && e !== null; i++, e = (e as { cause?: unknown }).cause) {
+      if (e === run.fired) {
+        run.frame.task.sched.timedOut(run, run.rangAt);
+        break;
+      }
+    }
+  } catch {
+    // A `cause` getter that throws: nothing an error does may change what the caller gets.
+  }
+  return error;
 }
 
 /** The body of a timeout, the call `op` runs in: made once, not per timeout (see architecture.md,
@@ -102,28 +126,27 @@ const body = {
     const sched = frame.task.sched;
     sched.setAlarm(run, b.ms);
     let settled = false; // `op` returned, or threw into the catch below
-    let returned = false;
     try {
       const value = yield* runIn(b.op);
-      settled = returned = true;
+      settled = true;
       return value;
     } catch (e) {
       settled = true;
+      if (run.fired === undefined) throw e;
       // Cancelled by the alarm, not by a cancellation of the caller: the call ends with the
       // TimeoutError (the Cancelled's cause) for the caller to catch.
-      if (run.fired !== undefined && isCancelled(e) && !isHalted(frame.caller)) throw run.fired;
-      throw e;
+      throw leaving(run, isCancelled(e) && !isHalted(frame.caller) ? run.fired : e);
     } finally {
       sched.clearAlarm(run);
-      // The limit cut `op` short, and its result did not stand (it ended by an error: the
-      // TimeoutError, its own, a Cancelled of the caller's since): told now that `op` has ended,
-      // with when it rang (found by review: told at the ring, it was also told for a value
-      // delivered at the deadline, a task cancelled first, an inner timeout an outer one cut).
-      if (run.cutAt >= 0 && !returned) sched.timedOut(run, run.cutAt);
       // Stopped, the catch skipped: `op` swallowed the alarm's Cancelled until the scheduler
       // stopped it, and the stop passed on into this call, which the alarm halted too. The
       // caller, not cancelled, still gets the TimeoutError (spec: "…swallows every Cancelled…").
-      if (!settled && run.fired !== undefined && !isHalted(frame.caller)) throw run.fired;
+      if (!settled && run.fired !== undefined) {
+        if (!isHalted(frame.caller)) throw leaving(run, run.fired);
+        // The caller was cancelled since, and no error leaves a stop: the limit, which reached
+        // `op` first, is told here (found by review).
+        if (run.cut) sched.timedOut(run, run.rangAt);
+      }
     }
   },
 };

@@ -2,7 +2,7 @@
 // Trace Event format that Perfetto and chrome://tracing open.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { call, channel, createScheduler, shield, fork, recordTrace, select, sleep, timeout, TimeoutError, type Observer, type TraceEvent } from "../../lib/index.js";
+import { all, call, channel, createScheduler, shield, type Operation, fork, recordTrace, select, sleep, timeout, TimeoutError, type Observer, type TraceEvent } from "../../lib/index.js";
 
 function* pingPong() {
   const ball = channel<number>();
@@ -215,18 +215,66 @@ test("a limit that cut its operation short is told once the operation has ended,
     });
     yield* sleep(5);
     yield* shielded.cancel();
+    const stubborn = yield* fork(function* stubborn() { // swallows every Cancelled; cancelled after its limit
+      yield* timeout(10, call(function* () {
+        for (;;) {
+          try {
+            yield* sleep(30);
+          } catch {
+            yield* shield(sleep(1));
+          }
+        }
+      }));
+    });
+    yield* sleep(50);
+    yield* stubborn.cancel();
+    got.stubborn = stubborn.state;
     return got;
   });
-  assert.equal(out, { wrapped: "Error: fetch failed", cleaning: "TimeoutError(5)", child: "cancelled", shielded: "TimeoutError(10)" });
+  assert.equal(out, { wrapped: "Error: fetch failed", cleaning: "TimeoutError(5)", child: "cancelled", shielded: "TimeoutError(10)", stubborn: "cancelled" });
   assert.equal(told, [
     "anonymous: timeout(5) at 5, told at 5",
     "anonymous: timeout(5) at 10, told at 110",
     "child: timeout(10) at 120, told at 125",
     "shielded: timeout(10) at 135, told at 135",
+    "stubborn: timeout(10) at 145, told at 245",
   ]);
   // The trace's instant is at the time the limit ran out, not when it was told.
   const instants = recording.stop().traceEvents.filter((e) => e.cat === "timeout").map((e) => e.ts / 1000);
-  assert.equal(instants, [5, 10, 120, 135]);
+  assert.equal(instants, [5, 10, 120, 135, 145]);
+});
+
+test("a limit is not told when the operation failed on its own, at the deadline or after it", async () => {
+  const s = createScheduler({ clock: "virtual" });
+  const told: string[] = [];
+  s.observer = { timedOut: (t, limit, at) => void told.push(`${t.name}: ${limit} at ${at}`) };
+  function* failAt(ms: number) {
+    yield* sleep(ms);
+    throw new Error(`boom at ${ms}`);
+  }
+  const out = await s.run(function* () {
+    const got: string[] = [];
+    const attempt = function* (op: Operation<unknown>) {
+      try {
+        yield* timeout(10, op);
+      } catch (e) {
+        got.push(String(e));
+      }
+    };
+    yield* attempt(all([failAt(10), sleep(30)])); // a member fails at the deadline, before the limit rings
+    const ch = channel<number>();
+    yield* fork(function* () {
+      yield* sleep(10);
+      yield* ch.send(1);
+    });
+    yield* attempt(call(function* () { // a value delivered at the deadline, rejected with no wait after
+      throw new Error(`bad value ${yield* ch.receive()}`);
+    }));
+    yield* attempt(shield(failAt(30))); // the shield holds the limit's cancel: its own error, later
+    return got;
+  });
+  assert.equal(out, ["Error: boom at 10", "Error: bad value 1", "Error: boom at 30"]);
+  assert.equal(told, []);
 });
 
 test("an observer that throws when a limit runs out is removed; the limit still cuts the operation short", async () => {
