@@ -90,8 +90,9 @@ export async function undisturbed<T>(scenario: () => Promise<{ value: T; disturb
  * (its deadline is 2 7/8 ms or more after `b` began; under load about a third of the tries), or
  * its step, descheduled, took so long that the slice of its run (which the runs while the timers
  * wait share) was over when it ended, or the microtasks `during` queued (an event's run, a
- * reaction's) ended so late that the slice may have been over when they ran (the process
- * descheduled after `a`'s step: "host" came before "read x" once in a full run at a load of 3).
+ * reaction's) began so late that the slice may have been over when they ran (the process
+ * stalled after `a`'s step; when they began, not ended: a spec's run there computes past the
+ * slice on purpose).
  * `timing(marks)` says when each happened (and when each of `marks`, `performance.now()` times,
  * did), for a failure's message.
  */
@@ -104,14 +105,14 @@ export function timersLeftForHostTurn(
   let aFrom = 0;
   let aWoke = 0;
   let aDone = 0;
-  let after = 0;
+  let micro = 0;
   const a = s.run(function* () {
     aFrom = performance.now();
     yield* sleep(2);
     aWoke = performance.now();
     log.push("a");
+    queueMicrotask(() => (micro = performance.now())); // just before those `during` queues, and their runs
     during();
-    queueMicrotask(() => (after = performance.now())); // after those `during` queued, and their runs
     while (performance.now() < bFrom + 4); // b's sleep falls due during this step
     aDone = performance.now();
   });
@@ -122,12 +123,12 @@ export function timersLeftForHostTurn(
   });
   // (a's run began at a's deadline or later, 2 ms after aFrom less a clock grain: its slice lasts
   // until 6.5 ms after aFrom at the least.)
-  const disturbed = () => aWoke - bFrom >= 2.75 || aDone - aWoke >= 4 || after - aFrom >= 2 + SLICE_MS - 0.5;
+  const disturbed = () => aWoke - bFrom >= 2.75 || aDone - aWoke >= 4 || micro - aFrom >= 2 + SLICE_MS - 0.5;
   // For a failure's message: when each happened, in ms from b's sleep.
   const timing = (marks: Record<string, number> = {}) => {
     const at = (t: number) => (t - bFrom).toFixed(2);
     const more = Object.entries(marks).map(([what, t]) => `, ${what} at ${at(t)}`);
-    return `b began its sleep at 0, a woke at ${at(aWoke)} and ended its step at ${at(aDone)}, the microtasks it queued ended at ${at(after)}${more.join("")} (ms)${disturbed() ? "; disturbed, as every try was" : ""}`;
+    return `b began its sleep at 0, a woke at ${at(aWoke)} and ended its step at ${at(aDone)}, the microtasks it queued began at ${at(micro)}${more.join("")} (ms)${disturbed() ? "; disturbed, as every try was" : ""}`;
   };
   return { done: Promise.all([a, b]), disturbed, timing };
 }

@@ -165,7 +165,7 @@ export interface SchedulerOptions {
 
 /**
  * What {@link SchedulerOptions.observer} is told, between the steps of the run loop (a step runs
- * a task from one wait to the next; `timedOut` once what the limit cut short has ended).
+ * a task from one wait to the next; `timedOut` in the step where a timeout's error leaves it).
  * Each method is optional; none may throw.
  *
  * @example
@@ -188,12 +188,14 @@ export interface Observer {
   /** It has finished, its children too: `task.state` says how. */
   ended?(task: Task): void;
   /** A time limit set in the task ran out at `at` (the scheduler's clock, ms) and cut it short:
-   * `limit` says which (`timeout(1000)`, or a select's `select(…, timeout: 500 ms)`). Told once
-   * that has ended: a select's when it takes its "timeout" case; a timeout's when its operation
-   * has ended by an error (the TimeoutError, or one of the operation's own, or a Cancelled if
-   * the task was cancelled meanwhile). Not told when the operation's result stood (a value
-   * delivered at the deadline), nor when the task's cancel or an outer timeout had cut it short
-   * already when the limit fell due. */
+   * `limit` says which (`timeout(1000)`, or a select's `select(…, timeout: 500 ms)`). A select's
+   * is told when it takes its "timeout" case. A timeout's is told when the error that leaves it
+   * is its TimeoutError or was caused by it (its `cause` chain holds it, within 16 links: the
+   * Cancelled the limit sent, or an error the operation made from that), which may be after the
+   * operation's cleanup; or, when the operation swallowed every Cancelled until it was stopped
+   * and its caller was cancelled meanwhile, when it stops.
+   * So not when the operation's result stood (a value delivered at the deadline), nor when it
+   * failed on its own, nor when the task's cancel or an outer timeout reached it first. */
   timedOut?(task: Task, limit: string, at: number): void;
 }
 
@@ -475,10 +477,7 @@ export class Scheduler {
     this.scheduled = false;
     if (this.deferred) return;
     this.loop();
-    if (this.burst < 0 && (!this.deferred || this.timersLeft)) {
-      this.burst = this.sliceEnd - SLICE_MS; // when the run began (see loop)
-      this.clock.defer(this.hostHadTurn);
-    }
+    if (!this.deferred || this.timersLeft) this.openBurst();
   };
   private readonly hostHadTurn = () => {
     this.burst = -1;
@@ -548,10 +547,17 @@ export class Scheduler {
   hostTick(): void {
     if (this.scheduled || this.deferred) return;
     this.loop();
-    if (this.burst < 0 && (!this.deferred || this.timersLeft)) {
-      this.burst = this.sliceEnd - SLICE_MS; // when the run began (see loop)
-      this.clock.defer(this.hostHadTurn);
-    }
+    if (!this.deferred || this.timersLeft) this.openBurst();
+  }
+
+  /** The run that just ended began in a turn of the host's (a host timer's callback, the run
+   * after the host's turn): the microtasks' runs that follow share its slice. A burst begun
+   * before that turn is over even if its `hostHadTurn` has not run yet (deferred from the check
+   * phase, it runs after the next timers: an event then found the burst's slice over and waited
+   * a host turn more, found by a spec failing in full runs). */
+  private openBurst(): void {
+    if (this.burst < 0) this.clock.defer(this.hostHadTurn);
+    this.burst = this.sliceEnd - SLICE_MS; // when the run began (see loop)
   }
 
   /** Fire due timers, then step ready tasks in FIFO order until none is left or the time slice

@@ -285,6 +285,47 @@ Wake("an event while due timers wait for the host's turn runs its task at once; 
   assert.equal(log, ["a", "read x", "host", "b"], timing);
 });
 
+Wake("an event after a host timer's run, while due timers wait, runs at once even when the burst before that timer has not seen the host's turn end", async () => {
+  // The scenario begins in the check phase, so the microtask burst its first run opens is marked
+  // over (hostHadTurn) only after the next timers phase. a's host timer fires in that phase: its
+  // run must open a burst of its own. It kept the stale one, whose slice was over by the time
+  // of the event, and the event's task waited for the host's turn ("host" before "read x", the
+  // spec above in full runs).
+  const { log, timing } = await undisturbed(async () => {
+    await new Promise((r) => setImmediate(r)); // the check phase
+    const s = createScheduler();
+    const log: string[] = [];
+    const { pt, r } = lineReader(s, log);
+    const t0 = performance.now();
+    let aWoke = 0;
+    let aDone = 0;
+    let event = 0;
+    const a = s.run(function* () {
+      yield* sleep(2);
+      aWoke = performance.now();
+      log.push("a");
+      setImmediate(() => log.push("host"));
+      queueMicrotask(() => ((event = performance.now()), pt.write("x\n")));
+      while (performance.now() < t0 + 6); // b falls due during this step
+      aDone = performance.now();
+    });
+    const b = s.run(function* () {
+      yield* sleep(4.5);
+      log.push("b");
+    });
+    for (let i = 0; i < 5; i++) await Promise.resolve(); // the tasks' first steps
+    while (performance.now() < t0 + 2.5); // still in the check phase: a is due at the next timers phase
+    await Promise.all([a, b, r]);
+    const at = (t: number) => (t - t0).toFixed(2);
+    const timing = `a woke at ${at(aWoke)}, ended its step at ${at(aDone)}, the event at ${at(event)} (ms from the start)`;
+    // Disturbed: a woke after b's deadline (both fired at once), or so late, or the event came so
+    // late, that a's own slice was over; or the event came before the first burst's slice ended.
+    const disturbed = aWoke - t0 >= 4.25 || event - aWoke >= 4.5 || event - t0 < 5.25;
+    return { value: { log, timing }, disturbed };
+  });
+  assert.equal(log, ["a", "read x", "host", "b"], timing);
+});
+
 Wake("events while due timers wait for the host's turn share one slice: a stream of them written from microtasks lets the host in", async () => {
   // Each event's run had a slice of its own, and two tasks passing a line back and forth through
   // writes made in microtasks held the host and the due timers for the whole exchange (found by
