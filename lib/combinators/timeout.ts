@@ -99,8 +99,9 @@ class TimeoutRun<T> extends Alarm {
  * was caused by it (its `cause` chain holds it: the Cancelled the limit sent, an error of the
  * operation's own made from that), the scheduler's observer is told that the limit cut its task
  * short, with when it rang. So not for a result that stood, an error of the operation's own, a
- * cancel of the task or an outer timeout that reached the operation first (three reviews: told
- * at the ring, or for any error after it, it was told for limits that had cut nothing short). */
+ * cancel of the task or an outer timeout that reached the operation first (found by reviews:
+ * told at the ring, or for any error after it, it was told for limits that had cut nothing short;
+ * told only for the TimeoutError, not for an error the operation made from the Cancelled). */
 function leaving(run: TimeoutRun<unknown>, error: unknown): unknown {
   if (run.frame.task.sched.observer === undefined) return error; // (no `cause` of the user's read for no one)
   try {
