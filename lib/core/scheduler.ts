@@ -1644,15 +1644,14 @@ export class Scheduler {
    * task; see Alarm.limits): a scan of the timers and the run queue, made to describe tasks, so
    * that setting an alarm costs nothing for it. */
   limitsNow(): Map<object, Alarm> {
-    const found: Alarm[] = [];
-    this.timers.alarms(found);
+    const limits = new Map<object, Alarm>();
+    const add = (a: Alarm): void => void limits.set(a.limits(), a);
+    this.timers.alarms(add);
     const q = this.queue;
     for (let i = 0; i < q.size; i++) {
       const a = q.at(i)!;
-      if (a.flags & ALARM && ((a as Alarm).ms >= 0 || (a as Alarm).due)) found.push(a as Alarm); // (a cleared one may stay queued)
+      if (a.flags & ALARM && ((a as Alarm).ms >= 0 || (a as Alarm).due)) add(a as Alarm); // (a cleared one may stay queued)
     }
-    const limits = new Map<object, Alarm>();
-    for (const a of found) limits.set(a.limits(), a);
     return limits;
   }
 

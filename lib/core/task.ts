@@ -78,8 +78,9 @@ export const HELPER = 1 << 25;
  * when it had a timer task and its operation had to wait. See `quiet`. */
 export const QUIET = 1 << 26;
 /** @internal Not a task: the `flags` of an alarm, which waits in the run queue among the tasks
- * once set (to be armed) and once due (to ring; see Alarm in timers.ts). The loop tells it by this bit, which no task has: a field
- * test, not `instanceof`, which cost every step ~60 instructions (callgrind, `pingpong`). */
+ * once set (to be armed) and once due (to ring; see Alarm in timers.ts). The loop tells it by
+ * this bit, which no task has: a field test, not `instanceof`, which cost every step ~60
+ * instructions (callgrind, `pingpong`). */
 export const ALARM = 1 << 27;
 
 /**

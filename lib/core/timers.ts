@@ -256,10 +256,10 @@ export class Timers {
     return on instanceof Bucket ? on.deadline : on.deadlineOf(t);
   }
 
-  /** The alarms waiting for their deadlines, into `out`: a scan, made to describe tasks. */
-  alarms(out: Alarm[]): void {
+  /** Call `f` for each alarm waiting for its deadline: a scan, made to describe tasks. */
+  alarms(f: (a: Alarm) => void): void {
     const take = (t: Sleeper | null): void => {
-      if (t !== null && t.flags & ALARM) out.push(t as Alarm);
+      if (t !== null && t.flags & ALARM) f(t as Alarm);
     };
     for (const b of this.heap) {
       take(b.first);

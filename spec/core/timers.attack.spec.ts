@@ -61,7 +61,7 @@ function fuzz(seed: number, ops: number, pIn: number, pRemove: number, pFire: nu
     if (live.size > 0 && i % 7 === 0) {
       for (const [t, v] of live) assert.is(timers.deadlineOf(t, v.on), v.d, `deadlineOf after op ${i}`);
       const found: Alarm[] = []; // the scan that describes tasks finds every alarm waiting, once
-      timers.alarms(found);
+      timers.alarms((a) => found.push(a));
       const ids = (xs: unknown[]) => xs.map((a) => (a as Numbered).id).sort((a, b) => a - b);
       assert.equal(ids(found), ids([...live.keys()].filter((t) => t instanceof Numbered)), `alarms after op ${i}`);
     }
