@@ -15,7 +15,7 @@ import { annotate, debugging, noteSite, siteOf, waitingSince } from "./stacks.js
 import { checkOperation, describe, isIterator, isOperation, isThenable, type OperationLike } from "./operation.js";
 import {
   CallFrame, ALARM, CLOSING, current, Deferred, Scope, DELIVERED, DELIVERY, DONE, FAILED, Frame, GENERATOR, HALTED, OVERDUE, PARKING, QUEUED, QUIET, REPLACEABLE,
-  RETURNED, SHIELD, STARTED, STOPPING, SUSPENDED, Task, taskOf, THROWING, childrenOf, tasksUnder, endReasons, labelOf,
+  RETURNED, SHIELD, STARTED, STOPPING, SUSPENDED, Task, taskOf, THROWING, TIMED, childrenOf, tasksUnder, endReasons, labelOf,
 } from "./task.js";
 
 /** How many runs of the loop are going on now, those of every copy of skein in the process (a
@@ -40,13 +40,26 @@ function sharedRuns(): { n: number } {
  * slow after many quick ones still run up to 256 before the next look. */
 export const BUDGET = 16;
 const MAX_BUDGET = 256;
-/** The loop looks at the clock after steps 1, 2, 4 and 8 of a run (EARLY), then after every
- * 16th (EVERY + 1): tasks woken together that each compute for milliseconds no longer hold the
- * host for all of them (before, every 64th: 40 tasks of 3 ms held it ~160 ms), and at most 16
- * steps pass unseen, while quick hand-offs rarely pay for a read (a read after every step cost
- * a channel's ping-pong 10 %; a read is 45–70 ns, ~500 instructions, on this project's VMs). */
-const EARLY = 8;
-const EVERY = 15;
+/** Steps of a run that may pass between two looks at the clock (see `lookGap`). */
+const MAX_GAP = 16;
+/** How many steps after step `n` of a run the loop looks at the clock again, when `left` ms of
+ * the slice are left and a stretch between two looks takes `per` ms (the last one, or half the
+ * one before if that took longer, and so on): as many as fit in what is left if each step took
+ * the whole stretch, at most `n` and MAX_GAP, at least 1. Quick steps are looked at after steps
+ * 1, 2, 4, 8, then every 16th, so hand-offs rarely pay for a read (a read after every step cost
+ * a channel's ping-pong 10 %; a read is 45–70 ns, ~500 instructions, on this project's VMs);
+ * once a stretch has taken a while (a task that computes for milliseconds a step), after every
+ * step for the rest of the slice, so the run ends at the first step that ends past it. (After
+ * steps 1, 2, 4, 8 and every 16th whatever they took, eight tasks that each computed 4 ms
+ * behind quick ones held the host for 16–32 ms, found by review.) What this cannot see: slow
+ * steps that come right after quick ones, up to as many as those (at most MAX_GAP). A stretch
+ * made long by the collector or the machine costs a few more looks, halved at each. */
+function lookGap(n: number, per: number, left: number): number {
+  const most = n < MAX_GAP ? n : MAX_GAP;
+  if (per * most <= left) return most;
+  const fit = Math.floor(left / per);
+  return fit > 1 ? fit : 1;
+}
 /** Cancelled errors a task may swallow and wait again before it is reported and stopped. */
 const SWALLOW_LIMIT = 100;
 
@@ -482,7 +495,10 @@ export class Scheduler {
   private readonly hostHadTurn = () => {
     this.burst = -1;
   };
-  private readonly wakeFn = (t: Task) => this.resume(t, undefined, false, true);
+  private readonly wakeFn = (t: Task) => {
+    t.flags |= TIMED;
+    this.resume(t, undefined, false, true);
+  };
   /** An alarm fell due: it rings where a task woken now would run (see Alarm). */
   private readonly dueFn = (a: Alarm) => {
     a.due = true;
@@ -563,14 +579,19 @@ export class Scheduler {
   /** Fire due timers, then step ready tasks in FIFO order until none is left or the time slice
    * is used up; then let the clock arm the next deadline, and go on after the host's turn if
    * work is left. */
-  private loop(sliceEnd = this.look(0) + SLICE_MS): void {
+  private loop(sliceEnd?: number): void {
     if (this.running) return;
     this.running = true;
     runs.n++;
     this.sliceOver = false;
+    let lookedAt = NaN; // when the clock was last looked at (the run's start, if it has a slice of its own)
+    if (sliceEnd === undefined) sliceEnd = (lookedAt = this.look(0)) + SLICE_MS;
     this.sliceEnd = sliceEnd;
     let n = 0;
     let seen = 0; // steps when the clock was last looked at
+    let lookAt = 1; // the step after which it is looked at next
+    let per = 0; // how long a stretch between two looks takes (see lookGap)
+    let past = false; // a step past the slice's end was given (see TIMED)
     let fired = false; // timers fell due and were fired at the queue's end in this run
     let dueLeft = false; // timers fell due and are left to the run after the host's turn
     const gap = this.timersLeft; // (the timers are that run's: see timersLeft)
@@ -602,10 +623,18 @@ export class Scheduler {
             if (firedAtStart && this.timers.next() <= this.clock.dueBy()) this.sliceOver = dueLeft = true;
             break;
           }
-          if (fired) {
-            const over = this.look(n - seen) >= this.sliceEnd;
+          // The first wave runs in the run, and the loop looks at the clock after its first
+          // step, which may be the run's step past its slice (see TIMED). (Looked at only at the
+          // next fixed step, it ran after steps passed unseen: eight tasks stepping 4 ms each held
+          // the host for 32 ms, found by review.) A later wave only within the slice.
+          if (!fired) {
+            lookAt = n + 1;
+            past = true;
+          } else {
+            const now = this.look(n - seen);
             seen = n;
-            if (over) {
+            lookedAt = now;
+            if (now >= this.sliceEnd) {
               this.sliceOver = true;
               break;
             }
@@ -630,9 +659,21 @@ export class Scheduler {
         if ((++n & 63) === 0) renewNotes(); // young again (see noteMade)
         // (Not when nothing is queued: the run ends here unless a timer fell due. A run of one
         // step, as an I/O event's usually is, then reads the clock once, not twice.)
-        if (((n & EVERY) === 0 || (n <= EARLY && (n & (n - 1)) === 0)) && this.queue.size > 0) {
-          if (this.look(n - seen) >= this.sliceEnd) this.sliceOver = true;
+        if (n >= lookAt && this.queue.size > 0) {
+          const now = this.look(n - seen);
+          per = now - lookedAt > per / 2 ? now - lookedAt : per / 2;
+          if (now < this.sliceEnd) lookAt = n + lookGap(n, per, this.sliceEnd - now);
+          else if (past || !(this.queue.peek()!.flags & TIMED)) this.sliceOver = true;
+          else {
+            // Past the slice's end, a task its timer woke still gets its step if it is next,
+            // once a run: what it wakes is then queued before what the run's steps woke
+            // (promises that settle after it), not behind those tasks' next steps (a ticker's
+            // consumer behind two busy workers' steps, once the loop looked after each).
+            past = true;
+            lookAt = n + 1;
+          }
           seen = n;
+          lookedAt = now;
         }
         if (this.sliceOver) {
           this.sliceOver = this.queue.size > 0 || this.preempted !== null;
@@ -717,7 +758,7 @@ export class Scheduler {
     // A task dequeued while still suspended yielded cooperate(): it resumes with no value.
     let threw = (flags & (THROWING | SUSPENDED)) === THROWING;
     let input = flags & SUSPENDED ? undefined : t.slot;
-    t.flags = flags & ~(QUEUED | SUSPENDED | THROWING | REPLACEABLE);
+    t.flags = flags & ~(QUEUED | SUSPENDED | THROWING | REPLACEABLE | TIMED);
     t.slot = undefined;
     forgetOpening(); // an iterator opened outside the loop and never stepped is no first step here
     if (!(flags & STARTED)) this.start(t); // (this may open the body's iterator: its first step follows)

@@ -82,6 +82,9 @@ export const QUIET = 1 << 26;
  * this bit, which no task has: a field test, not `instanceof`, which cost every step ~60
  * instructions (callgrind, `pingpong`). */
 export const ALARM = 1 << 27;
+/** @internal Task bit: woken by its timer and not stepped since. Next in the queue when a run's
+ * slice ends, it still gets its step in that run, once a run (see `Scheduler.loop`). */
+export const TIMED = 1 << 28;
 
 /**
  * A body and what it owns (an implementation detail of {@link Task}): children, cleanups and

@@ -348,6 +348,28 @@ Loop("a task a timer woke wakes another in the same run, not behind the busy tas
   assert.ok(behind[behind.length >> 1]! <= 1, `the consumer ran ${behind.join(",")} worker steps after the tick`);
 });
 
+Loop("tasks that compute for milliseconds a step, woken behind quick ones, let the host run its timers", async () => {
+  // Each round wakes seven tasks that only sleep again, then eight that compute 4 ms. The loop
+  // looked at the clock after steps 1, 2, 4 and 8 whatever they took, so after the seventh quick
+  // step the first four slow ones passed unseen: 8 steps, 32 ms, between host turns (found by
+  // review). It now looks after each step once a stretch has taken long: two or three a run.
+  const median = await stepsPerHostTurn(
+    4,
+    function* (spin) {
+      for (let round = 0; round < 10; round++) {
+        const all = [];
+        for (let i = 0; i < 7; i++) all.push(yield* fork(sleep(1)));
+        for (let i = 0; i < 8; i++) all.push(yield* fork(function* () {
+          yield* sleep(1);
+          spin();
+        }));
+        for (const t of all) yield* join(t);
+      }
+    },
+  );
+  assert.ok(median <= 4, `${median} steps of 4 ms between host turns`);
+});
+
 Loop("a call of a task (an operation whose iterator is an effect's) joins it, even when the time slice ends just as the call opens it", async () => {
   const { value } = await runVirtual(function* () {
     const worker = yield* spawn(function* () {
