@@ -15,7 +15,7 @@ import { annotate, debugging, noteSite, siteOf, waitingSince } from "./stacks.js
 import { checkOperation, describe, isIterator, isOperation, isThenable, type OperationLike } from "./operation.js";
 import {
   CallFrame, ALARM, CLOSING, current, Deferred, Scope, DELIVERED, DELIVERY, DONE, FAILED, Frame, GENERATOR, HALTED, OVERDUE, PARKING, QUEUED, QUIET, REPLACEABLE,
-  RETURNED, SHIELD, STARTED, STOPPING, SUSPENDED, Task, taskOf, THROWING, TIMED, childrenOf, tasksUnder, endReasons, labelOf,
+  RETURNED, SHIELD, STARTED, STOPPING, SUSPENDED, Task, taskOf, THROWING, TIMED, SLOW, childrenOf, tasksUnder, endReasons, labelOf,
 } from "./task.js";
 
 /** How many runs of the loop are going on now, those of every copy of skein in the process (a
@@ -591,7 +591,8 @@ export class Scheduler {
     let seen = 0; // steps when the clock was last looked at
     let lookAt = 1; // the step after which it is looked at next
     let per = 0; // how long a stretch between two looks takes (see lookGap)
-    let past = false; // a step past the slice's end was given (see TIMED)
+    let past = false; // the step past the slice's end a run may give was given (see TIMED)
+    let over = false; // given after a look found the slice over
     let fired = false; // timers fell due and were fired at the queue's end in this run
     let dueLeft = false; // timers fell due and are left to the run after the host's turn
     const gap = this.timersLeft; // (the timers are that run's: see timersLeft)
@@ -626,7 +627,13 @@ export class Scheduler {
           // The first wave runs in the run, and the loop looks at the clock after its first
           // step, which may be the run's step past its slice (see TIMED). (Looked at only at the
           // next fixed step, it ran after steps passed unseen: eight tasks stepping 4 ms each held
-          // the host for 32 ms, found by review.) A later wave only within the slice.
+          // the host for 32 ms, found by review.) A later wave only within the slice, and none
+          // once the slice was found over: its tasks come first after the host's turn (else the
+          // step past the slice and the wave's first made two, found by review).
+          if (over) {
+            this.sliceOver = true;
+            break;
+          }
           if (!fired) {
             lookAt = n + 1;
             past = true;
@@ -651,6 +658,7 @@ export class Scheduler {
           continue;
         }
         const t = next as Task;
+        const timed = t.flags & TIMED;
         current.task = t;
         if (this.watcher === null) this.step(t);
         else this.observed(t);
@@ -661,15 +669,20 @@ export class Scheduler {
         // step, as an I/O event's usually is, then reads the clock once, not twice.)
         if (n >= lookAt && this.queue.size > 0) {
           const now = this.look(n - seen);
-          per = now - lookedAt > per / 2 ? now - lookedAt : per / 2;
+          const took = now - lookedAt; // (NaN: when the run began is not known)
+          per = took > per / 2 ? took : per / 2;
+          if (timed !== 0 && n - seen === 1) t.flags = took > SLICE_MS / MAX_GAP ? t.flags | SLOW : t.flags & ~SLOW;
           if (now < this.sliceEnd) lookAt = n + lookGap(n, per, this.sliceEnd - now);
-          else if (past || !(this.queue.peek()!.flags & TIMED)) this.sliceOver = true;
+          else if (past || timed !== 0 || (this.queue.peek()!.flags & (TIMED | SLOW)) !== TIMED) this.sliceOver = true;
           else {
             // Past the slice's end, a task its timer woke still gets its step if it is next,
             // once a run: what it wakes is then queued before what the run's steps woke
             // (promises that settle after it), not behind those tasks' next steps (a ticker's
-            // consumer behind two busy workers' steps, once the loop looked after each).
-            past = true;
+            // consumer behind two busy workers' steps, once the loop looked after each). Not
+            // when the step that ended the slice was a timer's too, nor to a task whose last
+            // such step was seen to take long: sleepers that each compute for a while held the
+            // host for two steps a run, not one (found by review).
+            past = over = true;
             lookAt = n + 1;
           }
           seen = n;

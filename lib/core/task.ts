@@ -85,6 +85,9 @@ export const ALARM = 1 << 27;
 /** @internal Task bit: woken by its timer and not stepped since. Next in the queue when a run's
  * slice ends, it still gets its step in that run, once a run (see `Scheduler.loop`). */
 export const TIMED = 1 << 28;
+/** @internal Task bit: the last step its timer woke that the loop timed alone (a look before and
+ * after it) took long, so it gets no step past a slice's end (see TIMED). */
+export const SLOW = 1 << 29;
 
 /**
  * A body and what it owns (an implementation detail of {@link Task}): children, cleanups and
