@@ -625,7 +625,8 @@ export class Scheduler {
             break;
           }
           // The first wave runs in the run, and the loop looks at the clock after its first
-          // step, which may be the run's step past its slice (see TIMED). (Looked at only at the
+          // step (here, if nothing else is queued), which may be the run's step past its slice
+          // (see TIMED). (Looked at only at the
           // next fixed step, it ran after steps passed unseen: eight tasks stepping 4 ms each held
           // the host for 32 ms, found by review.) A later wave only within the slice, and none
           // once the slice was found over: its tasks come first after the host's turn (else the
@@ -666,12 +667,14 @@ export class Scheduler {
         if (stepLeftUnused()) this.forgotten(t);
         if ((++n & 63) === 0) renewNotes(); // young again (see noteMade)
         // (Not when nothing is queued: the run ends here unless a timer fell due. A run of one
-        // step, as an I/O event's usually is, then reads the clock once, not twice.)
-        if (n >= lookAt && this.queue.size > 0) {
+        // step, as an I/O event's usually is, then reads the clock once, not twice. After the
+        // step past the slice, though: else it went untimed, and a task computing 8 ms each
+        // time its timer woke it was never marked SLOW, found by review.)
+        if (n >= lookAt && (this.queue.size > 0 || over)) {
           const now = this.look(n - seen);
           const took = now - lookedAt; // (NaN: when the run began is not known)
           per = took > per / 2 ? took : per / 2;
-          if (timed !== 0 && n - seen === 1) t.flags = took > SLICE_MS / MAX_GAP ? t.flags | SLOW : t.flags & ~SLOW;
+          if (timed !== 0 && n - seen === 1 && took >= 0) t.flags = took > SLICE_MS / MAX_GAP ? t.flags | SLOW : t.flags & ~SLOW;
           if (now < this.sliceEnd) lookAt = n + lookGap(n, per, this.sliceEnd - now);
           else if (past || timed !== 0 || (this.queue.peek()!.flags & (TIMED | SLOW)) !== TIMED) this.sliceOver = true;
           else {

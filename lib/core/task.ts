@@ -82,8 +82,9 @@ export const QUIET = 1 << 26;
  * this bit, which no task has: a field test, not `instanceof`, which cost every step ~60
  * instructions (callgrind, `pingpong`). */
 export const ALARM = 1 << 27;
-/** @internal Task bit: woken by its timer and not stepped since. Next in the queue when a run's
- * slice ends, it still gets its step in that run, once a run (see `Scheduler.loop`). */
+/** @internal Task bit: woken by its timer and not stepped since. Next in the queue when a look
+ * finds a run's slice over, it may still get its step in that run: once a run, not after a timer's
+ * task's own step, not after the first wave of timers ran, and not if SLOW (see `Scheduler.loop`). */
 export const TIMED = 1 << 28;
 /** @internal Task bit: the last step its timer woke that the loop timed alone (a look before and
  * after it) took long, so it gets no step past a slice's end (see TIMED). */
