@@ -626,11 +626,11 @@ export class Scheduler {
           }
           // The first wave runs in the run, and the loop looks at the clock after its first
           // step (here, if nothing else is queued), which may be the run's step past its slice
-          // (see TIMED). (Looked at only at the
-          // next fixed step, it ran after steps passed unseen: eight tasks stepping 4 ms each held
-          // the host for 32 ms, found by review.) A later wave only within the slice, and none
-          // once the slice was found over: its tasks come first after the host's turn (else the
-          // step past the slice and the wave's first made two, found by review).
+          // (see TIMED). (Looked at only at the next fixed step, it ran after steps passed
+          // unseen: eight tasks stepping 4 ms each held the host for 32 ms, found by review.) A
+          // later wave only within the slice, and none once the slice was found over: its tasks
+          // come first after the host's turn (else the step past the slice and the wave's first
+          // made two, found by review).
           if (over) {
             this.sliceOver = true;
             break;
