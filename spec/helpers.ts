@@ -92,7 +92,9 @@ export async function undisturbed<T>(scenario: () => Promise<{ value: T; disturb
  * wait share) was over when it ended, or the microtasks `during` queued (an event's run, a
  * reaction's) began so late that the slice may have been over when they ran (the process
  * stalled after `a`'s step; when they began, not ended: a spec's run there computes past the
- * slice on purpose).
+ * slice on purpose), or the spec's event or reaction was `handled()` so late (the process
+ * stalled among those microtasks, before the event's run looked at the clock: 4.3 ms once, in a
+ * full run on Node 24 beside two busy processes) that the slice may have been over by then.
  * `timing(marks)` says when each happened (and when each of `marks`, `performance.now()` times,
  * did), for a failure's message.
  */
@@ -100,12 +102,20 @@ export function timersLeftForHostTurn(
   s: Pick<Scheduler, "run">,
   log: string[],
   during: () => void,
-): { done: Promise<unknown>; disturbed: () => boolean; timing: (marks?: Record<string, number>) => string } {
+): {
+  done: Promise<unknown>;
+  disturbed: () => boolean;
+  timing: (marks?: Record<string, number>) => string;
+  /** Call once the event or reaction `during` brought about has been handled (its run, if it
+   * ran, is over: after the write that emitted the event, say). */
+  handled: () => void;
+} {
   let bFrom = 0;
   let aFrom = 0;
   let aWoke = 0;
   let aDone = 0;
   let micro = 0;
+  let handledAt = NaN;
   const a = s.run(function* () {
     aFrom = performance.now();
     yield* sleep(2);
@@ -122,13 +132,16 @@ export function timersLeftForHostTurn(
     log.push("b");
   });
   // (a's run began at a's deadline or later, 2 ms after aFrom less a clock grain: its slice lasts
-  // until 6.5 ms after aFrom at the least.)
-  const disturbed = () => aWoke - bFrom >= 2.75 || aDone - aWoke >= 4 || micro - aFrom >= 2 + SLICE_MS - 0.5;
+  // until 6.5 ms after aFrom at the least. It began before a woke, by far less than a
+  // millisecond unless the process stalled there too: its slice lasts until 4 ms after that.)
+  const disturbed = () =>
+    aWoke - bFrom >= 2.75 || aDone - aWoke >= 4 || micro - aFrom >= 2 + SLICE_MS - 0.5 || handledAt - aWoke >= SLICE_MS - 1;
   // For a failure's message: when each happened, in ms from b's sleep.
   const timing = (marks: Record<string, number> = {}) => {
     const at = (t: number) => (t - bFrom).toFixed(2);
-    const more = Object.entries(marks).map(([what, t]) => `, ${what} at ${at(t)}`);
+    const handled = Number.isNaN(handledAt) ? {} : { "the event or reaction was handled": handledAt };
+    const more = Object.entries({ ...handled, ...marks }).map(([what, t]) => `, ${what} at ${at(t)}`);
     return `b began its sleep at 0, a woke at ${at(aWoke)} and ended its step at ${at(aDone)}, the microtasks it queued began at ${at(micro)}${more.join("")} (ms)${disturbed() ? "; disturbed, as every try was" : ""}`;
   };
-  return { done: Promise.all([a, b]), disturbed, timing };
+  return { done: Promise.all([a, b]), disturbed, timing, handled: () => (handledAt = performance.now()) };
 }

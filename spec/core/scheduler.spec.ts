@@ -277,10 +277,11 @@ Loop("a promise settled while due timers wait for the host's turn wakes its task
     const c = s.run(function* () {
       log.push(`c ${yield* call(() => p)}`);
     });
-    const { done, disturbed, timing } = timersLeftForHostTurn(s, log, () => {
+    const { done, disturbed, timing, handled } = timersLeftForHostTurn(s, log, () => {
       turnedBeforeA = turned;
       setImmediate(() => log.push("host"));
       settle("settled");
+      queueMicrotask(handled); // after the reaction (queued by settle) and the run it began
     });
     // The burst of microtask runs these started ends at the host's next turn; on a loaded machine
     // a's timer may fire before it, and the reaction then rightly waits (the burst's slice is over).

@@ -275,9 +275,9 @@ Wake("an event while due timers wait for the host's turn runs its task at once; 
     const s = createScheduler();
     const log: string[] = [];
     const { pt, r } = lineReader(s, log);
-    const { done, disturbed, timing } = timersLeftForHostTurn(s, log, () => {
+    const { done, disturbed, timing, handled } = timersLeftForHostTurn(s, log, () => {
       setImmediate(() => log.push("host"));
-      queueMicrotask(() => pt.write("x\n")); // the event, once a's run has ended
+      queueMicrotask(() => (pt.write("x\n"), handled())); // the event, once a's run has ended
     });
     await Promise.all([done, r]);
     return { value: { log, timing: timing() }, disturbed: disturbed() };
