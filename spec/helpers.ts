@@ -1,6 +1,6 @@
 // Shared by the specs: virtual-clock schedulers, outcomes of tasks, and error collection.
 
-import { createScheduler, sleep, Task, type OperationLike, type Scheduler } from "../lib/index.js";
+import { createScheduler, sleep, Task, type Operation, type OperationLike, type Scheduler } from "../lib/index.js";
 import { SLICE_MS } from "../lib/core/clock.js";
 
 /** A virtual-clock scheduler whose secondary errors are collected instead of printed. */
@@ -144,4 +144,29 @@ export function timersLeftForHostTurn(
     return `b began its sleep at 0, a woke at ${at(aWoke)} and ended its step at ${at(aDone)}, the microtasks it queued began at ${at(micro)}${more.join("")} (ms)${disturbed() ? "; disturbed, as every try was" : ""}`;
   };
   return { done: Promise.all([a, b]), disturbed, timing, handled: () => (handledAt = performance.now()) };
+}
+
+/** The steps of `ms` ms each that run between two callbacks of a host setInterval(1), a count
+ * for each such turn (turns with none left out), with a scheduler running `program(spin)`. */
+export async function hostTurnSteps(ms: number, program: (spin: () => void) => Operation<void>): Promise<number[]> {
+  let steps = 0;
+  const counts: number[] = [];
+  const spin = () => {
+    const until = performance.now() + ms;
+    while (performance.now() < until);
+    steps++;
+  };
+  const probe = setInterval(() => {
+    if (steps > 0) counts.push(steps);
+    steps = 0;
+  }, 1);
+  await createScheduler().run(() => program(spin));
+  clearInterval(probe);
+  return counts;
+}
+
+/** The median of `hostTurnSteps`. */
+export async function stepsPerHostTurn(ms: number, program: (spin: () => void) => Operation<void>): Promise<number> {
+  const counts = (await hostTurnSteps(ms, program)).sort((a, b) => a - b);
+  return counts[counts.length >> 1]!;
 }

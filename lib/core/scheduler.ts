@@ -466,6 +466,12 @@ export class Scheduler {
   private unseen = 0;
   /** When the current run of microtask-started ticks began (-1: the host has had a turn since). */
   private burst = -1;
+  /** When the last run an I/O event began in its callback started (see runHere), unless the host
+   * has had a turn since a burst began after it: a burst that begins within a slice of it
+   * begins there (see beginBurst). Not a burst of its own: that would cost a host callback
+   * (`hostHadTurn`) for every event. Once the host has had a turn that no burst saw, a burst
+   * may still begin there, and its slice is the shorter for it: the host is let in sooner. */
+  private eventRun = -Infinity;
   /** A run on a microtask (see kick) gets what is left of the burst's slice, not a slice of its
    * own: else a burst of promise wakes could hold the host for two slices and a step. */
   private readonly microTick = () => {
@@ -494,6 +500,7 @@ export class Scheduler {
   };
   private readonly hostHadTurn = () => {
     this.burst = -1;
+    this.eventRun = -Infinity;
   };
   private readonly wakeFn = (t: Task) => {
     t.flags |= TIMED;
@@ -1169,10 +1176,7 @@ export class Scheduler {
       // now, unless the microtasks' slice is over. The clock is read at each run, as `kick`
       // does: one step may compute for milliseconds.
       const now = this.look(1);
-      if (this.burst < 0) {
-        this.burst = now;
-        this.clock.defer(this.hostHadTurn);
-      }
+      if (this.burst < 0) this.beginBurst(now);
       if (now - this.burst <= SLICE_MS && (this.timersLeft || this.timers.size === 0 || this.timers.next() > this.clock.dueBy())) {
         this.input(t, value, threw, true);
         return this.runNow(t);
@@ -1217,17 +1221,28 @@ export class Scheduler {
    */
   runHere(): void {
     if (runs.n !== 0 || this.scheduled || (this.deferred && !this.timersLeft)) return this.kick();
-    if (!this.deferred) return this.loop();
+    if (!this.deferred) {
+      this.loop();
+      this.eventRun = this.sliceEnd - SLICE_MS; // (when it began: see loop)
+      return;
+    }
     // Waiting for the host's turn only for timers: the runs of the events meanwhile share what is
     // left of the burst's slice, as promise-woken ones do (events written from microtasks, say,
     // must not run on with a slice each while the host and the timers wait; found by review),
     // then wait for that turn.
     const now = this.look(1);
-    if (this.burst < 0) {
-      this.burst = now;
-      this.clock.defer(this.hostHadTurn);
-    }
+    if (this.burst < 0) this.beginBurst(now);
     if (now - this.burst <= SLICE_MS) this.loop(this.burst + SLICE_MS);
+  }
+
+  /** The first run on a microtask since the host's last turn begins the burst that the runs
+   * after it share: from `now`, or from the start of the run an I/O event began in its callback
+   * (see eventRun) if that is not a slice ago. (From `now`, a promise the event's task awaited
+   * started a slice of its own: a task computing 4 ms a step, woken by an event, then by
+   * promises, ran three steps a host turn, not two.) */
+  private beginBurst(now: number): void {
+    this.burst = now - this.eventRun <= SLICE_MS ? this.eventRun : now;
+    this.clock.defer(this.hostHadTurn);
   }
 
   /** @internal `w` waits for `t` to finish: a joiner or canceller, a promise, or a function.
@@ -1298,10 +1313,7 @@ export class Scheduler {
   kick(): void {
     if (this.running || this.scheduled || this.deferred) return;
     const now = this.look(1);
-    if (this.burst < 0) {
-      this.burst = now;
-      this.clock.defer(this.hostHadTurn);
-    }
+    if (this.burst < 0) this.beginBurst(now);
     if (now - this.burst > SLICE_MS) return this.deferLoop();
     this.scheduled = true;
     void resolved.then(this.microTick); // a reaction: queueMicrotask makes an async resource each call in Node

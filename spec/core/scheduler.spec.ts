@@ -9,7 +9,7 @@ import {
 import { BUDGET, Scheduler } from "../../lib/core/scheduler.js";
 import { RealClock, SLICE_MS, type Host } from "../../lib/core/clock.js";
 import { handlers } from "../../lib/core/handlers.js";
-import { framesAboveLoop, outcome, runVirtual, timersLeftForHostTurn, undisturbed, virtual } from "../helpers.js";
+import { framesAboveLoop, outcome, runVirtual, stepsPerHostTurn, timersLeftForHostTurn, undisturbed, virtual } from "../helpers.js";
 import { measure, type Fairness } from "../../bench/fairness.js";
 
 
@@ -175,26 +175,6 @@ Loop("a task whose synchronous calls each compute a while lets the host run its 
   );
   assert.type(ratio, "number", String(ratio));
 });
-
-/** The median of the steps of `ms` ms each that run between two callbacks of a host
- * setInterval(1) (turns with none left out), with a scheduler running `program(spin)`. */
-async function stepsPerHostTurn(ms: number, program: (spin: () => void) => Operation<void>): Promise<number> {
-  let steps = 0;
-  const counts: number[] = [];
-  const spin = () => {
-    const until = performance.now() + ms;
-    while (performance.now() < until);
-    steps++;
-  };
-  const probe = setInterval(() => {
-    if (steps > 0) counts.push(steps);
-    steps = 0;
-  }, 1);
-  await createScheduler().run(() => program(spin));
-  clearInterval(probe);
-  counts.sort((a, b) => a - b);
-  return counts[counts.length >> 1]!;
-}
 
 Loop("steps woken by a host timer, then by promises, share one slice a host turn", async () => {
   // The promise wakes after a timer's run began a slice of their own unless that run had

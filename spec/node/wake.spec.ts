@@ -9,7 +9,7 @@ import * as assert from "uvu/assert";
 import { PassThrough } from "node:stream";
 import { call, cooperate, createScheduler, Park, PARKED, sleep, wake, type Scheduler, type Task } from "../../lib/index.js";
 import { Reader } from "../../lib/node/index.js";
-import { timersLeftForHostTurn, undisturbed } from "../helpers.js";
+import { hostTurnSteps, timersLeftForHostTurn, undisturbed } from "../helpers.js";
 
 const Wake = suite("a read woken by a data event");
 
@@ -193,6 +193,30 @@ Wake("the woken task's step wakes another: it runs in the same callback, unless 
     // Within the slice the loop goes on to the task woken; past it, that task waits for the host's turn.
     assert.is(other, busyMs === 0, `busy ${busyMs} ms`);
   }
+});
+
+Wake("steps woken by an event, then by promises, share one slice a host turn", async () => {
+  // The event's run began a slice; a promise its step awaited then began a slice of its own (a
+  // reaction's), so a task computing 4 ms a step ran three steps a host turn, not two, as it
+  // did for a host timer's run before that was mended (a request handler that awaits a cache
+  // between computations, say).
+  const turns = await hostTurnSteps(4, function* (spin) {
+    const pt = new PassThrough();
+    const reader = new Reader(pt);
+    for (let r = 0; r < 30; r++) {
+      setImmediate(() => pt.write("x\n")); // the event, from a host callback
+      yield* reader.readLine();
+      spin();
+      for (let k = 0; k < 4; k++) {
+        yield* call(async () => k);
+        spin();
+      }
+    }
+  });
+  // (Alone, before: three steps and two in turn. Beside busy processes most turns hold one step,
+  // as a step descheduled runs past the slice; before, 8 to 10 of them still held three.)
+  const long = turns.filter((n) => n >= 3).length;
+  assert.ok(long <= 4, `${long} host turns of ${turns.length} waited for three or more steps of 4 ms: ${turns.join(" ")}`);
 });
 
 Wake("a timer due when the event arrives fires in the same run, after the task it woke", async () => {
