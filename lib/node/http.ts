@@ -333,7 +333,7 @@ function* startServer(port: number, host: string, handler: Handler): Operation<S
   // (an error thrown in a `call` inside the handler would not name it otherwise).
   const name = typeof handler.name === "string" && handler.name !== "" ? `request ${handler.name}` : "request";
   const handle = (res: http.ServerResponse, server: Task<void>) => void new Exchange(res, handler, eager, server, name);
-  return yield* serveConnections(raw, port, host, subscribe, drop, handle, (p, task) => new Server(p, task));
+  return yield* serveConnections(raw, port, host, subscribe, drop, handle, (p, task, shut) => new Server(p, task, shut));
 }
 
 /** The body of a 500 (ASCII: its length in bytes). */

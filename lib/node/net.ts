@@ -145,6 +145,8 @@ export class Server {
     readonly port: number,
     /** The task that accepts connections and owns their handlers. */
     readonly task: Task<void>,
+    /** Close the listener and wait until the port is free (see serveConnections). */
+    private readonly shut: () => Operation<void>,
   ) {}
 
   /**
@@ -158,6 +160,9 @@ export class Server {
    */
   *close(): Operation<void> {
     yield* cancel(this.task);
+    // (Its task, cancelled before it ran, never closed the listener: closed here, so that the
+    // port is free when this returns, not when the scope that called `listen` ends.)
+    yield* this.shut();
   }
 }
 
@@ -199,7 +204,7 @@ function* startListener(port: number, host: string, handler: (socket: Socket) =>
   const drop = (s: Socket) => void s.socket.destroy();
   const handle = (s: Socket, server: Task<void>, unstarted: Pending<Socket>) =>
     void server.sched.child(server.top, connection(pend(unstarted, s), handler), FORK, "connection");
-  return yield* serveConnections(raw, port, host, subscribe, drop, handle, (port, task) => new Server(port, task));
+  return yield* serveConnections(raw, port, host, subscribe, drop, handle, (port, task, shut) => new Server(port, task, shut));
 }
 
 /** @internal Listen on `port`, waiting until bound; cancelling closes the listener. */
@@ -257,7 +262,7 @@ export function* serveConnections<I extends {}, R>(
   subscribe: (push: (item: I) => void) => () => void,
   drop: (item: I) => void,
   handle: (item: I, server: Task<void>, unstarted: Pending<I>) => void,
-  make: (port: number, task: Task<void>) => R,
+  make: (port: number, task: Task<void>, shut: () => Operation<void>) => R,
 ): Operation<R> {
   const unstarted: Pending<I> = { item: undefined as unknown as I, prev: null, next: null };
   let task: Task<void> | null = null;
@@ -323,7 +328,7 @@ export function* serveConnections<I extends {}, R>(
     throw e;
   }
   for (const item of early.splice(0)) deliver(item); // dropped if the scope is cancelled already
-  return make(bound, task);
+  return make(bound, task, shut);
 }
 
 /** The connection's peer, `"127.0.0.1:50312"`, for a report if its handler fails, or undefined.

@@ -21,6 +21,24 @@ async function plainServer(handler: http.RequestListener): Promise<{ url: string
   };
 }
 
+ioTest("an HTTP server closed at once, before its task has run, has freed its port when close() returns", async () => {
+  const s = real();
+  await s.run(function* () {
+    const server = yield* serve({ port: 0 }, function* (_req, res) {
+      yield* res.end("hi");
+    });
+    yield* server.close();
+    yield* call(
+      () =>
+        new Promise<void>((resolve, reject) => {
+          const again = net.createServer();
+          again.once("error", reject);
+          again.listen(server.port, "127.0.0.1", () => again.close(() => resolve()));
+        }),
+    );
+  });
+});
+
 ioTest("a coroutine server and client: status, headers, JSON both ways, the body as a stream", async () => {
   const s = real();
   const got = await s.run(function* () {

@@ -117,6 +117,28 @@ ioTest("1,000 concurrent connections; cancelling the server runs every handler's
   await new Promise((r) => again.close(r));
 });
 
+/** Listen on `port` with a plain node server, then close it: fails (EADDRINUSE) if someone still listens there. */
+function takePort(port: number): Promise<void> {
+  const again = net.createServer();
+  return new Promise<void>((resolve, reject) => {
+    again.once("error", reject);
+    again.listen(port, "127.0.0.1", () => again.close(() => resolve()));
+  });
+}
+
+ioTest("a server closed at once, before its task has run, has freed its port when close() returns", async () => {
+  // Its accept task, cancelled before its first step, never ran the finally that closes the
+  // listener: close() returned with the port still taken, until the caller's scope ended (a
+  // demo that asked the system for a free port this way handed redis-server a port in use).
+  const s = real();
+  await s.run(function* () {
+    const server = yield* listen({ port: 0 }, echo);
+    yield* server.close();
+    yield* call(() => takePort(server.port));
+    yield* server.close(); // again: nothing more to do
+  });
+});
+
 ioTest("write waits for drain when the peer does not read (backpressure)", async () => {
   const s = real();
   let peerSocket: net.Socket | undefined;
