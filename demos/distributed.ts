@@ -5,21 +5,39 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ensure, sleep, spawn, type Operation } from "../lib/index.js";
-import { subprocess, type Subprocess } from "../lib/node/index.js";
+import { listen, subprocess, type Subprocess } from "../lib/node/index.js";
 import { queue } from "../lib/redis/index.js";
 import type { Demo } from "./demo.js";
 
 const here = fileURLToPath(new URL(".", import.meta.url));
 
+/** A free port on 127.0.0.1, as the system picks one: redis-server cannot pick its own, and a
+ * port picked at random may be taken (by another program, or a connection's local end). */
+function* freePort(): Operation<number> {
+  const server = yield* listen({ port: 0 }, function* () {});
+  const port = server.port;
+  yield* server.close();
+  return port;
+}
+
 /** Start a redis-server of our own on a free port, in a temporary directory; stopped with the scope. */
 function* ownRedis(): Operation<string> {
   const dir = mkdtempSync(join(tmpdir(), "skein-demo-redis-"));
   yield* ensure(() => rmSync(dir, { recursive: true, force: true }));
-  const port = 20_000 + Math.floor(Math.random() * 20_000);
-  const server = yield* subprocess("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir]);
+  const port = yield* freePort();
+  let server: Subprocess;
+  try {
+    server = yield* subprocess("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir]);
+  } catch (e) {
+    if ((e as { code?: unknown }).code !== "ENOENT") throw e;
+    throw new Error("redis-server is not installed: apt-get install redis-server, or set REDIS_URL to a Redis of yours", { cause: e });
+  }
+  const said: string[] = []; // its last lines, for the error if it stops before it is ready
   let line: string | undefined;
-  while ((line = yield* server.stdout.readLine()) !== undefined && !line.includes("Ready to accept connections"));
-  if (line === undefined) throw new Error(`redis-server did not start (is it installed? apt-get install redis-server)`);
+  while ((line = yield* server.stdout.readLine()) !== undefined && !line.includes("Ready to accept connections")) {
+    if (said.push(line) > 5) said.shift();
+  }
+  if (line === undefined) throw new Error(`redis-server on port ${port} stopped before it was ready; it said:\n${said.join("\n")}`);
   yield* spawn(function* drain() {
     while ((yield* server.stdout.readLine()) !== undefined);
   });
