@@ -161,8 +161,10 @@ export class Server {
   *close(): Operation<void> {
     yield* cancel(this.task);
     // (Its task, cancelled before it ran, never closed the listener: closed here, so that the
-    // port is free when this returns, not when the scope that called `listen` ends.)
-    yield* this.shut();
+    // port is free when this returns, not when the scope that called `listen` ends. Shielded, as
+    // the task's own close is: in a cancelled scope, a cleanup's `finally`, the wait for the port
+    // threw Cancelled past the code after this, found by review.)
+    yield* shield(this.shut);
   }
 }
 

@@ -139,6 +139,28 @@ ioTest("a server closed at once, before its task has run, has freed its port whe
   });
 });
 
+ioTest("close() in the finally of a cancelled task returns, the port free, and the code after it runs", async () => {
+  const s = real();
+  const log: string[] = [];
+  await s.run(function* () {
+    let port = 0;
+    const t = yield* spawn(function* () {
+      const server = yield* listen({ port: 0 }, echo);
+      port = server.port;
+      try {
+        yield* suspend();
+      } finally {
+        yield* server.close(); // in a cancelled scope, where a wait throws Cancelled
+        log.push("after close");
+      }
+    });
+    yield* sleep(5);
+    yield* cancel(t);
+    yield* call(() => takePort(port));
+  });
+  assert.equal(log, ["after close"]);
+});
+
 ioTest("write waits for drain when the peer does not read (backpressure)", async () => {
   const s = real();
   let peerSocket: net.Socket | undefined;
