@@ -345,8 +345,10 @@ Wake("an event after a host timer's run, while due timers wait, runs at once eve
     const timing = `a woke at ${at(aWoke)}, ended its step at ${at(aDone)}, the event at ${at(event)}, handled by ${at(handled)} (ms from the start)`;
     // Disturbed: a woke after b's deadline (both fired at once), or so late, or the event came or
     // was handled so late (the process stalled in the write, before the event's run looked at the
-    // clock), that a's own slice was over; or the event came before the first burst's slice ended.
-    const disturbed = aWoke - t0 >= 4.25 || handled - aWoke >= 4.5 || event - t0 < 5.25;
+    // clock), that a's own slice (5 ms from just before a woke) was over; or the event came before
+    // the first burst's slice ended. (Handled 4 ms after a woke at the least: at 4.5, beside two
+    // busy processes, every try of 20 was disturbed in 4 runs of 12, found by review.)
+    const disturbed = aWoke - t0 >= 4.25 || handled - aWoke >= 4.85 || event - t0 < 5.25;
     return { value: { log, timing }, disturbed };
   });
   assert.equal(log, ["a", "read x", "host", "b"], timing);
