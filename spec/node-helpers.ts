@@ -5,7 +5,7 @@ import * as assert from "uvu/assert";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Server } from "node:net";
+import { createServer, Server } from "node:net";
 import { cooperate, createScheduler, spawn, type Operation, type Scheduler } from "../lib/index.js";
 
 /** A real-clock scheduler whose unpropagated errors are collected instead of printed. */
@@ -100,4 +100,14 @@ export function* hogs(n: number, stop: () => boolean): Operation<void> {
     });
   }
   yield* cooperate();
+}
+
+/** Listen on `port` with a plain node server, then close it: rejects (EADDRINUSE) if someone
+ * still listens there. */
+export function takePort(port: number): Promise<void> {
+  const again = createServer();
+  return new Promise<void>((resolve, reject) => {
+    again.once("error", reject);
+    again.listen(port, "127.0.0.1", () => again.close(() => resolve()));
+  });
 }

@@ -6,7 +6,7 @@ import * as net from "node:net";
 import type { AddressInfo } from "node:net";
 import { call, cancel, channel, cooperate, createScheduler, fork, sleep, spawn, suspend, timeout, wait, type Operation, type Task } from "../../lib/index.js";
 import { get, type Handler, request, serve } from "../../lib/node/index.js";
-import { hogs, ioTest, onNextListen, real } from "../node-helpers.js";
+import { hogs, ioTest, onNextListen, real, takePort } from "../node-helpers.js";
 
 /** A plain node:http server for the client specs. */
 async function plainServer(handler: http.RequestListener): Promise<{ url: string; close: () => Promise<void> }> {
@@ -28,14 +28,7 @@ ioTest("an HTTP server closed at once, before its task has run, has freed its po
       yield* res.end("hi");
     });
     yield* server.close();
-    yield* call(
-      () =>
-        new Promise<void>((resolve, reject) => {
-          const again = net.createServer();
-          again.once("error", reject);
-          again.listen(server.port, "127.0.0.1", () => again.close(() => resolve()));
-        }),
-    );
+    yield* call(() => takePort(server.port));
   });
 });
 

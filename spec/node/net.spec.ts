@@ -5,7 +5,7 @@ import * as net from "node:net";
 import { action, all, call, cancel, cooperate, fork, join, sleep, spawn, suspend, timeout, wait, type Task } from "../../lib/index.js";
 import { connect, listen, once, type Socket } from "../../lib/node/index.js";
 import { outcome } from "../helpers.js";
-import { hogs, ioTest, onNextListen, real } from "../node-helpers.js";
+import { hogs, ioTest, onNextListen, real, takePort } from "../node-helpers.js";
 
 function* echo(socket: Socket) {
   let line;
@@ -108,23 +108,8 @@ ioTest("1,000 concurrent connections; cancelling the server runs every handler's
     assert.is(finallies, N);
     for (const c of clients) yield* cancel(c);
   });
-  // The port is free again: a plain server can take it.
-  const again = net.createServer();
-  await new Promise<void>((resolve, reject) => {
-    again.once("error", reject);
-    again.listen(port, "127.0.0.1", resolve);
-  });
-  await new Promise((r) => again.close(r));
+  await takePort(port); // the port is free again: a plain server can take it
 });
-
-/** Listen on `port` with a plain node server, then close it: fails (EADDRINUSE) if someone still listens there. */
-function takePort(port: number): Promise<void> {
-  const again = net.createServer();
-  return new Promise<void>((resolve, reject) => {
-    again.once("error", reject);
-    again.listen(port, "127.0.0.1", () => again.close(() => resolve()));
-  });
-}
 
 ioTest("a server closed at once, before its task has run, has freed its port when close() returns", async () => {
   // Its accept task, cancelled before its first step, never ran the finally that closes the
