@@ -8,6 +8,12 @@
 // still compiles in the first few thousand; at A = 1,000 a request counts five times its cost).
 // V8's seeds are fixed: `http` at 8,000 vs 40,000 repeats within a few instructions, `tcp` at
 // 4,000 vs 16,000 within a few hundred, though now and then a run is thousands off: take two.
+// But `tcp skein` is still warming up there: TurboFan compiles ~3,000 instructions a message of
+// it between 4,000 and 16,000 (callbacks' none), ~1,200 between 16,000 and 48,000, and ~130
+// from 48,000 to 112,000: compare kinds at 48000 112000 (a few minutes), where the count is the
+// steady state's (2026-12-06: skein 32,965 and callbacks 27,314, 83 %; at 4,000 vs 16,000, 75 %).
+// At 1,000 clients, connecting all at once to a listener slowed by valgrind can overflow its
+// backlog (Node's 511): a client is reset, and the run fails saying which (it waited for ever).
 // `http`: bench/io/server.mjs loading itself over raw keep-alive connections (default 100), the
 // client's share included, the same for every kind: compare differences. `http-server`: the
 // server alone under callgrind, in its own process, loaded by the same client from this one:

@@ -73,11 +73,15 @@ export async function echoCallbacks({ clients, ms = 0, messages = Infinity }) {
   let count = 0;
   let running = true;
   let open = clients;
-  let allDone;
-  const done = new Promise((r) => (allDone = r));
+  let allDone, failed;
+  const done = new Promise((resolve, reject) => ((allDone = resolve), (failed = reject)));
+  done.catch(() => {}); // (awaited below, once the measurement is over)
+  // A client that errors (its connect refused or reset, say) would never count itself out: the
+  // run fails, saying so, instead of waiting for ever (as skein's side fails at its connect).
+  const fail = (who) => (e) => failed(new Error(`${who} failed: ${e.message}`, { cause: e }));
   const server = net.createServer((c) => {
     c.on("data", lines((line) => c.write(line + "\n")));
-    c.on("error", () => {});
+    c.on("error", fail("an echo connection"));
   });
   await new Promise((r) => server.listen(0, "127.0.0.1", r));
   const port = server.address().port;
@@ -86,7 +90,7 @@ export async function echoCallbacks({ clients, ms = 0, messages = Infinity }) {
     const s = net.connect(port, "127.0.0.1");
     const msg = `message from ${i}\n`;
     s.on("connect", () => s.write(msg));
-    s.on("error", () => {});
+    s.on("error", fail(`client ${i}`));
     s.on(
       "data",
       lines(() => {
@@ -106,9 +110,12 @@ export async function echoCallbacks({ clients, ms = 0, messages = Infinity }) {
     rate = { rate: ((count - start) / ms) * 1000, cpu: (cpuNow() - c0) / (count - start) };
     running = false;
   }
-  await done;
-  for (const s of sockets) s.destroy();
-  await new Promise((r) => server.close(r));
+  try {
+    await done;
+  } finally {
+    for (const s of sockets) s.destroy();
+    await new Promise((r) => server.close(r));
+  }
   return ms > 0 ? rate : count;
 }
 
