@@ -5,23 +5,46 @@
 //   node bench/callgrind-profile.mjs pingpong 5000 55000          (a bench/callgrind.mjs workload)
 //   node bench/callgrind-profile.mjs echo-skein 48000 112000 300  (or echo-callbacks; below
 //   48,000 skein's side still compiles: see bench/io/callgrind.mjs)
+//   node bench/callgrind-profile.mjs http-server-skein 20000 100000 300   (or http-server-node)
 // echo-skein and echo-callbacks are the TCP echo of bench/io/echo.mjs, 100 clients, both ends in
 // the process (a count of n sends n + 99 messages; the 99 cancel out in the difference).
+// http-server-skein and http-server-node are bench/io/server.mjs's hello server (skein's `serve`
+// or `node:http`) alone under callgrind, n requests sent to it over one keep-alive connection
+// from this process, as `bench/io/callgrind.mjs http-server KIND A B 1` counts them.
 // Inlined functions are counted in their caller. Needs valgrind (callgrind_annotate too).
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { loadHttp } from "./io/client.mjs";
 
 const [w, a = "5000", b = "55000", rows = "30"] = process.argv.slice(2);
 const echo = /^echo-(skein|callbacks)$/.exec(w);
-const script = fileURLToPath(new URL(echo ? "./io/echo.mjs" : "./callgrind.mjs", import.meta.url));
-const args = (n) => (echo ? [echo[1], "100", n] : [w, n]);
+const http = /^http-server-(skein|node)$/.exec(w);
+const script = fileURLToPath(new URL(echo ? "./io/echo.mjs" : http ? "./io/server.mjs" : "./callgrind.mjs", import.meta.url));
+const args = (n) => (echo ? [echo[1], "100", n] : http ? [http[1] === "node" ? "node:http" : "skein", "hello", "serve"] : [w, n]);
 
-function profile(n) {
+/** Run the workload at `n` items under callgrind, into `out`. */
+async function counted(n, out) {
+  const child = spawn("valgrind", ["--tool=callgrind", "--smc-check=all-non-file", `--callgrind-out-file=${out}`,
+    "node", "--single-threaded", "--random-seed=1", "--hash-seed=1", "--perf-basic-prof", script, ...args(n)], { stdio: ["pipe", "pipe", "pipe"] });
+  let err = "";
+  let printed = "";
+  child.stderr.on("data", (d) => (err += d));
+  const firstLine = new Promise((resolve) => child.stdout.on("data", (d) => (printed += d).includes("\n") && resolve(printed)));
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  if (http) {
+    // The server prints its port, then serves until its stdin ends.
+    const line = await Promise.race([firstLine, exited.then((code) => Promise.reject(new Error(`the server exited with ${code} before it listened: ${err}`)))]);
+    await loadHttp(Number(line.trim()), Number(n), 1);
+  }
+  child.stdin.end();
+  const code = await exited;
+  if (code !== 0) throw new Error(`${script} exited with ${code}: ${err}`);
+}
+
+async function profile(n) {
   const out = `/tmp/callgrind-profile.${process.pid}.${n}`;
-  const log = execFileSync("valgrind", ["--tool=callgrind", "--smc-check=all-non-file", `--callgrind-out-file=${out}`,
-    "node", "--single-threaded", "--random-seed=1", "--hash-seed=1", "--perf-basic-prof", script, ...args(n)], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
-  void log;
+  await counted(n, out);
   const text = execFileSync("callgrind_annotate", ["--threshold=100", out], { encoding: "utf8", maxBuffer: 1 << 28 });
   // The pid from the profile's own header (a stale /tmp/perf-*.map of another process is never read).
   const pid = /^pid:\s*(\d+)/m.exec(readFileSync(out, "utf8").slice(0, 4000))?.[1];
@@ -56,7 +79,7 @@ function profile(n) {
   return by;
 }
 
-const A = profile(a), B = profile(b), items = Number(b) - Number(a);
+const A = await profile(a), B = await profile(b), items = Number(b) - Number(a);
 const diff = [...new Set([...A.keys(), ...B.keys()])].map((k) => [((B.get(k) ?? 0) - (A.get(k) ?? 0)) / items, k]).sort((x, y) => y[0] - x[0]);
 console.log(`${w}: ${Math.round(diff.reduce((s, [d]) => s + d, 0))} instructions per item, by function (${a} vs ${b} items)`);
 for (const [d, k] of diff.slice(0, Number(rows))) if (Math.abs(d) >= 3) console.log(`${d.toFixed(1).padStart(8)}  ${k.slice(0, 120)}`);
