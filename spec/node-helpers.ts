@@ -2,7 +2,8 @@
 // socket, server, timer, child process or worker thread behind.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { mkdtempSync, rmSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createServer, Server } from "node:net";
@@ -110,4 +111,18 @@ export function takePort(port: number): Promise<void> {
     again.once("error", reject);
     again.listen(port, "127.0.0.1", () => again.close(() => resolve()));
   });
+}
+
+/** The backlog of the listener on loopback `port` as the system holds it (Linux's `ss`, from
+ * iproute2: a listener's Send-Q), and the system's cap on any backlog (`net.core.somaxconn`). */
+export function listenerBacklog(port: number): { backlog: number; cap: number } {
+  let out: string;
+  try {
+    out = execFileSync("ss", ["-ltnH", `sport = :${port}`], { encoding: "utf8" });
+  } catch (e) {
+    throw new Error(`this spec reads a listener's backlog with ss (Debian's iproute2; .ci/run installs it): ${(e as Error).message}`);
+  }
+  const fields = out.trim().split(/\s+/); // LISTEN  Recv-Q  Send-Q  local  peer
+  if (fields[0] !== "LISTEN") throw new Error(`ss shows no listener on port ${port}: ${JSON.stringify(out)}`);
+  return { backlog: Number(fields[2]), cap: Number(readFileSync("/proc/sys/net/core/somaxconn", "utf8")) };
 }

@@ -10,6 +10,15 @@ export function checkPort(port: unknown, where: string): asserts port is number 
   }
 }
 
+/** @internal A listen backlog: undefined (Node's default, 511), or a whole number from 1. */
+export function checkBacklog(backlog: unknown, where: string): asserts backlog is number | undefined {
+  if (backlog === undefined) return;
+  if (typeof backlog !== "number") throw new TypeError(`${where} expects backlog as a number of connections, got ${describe(backlog)}`);
+  if (!Number.isInteger(backlog) || backlog < 1 || backlog > 0x7fffffff) {
+    throw new RangeError(`${where} expects backlog as a whole number of connections from 1, got ${backlog}`);
+  }
+}
+
 /** @internal A non-empty string. */
 export function checkString(value: unknown, what: string, where: string): asserts value is string {
   if (typeof value !== "string" || value === "") throw new TypeError(`${where} expects ${what} as a non-empty string, got ${describe(value)}`);

@@ -9,8 +9,8 @@ import { action } from "../core/effects.js";
 import { resource } from "../combinators/resource.js";
 import { describe, type OperationLike } from "../core/operation.js";
 import { bitsForIO, setBoundary, type Boundary, type Task } from "../core/task.js";
-import { checkFunction, checkPort } from "./checks.js";
-import { Server, serveConnections } from "./net.js";
+import { checkBacklog, checkFunction, checkPort } from "./checks.js";
+import { type ListenOptions, Server, serveConnections, type Where } from "./net.js";
 import { Reader } from "./reader.js";
 import { endReply, until, writeAll } from "./wait.js";
 
@@ -298,9 +298,10 @@ export type Handler = (req: Request, res: Reply) => Operation<unknown>;
  * scope and owns the handlers. A handler's error is reported (the scheduler's `onError`) and
  * answered with a 500 if nothing was sent yet; a client that goes away cancels its handler.
  * Closing the server (or ending its scope) stops listening, cancels every handler and frees the
- * port. It is a {@link Server}, as `listen` returns.
+ * port. It is a {@link Server}, as `listen` returns; its options are `listen`'s
+ * ({@link ListenOptions}: the port, the address, the backlog of connections not yet accepted).
  *
- * @throws RangeError at the call for an invalid port; TypeError if `handler` is not a function;
+ * @throws RangeError at the call for an invalid port or backlog; TypeError if `handler` is not a function;
  * the listen error (`EADDRINUSE`, …) at the `yield*`.
  * @example
  * ```ts
@@ -313,14 +314,15 @@ export type Handler = (req: Request, res: Reply) => Operation<unknown>;
  * }
  * ```
  */
-export function serve(options: { port?: number; host?: string }, handler: Handler): Operation<Server> {
-  const { port = 0, host = "127.0.0.1" } = options ?? {};
+export function serve(options: ListenOptions, handler: Handler): Operation<Server> {
+  const { port = 0, host = "127.0.0.1", backlog } = options ?? {};
   checkPort(port, "serve()");
+  checkBacklog(backlog, "serve()");
   checkFunction(handler, "the handler", "serve()");
-  return startServer(port, host, handler);
+  return startServer({ port, host, backlog }, handler);
 }
 
-function* startServer(port: number, host: string, handler: Handler): Operation<Server> {
+function* startServer(where: Where, handler: Handler): Operation<Server> {
   const raw = http.createServer();
   const subscribe = (push: (res: http.ServerResponse) => void) => {
     const onRequest = (_req: http.IncomingMessage, res: http.ServerResponse) => push(res);
@@ -333,7 +335,7 @@ function* startServer(port: number, host: string, handler: Handler): Operation<S
   // (an error thrown in a `call` inside the handler would not name it otherwise).
   const name = typeof handler.name === "string" && handler.name !== "" ? `request ${handler.name}` : "request";
   const handle = (res: http.ServerResponse, server: Task<void>) => void new Exchange(res, handler, eager, server, name);
-  return yield* serveConnections(raw, port, host, subscribe, drop, handle, (p, task, shut) => new Server(p, task, shut));
+  return yield* serveConnections(raw, where, subscribe, drop, handle, (p, task, shut) => new Server(p, task, shut));
 }
 
 /** The body of a 500 (ASCII: its length in bytes). */

@@ -8,7 +8,7 @@ import { action, call, cancel, self, shield, spawn, wait } from "../core/effects
 import { isCancelled } from "../core/errors.js";
 import { resource } from "../combinators/resource.js";
 import { bitsForIO, type Task } from "../core/task.js";
-import { checkFunction, checkPort } from "./checks.js";
+import { checkBacklog, checkFunction, checkPort } from "./checks.js";
 import { Reader } from "./reader.js";
 import { endAll, until, writeAll } from "./wait.js";
 
@@ -118,7 +118,7 @@ export function connect(port: number, host = "127.0.0.1"): Operation<Socket> {
  *
  * @example
  * ```ts
- * const options: ListenOptions = { port: 0, host: "127.0.0.1" };
+ * const options: ListenOptions = { port: 0, host: "127.0.0.1", backlog: 2048 };
  * ```
  */
 export interface ListenOptions {
@@ -126,6 +126,11 @@ export interface ListenOptions {
   port?: number;
   /** The address to listen on; default `127.0.0.1`. */
   host?: string;
+  /** How many connections the system may hold for the server before it has accepted them; Node's
+   * 511 by default, and capped by the system (`net.core.somaxconn` on Linux, 4096 there by
+   * default). Past it, a client's connection attempt is dropped and retried a second later: raise
+   * it for bursts of connections that arrive at once (a thousand clients starting together). */
+  backlog?: number;
 }
 
 /**
@@ -175,8 +180,8 @@ export class Server {
  * goes on. Cancelling the server (or ending its scope) closes the listener, cancels every
  * handler and frees the port.
  *
- * @throws RangeError at the call for an invalid port; TypeError if `handler` is not a function;
- * the listen error (`EADDRINUSE`, …) at the `yield*`.
+ * @throws RangeError at the call for an invalid port or backlog; TypeError if `handler` is not a
+ * function; the listen error (`EADDRINUSE`, …) at the `yield*`.
  * @example
  * ```ts
  * function* echo(socket: Socket) {
@@ -190,13 +195,14 @@ export class Server {
  * ```
  */
 export function listen(options: ListenOptions, handler: (socket: Socket) => Operation<unknown>): Operation<Server> {
-  const { port = 0, host = "127.0.0.1" } = options ?? {};
+  const { port = 0, host = "127.0.0.1", backlog } = options ?? {};
   checkPort(port, "listen()");
+  checkBacklog(backlog, "listen()");
   checkFunction(handler, "the handler", "listen()");
-  return startListener(port, host, handler);
+  return startListener({ port, host, backlog }, handler);
 }
 
-function* startListener(port: number, host: string, handler: (socket: Socket) => Operation<unknown>): Operation<Server> {
+function* startListener(where: Where, handler: (socket: Socket) => Operation<unknown>): Operation<Server> {
   const raw = net.createServer();
   const subscribe = (push: (s: Socket) => void) => {
     const accept = (s: net.Socket) => push(new Socket(s)); // wrapped at once: its errors are caught
@@ -206,15 +212,18 @@ function* startListener(port: number, host: string, handler: (socket: Socket) =>
   const drop = (s: Socket) => void s.socket.destroy();
   const handle = (s: Socket, server: Task<void>, unstarted: Pending<Socket>) =>
     void server.sched.child(server.top, connection(pend(unstarted, s), handler), FORK, "connection");
-  return yield* serveConnections(raw, port, host, subscribe, drop, handle, (port, task, shut) => new Server(port, task, shut));
+  return yield* serveConnections(raw, where, subscribe, drop, handle, (port, task, shut) => new Server(port, task, shut));
 }
 
-/** @internal Listen on `port`, waiting until bound; cancelling closes the listener. */
-export function bind<S extends net.Server>(server: S, port: number, host: string): Operation<S> {
+/** @internal Where a server listens, its options checked: `listen`'s and `serve`'s. */
+export type Where = Required<Pick<ListenOptions, "port" | "host">> & ListenOptions;
+
+/** @internal Listen as `where` says, waiting until bound; cancelling closes the listener. */
+export function bind<S extends net.Server>(server: S, { port, host, backlog }: Where): Operation<S> {
   return action<S>((resolve, reject) => {
     const fail = (e: Error) => reject(e);
     server.once("error", fail);
-    server.listen({ port, host }, () => {
+    server.listen({ port, host, backlog }, () => {
       server.off("error", fail);
       resolve(server);
     });
@@ -248,7 +257,7 @@ export function own<I>(p: Pending<I>): I {
 }
 
 /**
- * @internal The accept loop shared by TCP and HTTP servers: binds `raw` to `port` on `host`, then
+ * @internal The accept loop shared by TCP and HTTP servers: binds `raw` as `where` says, then
  * a task in the caller's scope owns a handler task, which `handle(item, server, unstarted)` makes
  * as its child, for each connection or request `subscribe` delivers. The task is made at once, in
  * the event's callback (no channel, no hop through a loop). A handler task that takes its item
@@ -259,8 +268,7 @@ export function own<I>(p: Pending<I>): I {
  */
 export function* serveConnections<I extends {}, R>(
   raw: net.Server,
-  port: number,
-  host: string,
+  where: Where,
   subscribe: (push: (item: I) => void) => () => void,
   drop: (item: I) => void,
   handle: (item: I, server: Task<void>, unstarted: Pending<I>) => void,
@@ -281,7 +289,7 @@ export function* serveConnections<I extends {}, R>(
   };
   let unsubscribe: (() => void) | null = subscribe(deliver);
   try {
-    yield* bind(raw, port, host);
+    yield* bind(raw, where);
   } catch (e) {
     unsubscribe(); // failed or cancelled: nothing was or will be accepted
     for (const item of early.splice(0)) drop(item);

@@ -6,7 +6,7 @@ import * as net from "node:net";
 import type { AddressInfo } from "node:net";
 import { call, cancel, channel, cooperate, createScheduler, fork, sleep, spawn, suspend, timeout, wait, type Operation, type Task } from "../../lib/index.js";
 import { get, type Handler, request, serve } from "../../lib/node/index.js";
-import { hogs, ioTest, onNextListen, real, takePort } from "../node-helpers.js";
+import { hogs, ioTest, listenerBacklog, onNextListen, real, takePort } from "../node-helpers.js";
 
 /** A plain node:http server for the client specs. */
 async function plainServer(handler: http.RequestListener): Promise<{ url: string; close: () => Promise<void> }> {
@@ -30,6 +30,17 @@ ioTest("an HTTP server closed at once, before its task has run, has freed its po
     yield* server.close();
     yield* call(() => takePort(server.port));
   });
+});
+
+ioTest("serve({ backlog }) gives the listener that many connections not yet accepted (up to the system's cap)", async () => {
+  const s = real();
+  const got = await s.run(function* () {
+    const server = yield* serve({ port: 0, backlog: 1500 }, function* (_req, res) {
+      yield* res.end("ok");
+    });
+    return listenerBacklog(server.port);
+  });
+  assert.is(got.backlog, Math.min(1500, got.cap));
 });
 
 ioTest("a coroutine server and client: status, headers, JSON both ways, the body as a stream", async () => {
@@ -381,6 +392,7 @@ ioTest("bad input: refused, unknown host, non-HTTP URL and bad port are clear er
     assert.throws(() => get("ftp://example.com/"), (e: Error) => e instanceof TypeError && /http: or https:/.test(e.message));
     assert.throws(() => get("/relative"), TypeError);
     assert.throws(() => serve({ port: 1.5 }, function* () {}), RangeError);
+    assert.throws(() => serve({ port: 0, backlog: -1 }, function* () {}), (e: Error) => e instanceof RangeError && /serve\(\) expects backlog/.test(e.message));
     const server = yield* serve({ port: 0 }, function* (_req, res) {
       yield* res.end("ok");
     });
