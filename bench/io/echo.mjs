@@ -21,8 +21,9 @@ export async function echoSkein({ clients, ms = 0, messages = Infinity }) {
   let count = 0;
   let running = true;
   let rate;
+  let connected = 0;
   await createScheduler().run(function* () {
-    const server = yield* listen({ port: 0 }, function* echo(socket) {
+    const server = yield* listen({ port: 0, backlog: backlogFor(clients) }, function* echo(socket) {
       let line;
       while ((line = yield* socket.readLine()) !== undefined) yield* socket.write(line + "\n");
     });
@@ -31,6 +32,7 @@ export async function echoSkein({ clients, ms = 0, messages = Infinity }) {
       tasks.push(
         yield* fork(function* client() {
           const socket = yield* connect(server.port);
+          connected++;
           const msg = `message from ${i}\n`;
           while (running && count < messages) {
             yield* socket.write(msg);
@@ -41,6 +43,12 @@ export async function echoSkein({ clients, ms = 0, messages = Infinity }) {
       );
     }
     if (ms > 0) {
+      // Measured once every client is connected (and 200 ms more), at the concurrency asked for.
+      const since = Date.now();
+      while (connected < clients) {
+        if (Date.now() - since > CONNECTING_MS) throw new Error(`only ${connected} of ${clients} clients connected within ${CONNECTING_MS} ms`);
+        yield* sleep(10);
+      }
       yield* sleep(200);
       const start = count;
       const c0 = cpuNow();
@@ -53,6 +61,13 @@ export async function echoSkein({ clients, ms = 0, messages = Infinity }) {
   });
   return ms > 0 ? rate : count;
 }
+
+/** A listen backlog that holds every client connecting at once: past Node's 511, half of 1,000
+ * clients had their connection attempt dropped and retried a second later, and joined the
+ * measurement late (the system caps it: `net.core.somaxconn`). */
+const backlogFor = (clients) => Math.max(511, clients);
+/** How long clients may take to connect before a timed run gives up. */
+const CONNECTING_MS = 10_000;
 
 /** Split a stream of chunks into lines, as readLine does, and call `onLine` for each. */
 function lines(onLine) {
@@ -76,33 +91,44 @@ export async function echoCallbacks({ clients, ms = 0, messages = Infinity }) {
   let allDone, failed;
   const done = new Promise((resolve, reject) => ((allDone = resolve), (failed = reject)));
   done.catch(() => {}); // (awaited below, once the measurement is over)
-  // A client that errors (its connect refused or reset, say) would never count itself out: the
-  // run fails, saying so, instead of waiting for ever (as skein's side fails at its connect).
+  // A client whose connection errors or closes (its connect refused or reset, say) would never
+  // count itself out: the run fails, saying so, instead of waiting for ever (as skein's side
+  // fails, at its connect or its read).
   const fail = (who) => (e) => failed(new Error(`${who} failed: ${e.message}`, { cause: e }));
   const server = net.createServer((c) => {
     c.on("data", lines((line) => c.write(line + "\n")));
-    c.on("error", fail("an echo connection"));
+    c.on("error", fail(`the echo connection from port ${c.remotePort}`));
   });
-  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  await new Promise((r) => server.listen({ port: 0, host: "127.0.0.1", backlog: backlogFor(clients) }, r));
   const port = server.address().port;
   const sockets = [];
+  let connected = 0;
   for (let i = 0; i < clients; i++) {
     const s = net.connect(port, "127.0.0.1");
     const msg = `message from ${i}\n`;
-    s.on("connect", () => s.write(msg));
+    let out = false;
+    s.on("connect", () => {
+      connected++;
+      s.write(msg);
+    });
     s.on("error", fail(`client ${i}`));
+    s.on("close", () => out || fail(`client ${i}`)(new Error("its connection closed before the run ended")));
     s.on(
       "data",
       lines(() => {
         count++;
         if (running && count < messages) s.write(msg);
-        else if (--open === 0) allDone();
+        else if (((out = true), --open === 0)) allDone();
       }),
     );
     sockets.push(s);
   }
   let rate;
-  if (ms > 0) {
+  // Measured once every client is connected (and 200 ms more), at the concurrency asked for.
+  const since = Date.now();
+  while (ms > 0 && connected < clients && Date.now() - since <= CONNECTING_MS) await new Promise((r) => setTimeout(r, 10));
+  if (ms > 0 && connected < clients) failed(new Error(`only ${connected} of ${clients} clients connected within ${CONNECTING_MS} ms`));
+  else if (ms > 0) {
     await new Promise((r) => setTimeout(r, 200));
     const start = count;
     const c0 = cpuNow();
