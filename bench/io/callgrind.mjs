@@ -12,8 +12,8 @@
 // it between 4,000 and 16,000 (callbacks' none), ~1,200 between 16,000 and 48,000, and ~130
 // from 48,000 to 112,000: compare kinds at 48000 112000 (a few minutes), where the count is the
 // steady state's (2026-12-06: skein 32,965 and callbacks 27,314, 83 %; at 4,000 vs 16,000, 75 %).
-// At 1,000 clients, connecting all at once to a listener slowed by valgrind can overflow its
-// backlog (Node's 511): a client is reset, and the run fails saying which (it waited for ever).
+// A client whose connection fails now fails the run, saying which (it waited for ever: at 1,000
+// clients Node's default backlog, 511, overflowed; the echo's servers now have one for all).
 // `http`: bench/io/server.mjs loading itself over raw keep-alive connections (default 100), the
 // client's share included, the same for every kind: compare differences. `http-server`: the
 // server alone under callgrind, in its own process, loaded by the same client from this one:
