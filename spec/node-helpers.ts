@@ -122,7 +122,12 @@ export function listenerBacklog(port: number): { backlog: number; cap: number } 
   } catch (e) {
     throw new Error(`this spec reads a listener's backlog with ss (Debian's iproute2; .ci/run installs it): ${(e as Error).message}`);
   }
-  const fields = out.trim().split(/\s+/); // LISTEN  Recv-Q  Send-Q  local  peer
-  if (fields[0] !== "LISTEN") throw new Error(`ss shows no listener on port ${port}: ${JSON.stringify(out)}`);
+  // LISTEN  Recv-Q  Send-Q  local  peer: the line of 127.0.0.1:port (another address may listen
+  // on the same port number).
+  const fields = out
+    .split("\n")
+    .map((line) => line.trim().split(/\s+/))
+    .find((f) => f[0] === "LISTEN" && f[3] === `127.0.0.1:${port}`);
+  if (fields === undefined) throw new Error(`ss shows no listener on 127.0.0.1:${port}: ${JSON.stringify(out)}`);
   return { backlog: Number(fields[2]), cap: Number(readFileSync("/proc/sys/net/core/somaxconn", "utf8")) };
 }

@@ -117,9 +117,10 @@ export function describe(value: unknown): string {
       return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
     case "number":
     case "boolean":
-    case "bigint":
     case "undefined":
       return String(value);
+    case "bigint":
+      return `${value}n`; // (10n, not 10: a BigInt where a number was expected says so)
     case "symbol":
       return value.toString();
     case "function":

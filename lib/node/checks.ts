@@ -15,7 +15,7 @@ export function checkBacklog(backlog: unknown, where: string): asserts backlog i
   if (backlog === undefined) return;
   if (typeof backlog !== "number") throw new TypeError(`${where} expects backlog as a number of connections, got ${describe(backlog)}`);
   if (!Number.isInteger(backlog) || backlog < 1 || backlog > 0x7fffffff) {
-    throw new RangeError(`${where} expects backlog as a whole number of connections from 1, got ${backlog}`);
+    throw new RangeError(`${where} expects backlog as a whole number of connections from 1 to 2147483647, got ${backlog}`);
   }
 }
 

@@ -128,8 +128,9 @@ export interface ListenOptions {
   host?: string;
   /** How many connections the system may hold for the server before it has accepted them; Node's
    * 511 by default, and capped by the system (`net.core.somaxconn` on Linux, 4096 there by
-   * default). Past it, a client's connection attempt is dropped and retried a second later: raise
-   * it for bursts of connections that arrive at once (a thousand clients starting together). */
+   * default). Past it the system drops new connection attempts, to be retried a second later and
+   * then after longer waits, or resets them: raise it for bursts of connections that arrive at
+   * once (a thousand clients starting together); a small one makes clients wait or fail. */
   backlog?: number;
 }
 

@@ -27,7 +27,7 @@ function check(value: unknown, path: string, where: string, seen: object[]): voi
     case "object":
       break;
     default:
-      refuse(path, typeof value === "bigint" || typeof value === "symbol" ? `${describe(value)} (a ${typeof value})` : describe(value), where);
+      refuse(path, typeof value === "symbol" ? `${describe(value)} (a symbol)` : describe(value), where);
   }
   if (value === null) return;
   if (seen.includes(value)) refuse(path, "a reference back to an object that contains it (a cycle)", where);

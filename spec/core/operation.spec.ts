@@ -10,7 +10,7 @@ test("describe names every kind of value briefly", () => {
   assert.is(describe(undefined), "undefined");
   assert.is(describe(42), "42");
   assert.is(describe(true), "true");
-  assert.is(describe(10n), "10");
+  assert.is(describe(10n), "10n"); // (a BigInt where a number was expected says so: "got 10" read as a number)
   assert.is(describe(Symbol("s")), "Symbol(s)");
   assert.is(describe("short"), '"short"');
   assert.is(describe("x".repeat(60)), `"${"x".repeat(40)}…"`);

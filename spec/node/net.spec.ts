@@ -212,9 +212,11 @@ ioTest("bad input: refused connection is catchable, a bad port is a RangeError a
     assert.throws(() => connect(70000), (e: Error) => e instanceof RangeError && /0 to 65535, got 70000/.test(e.message));
     assert.throws(() => listen({ port: -1 }, echo), RangeError);
     assert.throws(() => listen({ port: 0 }, "echo" as never), TypeError);
-    assert.throws(() => listen({ port: 0, backlog: 0 }, echo), (e: Error) => e instanceof RangeError && /backlog as a whole number of connections from 1, got 0/.test(e.message));
+    assert.throws(() => listen({ port: 0, backlog: 0 }, echo), (e: Error) => e instanceof RangeError && /backlog as a whole number of connections from 1 to 2147483647, got 0/.test(e.message));
     assert.throws(() => listen({ port: 0, backlog: 2.5 }, echo), RangeError);
     assert.throws(() => listen({ port: 0, backlog: "64" as never }, echo), (e: Error) => e instanceof TypeError && /got "64"/.test(e.message));
+    assert.throws(() => listen({ port: 0, backlog: 64n as never }, echo), (e: Error) => e instanceof TypeError && /got 64n/.test(e.message));
+    assert.throws(() => listen({ port: 0, backlog: 2 ** 31 }, echo), (e: Error) => e instanceof RangeError && /from 1 to 2147483647, got 2147483648/.test(e.message));
     // And the program carries on.
     const server = yield* listen({ port: 0 }, echo);
     const socket = yield* connect(server.port);

@@ -283,7 +283,7 @@ ioTest("data JSON cannot carry is refused at send, naming where it is", async ()
     'TypeError: queue "q' + n + '".send(): data.f is function f',
     'TypeError: queue "q' + n + '".send(): data[1] is undefined',
     'TypeError: queue "q' + n + '".send(): data is an instance of Map',
-    'TypeError: queue "q' + n + '".send(): data is 10 (a bigint)',
+    'TypeError: queue "q' + n + '".send(): data is 10n',
     'TypeError: queue "q' + n + '".send(): data.n is NaN',
     'TypeError: queue "q' + n + '".send(): data.self is a reference back to an object that contains it (a cycle)',
     'TypeError: queue "q' + n + '".send(): data is Symbol(s) (a symbol)',
