@@ -89,7 +89,9 @@ export async function echoCallbacks({ clients, ms = 0, messages = Infinity }) {
   let running = true;
   let open = clients;
   let allDone, failed;
+  let settled = false;
   const done = new Promise((resolve, reject) => ((allDone = resolve), (failed = reject)));
+  void done.finally(() => (settled = true)).catch(() => {});
   done.catch(() => {}); // (awaited below, once the measurement is over)
   // A client whose connection errors or closes (its connect refused or reset, say) would never
   // count itself out: the run fails, saying so, instead of waiting for ever (as skein's side
@@ -126,9 +128,9 @@ export async function echoCallbacks({ clients, ms = 0, messages = Infinity }) {
   let rate;
   // Measured once every client is connected (and 200 ms more), at the concurrency asked for.
   const since = Date.now();
-  while (ms > 0 && connected < clients && Date.now() - since <= CONNECTING_MS) await new Promise((r) => setTimeout(r, 10));
+  while (ms > 0 && !settled && connected < clients && Date.now() - since <= CONNECTING_MS) await new Promise((r) => setTimeout(r, 10));
   if (ms > 0 && connected < clients) failed(new Error(`only ${connected} of ${clients} clients connected within ${CONNECTING_MS} ms`));
-  else if (ms > 0) {
+  else if (ms > 0 && !settled) {
     await new Promise((r) => setTimeout(r, 200));
     const start = count;
     const c0 = cpuNow();
