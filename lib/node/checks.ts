@@ -10,7 +10,7 @@ export function checkPort(port: unknown, where: string): asserts port is number 
   }
 }
 
-/** @internal A listen backlog: undefined (Node's default, 511), or a whole number from 1. */
+/** @internal A listen backlog: undefined (Node's default, 511), or a whole number from 1 to 2^31 − 1. */
 export function checkBacklog(backlog: unknown, where: string): asserts backlog is number | undefined {
   if (backlog === undefined) return;
   if (typeof backlog !== "number") throw new TypeError(`${where} expects backlog as a number of connections, got ${describe(backlog)}`);

@@ -301,8 +301,8 @@ export type Handler = (req: Request, res: Reply) => Operation<unknown>;
  * port. It is a {@link Server}, as `listen` returns; its options are `listen`'s
  * ({@link ListenOptions}: the port, the address, the backlog of connections not yet accepted).
  *
- * @throws RangeError at the call for an invalid port or backlog; TypeError if `handler` is not a function;
- * the listen error (`EADDRINUSE`, …) at the `yield*`.
+ * @throws RangeError at the call for an invalid port or backlog; TypeError if `handler` is not a
+ * function; the listen error (`EADDRINUSE`, …) at the `yield*`.
  * @example
  * ```ts
  * function* main() {
