@@ -1,7 +1,8 @@
 // TCP line echo for the I/O bench, both sides in this process: `clients` connections, each
 // writing a line and reading the echo, one message in flight per client. skein (a coroutine per
 // client and per connection, from the built package) or plain callbacks with the same framing.
-// Bounded by time (`ms`, after a 200 ms warm-up) or by count (`messages` in all).
+// Bounded by time (`ms`, after a 200 ms warm-up) or by count (`messages` in all); a run that
+// stalls (no message for two minutes) or whose connection fails fails, saying so.
 //   node bench/io/echo.mjs skein|callbacks CLIENTS MESSAGES   (bench/io/callgrind.mjs runs it)
 import * as net from "node:net";
 import { resolve } from "node:path";
@@ -22,7 +23,7 @@ export async function echoSkein({ clients, ms = 0, messages = Infinity }) {
   let running = true;
   let rate;
   let connected = 0;
-  await createScheduler().run(function* () {
+  const root = createScheduler().run(function* () {
     const server = yield* listen({ port: 0, backlog: backlogFor(clients) }, function* echo(socket) {
       let line;
       while ((line = yield* socket.readLine()) !== undefined) yield* socket.write(line + "\n");
@@ -59,6 +60,12 @@ export async function echoSkein({ clients, ms = 0, messages = Infinity }) {
     yield* all(tasks);
     yield* server.close();
   });
+  const stop = watchdog(() => count, (why) => root.cancel(why));
+  try {
+    await root;
+  } finally {
+    stop();
+  }
   return ms > 0 ? rate : count;
 }
 
@@ -68,6 +75,26 @@ export async function echoSkein({ clients, ms = 0, messages = Infinity }) {
 const backlogFor = (clients) => Math.max(511, clients);
 /** How long clients may take to connect before a timed run gives up. */
 const CONNECTING_MS = 10_000;
+
+/** Call `stalled(why)` if `count()` has not moved for STALL_MS (a connection that stalls without
+ * failing would hold a run for ever); returns what stops watching. A host timer, the same for
+ * both sides, checking once a second. */
+function watchdog(count, stalled) {
+  let last = count();
+  let since = Date.now();
+  const timer = setInterval(() => {
+    const now = count();
+    if (now !== last) [last, since] = [now, Date.now()];
+    else if (Date.now() - since > STALL_MS) {
+      clearInterval(timer);
+      stalled(`no message echoed for ${STALL_MS / 1000} s (${now} so far): a connection stalled`);
+    }
+  }, 1000);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+/** Generous: under valgrind 1,000 clients take seconds to connect. */
+const STALL_MS = 120_000;
 
 /** Split a stream of chunks into lines, as readLine does, and call `onLine` for each. */
 function lines(onLine) {
@@ -97,6 +124,7 @@ export async function echoCallbacks({ clients, ms = 0, messages = Infinity }) {
   // count itself out: the run fails, saying so, instead of waiting for ever (as skein's side
   // fails, at its connect or its read).
   const fail = (who) => (e) => failed(new Error(`${who} failed: ${e.message}`, { cause: e }));
+  const stop = watchdog(() => count, (why) => failed(new Error(why)));
   const server = net.createServer((c) => {
     c.on("data", lines((line) => c.write(line + "\n")));
     c.on("error", fail(`the echo connection from port ${c.remotePort}`));
@@ -141,6 +169,7 @@ export async function echoCallbacks({ clients, ms = 0, messages = Infinity }) {
   try {
     await done;
   } finally {
+    stop();
     for (const s of sockets) s.destroy();
     await new Promise((r) => server.close(r));
   }
