@@ -118,8 +118,7 @@ export async function echoCallbacks({ clients, ms = 0, messages = Infinity }) {
   let allDone, failed;
   let settled = false;
   const done = new Promise((resolve, reject) => ((allDone = resolve), (failed = reject)));
-  void done.finally(() => (settled = true)).catch(() => {});
-  done.catch(() => {}); // (awaited below, once the measurement is over)
+  void done.finally(() => (settled = true)).catch(() => {}); // (done is awaited below, after the measurement)
   // A client whose connection errors or closes (its connect refused or reset, say) would never
   // count itself out: the run fails, saying so, instead of waiting for ever (as skein's side
   // fails, at its connect or its read).
