@@ -71,7 +71,7 @@ async function profile(n) {
   for (const line of text.split("\n")) {
     const m = /^\s*([\d,]+) \([\s\d.]+%\)\s+(.*)$/.exec(line);
     if (m === null || m[2].startsWith("PROGRAM TOTALS")) continue;
-    const jit = /^\?\?\?:0x([0-9a-f]+) /.exec(m[2]);
+    const jit = /^\?\?\?:0x([0-9a-f]+)(?:'\d+)? /.exec(m[2]); // ('2: a recursion level, named as the function)
     const key = (jit && named(parseInt(jit[1], 16))) ?? m[2];
     by.set(key, (by.get(key) ?? 0) + Number(m[1].replaceAll(",", "")));
   }
