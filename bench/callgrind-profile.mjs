@@ -71,8 +71,10 @@ async function profile(n) {
   for (const line of text.split("\n")) {
     const m = /^\s*([\d,]+) \([\s\d.]+%\)\s+(.*)$/.exec(line);
     if (m === null || m[2].startsWith("PROGRAM TOTALS")) continue;
-    const jit = /^\?\?\?:0x([0-9a-f]+)(?:'\d+)? /.exec(m[2]); // ('2: a recursion level, named as the function)
-    const key = (jit && named(parseInt(jit[1], 16))) ?? m[2];
+    // A recursion level ('2) is counted with its function: JIT code named from the map, the rest
+    // (builtins, C++) by its name without the level.
+    const jit = /^\?\?\?:0x([0-9a-f]+)(?:'\d+)? /.exec(m[2]);
+    const key = (jit && named(parseInt(jit[1], 16))) ?? m[2].replace(/'\d+(?= \[)/, "");
     by.set(key, (by.get(key) ?? 0) + Number(m[1].replaceAll(",", "")));
   }
   rmSync(out);
