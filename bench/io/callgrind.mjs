@@ -11,9 +11,12 @@
 // But `tcp skein` is still warming up there: TurboFan compiles ~3,000 instructions a message of
 // it between 4,000 and 16,000 (callbacks' none), ~1,200 between 16,000 and 48,000, and ~130
 // from 48,000 to 112,000: compare kinds at 48000 112000 (a few minutes), where the count is the
-// steady state's (2026-12-06: skein 32,965 and callbacks 27,314, 83 %; at 4,000 vs 16,000, 75 %).
+// steady state's (2026-12-06, 100 clients: skein 33,096 and callbacks 27,012, 82 %; see
+// docs/performance.md, the thirty-second and thirty-third rounds).
 // A client whose connection fails now fails the run, saying which (it waited for ever: at 1,000
-// clients Node's default backlog, 511, overflowed; the echo's servers now have one for all).
+// clients Node's default backlog, 511, overflowed; the echo's servers now have one for all), and
+// clients send once the server has accepted every connection (Node 20 accepts one a loop turn:
+// before, a 1,000-client count ran with 435 to 668 of them accepted).
 // `http`: bench/io/server.mjs loading itself over raw keep-alive connections (default 100), the
 // client's share included, the same for every kind: compare differences. `http-server`: the
 // server alone under callgrind, in its own process, loaded by the same client from this one:

@@ -1,8 +1,9 @@
 // TCP line echo for the I/O bench, both sides in this process: `clients` connections, each
 // writing a line and reading the echo, one message in flight per client. skein (a coroutine per
 // client and per connection, from the built package) or plain callbacks with the same framing.
-// Bounded by time (`ms`, after a 200 ms warm-up) or by count (`messages` in all); a run that
-// stalls (no message for two minutes) or whose connection fails fails, saying so.
+// Clients send once the server has accepted every connection. Bounded by time (`ms`, after a
+// 200 ms warm-up) or by count (`messages` in all); a run that stalls (no message for two
+// minutes) or whose connection fails fails, saying so.
 //   node bench/io/echo.mjs skein|callbacks CLIENTS MESSAGES   (bench/io/callgrind.mjs runs it)
 import * as net from "node:net";
 import { resolve } from "node:path";
