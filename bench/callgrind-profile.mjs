@@ -6,8 +6,9 @@
 //   node bench/callgrind-profile.mjs echo-skein 48000 112000 300  (or echo-callbacks; below
 //   48,000 skein's side still compiles: see bench/io/callgrind.mjs)
 //   node bench/callgrind-profile.mjs http-server-skein 20000 100000 300   (or http-server-node)
-// echo-skein and echo-callbacks are the TCP echo of bench/io/echo.mjs, 100 clients, both ends in
-// the process (a count of n sends n + 99 messages; the 99 cancel out in the difference).
+// echo-skein and echo-callbacks are the TCP echo of bench/io/echo.mjs, 100 clients (CLIENTS=n in
+// the environment for another number), both ends in the process (a count of n sends n + 99
+// messages; the 99 cancel out in the difference).
 // http-server-skein and http-server-node are bench/io/server.mjs's hello server (skein's `serve`
 // or `node:http`) alone under callgrind, n requests sent to it over one keep-alive connection
 // from this process, as `bench/io/callgrind.mjs http-server KIND A B 1` counts them.
@@ -21,7 +22,7 @@ const [w, a = "5000", b = "55000", rows = "30"] = process.argv.slice(2);
 const echo = /^echo-(skein|callbacks)$/.exec(w);
 const http = /^http-server-(skein|node)$/.exec(w);
 const script = fileURLToPath(new URL(echo ? "./io/echo.mjs" : http ? "./io/server.mjs" : "./callgrind.mjs", import.meta.url));
-const args = (n) => (echo ? [echo[1], "100", n] : http ? [http[1] === "node" ? "node:http" : "skein", "hello", "serve"] : [w, n]);
+const args = (n) => (echo ? [echo[1], process.env.CLIENTS ?? "100", n] : http ? [http[1] === "node" ? "node:http" : "skein", "hello", "serve"] : [w, n]);
 
 /** Run the workload at `n` items under callgrind, into `out`. */
 async function counted(n, out) {

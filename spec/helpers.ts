@@ -95,7 +95,10 @@ export async function undisturbed<T>(scenario: () => Promise<{ value: T; disturb
  * stalled after `a`'s step; when they began, not ended: a spec's run there computes past the
  * slice on purpose), or the spec's event or reaction was `handled()` so late (the process
  * stalled among those microtasks, before the event's run looked at the clock: 4.3 ms once, in a
- * full run on Node 24 beside two busy processes) that the slice may have been over by then.
+ * full run on Node 24 beside two busy processes) that the slice may have been over by then, or
+ * `b` woke before those microtasks began: its timer was not left for the host's turn, though
+ * `a` woke in time (about once in a thousand tries beside two busy processes; the scheduler was
+ * then not waiting for that turn when the microtasks ran).
  * `timing(marks)` says when each happened (and when each of `marks`, `performance.now()` times,
  * did), for a failure's message.
  */
@@ -116,6 +119,7 @@ export function timersLeftForHostTurn(
   let aWoke = 0;
   let aDone = 0;
   let micro = 0;
+  let bWoke = Infinity;
   let handledAt = NaN;
   const a = s.run(function* () {
     aFrom = performance.now();
@@ -130,13 +134,18 @@ export function timersLeftForHostTurn(
   const b = s.run(function* () {
     bFrom = performance.now();
     yield* sleep(3);
+    bWoke = performance.now();
     log.push("b");
   });
   // (a's run began at a's deadline or later, 2 ms after aFrom less a clock grain: its slice lasts
   // until 6.5 ms after aFrom at the least. It began before a woke, by far less than a
   // millisecond unless the process stalled there too: its slice lasts until 4 ms after that.)
   const disturbed = () =>
-    aWoke - bFrom >= 2.75 || aDone - aWoke >= 4 || micro - aFrom >= 2 + SLICE_MS - 0.5 || handledAt - aWoke >= SLICE_MS - 1;
+    aWoke - bFrom >= 2.75 ||
+    aDone - aWoke >= 4 ||
+    micro - aFrom >= 2 + SLICE_MS - 0.5 ||
+    handledAt - aWoke >= SLICE_MS - 1 ||
+    bWoke < micro;
   // For a failure's message: when each happened, in ms from b's sleep.
   const timing = (marks: Record<string, number> = {}) => {
     const at = (t: number) => (t - bFrom).toFixed(2);

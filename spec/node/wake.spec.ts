@@ -390,6 +390,58 @@ Wake("events while due timers wait for the host's turn share one slice: a stream
   assert.ok(exchanges >= 0 && exchanges < 40, `${exchanges} of ${total} exchanges of 0.25 ms ran before the host's turn; ${timing}`);
 });
 
+/** Two tasks pass a line back and forth `n` times each way through PassThroughs written from
+ * microtasks (an event's run, then the next write, then its run, with no host callback between),
+ * each step computing `ms` ms: the most steps that ran between two host turns (a chain of
+ * setImmediate), and how many there were in all. */
+async function microtaskStream(ms: number, n: number): Promise<{ most: number; steps: number }> {
+  const s = createScheduler();
+  const [p1, p2] = [new PassThrough(), new PassThrough()];
+  let steps = 0;
+  let most = 0;
+  let since = 0;
+  let going = true;
+  const probe = () => {
+    most = Math.max(most, steps - since);
+    since = steps;
+    if (going) setImmediate(probe);
+  };
+  const pass = (from: Reader, to: PassThrough) =>
+    s.run(function* () {
+      for (let i = 0; i < n; i++) {
+        yield* from.readLine();
+        steps++;
+        const end = performance.now() + ms;
+        while (performance.now() < end);
+        queueMicrotask(() => to.write("x\n"));
+      }
+    });
+  const tasks = [pass(new Reader(p1), p2), pass(new Reader(p2), p1)];
+  await tick(); // both wait for their line
+  setImmediate(probe);
+  queueMicrotask(() => p1.write("x\n"));
+  await Promise.all(tasks);
+  going = false;
+  most = Math.max(most, steps - since);
+  return { most, steps };
+}
+
+Wake("a stream of events written from microtasks lets the host in about once a slice", async () => {
+  // Each event's run had a slice of its own, so two tasks passing a line back and forth through
+  // writes made in microtasks held the host for the whole exchange: 400 steps of 0.25 ms, 120 ms
+  // (found by a spec whose setup, now and then, did not leave its timers waiting). The runs of
+  // the events that follow one in the same host turn now share its slice.
+  const { most, steps } = await microtaskStream(0.25, 200);
+  assert.is(steps, 400);
+  assert.ok(most <= 60, `${most} steps of 0.25 ms ran between two host turns (a slice is 5 ms)`);
+});
+
+Wake("a stream of events written from microtasks, each step computing past the slice, lets the host in every step or two", async () => {
+  const { most, steps } = await microtaskStream(6, 15);
+  assert.is(steps, 30);
+  assert.ok(most <= 3, `${most} steps of 6 ms ran between two host turns (a slice is 5 ms)`);
+});
+
 Wake("a task woken while due timers wait, which computes past the slice, takes its next step after the timers' tasks", async () => {
   // The task's next step (its promise settled meanwhile) came before the timer that was due,
   // two steps of it, not one, before the other task (found by review). Woken by an event, or by
