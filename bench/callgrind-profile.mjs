@@ -13,10 +13,10 @@
 // or `node:http`) alone under callgrind, n requests sent to it over one keep-alive connection
 // from this process, as `bench/io/callgrind.mjs http-server KIND A B 1` counts them.
 // Inlined functions are counted in their caller. Needs valgrind (callgrind_annotate too).
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { loadHttp } from "./io/client.mjs";
+import { loadPrintedPort, nodeUnderCallgrind } from "./valgrind.mjs";
 
 const [w, a = "5000", b = "55000", rows = "30"] = process.argv.slice(2);
 const echo = /^echo-(skein|callbacks)$/.exec(w);
@@ -26,21 +26,8 @@ const args = (n) => (echo ? [echo[1], process.env.CLIENTS ?? "100", n] : http ? 
 
 /** Run the workload at `n` items under callgrind, into `out`. */
 async function counted(n, out) {
-  const child = spawn("valgrind", ["--tool=callgrind", "--smc-check=all-non-file", `--callgrind-out-file=${out}`,
-    "node", "--single-threaded", "--random-seed=1", "--hash-seed=1", "--perf-basic-prof", script, ...args(n)], { stdio: ["pipe", "pipe", "pipe"] });
-  let err = "";
-  let printed = "";
-  child.stderr.on("data", (d) => (err += d));
-  const firstLine = new Promise((resolve) => child.stdout.on("data", (d) => (printed += d).includes("\n") && resolve(printed)));
-  const exited = new Promise((resolve) => child.once("exit", resolve));
-  if (http) {
-    // The server prints its port, then serves until its stdin ends.
-    const line = await Promise.race([firstLine, exited.then((code) => Promise.reject(new Error(`the server exited with ${code} before it listened: ${err}`)))]);
-    await loadHttp(Number(line.trim()), Number(n), 1);
-  }
-  child.stdin.end();
-  const code = await exited;
-  if (code !== 0) throw new Error(`${script} exited with ${code}: ${err}`);
+  const drive = http ? (child) => loadPrintedPort(child, Number(n), 1) : undefined;
+  await nodeUnderCallgrind([`--callgrind-out-file=${out}`], ["--perf-basic-prof", script, ...args(n)], drive);
 }
 
 async function profile(n) {

@@ -29,9 +29,8 @@
 // show. It runs about twice as slowly, and so changes the counts of `http-server` and `tcp` (more
 // events in a turn): compare runs made with it only with each other. SKEIN_DIST=dir (absolute or
 // relative) measures another build.
-import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { loadHttp } from "./client.mjs";
+import { loadPrintedPort, nodeUnderCallgrind } from "../valgrind.mjs";
 
 const argv = process.argv.slice(2);
 const cache = argv.includes("--cache");
@@ -49,36 +48,12 @@ if (bad !== null) {
   process.exit(2);
 }
 const here = (f) => fileURLToPath(new URL(f, import.meta.url));
-const valgrind = [
-  "--tool=callgrind",
-  "--smc-check=all-non-file",
-  "--callgrind-out-file=/dev/null",
-  ...(cache ? ["--cache-sim=yes", "--branch-sim=yes"] : []),
-  "node",
-  "--single-threaded",
-  "--random-seed=1",
-  "--hash-seed=1",
-];
+const options = ["--callgrind-out-file=/dev/null", ...(cache ? ["--cache-sim=yes", "--branch-sim=yes"] : [])];
 
 /** Run `args` under callgrind; `drive` (given the child) loads it if it needs a client. Returns
  * the event counts callgrind collected, by name (Ir, and with --cache I1mr, D1mr, Bcm…). */
 async function counted(args, drive) {
-  const child = spawn("valgrind", [...valgrind, ...args], { stdio: ["pipe", "pipe", "pipe"] });
-  let err = "";
-  child.stderr.on("data", (d) => (err += d));
-  const exited = new Promise((resolve) => child.once("exit", resolve));
-  const failed = (code) => new Error(`${args[0]} exited with ${code}: ${err}`);
-  if (drive) {
-    try {
-      await Promise.race([drive(child), exited.then((code) => Promise.reject(failed(code)))]);
-    } catch (e) {
-      child.kill();
-      throw e;
-    }
-  }
-  child.stdin.end();
-  const code = await exited;
-  if (code !== 0) throw failed(code);
+  const err = await nodeUnderCallgrind(options, args, drive);
   const events = /Events\s*:\s*(.*)/.exec(err);
   const totals = /Collected\s*:\s*(.*)/.exec(err);
   if (events === null || totals === null) throw new Error(`no counts from callgrind:\n${err}`);
@@ -86,21 +61,9 @@ async function counted(args, drive) {
   return Object.fromEntries(events[1].trim().split(/\s+/).map((name, i) => [name, values[i]]));
 }
 
-/** The server alone under callgrind, loaded from here once it has printed its port. */
-async function serverOnly(child, requests) {
-  let out = "";
-  const port = await new Promise((resolve) =>
-    child.stdout.on("data", (d) => {
-      out += d;
-      if (out.includes("\n")) resolve(Number(out.trim()));
-    }),
-  );
-  await loadHttp(port, requests, C);
-}
-
 const measure = {
   http: (n) => counted([here("server.mjs"), kind, "hello", "load", String(n), String(C)]),
-  "http-server": (n) => counted([here("server.mjs"), kind, "hello", "serve"], (child) => serverOnly(child, n)),
+  "http-server": (n) => counted([here("server.mjs"), kind, "hello", "serve"], (child) => loadPrintedPort(child, n, C)),
   tcp: (n) => counted([here("echo.mjs"), kind, String(C), String(n)]),
 }[what];
 const A = await measure(A0);
