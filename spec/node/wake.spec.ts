@@ -1,5 +1,6 @@
-// A read woken by a stream's `data` event runs in the event's callback, when nothing else runs:
-// no microtask and no separate run of the loop per chunk. These pin what that must not change:
+// A read woken by a stream's `data` event runs in the event's callback, when nothing else runs
+// (and the events since the host's last turn have not used up their slice): no microtask and no
+// separate run of the loop per chunk. These pin what that must not change:
 // an event emitted from inside a step only queues the read, a run of the loop that is due already
 // is joined, not run early, a busy task's slice is not extended into the host's turn (nor a slice
 // the woken task used up in one step), timers due fire in the same run after the woken tasks, a
@@ -440,6 +441,38 @@ Wake("a stream of events written from microtasks, each step computing past the s
   const { most, steps } = await microtaskStream(6, 15);
   assert.is(steps, 30);
   assert.ok(most <= 3, `${most} steps of 6 ms ran between two host turns (a slice is 5 ms)`);
+});
+
+Wake("an event after a host timer's run that used up its slice runs in its callback, though an earlier event's run began its host turn", async () => {
+  // The first event's run since the host's last turn has a slice of its own, the later ones
+  // share it. A host timer's run is such a turn: an event after it, the timer's run having
+  // computed past its slice, waited for the check phase (found by review), as one in that first
+  // event's turn would.
+  const s = createScheduler();
+  const pt = new PassThrough();
+  const reader = new Reader(pt);
+  const lines: string[] = [];
+  const readInWrite: boolean[] = [];
+  const write = (line: string) => {
+    pt.write(`${line}\n`);
+    readInWrite.push(lines.includes(line));
+  };
+  const r = s.run(function* () {
+    for (let line; (line = yield* reader.readLine()) !== undefined; ) lines.push(line);
+  });
+  const t = s.run(function* () {
+    yield* sleep(10); // a host timer's run, after the first event's
+    const end = performance.now() + 5.5; // past the slice
+    while (performance.now() < end);
+    setImmediate(() => write("b")); // an event after that run, from a host callback
+  });
+  await tick(); // both parked, and the host's turn seen
+  setTimeout(() => write("a"), 2); // the first event's run since then, from a host callback
+  await t;
+  await tick();
+  pt.end();
+  await r;
+  assert.equal(readInWrite, [true, true]);
 });
 
 Wake("a task woken while due timers wait, which computes past the slice, takes its next step after the timers' tasks", async () => {
