@@ -467,7 +467,8 @@ export class Scheduler {
   /** When the current run of microtask-started ticks began (-1: the host has had a turn since). */
   private burst = -1;
   /** When the first run an I/O event began in its callback since the host's last turn that a
-   * burst or probe saw started (see runHere): the runs of the events after it share its slice,
+   * burst or probe saw started, or that of a host timer or after the host's turn (see runHere,
+   * openBurst): the runs of the events after it share its slice,
    * and a burst that begins within a slice of it begins there (see beginBurst). Not a burst of
    * its own: that would cost a host callback (`hostHadTurn`) for every event. Once the host has
    * had a turn that no burst saw, a run or burst may still begin there, and its slice is the
@@ -589,8 +590,11 @@ export class Scheduler {
   private openBurst(): void {
     if (this.burst < 0) this.clock.defer(this.hostHadTurn);
     this.burst = this.sliceEnd - SLICE_MS; // when the run began (see loop)
-    // The events' runs before it were before that turn (see runHere).
-    this.eventRun = -Infinity;
+    // The events' runs before it were before that turn (see runHere). Those after it share its
+    // slice, then one of their own time: as one event's run (with a slice of its own, the run
+    // after the host's turn, an event's and one of the events' own time made three long steps a
+    // host turn, found by review).
+    this.eventRun = this.burst;
     this.eventUsed = 0;
   }
 

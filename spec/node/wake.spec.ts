@@ -438,10 +438,12 @@ Wake("a stream of events written from microtasks lets the host in about once a s
   assert.ok(most <= 48, `${most} steps of 0.25 ms ran between two host turns (a slice is 5 ms)`);
 });
 
-Wake("a stream of events written from microtasks, each step computing past the slice, lets the host in every step or two", async () => {
+Wake("a stream of events written from microtasks, each step computing past the slice, lets the host in every two steps", async () => {
   const { most, steps } = await microtaskStream(6, 15);
   assert.is(steps, 30);
-  assert.ok(most <= 3, `${most} steps of 6 ms ran between two host turns (a slice is 5 ms)`);
+  // (Three, when the run after the host's turn began a slice and the first event's run another:
+  // found by review.)
+  assert.ok(most <= 2, `${most} steps of 6 ms ran between two host turns (a slice is 5 ms)`);
 });
 
 Wake("an event after a host timer's run that used up its slice runs in its callback, though an earlier event's run began its host turn", async () => {
