@@ -468,11 +468,11 @@ export class Scheduler {
   private burst = -1;
   /** When the first run an I/O event began in its callback since the host's last turn that a
    * burst or probe saw started, or that of a host timer or after the host's turn (see runHere,
-   * openBurst): the runs of the events after it share its slice,
-   * and a burst that begins within a slice of it begins there (see beginBurst). Not a burst of
-   * its own: that would cost a host callback (`hostHadTurn`) for every event. Once the host has
-   * had a turn that no burst saw, a run or burst may still begin there, and its slice is the
-   * shorter for it: the host is let in sooner. */
+   * openBurst): the runs of the events after it share its slice, and a burst that begins within
+   * a slice of it begins there (see beginBurst). Not a burst of its own: that would cost a host
+   * callback (`hostHadTurn`) for every event. Once the host has had a turn that no burst saw, a
+   * run or burst may still begin there, and its slice is the shorter for it: the host is let in
+   * sooner. */
   private eventRun = -Infinity;
   /** How long the runs of the events past the first one's slice took, since the host's last turn
    * that a burst or probe saw (see runHere). */
@@ -1232,9 +1232,9 @@ export class Scheduler {
    * what is left of a slice, and fire no timers).
    * The first event's run since the host's last turn that the scheduler saw has a time slice of
    * its own; the runs of the events after it share it, then one more slice of their own time
-   * (see below). What a task throws
-   * stays in the scheduler (its task's failure), never reaches the callback's emitter. It saves
-   * the microtask and the separate run of the loop that each wake costs otherwise.
+   * (see below). What a task throws stays in the scheduler (its task's failure), never reaches
+   * the callback's emitter. It saves the microtask and the separate run of the loop that each
+   * wake costs otherwise.
    */
   runHere(): void {
     if (runs.n !== 0 || this.scheduled || (this.deferred && !this.timersLeft)) return this.kick();
