@@ -73,6 +73,12 @@ export const cases: Record<string, (p: Peer, name: string) => Promise<CaseResult
     const r = await timed(5, () => p.sleepers(100_000, 10), 100_000, 1);
     return { ...r, value: r.value / 1e6, unit: "ms" }; // the whole batch
   },
+  async call(p, name) {
+    if (!p.callSync) return unsupported;
+    const n = trips[name] ?? 3_000_000;
+    await p.callSync(n / 10);
+    return timed(7, () => p.callSync!(n), n, n);
+  },
   async pingpong(p, name) {
     if (!p.pingPong) return unsupported;
     const n = name === "js-csp" ? 50_000 : name === "effection" || name === "redux-saga" ? 200_000 : 1_000_000;

@@ -52,6 +52,17 @@ export const effect: Peer = {
 
 import { Queue } from "effect";
 
+const oneFn = () => 1;
+
+effect.callSync = (n) =>
+  Effect.runPromise(
+    Effect.gen(function* () {
+      let count = 0;
+      for (let i = 0; i < n; i++) count += yield* Effect.sync(oneFn);
+      return count;
+    }),
+  );
+
 effect.pingPong = (n) =>
   Effect.runPromise(
     Effect.gen(function* () {

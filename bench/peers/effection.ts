@@ -1,4 +1,4 @@
-import { action, all, race, run, sleep, spawn, type Operation, type Task } from "effection";
+import { action, all, call, race, run, sleep, spawn, type Operation, type Task } from "effection";
 import { until, LONG, type Peer } from "./peer.js";
 
 const noop = () => {};
@@ -68,6 +68,15 @@ export const effection: Peer = {
 };
 
 import { createChannel } from "effection";
+
+const oneFn = () => 1;
+
+effection.callSync = (n) =>
+  run(function* () {
+    let count = 0;
+    for (let i = 0; i < n; i++) count += yield* call(oneFn);
+    return count;
+  });
 
 effection.pingPong = (n) =>
   run(function* () {

@@ -109,6 +109,14 @@ class BufferedPromiseChannel<T> {
   }
 }
 
+const oneFn = () => 1;
+
+native.callSync = async (n) => {
+  let count = 0;
+  for (let i = 0; i < n; i++) count += await oneFn();
+  return count;
+};
+
 native.buffered = async (n) => {
   const ch = new BufferedPromiseChannel<number>(1000);
   let got = 0;

@@ -13,6 +13,9 @@ export interface Peer {
   /** The same, each coroutine's function written inside the loop that starts it, so made anew for
    * each (as a handler written where a connection is accepted is). */
   parkedFresh?(n: number): Promise<number>;
+  /** `n` calls of a synchronous function (`() => 1`) through the library's call effect, each
+   * result used (`await fn()` for native async/await). */
+  callSync?(n: number): Promise<number>;
   /** `n` round trips of a value between two coroutines over unbuffered channels. */
   pingPong?(n: number): Promise<number>;
   /** `n` values each sent into a buffered channel (room for 1,000) and received back by the same

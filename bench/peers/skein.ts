@@ -91,6 +91,15 @@ skein.pingPong = (n) =>
     return x;
   });
 
+const oneFn = () => 1;
+
+skein.callSync = (n) =>
+  s.run(function* () {
+    let count = 0;
+    for (let i = 0; i < n; i++) count += yield* call(oneFn);
+    return count;
+  });
+
 skein.buffered = (n) =>
   s.run(function* () {
     const ch = channel<number>(1000);
