@@ -16,7 +16,7 @@ const allCases = ["roundtrip", "call", "depth", "sleepers", "heap", "heap-fresh"
 const allPeers = ["native", "skein", "skein (keepNames)", "skein (mixed)", "skein (yield*)", "co", "redux-saga", "effection", "Effect", "js-csp"];
 const titles: Record<string, string> = {
   roundtrip: "one synchronous effect round trip",
-  call: "`call` of a synchronous function, round trip",
+  call: "`call` of a synchronous function",
   "depth-1": "resume at depth 1",
   "depth-10": "resume at depth 10",
   "depth-100": "resume at depth 100",
