@@ -59,7 +59,8 @@ const peers = (args.lists.peers ?? allPeers).filter((p) => p !== "skein (yield*)
 const keepNames = peers.includes("skein (keepNames)") ? await keepNamesBuild() : "";
 
 async function measure(which: string, peer: string): Promise<CaseResult | string> {
-  if (peer === "skein (yield*)" && which !== "depth") return "";
+  // The variant differs from skein only in how it nests; elsewhere it is skein itself.
+  if (peer === "skein (yield*)" && which !== "depth") return "as skein";
   // "skein (mixed)": the build run after a program's mix of effects (bench/mixed.mjs).
   const env: NodeJS.ProcessEnv = { ...process.env, SKEIN_MIXED: peer === "skein (mixed)" ? "1" : "" }; // (not inherited by the others)
   if (peer === "skein (keepNames)") env.SKEIN_DIST = keepNames;
