@@ -14,6 +14,23 @@ const inc = (x) => x + 1;
 // The items of the map rows: a plain loop (Array.from({ length: n }) cost ~730 instructions an item,
 // more than most pools themselves, until round 6).
 const range = (n) => { const a = []; for (let i = 0; i < n; i++) a.push(i); return a; };
+/** `n` errors thrown and caught, each four calls below the catch. */
+function throws(n) {
+  const error = new Error("thrown");
+  const below = (k) => (k === 0 ? thrower(error) : below(k - 1) + 1);
+  let c = 0;
+  for (let i = 0; i < n; i++) {
+    try {
+      below(3);
+    } catch {
+      c++;
+    }
+  }
+  return c;
+}
+function thrower(e) {
+  throw e;
+}
 const w = {
   async self() {
     await s.run(function* () { let c = 0; for (let i = 0; i < n; i++) if ((yield* self()).id > 0) c++; return c; });
@@ -43,6 +60,14 @@ const w = {
   async "native-fresh"() {
     let c = 0;
     for (let i = 0; i < n; i++) c = await (async () => c + 1)();
+  },
+  // A throw caught four frames up, from a host callback and from a microtask: V8 records where a
+  // throw happened in the one and not in the other (docs/performance.md, the thirty-sixth round).
+  async "throw-host"() {
+    await new Promise((done) => setImmediate(() => done(throws(n))));
+  },
+  async "throw-microtask"() {
+    await new Promise((done) => setImmediate(() => queueMicrotask(() => done(throws(n)))));
   },
   // The combinators, one call each an item: their own bodies and members cost what they add.
   async timeout() {

@@ -487,7 +487,7 @@ export class Scheduler {
   };
   /** After the host's turn, the loop runs in a microtask of its own, as it does when a host timer
    * fires (`hostTick`) or a virtual clock jumps (`tick`). In a host callback V8 records where each
-   * `throw` happened (a walk of the stack and a search of the code's positions, ~2,900
+   * `throw` happened (a walk of the stack and a search of the code's positions: 2,200-2,600
    * instructions a throw); in a microtask it does not, as the microtasks' runner catches whatever
    * escapes. So a Cancelled thrown into each of N tasks being torn down, or a timeout that fires,
    * costs less (docs/performance.md, thirty-sixth round). An I/O event's run (`runHere`) stays in
