@@ -485,13 +485,9 @@ export class Scheduler {
     this.scheduled = false;
     if (!this.deferred) this.loop(this.burst + SLICE_MS);
   };
-  /** After the host's turn, the loop runs in a microtask of its own, as it does when a host timer
-   * fires (`hostTick`) or a virtual clock jumps (`tick`). In a host callback V8 records where each
-   * `throw` happened (a walk of the stack and a search of the code's positions: 2,200-2,600
-   * instructions a throw); in a microtask it does not, as the microtasks' runner catches whatever
-   * escapes. So a Cancelled thrown into each of N tasks being torn down, or a timeout that fires,
-   * costs less (docs/performance.md, thirty-sixth round). An I/O event's run (`runHere`) stays in
-   * its callback: the reaction costs ~750 instructions, more than most events' throws would. */
+  /** After the host's turn, the loop runs in a microtask of its own: V8 throws an error from a
+   * host callback at a higher cost than from a microtask (a Cancelled thrown into each of N
+   * tasks being torn down, say). */
   private readonly turnTick = () => {
     this.deferred = this.timersLeft = false;
     if (this.scheduled) return;
@@ -572,25 +568,18 @@ export class Scheduler {
    * fires it too: running now as well would give the host's turn two slices (and starve it
    * beside a busy task). */
   tick(): void {
-    if (this.scheduled || this.deferred) return;
-    this.scheduled = true;
-    void resolved.then(this.jumpRun); // (on a microtask: see turnTick)
+    if (!this.scheduled && !this.deferred) this.loop();
   }
-  private readonly jumpRun = () => {
-    this.scheduled = false;
-    if (!this.deferred) this.loop();
-  };
 
-  /** @internal The same, from a real clock's host timer. Its run is the one after the host's turn
-   * (`turnRun`, on a microtask: see turnTick), which, when it leaves the loop idle, opens the
-   * burst of the microtasks that follow in this host turn from its own start: else a promise its
-   * step woke started a slice of its own, and a long step ran again before the host's turn (a
-   * task woken by a timer that then awaits, computing 4 ms a step: three steps a host turn, not
-   * two). */
+  /** @internal The same, from a real clock's host timer. A run that left the loop idle also
+   * opens the burst of the microtasks that follow in this host turn, from its own start (as
+   * `turnRun` does): else a promise its step woke started a slice of its own, and a long step
+   * ran again before the host's turn (a task woken by a timer that then awaits, computing 4 ms a
+   * step: three steps a host turn, not two). */
   hostTick(): void {
     if (this.scheduled || this.deferred) return;
-    this.scheduled = true;
-    void resolved.then(this.turnRun); // (on a microtask: see turnTick)
+    this.loop();
+    if (!this.deferred || this.timersLeft) this.openBurst();
   }
 
   /** The run that just ended began in a turn of the host's (a host timer's callback, the run
