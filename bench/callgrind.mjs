@@ -14,7 +14,7 @@ const inc = (x) => x + 1;
 // The items of the map rows: a plain loop (Array.from({ length: n }) cost ~730 instructions an item,
 // more than most pools themselves, until round 6).
 const range = (n) => { const a = []; for (let i = 0; i < n; i++) a.push(i); return a; };
-/** `n` errors thrown and caught, each four calls below the catch. */
+/** `n` throws of one error, each caught five calls up. */
 function throws(n) {
   const error = new Error("thrown");
   const below = (k) => (k === 0 ? thrower(error) : below(k - 1) + 1);
@@ -61,7 +61,7 @@ const w = {
     let c = 0;
     for (let i = 0; i < n; i++) c = await (async () => c + 1)();
   },
-  // A throw caught four frames up, from a host callback and from a microtask: V8 records where a
+  // A throw caught five calls up, from a host callback and from a microtask: V8 records where a
   // throw happened in the one and not in the other (docs/performance.md, the thirty-sixth round).
   async "throw-host"() {
     await new Promise((done) => setImmediate(() => done(throws(n))));
