@@ -1,5 +1,5 @@
 import { Effect } from "effect";
-import { until, LONG, type Peer } from "./peer.js";
+import { oneFn, until, LONG, type Peer } from "./peer.js";
 
 const one = Effect.succeed(1);
 
@@ -51,8 +51,6 @@ export const effect: Peer = {
 };
 
 import { Queue } from "effect";
-
-const oneFn = () => 1;
 
 effect.callSync = (n) =>
   Effect.runPromise(

@@ -1,5 +1,5 @@
 import { action, all, call, race, run, sleep, spawn, type Operation, type Task } from "effection";
-import { until, LONG, type Peer } from "./peer.js";
+import { oneFn, until, LONG, type Peer } from "./peer.js";
 
 const noop = () => {};
 // effection's cheapest trip through its runtime: an action resolved synchronously.
@@ -68,8 +68,6 @@ export const effection: Peer = {
 };
 
 import { createChannel } from "effection";
-
-const oneFn = () => 1;
 
 effection.callSync = (n) =>
   run(function* () {

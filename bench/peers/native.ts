@@ -1,4 +1,4 @@
-import { until, LONG, type Peer } from "./peer.js";
+import { oneFn, until, LONG, type Peer } from "./peer.js";
 
 const one = Promise.resolve(1);
 
@@ -108,8 +108,6 @@ class BufferedPromiseChannel<T> {
     return new Promise((resolve) => this.takers.push(resolve));
   }
 }
-
-const oneFn = () => 1;
 
 native.callSync = async (n) => {
   let count = 0;

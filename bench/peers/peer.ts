@@ -50,3 +50,6 @@ export function until(count: () => number, n: number): Promise<number> {
 
 /** A delay that lasts longer than any bench run, but within host timer limits. */
 export const LONG = 1_000_000_000;
+
+/** The synchronous function every peer's `callSync` calls. */
+export const oneFn = () => 1;

@@ -1,7 +1,7 @@
 import type { Operation } from "../../lib/index.js";
 import { mixEffects } from "../mixed.mjs";
 import { skeinModule } from "../skein.js";
-import { until, LONG, type Peer } from "./peer.js";
+import { oneFn, until, LONG, type Peer } from "./peer.js";
 
 const m = await skeinModule();
 const { all, call, channel, createScheduler, fork, race, receive, self, sleep, spawn, tell } = m;
@@ -90,8 +90,6 @@ skein.pingPong = (n) =>
     }
     return x;
   });
-
-const oneFn = () => 1;
 
 skein.callSync = (n) =>
   s.run(function* () {
